@@ -1,0 +1,52 @@
+# Two commands for a newcomer: `make run` and `make test`. Everything else is a helper.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
+HOST ?= 127.0.0.1
+PORT ?= 5000
+export FLASK_APP := lms
+
+.PHONY: run test lint format lock db seed clean
+
+## run: install, migrate the SQLite database, load the framework, serve on http://127.0.0.1:5000
+run: export LMS_ENV ?= development
+run: $(VENV)/.installed-main
+	$(BIN)/flask db upgrade
+	$(BIN)/flask lms seed
+	@echo "Serving on http://$(HOST):$(PORT)/ (the framework: http://$(HOST):$(PORT)/api/v1/framework)"
+	$(BIN)/flask run --host $(HOST) --port $(PORT)
+
+## test: install the dev dependencies, run ruff and the whole suite
+##       (set LMS_TEST_DATABASE_URL to run it against PostgreSQL)
+test: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+
+format: $(VENV)/.installed-dev
+	$(BIN)/ruff check --fix .
+
+## lock: re-pin requirements/*.txt from pyproject.toml (run after changing dependencies)
+lock: $(VENV)/.installed-dev
+	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links \
+		--output-file requirements/main.txt pyproject.toml
+	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links \
+		--extra dev --output-file requirements/dev.txt pyproject.toml
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# A stamp per requirements file: installing again only when the pins change.
+$(VENV)/.installed-main: requirements/main.txt | $(BIN)/python
+	$(PIP) install -r requirements/main.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements/dev.txt | $(BIN)/python
+	$(PIP) install -r requirements/dev.txt
+	touch $@ $(VENV)/.installed-main
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -1,0 +1,138 @@
+"""Error types raised by services, and the one handler that turns any error into a response.
+
+Under ``/api/`` every error is JSON shaped ``{"code", "status", "message", "errors"?}``
+(``code`` the HTTP status, ``status`` its name), the shape flask-smorest documents; every other
+path gets an HTML page.
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask, Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from lms.extensions import db
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/"
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
+class ServiceError(Exception):
+    """A rule of the service refused an operation; carries the status that says why."""
+
+    status = HTTPStatus.BAD_REQUEST
+
+    def __init__(self, message: str, errors: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors = errors
+
+
+class NotFound(ServiceError):
+    """The thing asked for does not exist (or the caller may not know it does)."""
+
+    status = HTTPStatus.NOT_FOUND
+
+
+class Forbidden(ServiceError):
+    """The caller may know the thing exists but may not do this to it."""
+
+    status = HTTPStatus.FORBIDDEN
+
+
+class Conflict(ServiceError):
+    """The request clashes with the current state of what is stored."""
+
+    status = HTTPStatus.CONFLICT
+
+
+class Invalid(ServiceError):
+    """The input is well-formed but breaks a rule; ``errors`` names the fields."""
+
+    status = HTTPStatus.UNPROCESSABLE_ENTITY
+
+
+def wants_json() -> bool:
+    """Whether the current request is answered in the API's JSON error shape."""
+    return request.path.startswith(API_PREFIX) or request.path == API_PREFIX.rstrip("/")
+
+
+def error_response(
+    status: int, message: str, errors: Any = None, headers: dict[str, str] | None = None
+) -> tuple[Response | str, int, dict[str, str]]:
+    """Render one error as JSON under /api/ and as an HTML page elsewhere."""
+    name = HTTPStatus(status).phrase
+    if wants_json():
+        body: dict[str, Any] = {"code": status, "status": name, "message": message}
+        if errors:
+            body["errors"] = errors
+        return jsonify(body), status, headers or {}
+    page = render_template("errors/error.html", code=status, name=name, message=message)
+    return page, status, headers or {}
+
+
+def rollback_quietly() -> None:
+    """Roll the session back; a rollback that fails too (the database is gone) is only logged."""
+    try:
+        db.session.rollback()
+    except sa.exc.SQLAlchemyError:
+        log.warning("rollback failed after an error", exc_info=True)
+
+
+def handle_http_exception(exc: HTTPException):
+    """Answer an HTTP error raised by Flask, Werkzeug, webargs or a view."""
+    status = exc.code or 500
+    data = getattr(exc, "data", None) or {}
+    # webargs puts the failing fields of a 422 in data["messages"]; smorest's abort() passes
+    # a custom message in data["message"].
+    errors = data.get("messages") or data.get("errors")
+    message = data.get("message") or exc.description or HTTPStatus(status).phrase
+    if status == HTTPStatus.UNPROCESSABLE_ENTITY and errors and "message" not in data:
+        message = "The request is invalid: see errors for the fields to correct."
+    headers = {
+        key: value
+        for key, value in exc.get_headers()
+        if key.lower() not in ("content-type", "content-length")
+    }
+    headers.update(data.get("headers") or {})
+    return error_response(status, message, errors, headers)
+
+
+def handle_service_error(exc: ServiceError):
+    """Answer a rule the service enforced."""
+    return error_response(int(exc.status), exc.message, exc.errors)
+
+
+def handle_database_unavailable(exc: sa.exc.OperationalError):
+    """Answer 503 when the database cannot be reached, so clients retry instead of failing."""
+    log.error("database unavailable: %s", exc.__class__.__name__, exc_info=exc)
+    rollback_quietly()
+    return error_response(
+        HTTPStatus.SERVICE_UNAVAILABLE,
+        "The database is unavailable just now; please try again shortly.",
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+    )
+
+
+def handle_unexpected(exc: Exception):
+    """Answer any other failure with a 500 that reveals nothing, and roll the session back."""
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    rollback_quietly()
+    return error_response(
+        HTTPStatus.INTERNAL_SERVER_ERROR,
+        "Something went wrong on our side. It has been logged; please try again later.",
+    )
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Install the handlers; called after flask-smorest so ours replace its JSON-only one."""
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(ServiceError, handle_service_error)
+    app.register_error_handler(sa.exc.OperationalError, handle_database_unavailable)
+    app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,29 @@
+"""The extension objects, created here and bound to the app in create_app."""
+
+import sqlalchemy as sa
+from flask_migrate import Migrate
+from flask_smorest import Api
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy.orm import DeclarativeBase
+
+# Named constraints let Alembic create, compare and drop them the same way on SQLite and
+# PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base shared by every model."""
+
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+db = SQLAlchemy(model_class=Base)
+# SQLite cannot ALTER most things in place; batch mode rebuilds the table instead.
+migrate = Migrate(render_as_batch=True, compare_type=True)
+api = Api()

@@ -1,0 +1,1 @@
+"""The framework: themes, key behaviours, cross-framework links and leadership levels."""

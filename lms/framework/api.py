@@ -1,0 +1,56 @@
+"""Read-only API of the framework: /api/v1/framework, /themes, /behaviours."""
+
+from flask_smorest import Blueprint
+
+from lms.framework import service
+from lms.framework.schemas import (
+    BehaviourQuerySchema,
+    BehaviourSchema,
+    FrameworkSchema,
+    ThemeSchema,
+)
+
+blp = Blueprint(
+    "framework",
+    __name__,
+    description="The framework's themes, key behaviours and links to other frameworks.",
+)
+
+
+@blp.get("/framework")
+@blp.response(200, FrameworkSchema)
+@blp.alt_response(404, response="DEFAULT_ERROR", description="No framework is loaded yet.")
+def get_framework():
+    """The whole framework, nested: themes, their behaviours and links."""
+    return service.get_framework()
+
+
+@blp.get("/themes")
+@blp.response(200, ThemeSchema(many=True))
+def list_themes():
+    """The four themes, in the order the framework introduces them."""
+    return service.list_themes()
+
+
+@blp.get("/themes/<code>")
+@blp.response(200, ThemeSchema)
+@blp.alt_response(404, response="DEFAULT_ERROR", description="No theme has that code.")
+def get_theme(code: str):
+    """One theme by its code (SI, FC, DT, FO)."""
+    return service.get_theme(code)
+
+
+@blp.get("/behaviours")
+@blp.arguments(BehaviourQuerySchema, location="query", as_kwargs=True)
+@blp.response(200, BehaviourSchema(many=True))
+def list_behaviours(theme=None, applies_to=None):
+    """Key behaviours, filtered by theme and by the kind of organisation they apply to."""
+    return service.list_behaviours(theme=theme, applies_to=applies_to)
+
+
+@blp.get("/behaviours/<code>")
+@blp.response(200, BehaviourSchema)
+@blp.alt_response(404, response="DEFAULT_ERROR", description="No behaviour has that code.")
+def get_behaviour(code: str):
+    """One key behaviour by its code, e.g. DT.8."""
+    return service.get_behaviour(code)
