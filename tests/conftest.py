@@ -1,0 +1,113 @@
+"""Test set-up: a real database (SQLite by default, PostgreSQL with LMS_TEST_DATABASE_URL),
+migrated once per run with the project's own migrations, emptied after every test."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import flask_migrate
+import pytest
+import sqlalchemy as sa
+
+from lms import create_app
+from lms.extensions import db
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SEED_FILE = PROJECT_ROOT / "seeds" / "framework.yaml"
+POSTGRES_URL = os.environ.get("LMS_TEST_DATABASE_URL")
+
+
+def app_settings(database_url: str, **overrides) -> dict:
+    """The settings every test app gets."""
+    return {"LMS_ENV": "testing", "SQLALCHEMY_DATABASE_URI": database_url, **overrides}
+
+
+def reset_postgres(url: str) -> None:
+    """Drop everything in the PostgreSQL test database; fail loudly if it is unreachable."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+            connection.execute(sa.text("CREATE SCHEMA public"))
+    except sa.exc.OperationalError as exc:
+        pytest.exit(f"LMS_TEST_DATABASE_URL={url} is not reachable: {exc}", returncode=3)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    """The database this run tests against, empty and migrated to the newest revision."""
+    if POSTGRES_URL:
+        reset_postgres(POSTGRES_URL)
+        url = POSTGRES_URL
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'lms-test.sqlite'}"
+    app = create_app(app_settings(url))
+    with app.app_context():
+        flask_migrate.upgrade()
+        db.engine.dispose()
+    return url
+
+
+@pytest.fixture
+def app(database_url):
+    """A fresh application on the shared test database; every table is emptied afterwards."""
+    app = create_app(app_settings(database_url))
+    yield app
+    with app.app_context():
+        db.session.remove()
+        empty_tables()
+        db.engine.dispose()
+
+
+def empty_tables() -> None:
+    """Delete every row, children first, so the next test starts from nothing."""
+    tables = list(reversed(db.metadata.sorted_tables))
+    with db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            names = ", ".join(f'"{table.name}"' for table in tables)
+            connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(table.delete())
+
+
+@pytest.fixture
+def seeded(app):
+    """The app with the real framework seed file loaded."""
+    from lms.framework.seed import read_seed_file, sync_framework
+
+    with app.app_context():
+        sync_framework(read_seed_file(SEED_FILE))
+        db.session.commit()
+    return app
+
+
+class QueryCounter:
+    """Counts the SQL statements sent while it is active."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def __call__(self, _conn, _cursor, statement, *_args) -> None:
+        self.statements.append(statement)
+
+    @property
+    def count(self) -> int:
+        """How many statements were sent."""
+        return len(self.statements)
+
+
+@contextmanager
+def count_queries(engine: sa.Engine) -> Iterator[QueryCounter]:
+    """Count the statements ``engine`` executes inside the block."""
+    counter = QueryCounter()
+    sa.event.listen(engine, "before_cursor_execute", counter)
+    try:
+        yield counter
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", counter)
