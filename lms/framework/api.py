@@ -1,6 +1,7 @@
 """Read-only API of the framework: /api/v1/framework, /themes, /behaviours."""
 
 from flask_smorest import Blueprint
+from marshmallow import RAISE
 
 from lms.framework import service
 from lms.framework.schemas import (
@@ -41,7 +42,8 @@ def get_theme(code: str):
 
 
 @blp.get("/behaviours")
-@blp.arguments(BehaviourQuerySchema, location="query", as_kwargs=True)
+# Unknown query parameters are refused, so a misspelt filter is not silently ignored.
+@blp.arguments(BehaviourQuerySchema, location="query", unknown=RAISE, as_kwargs=True)
 @blp.response(200, BehaviourSchema(many=True))
 def list_behaviours(theme=None, applies_to=None):
     """Key behaviours, filtered by theme and by the kind of organisation they apply to."""

@@ -1,0 +1,153 @@
+"""The framework's read API: shapes, filters, errors and a fixed number of queries."""
+
+import pytest
+
+from lms.extensions import db
+from tests.conftest import count_queries
+
+
+def test_framework_before_seeding_is_a_404_that_says_what_to_do(client):
+    response = client.get("/api/v1/framework")
+    assert response.status_code == 404
+    body = response.get_json()
+    assert body["code"] == 404 and body["status"] == "Not Found"
+    assert "flask lms seed" in body["message"]
+
+
+def test_framework_is_served_whole_and_nested(seeded, client):
+    body = client.get("/api/v1/framework").get_json()
+    assert body["slug"] == "lehc"
+    assert body["version"] == "July 2012"
+    assert [t["code"] for t in body["themes"]] == ["SI", "FC", "DT", "FO"]
+    assert sum(len(t["behaviours"]) for t in body["themes"]) == 37
+    assert [level["code"] for level in body["leadership_levels"]] == [
+        "front_line",
+        "manager",
+        "senior_leader",
+    ]
+    assert {fw["code"] for fw in body["external_frameworks"]} == {"hay-ccg", "nhs-lf", "lqf"}
+    dt = body["themes"][2]
+    assert dt["tagline"] == "Changing the system"
+    assert dt["behaviours"][7]["code"] == "DT.8"
+    assert dt["behaviours"][7]["applies_to"] == "commissioning"
+    lqf = [link for link in dt["links"] if link["framework"] == "lqf"]
+    assert lqf == [
+        {
+            "framework": "lqf",
+            "framework_title": "Leadership Qualities Framework for social care",
+            "heading": "Creating the vision",
+            "indicators": [
+                "Is prepared to actively lead the cultural change needed to support "
+                "co-production with people who use services, carers, families and the wider "
+                "public.",
+                "Putting people's lives at the centre of strategic planning and development.",
+            ],
+        }
+    ]
+
+
+def test_framework_takes_a_fixed_number_of_queries(seeded, client):
+    with seeded.app_context(), count_queries(db.engine) as queries:
+        assert client.get("/api/v1/framework").status_code == 200
+    # One per level of nesting, never one per theme, behaviour or link (that would be ~100).
+    assert queries.count <= 8, queries.statements
+
+
+def test_themes_list_and_detail(seeded, client):
+    themes = client.get("/api/v1/themes").get_json()
+    assert [(t["code"], len(t["behaviours"])) for t in themes] == [
+        ("SI", 7),
+        ("FC", 12),
+        ("DT", 11),
+        ("FO", 7),
+    ]
+    fo = client.get("/api/v1/themes/FO").get_json()
+    assert fo["title"] == "Flexibility and openness"
+    assert fo["behaviours"][4]["statement"] == "Prepared to take calculated risks."
+    assert client.get("/api/v1/themes/fo").get_json()["code"] == "FO"
+
+
+@pytest.mark.parametrize("path", ["/api/v1/themes/XX", "/api/v1/behaviours/SI.99"])
+def test_unknown_codes_are_404_in_the_error_shape(seeded, client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    body = response.get_json()
+    assert set(body) == {"code", "status", "message"}
+    assert body["code"] == 404
+
+
+@pytest.mark.parametrize(
+    ("query", "count", "included", "excluded"),
+    [
+        ("", 37, {"DT.8", "DT.9"}, set()),
+        ("?theme=DT", 11, {"DT.1", "DT.11"}, {"SI.1"}),
+        ("?theme=dt", 11, {"DT.1"}, set()),
+        ("?applies_to=providing", 36, {"DT.9", "SI.1"}, {"DT.8"}),
+        ("?applies_to=commissioning", 36, {"DT.8"}, {"DT.9"}),
+        ("?applies_to=all", 35, {"FO.7"}, {"DT.8", "DT.9"}),
+        ("?theme=DT&applies_to=providing", 10, {"DT.9", "DT.10"}, {"DT.8"}),
+    ],
+)
+def test_behaviours_filters(seeded, client, query, count, included, excluded):
+    response = client.get(f"/api/v1/behaviours{query}")
+    assert response.status_code == 200
+    codes = [b["code"] for b in response.get_json()]
+    assert len(codes) == count
+    assert included <= set(codes)
+    assert not excluded & set(codes)
+
+
+def test_behaviours_come_in_framework_order(seeded, client):
+    codes = [b["code"] for b in client.get("/api/v1/behaviours").get_json()]
+    assert codes[:8] == ["SI.1", "SI.2", "SI.3", "SI.4", "SI.5", "SI.6", "SI.7", "FC.1"]
+    assert codes[-1] == "FO.7"
+
+
+def test_one_behaviour(seeded, client):
+    body = client.get("/api/v1/behaviours/dt.9").get_json()
+    assert body["code"] == "DT.9"
+    assert body["theme"] == "DT"
+    assert body["applies_to"] == "providing"
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("?applies_to=everyone", "applies_to"),
+        ("?theme=ZZ", "theme"),
+        ("?theme=DT&bogus=1", "bogus"),
+    ],
+)
+def test_bad_filters_are_422_naming_the_field(seeded, client, query, field):
+    response = client.get(f"/api/v1/behaviours{query}")
+    assert response.status_code == 422
+    body = response.get_json()
+    assert body["status"] == "Unprocessable Entity"
+    assert field in body["errors"]["query"]
+
+
+def test_openapi_document_describes_every_framework_route(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert spec["openapi"].startswith("3.")
+    for path in [
+        "/api/v1/framework",
+        "/api/v1/themes",
+        "/api/v1/themes/{code}",
+        "/api/v1/behaviours",
+        "/api/v1/behaviours/{code}",
+    ]:
+        assert "get" in spec["paths"][path], path
+    assert "404" in spec["paths"]["/api/v1/themes/{code}"]["get"]["responses"]
+    assert "422" in spec["paths"]["/api/v1/behaviours"]["get"]["responses"]
+    error = spec["components"]["schemas"]["Error"]["properties"]
+    assert {"code", "status", "message", "errors"} <= set(error)
+
+
+def test_docs_page_lists_every_operation(client):
+    response = client.get("/api/v1/docs")
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
+    page = response.get_data(as_text=True)
+    for path in ["/api/v1/framework", "/api/v1/themes/{code}", "/api/v1/behaviours"]:
+        assert f"<code>{path}</code>" in page
+    assert "<script" not in page  # rendered on the server, nothing fetched from elsewhere

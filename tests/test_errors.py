@@ -1,0 +1,61 @@
+"""One error shape under /api/, HTML pages elsewhere, and no stack trace anywhere."""
+
+import pytest
+import sqlalchemy as sa
+
+from lms.extensions import db
+from lms.framework.models import LeadershipLevel
+
+
+@pytest.mark.parametrize("path", ["/api/v1/nothing-here", "/api/v2/framework", "/api"])
+def test_unknown_api_routes_are_json_404(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response.mimetype == "application/json"
+    assert response.get_json()["code"] == 404
+
+
+def test_wrong_method_is_json_405_with_allow(client):
+    response = client.post("/api/v1/framework", json={})
+    assert response.status_code == 405
+    assert response.get_json()["status"] == "Method Not Allowed"
+    assert "GET" in response.headers["Allow"]
+
+
+def test_pages_get_html_error_pages(client):
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
+    assert "<h1>Not Found</h1>" in response.get_data(as_text=True)
+
+
+@pytest.fixture
+def failing_app(app):
+    """The app with two routes that fail after writing to the session."""
+
+    def write_then_fail():
+        db.session.add(LeadershipLevel(code="half_written", title="Half", position=9))
+        db.session.flush()
+        raise RuntimeError("secret internals: SELECT * FROM users")
+
+    app.add_url_rule("/api/v1/test-failure", "api_failure", write_then_fail)
+    app.add_url_rule("/test-failure", "page_failure", write_then_fail)
+    return app
+
+
+@pytest.mark.parametrize(
+    ("path", "mimetype"),
+    [("/api/v1/test-failure", "application/json"), ("/test-failure", "text/html")],
+)
+def test_unexpected_errors_are_500_without_internals_and_roll_back(failing_app, path, mimetype):
+    response = failing_app.test_client().get(path)
+    assert response.status_code == 500
+    assert response.mimetype == mimetype
+    text = response.get_data(as_text=True)
+    assert "secret internals" not in text
+    assert "Traceback" not in text
+    if mimetype == "application/json":
+        assert response.get_json()["status"] == "Internal Server Error"
+    with failing_app.app_context():
+        stored = db.session.scalar(sa.select(LeadershipLevel).filter_by(code="half_written"))
+        assert stored is None
