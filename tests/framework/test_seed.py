@@ -77,7 +77,8 @@ def test_editing_a_statement_updates_it_in_place(app, tmp_path):
     assert "updated 1 behaviours" in result.output
     db.session.expire_all()
     behaviour = db.session.scalar(sa.select(Behaviour).filter_by(code="FO.5"))
-    assert (behaviour.id, behaviour.statement) == (original_id, "Prepared to take well-judged risks.")
+    assert behaviour.id == original_id
+    assert behaviour.statement == "Prepared to take well-judged risks."
 
 
 def test_editing_links_replaces_quotes_and_drops_unused_headings(app, tmp_path):
