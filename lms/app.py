@@ -10,17 +10,18 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask
 
-from lms import cli, config, errors, health
+from lms import cli, errors, health
+from lms import config as settings
 from lms.docs import docs_blueprint
 from lms.extensions import api, db, migrate
 from lms.framework.api import blp as framework_api
 
 
-def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
-    """Create and configure an lms application; ``test_config`` overrides the environment."""
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Create and configure an lms application; ``config`` overrides the environment."""
     app = Flask(__name__, instance_relative_config=True)
     app.json.sort_keys = False  # keep fields in the order the schemas declare them
-    configure(app, test_config)
+    configure(app, config)
     register_extensions(app)
     register_blueprints(app)
     errors.register_error_handlers(app)
@@ -30,13 +31,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
 def configure(app: Flask, overrides: Mapping[str, Any] | None) -> None:
     """Load settings from the environment, apply overrides, and refuse unsafe ones."""
-    app.config.update(config.FIXED_SETTINGS)
-    app.config.update(config.from_environment())
+    app.config.update(settings.FIXED_SETTINGS)
+    app.config.update(settings.from_environment())
     if overrides:
         app.config.update(overrides)
-    config.check_config(app.config)
+    settings.check_config(app.config)
     if not app.config["SECRET_KEY"]:
-        app.config["SECRET_KEY"] = config.INSECURE_DEV_KEY
+        app.config["SECRET_KEY"] = settings.INSECURE_DEV_KEY
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         sqlite_file = Path(app.instance_path) / "lms.sqlite"
@@ -48,7 +49,7 @@ def configure(app: Flask, overrides: Mapping[str, Any] | None) -> None:
 def register_extensions(app: Flask) -> None:
     """Bind the database, migrations and the OpenAPI-documenting API to the app."""
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(config.PROJECT_ROOT / "migrations"))
+    migrate.init_app(app, db, directory=str(settings.PROJECT_ROOT / "migrations"))
     api.init_app(app)
     with app.app_context():
         tune_sqlite(db.engine, app.config["LMS_SQLITE_BUSY_TIMEOUT_MS"])
