@@ -9,12 +9,19 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lms import cli, errors, health
 from lms import config as settings
+from lms.accounts import views as account_views
+from lms.accounts.api import blp as accounts_api
+from lms.accounts.auth import init_auth
+from lms.audit.api import blp as audit_api
+from lms.cohorts.api import blp as cohorts_api
 from lms.docs import docs_blueprint
-from lms.extensions import api, db, migrate
+from lms.extensions import api, db, limiter, migrate
 from lms.framework.api import blp as framework_api
+from lms.schemas import MAX_ID, IdConverter
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -25,6 +32,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     errors.register_error_handlers(app)
+    app.after_request(errors.commit_request)
     register_commands(app)
     return app
 
@@ -36,6 +44,8 @@ def configure(app: Flask, overrides: Mapping[str, Any] | None) -> None:
     if overrides:
         app.config.update(overrides)
     settings.check_config(app.config)
+    derived = settings.derived_settings(app.config)
+    app.config.update({k: v for k, v in derived.items() if k not in (overrides or {})})
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = settings.INSECURE_DEV_KEY
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
@@ -48,9 +58,18 @@ def configure(app: Flask, overrides: Mapping[str, Any] | None) -> None:
 
 def register_extensions(app: Flask) -> None:
     """Bind the database, migrations and the OpenAPI-documenting API to the app."""
+    if app.config["LMS_TRUSTED_PROXIES"]:
+        # Behind N reverse proxies, the client's address is the Nth from the right in
+        # X-Forwarded-For; throttling and the audit log need the real one.
+        hops = app.config["LMS_TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(settings.PROJECT_ROOT / "migrations"))
+    app.url_map.converters["id"] = IdConverter
     api.init_app(app)
+    api.register_converter(IdConverter, id_parameter_schema)
+    init_auth(app)
+    limiter.init_app(app)
     with app.app_context():
         tune_sqlite(db.engine, app.config["LMS_SQLITE_BUSY_TIMEOUT_MS"])
 
@@ -72,9 +91,16 @@ def tune_sqlite(engine: sa.Engine, busy_timeout_ms: int) -> None:
         cursor.close()
 
 
+def id_parameter_schema(_converter) -> dict:
+    """How an ``<id:…>`` path parameter appears in the OpenAPI document."""
+    return {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+
+
 def register_blueprints(app: Flask) -> None:
     """Mount the API blueprints (documented in OpenAPI) and the plain pages."""
-    api.register_blueprint(framework_api, url_prefix="/api/v1")
+    for blueprint in (framework_api, accounts_api, cohorts_api, audit_api):
+        api.register_blueprint(blueprint, url_prefix="/api/v1")
+    app.register_blueprint(account_views.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(docs_blueprint)
 

@@ -1,14 +1,73 @@
-"""The ``flask lms …`` commands for administrators at the server."""
+"""The ``flask lms …`` commands for administrators at the server.
+
+Each command is one transaction: it commits when it succeeds and writes nothing when it fails,
+exiting non-zero with a message that names what to fix.
+"""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 from flask import current_app
 
+from lms.accounts import service as accounts
+from lms.cohorts import roster
+from lms.cohorts import service as cohorts
+from lms.cohorts.seed import read_programme_file, sync_programme
+from lms.errors import ServiceError
 from lms.extensions import db
 from lms.framework.seed import SeedError, read_seed_file, sync_framework
+from lms.framework.seed_schema import flatten_errors
+
+
+def one_transaction(command: Callable) -> Callable:
+    """Commit when the command succeeds; otherwise roll back and exit 1 with the reasons."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            result = command(*args, **kwargs)
+            db.session.commit()
+            return result
+        except SeedError as exc:
+            db.session.rollback()
+            lines = "\n".join(f"  {problem}" for problem in exc.problems)
+            raise click.ClickException(
+                f"{exc.source} was not loaded; nothing was written.\n{lines}") from None
+        except ServiceError as exc:
+            db.session.rollback()
+            raise click.ClickException(describe(exc)) from None
+
+    return wrapper
+
+
+def describe(exc: ServiceError) -> str:
+    """A service error as lines a person can act on."""
+    if isinstance(exc.errors, dict) and "rows" in exc.errors:
+        rows = "\n".join(f"  row {r['row']}: {'; '.join(r['errors'])}"
+                         for r in exc.errors["rows"])
+        return f"The roster was not imported; nothing was changed.\n{rows}"
+    details = flatten_errors(exc.errors) if exc.errors else []
+    return "\n".join([exc.message, *(f"  {line}" for line in details)])
+
+
+def read_secret_from_stdin() -> str:
+    """One line from standard input, without its line ending; refuse an empty one."""
+    line = click.get_text_stream("stdin").readline().rstrip("\r\n")
+    if not line:
+        raise click.ClickException("No password was given on standard input.")
+    return line
+
+
+def find_user_or_fail(email: str):
+    """The user with this e-mail address; exit 1 if there is none."""
+    user = accounts.find_user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"There is no user with the e-mail address {email}.")
+    return user
 
 
 @click.group()
@@ -17,23 +76,120 @@ def lms() -> None:
 
 
 @lms.command("seed")
-@click.option(
-    "--file",
-    "seed_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Framework seed file (default: seeds/framework.yaml).",
-)
-def seed(seed_file: Path | None) -> None:
-    """Load the framework from its seed file; running it twice changes nothing."""
-    path = seed_file or Path(current_app.config["LMS_SEEDS_DIR"]) / "framework.yaml"
-    try:
-        report = sync_framework(read_seed_file(path))
-        db.session.commit()
-    except SeedError as exc:
-        db.session.rollback()
-        lines = "\n".join(f"  {problem}" for problem in exc.problems)
-        raise click.ClickException(
-            f"{exc.source} was not loaded; nothing was written.\n{lines}"
-        ) from None
-    click.echo(f"Framework loaded from {path}: {report.summary()}.")
+@click.option("--file", "seed_file", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Framework seed file (default: seeds/framework.yaml).")
+@click.option("--programme-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Programme seed file (default: seeds/programme.yaml).")
+@one_transaction
+def seed(seed_file: Path | None, programme_file: Path | None) -> None:
+    """Load the framework and the programme from seeds/; running it twice changes nothing."""
+    seeds = Path(current_app.config["LMS_SEEDS_DIR"])
+    framework_path = seed_file or seeds / "framework.yaml"
+    programme_path = programme_file or seeds / "programme.yaml"
+    report = sync_framework(read_seed_file(framework_path))
+    outcome = sync_programme(read_programme_file(programme_path))
+    click.echo(f"Framework loaded from {framework_path}: {report.summary()}.")
+    click.echo(f"Programme loaded from {programme_path}: {outcome}.")
+
+
+@lms.command("create-user")
+@click.argument("email")
+@click.option("--name", required=True, help="The name people see.")
+@click.option("--role", required=True, type=click.Choice(["admin", "tutor", "participant",
+                                                           "sponsor"]))
+@click.option("--password-stdin", is_flag=True,
+              help="Read the password from standard input instead of printing a link.")
+@one_transaction
+def create_user(email: str, name: str, role: str, password_stdin: bool) -> None:
+    """Create a user; print their one-time password link, or set the password from stdin."""
+    user = accounts.create_user(email, name, role)
+    if password_stdin:
+        accounts.set_password(user, read_secret_from_stdin())
+        click.echo(f"Created {user.email} ({role}) with the password given.")
+        return
+    link = accounts.issue_password_link(user)
+    hours = current_app.config["LMS_PASSWORD_LINK_HOURS"]
+    click.echo(f"Created {user.email} ({role}). Send them this link to set their password "
+               f"(it works once, for {hours} hours):")
+    click.echo(link)
+
+
+@lms.command("set-password")
+@click.argument("email")
+@one_transaction
+def set_password(email: str) -> None:
+    """Set a user's password, read from standard input (the password policy applies)."""
+    user = find_user_or_fail(email)
+    accounts.set_password(user, read_secret_from_stdin())
+    click.echo(f"Password set for {user.email}; their other sessions have ended.")
+
+
+@lms.command("password-link")
+@click.argument("email")
+@one_transaction
+def password_link(email: str) -> None:
+    """Print a new one-time link for a user to set their password."""
+    click.echo(accounts.issue_password_link(find_user_or_fail(email)))
+
+
+@lms.command("create-token")
+@click.argument("email")
+@click.option("--days", type=int, default=90, show_default=True, help="Days until it expires.")
+@click.option("--name", default="command line", show_default=True, help="What it is for.")
+@one_transaction
+def create_token(email: str, days: int, name: str) -> None:
+    """Create an API token for a user; the token is printed alone on the last line."""
+    user = find_user_or_fail(email)
+    token, secret = accounts.create_token(user, name, days)
+    click.echo(f"Token {token.prefix}… for {user.email}, expires {token.expires_at:%Y-%m-%d}. "
+               "It is shown only now:")
+    click.echo(secret)
+
+
+@lms.command("create-cohort")
+@click.option("--name", required=True)
+@click.option("--starts", required=True, type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.option("--ends", required=True, type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.option("--programme", "programme_id", type=int, default=None,
+              help="Programme id (default: the programme).")
+@one_transaction
+def create_cohort(name: str, starts, ends, programme_id: int | None) -> None:
+    """Create a cohort; its id is printed alone on the last line."""
+    cohort = cohorts.create_cohort(name, starts.date(), ends.date(), programme_id)
+    click.echo(f"Created cohort {cohort.name!r} ({cohort.starts_on} to {cohort.ends_on}).")
+    click.echo(cohort.id)
+
+
+@lms.command("import-roster")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--cohort", "cohort_id", required=True, type=int)
+@one_transaction
+def import_roster(file: Path, cohort_id: int) -> None:
+    """Import people into a cohort from CSV: all rows or none."""
+    from lms.cohorts.models import Cohort
+
+    cohort = db.session.get(Cohort, cohort_id) if 0 < cohort_id < 2**31 else None
+    if cohort is None:
+        raise click.ClickException(f"There is no cohort with id {cohort_id}.")
+    result = roster.import_roster(cohort, file.read_bytes())
+    click.echo(f"Roster imported into {cohort.name!r}: {len(result.created_users)} new people, "
+               f"{result.enrolled} enrolled, {result.updated} updated, "
+               f"{result.sponsors_added} sponsors added, {result.unchanged} unchanged.")
+    for user, link in result.created_users:
+        click.echo(f"  {user.email}: {link}")
+
+
+@lms.command("demo")
+@click.option("--password-stdin", is_flag=True, help="Use this password for every demo user.")
+@one_transaction
+def demo(password_stdin: bool) -> None:
+    """Create a demo cohort with a user of every role (development only)."""
+    from lms.demo import DEMO_PASSWORD, create_demo
+
+    if current_app.config["LMS_ENV"] == "production":
+        raise click.ClickException("Demo data is for development; LMS_ENV is production.")
+    password = read_secret_from_stdin() if password_stdin else DEMO_PASSWORD
+    logins = create_demo(password)
+    click.echo("Demo logins (sign in at /sign-in):")
+    for email, role in logins:
+        click.echo(f"  {role:<12} {email:<36} password: {password}")

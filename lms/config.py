@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -21,10 +22,14 @@ class ConfigError(RuntimeError):
     """The configuration cannot run a safe service."""
 
 
+MAX_REMEMBER_DAYS = 30
+
+
 def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Build the Flask configuration from LMS_* environment variables."""
     env = os.environ if environ is None else environ
     lms_env = env.get("LMS_ENV", "production").strip().lower()
+    remember_days = min(MAX_REMEMBER_DAYS, int_setting(env, "LMS_REMEMBER_DAYS", 30))
     return {
         "LMS_ENV": lms_env,
         "SECRET_KEY": env.get("LMS_SECRET_KEY") or None,
@@ -32,8 +37,39 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
         # because only the app knows where its instance folder is.
         "SQLALCHEMY_DATABASE_URI": env.get("LMS_DATABASE_URL") or None,
         "LMS_SEEDS_DIR": env.get("LMS_SEEDS_DIR") or str(PROJECT_ROOT / "seeds"),
-        "LMS_SQLITE_BUSY_TIMEOUT_MS": int(env.get("LMS_SQLITE_BUSY_TIMEOUT_MS", "5000")),
+        "LMS_SQLITE_BUSY_TIMEOUT_MS": int_setting(env, "LMS_SQLITE_BUSY_TIMEOUT_MS", 5000),
         "LMS_LOG_LEVEL": env.get("LMS_LOG_LEVEL", "INFO").upper(),
+        "LMS_BASE_URL": env.get("LMS_BASE_URL", "http://127.0.0.1:5000"),
+        "LMS_PASSWORD_LINK_HOURS": int_setting(env, "LMS_PASSWORD_LINK_HOURS", 72),
+        "LMS_TRUSTED_PROXIES": int_setting(env, "LMS_TRUSTED_PROXIES", 0),
+        "LMS_REDIS_URL": env.get("LMS_REDIS_URL") or None,
+        "LMS_SIGN_IN_LIMIT_PER_ACCOUNT": env.get("LMS_SIGN_IN_LIMIT_PER_ACCOUNT", "5 per minute"),
+        "LMS_SIGN_IN_LIMIT_PER_ADDRESS": env.get("LMS_SIGN_IN_LIMIT_PER_ADDRESS",
+                                                 "30 per minute"),
+        "REMEMBER_COOKIE_DURATION": dt.timedelta(days=remember_days),
+    }
+
+
+def int_setting(env: Mapping[str, str], name: str, default: int) -> int:
+    """An integer environment variable; ConfigError naming it if it is not a number."""
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number; got {raw!r}.") from None
+
+
+def derived_settings(config: Mapping[str, Any]) -> dict[str, Any]:
+    """Settings that follow from others once the environment and overrides are known."""
+    secure = config["LMS_ENV"] == "production"
+    return {
+        # Cookies are only sent over HTTPS in production.
+        "SESSION_COOKIE_SECURE": secure,
+        "REMEMBER_COOKIE_SECURE": secure,
+        # Redis when configured, so several server processes share the throttling counters.
+        "RATELIMIT_STORAGE_URI": config.get("LMS_REDIS_URL") or "memory://",
     }
 
 
@@ -66,4 +102,18 @@ FIXED_SETTINGS: dict[str, Any] = {
     "OPENAPI_SWAGGER_UI_PATH": None,
     "OPENAPI_REDOC_PATH": None,
     "OPENAPI_RAPIDOC_PATH": None,
+    # Cookies are never readable by scripts nor sent on cross-site sub-requests.
+    "SESSION_COOKIE_NAME": "lms_session",
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_NAME": "lms_remember",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    # CSRF is checked in lms.accounts.auth, only for cookie-authenticated writes.
+    "WTF_CSRF_CHECK_DEFAULT": False,
+    "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "RATELIMIT_KEY_PREFIX": "lms",
+    # Larger bodies are refused with 413 before any view reads them.
+    "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
 }

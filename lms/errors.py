@@ -12,7 +12,7 @@ from http import HTTPStatus
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from lms.extensions import db
@@ -27,6 +27,7 @@ class ServiceError(Exception):
     """A rule of the service refused an operation; carries the status that says why."""
 
     status = HTTPStatus.BAD_REQUEST
+    headers: dict[str, str] = {}
 
     def __init__(self, message: str, errors: Any = None) -> None:
         super().__init__(message)
@@ -44,6 +45,19 @@ class Forbidden(ServiceError):
     """The caller may know the thing exists but may not do this to it."""
 
     status = HTTPStatus.FORBIDDEN
+
+
+class Unauthorized(ServiceError):
+    """The caller has not proved who they are (or their credentials no longer work)."""
+
+    status = HTTPStatus.UNAUTHORIZED
+    headers = {"WWW-Authenticate": 'Bearer realm="lms"'}
+
+
+class Gone(ServiceError):
+    """The thing existed but can no longer be used (an expired or spent one-time link)."""
+
+    status = HTTPStatus.GONE
 
 
 class Conflict(ServiceError):
@@ -87,6 +101,7 @@ def rollback_quietly() -> None:
 
 def handle_http_exception(exc: HTTPException):
     """Answer an HTTP error raised by Flask, Werkzeug, webargs or a view."""
+    rollback_quietly()
     status = exc.code or 500
     data = getattr(exc, "data", None) or {}
     # webargs puts the failing fields of a 422 in data["messages"]; smorest's abort() passes
@@ -105,8 +120,9 @@ def handle_http_exception(exc: HTTPException):
 
 
 def handle_service_error(exc: ServiceError):
-    """Answer a rule the service enforced."""
-    return error_response(int(exc.status), exc.message, exc.errors)
+    """Answer a rule the service enforced; nothing the request wrote is kept."""
+    rollback_quietly()
+    return error_response(int(exc.status), exc.message, exc.errors, dict(exc.headers))
 
 
 def handle_database_unavailable(exc: sa.exc.OperationalError):
@@ -128,6 +144,27 @@ def handle_unexpected(exc: Exception):
         HTTPStatus.INTERNAL_SERVER_ERROR,
         "Something went wrong on our side. It has been logged; please try again later.",
     )
+
+
+def commit_request(response: Response) -> Response:
+    """Commit what the request did, once, at its end (services only flush).
+
+    Error handlers have already rolled back, so a failed request commits nothing but what
+    its handler chose to keep. A write that lost a race to another request (a unique key
+    taken meanwhile) is answered 409, never 500.
+    """
+    try:
+        db.session.commit()
+    except sa.exc.IntegrityError:
+        log.info("commit refused by a constraint", exc_info=True)
+        rollback_quietly()
+        return make_response(error_response(
+            HTTPStatus.CONFLICT,
+            "This clashes with a change saved at the same moment; reload and try again.",
+        ))
+    except sa.exc.OperationalError as exc:
+        return make_response(handle_database_unavailable(exc))
+    return response
 
 
 def register_error_handlers(app: Flask) -> None:

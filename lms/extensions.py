@@ -1,9 +1,13 @@
 """The extension objects, created here and bound to the app in create_app."""
 
 import sqlalchemy as sa
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase
 
 # Named constraints let Alembic create, compare and drop them the same way on SQLite and
@@ -27,3 +31,8 @@ db = SQLAlchemy(model_class=Base)
 # SQLite cannot ALTER most things in place; batch mode rebuilds the table instead.
 migrate = Migrate(render_as_batch=True, compare_type=True)
 api = Api()
+login_manager = LoginManager()
+csrf = CSRFProtect()
+# Limits are declared on the routes they guard (sign-in); storage comes from the config:
+# Redis when LMS_REDIS_URL is set, so several server processes share the counters.
+limiter = Limiter(key_func=get_remote_address)

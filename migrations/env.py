@@ -6,6 +6,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from lms.db_types import UTCDateTime
+
 config = context.config
 # Keep the app's and pytest's loggers alive; Alembic's ini would otherwise disable them.
 fileConfig(config.config_file_name, disable_existing_loggers=False)
@@ -31,6 +33,13 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
+def render_item(type_, obj, _autogen_context):
+    """Write app-only column types as plain SQLAlchemy ones, so revisions never import lms."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 def run_migrations_online() -> None:
     """Run the migrations on a live connection."""
 
@@ -42,6 +51,7 @@ def run_migrations_online() -> None:
 
     configure_args = dict(migrate_extension.configure_args)
     configure_args.setdefault("process_revision_directives", skip_empty_autogenerate)
+    configure_args.setdefault("render_item", render_item)
     with engine.connect() as connection:
         context.configure(
             connection=connection, target_metadata=target_metadata, **configure_args

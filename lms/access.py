@@ -1,0 +1,117 @@
+"""The rules of access, in one place every route uses.
+
+- a participant sees and changes only their own data;
+- a tutor sees the individuals of the cohorts they tutor, nothing of other cohorts;
+- a sponsor sees aggregated results of what they sponsor, never an individual record;
+- an admin manages everything.
+
+Object-level checks answer 404 for what the caller may not know exists (a cohort they have
+no part in looks exactly like one that does not exist), and 403 for what they may know of but
+not do (a participant asking for their own cohort's roster).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from lms.accounts.models import User
+from lms.cohorts.models import Cohort, Enrolment, Programme, Sponsorship
+from lms.errors import Forbidden, NotFound
+from lms.extensions import db
+
+#: What each relation to a cohort may do with it.
+COHORT_ACTIONS: dict[str, frozenset[str]] = {
+    # name, dates, status, head counts
+    "view": frozenset({"admin", "tutor", "participant", "sponsor"}),
+    # the people in it: roster, progress, ratings of individuals
+    "individuals": frozenset({"admin", "tutor"}),
+    # change it: dates, enrolments, roster import
+    "manage": frozenset({"admin"}),
+}
+PROGRAMME_ACTIONS: dict[str, frozenset[str]] = {
+    "view": frozenset({"admin", "tutor", "participant", "sponsor"}),
+    "manage": frozenset({"admin"}),
+}
+
+
+def sponsored_cohort_ids(user: User) -> sa.Select:
+    """Ids of the cohorts a sponsor sponsors, directly or through the whole programme."""
+    direct = sa.select(Sponsorship.cohort_id).where(
+        Sponsorship.user_id == user.id, Sponsorship.cohort_id.is_not(None)
+    )
+    via_programme = sa.select(Cohort.id).join(
+        Sponsorship, Sponsorship.programme_id == Cohort.programme_id
+    ).where(Sponsorship.user_id == user.id)
+    return sa.union(direct, via_programme)
+
+
+def visible_cohort_ids(user: User) -> sa.Select | None:
+    """Ids of the cohorts ``user`` has any part in; None means every cohort (admins)."""
+    if user.role == "admin":
+        return None
+    if user.role == "sponsor":
+        return sponsored_cohort_ids(user)
+    return sa.select(Enrolment.cohort_id).where(Enrolment.user_id == user.id)
+
+
+def visible_cohorts(user: User) -> sa.Select:
+    """A query for the cohorts ``user`` may see, newest first."""
+    query = sa.select(Cohort).order_by(Cohort.starts_on.desc(), Cohort.id.desc())
+    ids = visible_cohort_ids(user)
+    return query if ids is None else query.where(Cohort.id.in_(ids))
+
+
+def relation_to_cohort(user: User, cohort: Cohort) -> str | None:
+    """How ``user`` stands to ``cohort``: admin, tutor, participant, sponsor, or None."""
+    if user.role == "admin":
+        return "admin"
+    enrolment_role = db.session.scalar(
+        sa.select(Enrolment.role).filter_by(cohort_id=cohort.id, user_id=user.id)
+    )
+    if enrolment_role is not None:
+        return enrolment_role
+    if user.role == "sponsor":
+        sponsored = db.session.scalar(sa.select(sa.exists().where(
+            Cohort.id == cohort.id, Cohort.id.in_(sponsored_cohort_ids(user))
+        )))
+        return "sponsor" if sponsored else None
+    return None
+
+
+def cohort_for(user: User, cohort_id: int, action: str = "view") -> Cohort:
+    """The cohort if ``user`` may do ``action`` with it; NotFound or Forbidden otherwise."""
+    cohort = db.session.get(Cohort, cohort_id)
+    relation = relation_to_cohort(user, cohort) if cohort is not None else None
+    if relation is None:
+        raise NotFound(f"There is no cohort with id {cohort_id}.")
+    if relation not in COHORT_ACTIONS[action]:
+        raise Forbidden(f"As a {relation} of this cohort you may not see or change that.")
+    return cohort
+
+
+def visible_programme_ids(user: User) -> sa.Select | None:
+    """Ids of the programmes ``user`` has a part in; None means all (admins)."""
+    if user.role == "admin":
+        return None
+    direct = sa.select(Sponsorship.programme_id).where(
+        Sponsorship.user_id == user.id, Sponsorship.programme_id.is_not(None)
+    )
+    cohort_ids = visible_cohort_ids(user)
+    through_cohorts = sa.select(Cohort.programme_id).where(Cohort.id.in_(cohort_ids))
+    return sa.union(direct, through_cohorts)
+
+
+def programme_for(user: User, programme_id: int, action: str = "view") -> Programme:
+    """The programme if ``user`` may do ``action`` with it; NotFound or Forbidden otherwise."""
+    programme = db.session.get(Programme, programme_id)
+    ids = visible_programme_ids(user)
+    visible = programme is not None and (
+        ids is None or db.session.scalar(sa.select(sa.exists().where(
+            Programme.id == programme_id, Programme.id.in_(ids)
+        )))
+    )
+    if not visible:
+        raise NotFound(f"There is no programme with id {programme_id}.")
+    if user.role not in PROGRAMME_ACTIONS[action]:
+        raise Forbidden("Only an administrator may change the programme.")
+    return programme

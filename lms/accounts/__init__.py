@@ -1,0 +1,1 @@
+"""People: accounts, roles, sign-in, API tokens and the rules of access."""

@@ -1,0 +1,136 @@
+"""Accounts API: the caller (/me), their tokens, and users (for administrators)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import g
+from flask_login import current_user
+from flask_smorest import Blueprint
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy.orm import joinedload
+
+from lms.accounts import service
+from lms.accounts.auth import guard
+from lms.accounts.models import User
+from lms.accounts.schemas import (
+    MeSchema,
+    PasswordLinkSchema,
+    TokenCreatedSchema,
+    TokenCreateSchema,
+    TokenSchema,
+    UserCreatedSchema,
+    UserCreateSchema,
+    UserPageSchema,
+    UserQuerySchema,
+    UserSchema,
+    UserUpdateSchema,
+)
+from lms.cohorts.models import Enrolment, Sponsorship
+from lms.extensions import db
+from lms.schemas import page_of
+
+blp = Blueprint("accounts", __name__, description="You, your API tokens, and user accounts.")
+
+
+@blp.get("/me")
+@guard(blp)
+@blp.response(200, MeSchema)
+def get_me():
+    """Who you are, the cohorts you are in and what you sponsor."""
+    user = current_user._get_current_object()
+    enrolments = db.session.scalars(
+        sa.select(Enrolment).filter_by(user_id=user.id).options(joinedload(Enrolment.cohort))
+        .order_by(Enrolment.id)
+    ).all()
+    sponsorships = db.session.scalars(
+        sa.select(Sponsorship).filter_by(user_id=user.id).order_by(Sponsorship.id)
+    ).all()
+    return {
+        "id": user.id, "email": user.email, "display_name": user.display_name,
+        "role": user.role, "enrolments": enrolments, "sponsorships": sponsorships,
+        "csrf_token": generate_csrf() if g.get("auth_method") == "session" else None,
+    }
+
+
+@blp.get("/me/tokens")
+@guard(blp)
+@blp.response(200, TokenSchema(many=True))
+def list_my_tokens():
+    """Your API tokens, newest first; their secrets are never shown again."""
+    return service.list_tokens(current_user)
+
+
+@blp.post("/me/tokens")
+@guard(blp)
+@blp.arguments(TokenCreateSchema)
+@blp.response(201, TokenCreatedSchema)
+def create_my_token(body):
+    """Create an API token. The response holds its secret: this is the only time it is shown."""
+    token, secret = service.create_token(current_user, body["name"], body["days"])
+    return {**TokenSchema().dump(token), "token": secret}
+
+
+@blp.delete("/me/tokens/<id:token_id>")
+@guard(blp)
+@blp.response(204)
+@blp.alt_response(404, response="DEFAULT_ERROR", description="You have no such token.")
+def revoke_my_token(token_id: int):
+    """Revoke one of your tokens; it stops working at once."""
+    service.revoke_token(current_user, token_id)
+
+
+@blp.get("/users")
+@guard(blp, "admin")
+@blp.arguments(UserQuerySchema, location="query")
+@blp.response(200, UserPageSchema)
+def list_users(query):
+    """Every user, by e-mail address, a page at a time."""
+    select = sa.select(User).order_by(User.email)
+    if query.get("role"):
+        select = select.where(User.role == query["role"])
+    if query.get("q"):
+        needle = query["q"].lower()
+        select = select.where(sa.or_(
+            User.email.contains(needle, autoescape=True),
+            sa.func.lower(User.display_name).contains(needle, autoescape=True),
+        ))
+    return page_of(select, query["page"], query["per_page"])
+
+
+@blp.post("/users")
+@guard(blp, "admin")
+@blp.arguments(UserCreateSchema)
+@blp.response(201, UserCreatedSchema)
+@blp.alt_response(409, response="DEFAULT_ERROR", description="The e-mail address is taken.")
+def create_user(body):
+    """Create a user; hand them the one-time link to set their password."""
+    user = service.create_user(body["email"], body["display_name"], body["role"])
+    return {"user": user, "password_link": service.issue_password_link(user)}
+
+
+@blp.get("/users/<id:user_id>")
+@guard(blp, "admin")
+@blp.response(200, UserSchema)
+@blp.alt_response(404, response="DEFAULT_ERROR", description="No user has that id.")
+def get_user(user_id: int):
+    """One user."""
+    return service.get_user(user_id)
+
+
+@blp.patch("/users/<id:user_id>")
+@guard(blp, "admin")
+@blp.arguments(UserUpdateSchema)
+@blp.response(200, UserSchema)
+@blp.alt_response(404, response="DEFAULT_ERROR", description="No user has that id.")
+def update_user(body, user_id: int):
+    """Rename a user, change their role, or disable them (which ends their sessions)."""
+    return service.update_user(service.get_user(user_id), **body)
+
+
+@blp.post("/users/<id:user_id>/password-link")
+@guard(blp, "admin")
+@blp.response(201, PasswordLinkSchema)
+@blp.alt_response(404, response="DEFAULT_ERROR", description="No user has that id.")
+def create_password_link(user_id: int):
+    """Issue a new one-time link for a user to set (or reset) their password."""
+    return {"password_link": service.issue_password_link(service.get_user(user_id))}

@@ -1,0 +1,117 @@
+"""Who is asking: session cookies for people, bearer tokens for programs, and route guards.
+
+A request that carries ``Authorization`` is authenticated by that token alone; any session
+cookie it also carries is ignored. A cookie-authenticated request that changes something must
+carry a CSRF token; a token-authenticated one need not (a browser never adds it on its own).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.profiles import CHEAPEST, RFC_9106_LOW_MEMORY
+from flask import Flask, g, redirect, request, url_for
+from flask_login import current_user
+from flask_smorest import Blueprint
+
+from lms.accounts.models import User
+from lms.accounts.service import user_for_token
+from lms.errors import Forbidden, Unauthorized, wants_json
+from lms.extensions import api, csrf, db, login_manager
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SECURITY = [{"bearerAuth": []}, {"cookieAuth": []}]
+
+
+def init_auth(app: Flask) -> None:
+    """Wire Flask-Login, CSRF and token authentication into the app."""
+    profile = CHEAPEST if app.config["LMS_ENV"] == "testing" else RFC_9106_LOW_MEMORY
+    app.extensions["lms_password_hasher"] = PasswordHasher.from_parameters(profile)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.sign_in"
+    login_manager.login_message = "Please sign in to see that page."
+    login_manager.user_loader(load_user)
+    login_manager.unauthorized_handler(unauthorized)
+    csrf.init_app(app)
+    app.before_request(authenticate_request)
+    register_security_schemes()
+
+
+def register_security_schemes() -> None:
+    """Describe the two ways to authenticate in the OpenAPI document."""
+    components = api.spec.components
+    if "bearerAuth" not in components.security_schemes:
+        components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+        components.security_scheme(
+            "cookieAuth", {"type": "apiKey", "in": "cookie", "name": "lms_session"}
+        )
+
+
+def load_user(session_token: str) -> User | None:
+    """Flask-Login's loader: the active user whose current alternative id is in the session."""
+    return db.session.scalar(sa.select(User).filter_by(session_token=session_token, active=True))
+
+
+def unauthorized():
+    """Answer an anonymous caller: 401 JSON under /api/, the sign-in page elsewhere."""
+    if wants_json():
+        raise Unauthorized("Sign in, or send an API token as 'Authorization: Bearer <token>'.")
+    return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")))
+
+
+def authenticate_request() -> None:
+    """Authenticate a bearer token if one is sent; otherwise require CSRF on cookie writes."""
+    header = request.headers.get("Authorization")
+    if header is not None:
+        g.auth_method = "token"
+        g._login_user = bearer_user(header)  # Flask-Login's slot: the session is not consulted
+        return
+    g.auth_method = "session"
+    if request.method in SAFE_METHODS:
+        return
+    # Anonymous API writes have no session to ride on, so they get a plain 401 from the
+    # route guard; pages (the sign-in form included) always need the CSRF token.
+    if current_user.is_authenticated or not request.path.startswith("/api/"):
+        csrf.protect()
+
+
+def bearer_user(header: str) -> User:
+    """The user of an ``Authorization: Bearer …`` header; Unauthorized if it does not work."""
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise Unauthorized("Send the token as 'Authorization: Bearer <token>'.")
+    user = user_for_token(secret.strip())
+    if user is None:
+        raise Unauthorized("The API token is unknown, expired or revoked.")
+    return user
+
+
+def guard(blp: Blueprint, *roles: str) -> Callable:
+    """Require a signed-in caller (of one of ``roles``, if given) and document it.
+
+    Put it under the route decorator and above ``@blp.arguments``, so that who is asking is
+    checked before what they sent.
+    """
+
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if roles and current_user.role not in roles:
+                raise Forbidden(f"This needs the role {' or '.join(roles)}.")
+            return view(*args, **kwargs)
+
+        wrapper.lms_roles = roles
+        wrapper = blp.doc(security=SECURITY)(wrapper)
+        wrapper = blp.alt_response(401, response="DEFAULT_ERROR",
+                                   description="Not signed in, or the token does not work.")(
+            wrapper
+        )
+        return blp.alt_response(403, response="DEFAULT_ERROR",
+                                description="Signed in, but not allowed to do this.")(wrapper)
+
+    return decorator

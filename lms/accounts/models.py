@@ -1,0 +1,104 @@
+"""Users, their one-time password links and their API tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms.db_types import UTCDateTime, utcnow
+from lms.extensions import db
+
+#: System roles. Enrolment roles (participant or tutor of a cohort) are on Enrolment.
+ROLES = ("admin", "tutor", "participant", "sponsor")
+
+
+def new_session_token() -> str:
+    """A fresh alternative id for Flask-Login: rotating it ends every session of the user."""
+    return secrets.token_urlsafe(32)
+
+
+class User(UserMixin, db.Model):
+    """A person who signs in: an administrator, tutor, participant or sponsor."""
+
+    __tablename__ = "user_account"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "role IN ('admin', 'tutor', 'participant', 'sponsor')", name="role"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Stored lower-cased, so uniqueness is case-insensitive on every database.
+    email: Mapped[str] = mapped_column(sa.String(320), unique=True)
+    display_name: Mapped[str] = mapped_column(sa.String(200))
+    role: Mapped[str] = mapped_column(sa.String(16))
+    active: Mapped[bool] = mapped_column(default=True)
+    #: Argon2id hash; None until the person sets a first password through their link.
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    #: Flask-Login's id for this user's sessions and remember cookies; rotated to end them.
+    session_token: Mapped[str] = mapped_column(
+        sa.String(64), unique=True, default=new_session_token
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_sign_in_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    tokens: Mapped[list[ApiToken]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+
+    def get_id(self) -> str:
+        """The alternative id Flask-Login keeps in the session (never the primary key)."""
+        return self.session_token
+
+    @property
+    def is_active(self) -> bool:
+        """A disabled user cannot sign in or use a token."""
+        return self.active
+
+    def end_all_sessions(self) -> None:
+        """Invalidate every session and remember cookie this user has, on every device."""
+        self.session_token = new_session_token()
+
+
+class PasswordLink(db.Model):
+    """A one-time, expiring link through which a person sets their password."""
+
+    __tablename__ = "password_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"))
+    #: SHA-256 of the secret in the link; the secret itself is never stored.
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class ApiToken(db.Model):
+    """A personal API token, sent as ``Authorization: Bearer …`` by programs."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(sa.String(100))
+    #: SHA-256 of the token: tokens are long random strings, so a fast hash is enough.
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    #: The first characters of the token, shown so a person can tell their tokens apart.
+    prefix: Mapped[str] = mapped_column(sa.String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(back_populates="tokens")
+
+    def is_usable(self, now: dt.datetime) -> bool:
+        """Whether the token may authenticate a request at ``now``."""
+        return self.revoked_at is None and self.expires_at > now and self.user.active

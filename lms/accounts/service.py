@@ -1,0 +1,193 @@
+"""Accounts: creating people, passwords, one-time links and API tokens.
+
+Services flush but never commit; the request (or command) commits once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+
+from lms.accounts import passwords
+from lms.accounts.models import ROLES, ApiToken, PasswordLink, User
+from lms.audit.service import record
+from lms.db_types import utcnow
+from lms.errors import Conflict, Gone, Invalid, NotFound
+from lms.extensions import db
+
+TOKEN_PREFIX = "lms_"  # noqa: S105 - marks a string as an lms token, not a secret
+MAX_TOKEN_DAYS = 365
+
+
+def digest(secret: str) -> str:
+    """SHA-256 of a random secret (tokens and links), as stored in place of the secret."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def normalise_email(raw: str, field: str = "email") -> str:
+    """A syntactically valid address, lower-cased; Invalid naming ``field`` otherwise."""
+    try:
+        checked = validate_email(raw.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise Invalid(f"{raw!r} is not a valid e-mail address.",
+                      errors={field: [str(exc)]}) from None
+    return checked.normalized.lower()
+
+
+def find_user_by_email(email: str) -> User | None:
+    """The user with this address (any case), or None."""
+    return db.session.scalar(sa.select(User).filter_by(email=email.strip().lower()))
+
+
+def get_user(user_id: int) -> User:
+    """A user by id, or NotFound."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"There is no user with id {user_id}.")
+    return user
+
+
+def check_role(role: str, field: str = "role") -> str:
+    """The role if it is a system role; Invalid otherwise."""
+    if role not in ROLES:
+        raise Invalid(f"Unknown role {role!r}.",
+                      errors={field: [f"Must be one of: {', '.join(ROLES)}."]})
+    return role
+
+
+def create_user(email: str, display_name: str, role: str) -> User:
+    """Create an account without a password; Conflict if the address is taken."""
+    email = normalise_email(email)
+    check_role(role)
+    name = display_name.strip()
+    if not name:
+        raise Invalid("A display name is required.", errors={"display_name": ["Required."]})
+    if find_user_by_email(email) is not None:
+        raise Conflict(f"A user with the e-mail address {email} already exists.")
+    user = User(email=email, display_name=name, role=role)
+    db.session.add(user)
+    db.session.flush()
+    record("user.create", user, email=email, role=role)
+    return user
+
+
+def update_user(user: User, *, display_name=None, role=None, active=None) -> User:
+    """Change a user's name, role or active flag; disabling ends all their sessions."""
+    changes = {}
+    if display_name is not None and display_name.strip() != user.display_name:
+        user.display_name = changes["display_name"] = display_name.strip()
+    if role is not None and role != user.role:
+        user.role = changes["role"] = check_role(role)
+    if active is not None and active != user.active:
+        user.active = changes["active"] = active
+        if not active:
+            user.end_all_sessions()
+    if changes:
+        record("user.update", user, **changes)
+    return user
+
+
+def set_password(user: User, password: str, *, actor: User | None = None) -> None:
+    """Set a new password under the policy; every other session of the user ends."""
+    problems = passwords.policy_problems(password, (user.email, user.display_name))
+    if problems:
+        raise Invalid("The password does not meet the policy.", errors={"password": problems})
+    user.password_hash = passwords.hash_password(password)
+    user.end_all_sessions()
+    record("user.set_password", user, actor=actor)
+
+
+def issue_password_link(user: User) -> str:
+    """Create a one-time link for ``user`` to set their password; return its URL."""
+    secret = secrets.token_urlsafe(32)
+    hours = current_app.config["LMS_PASSWORD_LINK_HOURS"]
+    db.session.add(PasswordLink(
+        user=user, token_hash=digest(secret), expires_at=utcnow() + dt.timedelta(hours=hours)
+    ))
+    record("user.password_link", user, expires_in_hours=hours)
+    return f"{current_app.config['LMS_BASE_URL'].rstrip('/')}/set-password/{secret}"
+
+
+def find_password_link(secret: str) -> PasswordLink:
+    """The unused, unexpired link for ``secret``; Gone otherwise."""
+    link = db.session.scalar(sa.select(PasswordLink).filter_by(token_hash=digest(secret)))
+    if link is None or link.used_at is not None or link.expires_at <= utcnow():
+        raise Gone("This link has expired or has already been used. "
+                   "Ask the programme administrator for a new one.")
+    return link
+
+
+def use_password_link(secret: str, password: str) -> User:
+    """Set the password through a one-time link, spending the link."""
+    link = find_password_link(secret)
+    set_password(link.user, password, actor=link.user)
+    link.used_at = utcnow()
+    return link.user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with these credentials, or None; both outcomes are audited."""
+    user = find_user_by_email(email) if email else None
+    valid = passwords.verify_password(user.password_hash if user else None, password)
+    if not valid or user is None or not user.active:
+        reason = "disabled" if (valid and user is not None) else "bad credentials"
+        record("auth.sign_in_failed", user, actor=user, email=(email or "")[:320], reason=reason)
+        return None
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
+    user.last_sign_in_at = utcnow()
+    record("auth.sign_in", user, actor=user)
+    return user
+
+
+def create_token(user: User, name: str, days: int) -> tuple[ApiToken, str]:
+    """Create an API token; return it and its secret, which is shown this once only."""
+    if not 1 <= days <= MAX_TOKEN_DAYS:
+        raise Invalid("A token lasts from 1 to 365 days.",
+                      errors={"days": [f"Must be between 1 and {MAX_TOKEN_DAYS}."]})
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        user=user, name=name.strip() or "API token", token_hash=digest(secret),
+        prefix=secret[: len(TOKEN_PREFIX) + 6], expires_at=utcnow() + dt.timedelta(days=days),
+    )
+    db.session.add(token)
+    db.session.flush()
+    record("token.create", token, actor=user, name=token.name, days=days)
+    return token, secret
+
+
+def list_tokens(user: User) -> list[ApiToken]:
+    """The user's tokens, newest first (secrets are never returned)."""
+    return db.session.scalars(
+        sa.select(ApiToken).filter_by(user_id=user.id).order_by(ApiToken.id.desc())
+    ).all()
+
+
+def revoke_token(user: User, token_id: int) -> ApiToken:
+    """Revoke one of the user's own tokens; another person's is NotFound."""
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id:
+        raise NotFound(f"You have no token with id {token_id}.")
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        record("token.revoke", token, actor=user, name=token.name)
+    return token
+
+
+def user_for_token(secret: str) -> User | None:
+    """The active user a bearer token belongs to, or None if it is unknown or unusable."""
+    token = db.session.scalar(
+        sa.select(ApiToken).filter_by(token_hash=digest(secret)).join(ApiToken.user)
+    )
+    now = utcnow()
+    if token is None or not token.is_usable(now):
+        return None
+    # Write at most once a minute per token, not on every request.
+    if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=1):
+        token.last_used_at = now
+    return token.user

@@ -1,0 +1,117 @@
+"""Pages for people: sign in, sign out, and set a password through a one-time link."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_limiter.util import get_remote_address
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from lms.accounts import service
+from lms.audit.service import record
+from lms.errors import Gone, Invalid
+from lms.extensions import limiter
+
+bp = Blueprint("auth", __name__)
+
+
+class SignInForm(FlaskForm):
+    """E-mail address and password."""
+
+    email = EmailField("Email address", validators=[DataRequired(), Length(max=320)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
+    remember = BooleanField("Keep me signed in on this device for up to 30 days")
+
+
+class SetPasswordForm(FlaskForm):
+    """A new password, typed twice."""
+
+    password = PasswordField("New password", validators=[DataRequired(), Length(max=1024)])
+    confirm = PasswordField("Type it again", validators=[
+        DataRequired(), EqualTo("password", message="The two passwords are not the same.")])
+
+
+def account_key() -> str:
+    """The throttling key for one account: the address typed into the form."""
+    return "account:" + request.form.get("email", "").strip().lower()[:320]
+
+
+def failed_sign_in(response) -> bool:
+    """Only failed attempts count against the limits; a success redirects."""
+    return response.status_code != 302
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go after signing in: a path on this site, never another site."""
+    if target and target.startswith("/") and not target.startswith("//"):
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc:
+            return target
+    return url_for("docs.home")
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LMS_SIGN_IN_LIMIT_PER_ACCOUNT"], key_func=account_key,
+               methods=["POST"], deduct_when=failed_sign_in, scope="sign-in-account")
+@limiter.limit(lambda: current_app.config["LMS_SIGN_IN_LIMIT_PER_ADDRESS"],
+               key_func=get_remote_address, methods=["POST"], deduct_when=failed_sign_in,
+               scope="sign-in-address")
+def sign_in():
+    """Show the sign-in form, or sign the person in."""
+    form = SignInForm()
+    if form.validate_on_submit():
+        user = service.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            # A new session at sign-in: nothing planted in the old one survives (fixation).
+            session.clear()
+            login_user(user, remember=form.remember.data)
+            return redirect(safe_next(request.args.get("next")))
+        form.password.errors.append("The e-mail address or password is not right.")
+    return render_template("auth/sign_in.html", form=form)
+
+
+@bp.post("/sign-out")
+@login_required
+def sign_out():
+    """Sign out everywhere: every session and remember cookie of this person ends."""
+    user = current_user._get_current_object()
+    user.end_all_sessions()
+    record("auth.sign_out", user)
+    session.clear()
+    logout_user()  # after clear(): it leaves the note that deletes the remember cookie
+    flash("You have signed out.")
+    return redirect(url_for("auth.sign_in"))
+
+
+@bp.route("/set-password/<token>", methods=["GET", "POST"])
+@limiter.limit("20 per minute", methods=["POST"])
+def set_password(token: str):
+    """Set a password through a one-time link."""
+    try:
+        link = service.find_password_link(token)
+    except Gone as exc:
+        return render_template("errors/error.html", code=410, name="Link expired",
+                               message=exc.message), 410
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            service.use_password_link(token, form.password.data)
+        except Invalid as exc:
+            form.password.errors.extend(exc.errors["password"])
+        else:
+            flash("Your password is set. Sign in with it now.")
+            return redirect(url_for("auth.sign_in"))
+    return render_template("auth/set_password.html", form=form, user=link.user)

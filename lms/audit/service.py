@@ -1,0 +1,41 @@
+"""Recording audit events. Flushes nothing itself: the event commits with the change it records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import has_request_context, request
+from flask_login import current_user
+
+from lms.accounts.models import User
+from lms.audit.models import AuditEvent
+from lms.extensions import db
+
+
+def record(
+    action: str,
+    target: Any = None,
+    *,
+    actor: User | None = None,
+    actor_label: str | None = None,
+    **details: Any,
+) -> AuditEvent:
+    """Add an audit event for ``action`` on ``target`` by ``actor`` (default: the caller)."""
+    if actor is None and has_request_context() and current_user.is_authenticated:
+        actor = current_user._get_current_object()
+    event = AuditEvent(
+        actor_id=actor.id if actor else None,
+        actor=actor.email if actor else (actor_label or default_actor_label()),
+        action=action,
+        target_type=target.__tablename__ if target is not None else None,
+        target_id=target.id if target is not None else None,
+        details=details,
+        ip=request.remote_addr if has_request_context() else None,
+    )
+    db.session.add(event)
+    return event
+
+
+def default_actor_label() -> str:
+    """Who acted when no user is known: an anonymous request, or the server's command line."""
+    return "anonymous" if has_request_context() else "command line"

@@ -1,0 +1,1 @@
+"""The programme, organisations, cohorts, enrolments and sponsors."""

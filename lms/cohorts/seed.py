@@ -1,0 +1,89 @@
+"""Load seeds/programme.yaml: validate, then upsert the programme by slug."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+import yaml
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from lms.audit.service import record
+from lms.cohorts.models import Programme
+from lms.extensions import db
+from lms.framework.seed import SeedError, describe_yaml_error
+from lms.framework.seed_schema import SLUG, flatten_errors
+
+
+class ScalePointSeed(Schema):
+    """One point of the rating scale."""
+
+    value = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=100))
+    label = fields.String(required=True, validate=validate.Length(min=1, max=100))
+
+
+class ProgrammeSeed(Schema):
+    """The programme's settings."""
+
+    slug = fields.String(required=True, validate=SLUG)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    description = fields.String(load_default="")
+    min_group_size = fields.Integer(load_default=5, strict=True,
+                                    validate=validate.Range(min=2, max=1000))
+    rating_scale = fields.List(fields.Nested(ScalePointSeed), required=True,
+                               validate=validate.Length(min=2, max=11))
+
+    @validates_schema
+    def check_scale(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        """Scale points go up one at a time from the lowest."""
+        values = [point["value"] for point in data["rating_scale"]]
+        expected = list(range(values[0], values[0] + len(values)))
+        if values != expected:
+            raise ValidationError(f"values must count up by one: {expected}",
+                                  field_name="rating_scale")
+
+
+class ProgrammeSeedFile(Schema):
+    """The whole file."""
+
+    programme = fields.Nested(ProgrammeSeed, required=True)
+
+
+def read_programme_file(path: Path) -> dict[str, Any]:
+    """Read and validate the programme seed file; SeedError naming every problem."""
+    source = str(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SeedError(source, ["the file does not exist"]) from None
+    except UnicodeDecodeError as exc:
+        raise SeedError(source, [f"not UTF-8 text (byte {exc.start})"]) from None
+    except yaml.YAMLError as exc:
+        raise SeedError(source, [f"not valid YAML: {describe_yaml_error(exc)}"]) from None
+    if not isinstance(raw, dict):
+        raise SeedError(source, ["the file must hold a mapping with a 'programme' key"])
+    try:
+        return ProgrammeSeedFile().load(raw)["programme"]
+    except ValidationError as exc:
+        raise SeedError(source, flatten_errors(exc.messages)) from None
+
+
+def sync_programme(values: dict[str, Any]) -> str:
+    """Create or update the programme; say which ("created", "updated", "nothing changed").
+
+    Flushes, never commits.
+    """
+    programme = db.session.scalar(sa.select(Programme).filter_by(slug=values["slug"]))
+    if programme is None:
+        programme = Programme(**values)
+        db.session.add(programme)
+        db.session.flush()
+        record("programme.create", programme, slug=programme.slug)
+        return "created"
+    changed = {k: v for k, v in values.items() if getattr(programme, k) != v}
+    for key, value in changed.items():
+        setattr(programme, key, value)
+    if changed:
+        record("programme.update", programme, fields=sorted(changed))
+    return "updated" if changed else "nothing changed"

@@ -1,0 +1,282 @@
+"""The programme, organisations, cohorts, enrolments and sponsorships.
+
+Services flush but never commit; the request (or command) commits once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+
+from lms.accounts.models import User
+from lms.audit.service import record
+from lms.cohorts.models import (
+    COHORT_STATUSES,
+    ORGANISATION_TYPES,
+    SECTORS,
+    Cohort,
+    Enrolment,
+    Organisation,
+    Programme,
+    Sponsorship,
+)
+from lms.errors import Conflict, Invalid, NotFound
+from lms.extensions import db
+from lms.framework.models import LeadershipLevel
+
+
+def one_of(value: str, allowed: tuple[str, ...], field: str) -> str:
+    """``value`` if it is allowed; Invalid naming ``field`` otherwise."""
+    if value not in allowed:
+        raise Invalid(f"{field} {value!r} is not recognised.",
+                      errors={field: [f"Must be one of: {', '.join(allowed)}."]})
+    return value
+
+
+# --- the programme -------------------------------------------------------------------------
+
+def default_programme() -> Programme:
+    """The programme new cohorts join when none is named: the only one, or the first."""
+    programme = db.session.scalar(sa.select(Programme).order_by(Programme.id).limit(1))
+    if programme is None:
+        raise Conflict("No programme exists yet; load it with `flask lms seed`.")
+    return programme
+
+
+def get_programme(programme_id: int | None) -> Programme:
+    """A programme by id (None: the default one), or NotFound."""
+    if programme_id is None:
+        return default_programme()
+    programme = db.session.get(Programme, programme_id)
+    if programme is None:
+        raise NotFound(f"There is no programme with id {programme_id}.")
+    return programme
+
+
+def update_programme(programme: Programme, changes: dict[str, Any]) -> Programme:
+    """Change a programme's name, description or minimum group size."""
+    applied = {k: v for k, v in changes.items() if getattr(programme, k) != v}
+    for key, value in applied.items():
+        setattr(programme, key, value)
+    if applied:
+        record("programme.update", programme, **applied)
+    return programme
+
+
+# --- organisations -------------------------------------------------------------------------
+
+def name_key(name: str) -> str:
+    """The form of an organisation's name used to tell two organisations apart."""
+    return " ".join(name.split()).casefold()
+
+
+def find_organisation(name: str) -> Organisation | None:
+    """The organisation with this name (ignoring case and spacing), or None."""
+    return db.session.scalar(sa.select(Organisation).filter_by(name_key=name_key(name)))
+
+
+def create_organisation(name: str, type_: str, sector: str) -> Organisation:
+    """Create an organisation; Conflict if one of that name exists."""
+    clean = " ".join(name.split())
+    if not clean:
+        raise Invalid("An organisation needs a name.", errors={"name": ["Required."]})
+    one_of(type_, ORGANISATION_TYPES, "type")
+    one_of(sector, SECTORS, "sector")
+    if find_organisation(clean) is not None:
+        raise Conflict(f"An organisation called {clean!r} already exists.")
+    organisation = Organisation(name=clean, name_key=name_key(clean), type=type_, sector=sector)
+    db.session.add(organisation)
+    db.session.flush()
+    record("organisation.create", organisation, name=clean, type=type_, sector=sector)
+    return organisation
+
+
+def get_organisation(organisation_id: int) -> Organisation:
+    """An organisation by id, or NotFound."""
+    organisation = db.session.get(Organisation, organisation_id)
+    if organisation is None:
+        raise NotFound(f"There is no organisation with id {organisation_id}.")
+    return organisation
+
+
+def update_organisation(organisation: Organisation, changes: dict[str, Any]) -> Organisation:
+    """Rename an organisation or correct its type or sector."""
+    if "name" in changes:
+        clean = " ".join(changes["name"].split())
+        other = find_organisation(clean)
+        if other is not None and other.id != organisation.id:
+            raise Conflict(f"An organisation called {clean!r} already exists.")
+        changes = {**changes, "name": clean}
+        organisation.name_key = name_key(clean)
+    if "type" in changes:
+        one_of(changes["type"], ORGANISATION_TYPES, "type")
+    if "sector" in changes:
+        one_of(changes["sector"], SECTORS, "sector")
+    for key, value in changes.items():
+        setattr(organisation, key, value)
+    record("organisation.update", organisation, **changes)
+    return organisation
+
+
+# --- cohorts -------------------------------------------------------------------------------
+
+def check_dates(starts_on: dt.date, ends_on: dt.date) -> None:
+    """A cohort ends on or after the day it starts."""
+    if ends_on < starts_on:
+        raise Invalid("A cohort cannot end before it starts.",
+                      errors={"ends_on": ["Must be on or after starts_on."]})
+
+
+def create_cohort(name: str, starts_on: dt.date, ends_on: dt.date,
+                  programme_id: int | None = None, status: str = "planned") -> Cohort:
+    """Create a cohort in a programme; Conflict if the programme has one of that name."""
+    programme = get_programme(programme_id)
+    clean = name.strip()
+    if not clean:
+        raise Invalid("A cohort needs a name.", errors={"name": ["Required."]})
+    check_dates(starts_on, ends_on)
+    one_of(status, COHORT_STATUSES, "status")
+    if db.session.scalar(sa.select(Cohort.id).filter_by(programme_id=programme.id, name=clean)):
+        raise Conflict(f"The programme already has a cohort called {clean!r}.")
+    cohort = Cohort(programme=programme, name=clean, starts_on=starts_on, ends_on=ends_on,
+                    status=status)
+    db.session.add(cohort)
+    db.session.flush()
+    record("cohort.create", cohort, name=clean, starts_on=str(starts_on), ends_on=str(ends_on))
+    return cohort
+
+
+def update_cohort(cohort: Cohort, changes: dict[str, Any]) -> Cohort:
+    """Change a cohort's name, dates or status."""
+    check_dates(changes.get("starts_on", cohort.starts_on), changes.get("ends_on", cohort.ends_on))
+    if "status" in changes:
+        one_of(changes["status"], COHORT_STATUSES, "status")
+    if "name" in changes:
+        clean = changes["name"].strip()
+        clash = db.session.scalar(sa.select(Cohort.id).filter_by(
+            programme_id=cohort.programme_id, name=clean))
+        if clash is not None and clash != cohort.id:
+            raise Conflict(f"The programme already has a cohort called {clean!r}.")
+        changes = {**changes, "name": clean}
+    for key, value in changes.items():
+        setattr(cohort, key, value)
+    record("cohort.update", cohort, **{k: str(v) for k, v in changes.items()})
+    return cohort
+
+
+def cohort_head_counts(cohort_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Participants and tutors per cohort, in one query."""
+    rows = db.session.execute(
+        sa.select(Enrolment.cohort_id, Enrolment.role, sa.func.count())
+        .where(Enrolment.cohort_id.in_(cohort_ids))
+        .group_by(Enrolment.cohort_id, Enrolment.role)
+    )
+    counts = {cid: {"participants": 0, "tutors": 0} for cid in cohort_ids}
+    for cohort_id, role, count in rows:
+        counts[cohort_id][f"{role}s"] = count
+    return counts
+
+
+# --- enrolments ----------------------------------------------------------------------------
+
+def leadership_level(code: str, field: str = "leadership_level") -> LeadershipLevel:
+    """A leadership level by code; Invalid naming ``field`` otherwise."""
+    level = db.session.scalar(sa.select(LeadershipLevel).filter_by(code=code))
+    if level is None:
+        known = ", ".join(db.session.scalars(
+            sa.select(LeadershipLevel.code).order_by(LeadershipLevel.position)))
+        raise Invalid(f"Unknown leadership level {code!r}.",
+                      errors={field: [f"Must be one of: {known or 'none loaded yet'}."]})
+    return level
+
+
+def enrolment_role_allowed(user: User, role: str) -> bool:
+    """Participants enrol as participants; tutors (and admins) as tutors."""
+    allowed = {"participant": {"participant"}, "tutor": {"tutor", "admin"}}
+    return user.role in allowed[role]
+
+
+def list_enrolments(cohort: Cohort) -> list[Enrolment]:
+    """Everyone in a cohort with their organisation and level, tutors first, in one query."""
+    return db.session.scalars(
+        sa.select(Enrolment).where(Enrolment.cohort_id == cohort.id)
+        .options(joinedload(Enrolment.user), joinedload(Enrolment.organisation),
+                 joinedload(Enrolment.leadership_level))
+        .join(Enrolment.user).order_by(Enrolment.role.desc(), User.display_name, User.id)
+    ).all()
+
+
+def enrol(cohort: Cohort, user: User, role: str, organisation: Organisation | None = None,
+          level: LeadershipLevel | None = None) -> Enrolment:
+    """Put a person in a cohort; Conflict if they are already in it."""
+    one_of(role, ("participant", "tutor"), "role")
+    if not enrolment_role_allowed(user, role):
+        raise Invalid(f"{user.email} is a {user.role} and cannot be enrolled as a {role}.",
+                      errors={"role": [f"{user.email} has the role {user.role}."]})
+    if role == "participant" and (organisation is None or level is None):
+        raise Invalid("A participant needs an organisation and a leadership level.",
+                      errors={"organisation_id": ["Required for participants."],
+                              "leadership_level": ["Required for participants."]})
+    if db.session.scalar(sa.select(Enrolment.id).filter_by(cohort_id=cohort.id, user_id=user.id)):
+        raise Conflict(f"{user.email} is already enrolled in this cohort.")
+    enrolment = Enrolment(cohort=cohort, user=user, role=role, organisation=organisation,
+                          leadership_level=level)
+    db.session.add(enrolment)
+    db.session.flush()
+    record("enrolment.create", enrolment, cohort_id=cohort.id, user_id=user.id, role=role)
+    return enrolment
+
+
+def withdraw(cohort: Cohort, user_id: int) -> None:
+    """Take a person out of a cohort."""
+    enrolment = db.session.scalar(
+        sa.select(Enrolment).filter_by(cohort_id=cohort.id, user_id=user_id))
+    if enrolment is None:
+        raise NotFound(f"User {user_id} is not enrolled in this cohort.")
+    record("enrolment.delete", enrolment, cohort_id=cohort.id, user_id=user_id)
+    db.session.delete(enrolment)
+    db.session.flush()
+
+
+# --- sponsors ------------------------------------------------------------------------------
+
+def add_sponsor(user: User, *, programme: Programme | None = None,
+                cohort: Cohort | None = None) -> Sponsorship:
+    """Make a sponsor a sponsor of a programme or of one cohort (no-op if already)."""
+    if user.role != "sponsor":
+        raise Invalid(f"{user.email} is a {user.role}, not a sponsor.",
+                      errors={"user_id": ["Only users with the role sponsor can sponsor."]})
+    scope = {"programme_id": programme.id} if programme else {"cohort_id": cohort.id}
+    existing = db.session.scalar(sa.select(Sponsorship).filter_by(user_id=user.id, **scope))
+    if existing is not None:
+        return existing
+    sponsorship = Sponsorship(user=user, programme=programme, cohort=cohort)
+    db.session.add(sponsorship)
+    db.session.flush()
+    record("sponsorship.create", sponsorship, user_id=user.id, **scope)
+    return sponsorship
+
+
+def list_sponsors(*, programme: Programme | None = None,
+                  cohort: Cohort | None = None) -> list[Sponsorship]:
+    """The sponsorships of a programme or of a cohort."""
+    scope = {"programme_id": programme.id} if programme else {"cohort_id": cohort.id}
+    return db.session.scalars(
+        sa.select(Sponsorship).filter_by(**scope).options(joinedload(Sponsorship.user))
+        .order_by(Sponsorship.id)
+    ).all()
+
+
+def remove_sponsor(user_id: int, *, programme: Programme | None = None,
+                   cohort: Cohort | None = None) -> None:
+    """End a sponsorship of a programme or of a cohort."""
+    scope = {"programme_id": programme.id} if programme else {"cohort_id": cohort.id}
+    sponsorship = db.session.scalar(sa.select(Sponsorship).filter_by(user_id=user_id, **scope))
+    if sponsorship is None:
+        raise NotFound(f"User {user_id} does not sponsor this.")
+    record("sponsorship.delete", sponsorship, user_id=user_id, **scope)
+    db.session.delete(sponsorship)
+    db.session.flush()

@@ -1,0 +1,70 @@
+"""Fields and schemas shared by every API: safe text, bounded ids, paging."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from marshmallow import Schema, ValidationError, fields, validate
+from werkzeug.routing import IntegerConverter
+
+from lms.extensions import db
+
+#: The largest id a 32-bit INTEGER column holds; larger numbers cannot name anything.
+MAX_ID = 2**31 - 1
+MAX_PER_PAGE = 100
+
+
+class Text(fields.String):
+    """A string with surrounding space removed and no NUL characters (PostgreSQL refuses them)."""
+
+    def __init__(self, *args: Any, max_length: int = 1000, min_length: int = 0,
+                 **kwargs: Any) -> None:
+        validators = [validate.Length(min=min_length, max=max_length)]
+        super().__init__(*args, validate=validators, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if "\x00" in text:
+            raise ValidationError("Must not contain NUL characters.")
+        return text.strip()
+
+
+def Id(**kwargs: Any) -> fields.Integer:  # noqa: N802 - reads like a field class
+    """An integer id within what the database can store."""
+    return fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+class IdConverter(IntegerConverter):
+    """``<id:name>`` in a route: a positive id the database can hold, else the route is a 404."""
+
+    def __init__(self, url_map, *args: Any, **kwargs: Any) -> None:
+        super().__init__(url_map, min=1, max=MAX_ID)
+
+
+class PageQuery(Schema):
+    """``?page=&per_page=`` for lists that can grow."""
+
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_ID))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
+
+
+def page_of(query: sa.Select, page: int, per_page: int) -> dict[str, Any]:
+    """One page of ``query``'s rows, with the total count: two statements."""
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None)
+                                                                        .subquery()))
+    items = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).all()
+    return {"items": items, "page": page, "per_page": per_page, "total": total}
+
+
+def page_schema(item_schema: type[Schema], name: str) -> type[Schema]:
+    """A schema for one page of ``item_schema`` items."""
+    return Schema.from_dict(
+        {
+            "items": fields.List(fields.Nested(item_schema)),
+            "page": fields.Integer(),
+            "per_page": fields.Integer(),
+            "total": fields.Integer(),
+        },
+        name=name,
+    )
