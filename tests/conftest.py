@@ -3,6 +3,7 @@ migrated once per run with the project's own migrations, emptied after every tes
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,6 +15,7 @@ import sqlalchemy as sa
 
 from lms import create_app
 from lms.extensions import db
+from lms.framework.seed import read_seed_file, sync_framework
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SEED_FILE = PROJECT_ROOT / "seeds" / "framework.yaml"
@@ -76,13 +78,17 @@ def empty_tables() -> None:
                 connection.execute(table.delete())
 
 
-@pytest.fixture
-def seeded(app):
-    """The app with the real framework seed file loaded."""
-    from lms.framework.seed import read_seed_file, sync_framework
+@pytest.fixture(scope="session")
+def seed_data() -> dict:
+    """The real framework seed file, read and validated once per run."""
+    return read_seed_file(SEED_FILE)
 
+
+@pytest.fixture
+def seeded(app, seed_data):
+    """The app with the real framework seed file loaded."""
     with app.app_context():
-        sync_framework(read_seed_file(SEED_FILE))
+        sync_framework(copy.deepcopy(seed_data))
         db.session.commit()
     return app
 

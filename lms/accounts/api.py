@@ -67,7 +67,8 @@ def list_my_tokens():
 def create_my_token(body):
     """Create an API token. The response holds its secret: this is the only time it is shown."""
     token, secret = service.create_token(current_user, body["name"], body["days"])
-    return {**TokenSchema().dump(token), "token": secret}
+    token.token = secret  # not a column: carried to the response this once
+    return token
 
 
 @blp.delete("/me/tokens/<id:token_id>")

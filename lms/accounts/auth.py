@@ -13,7 +13,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.profiles import CHEAPEST, RFC_9106_LOW_MEMORY
-from flask import Flask, g, redirect, request, url_for
+from flask import Flask, current_app, g, redirect, request, url_for
 from flask_login import current_user
 from flask_smorest import Blueprint
 
@@ -36,6 +36,7 @@ def init_auth(app: Flask) -> None:
     login_manager.user_loader(load_user)
     login_manager.unauthorized_handler(unauthorized)
     csrf.init_app(app)
+    app.before_request(forget_previous_caller)
     app.before_request(authenticate_request)
     register_security_schemes()
 
@@ -60,6 +61,18 @@ def unauthorized():
     if wants_json():
         raise Unauthorized("Sign in, or send an API token as 'Authorization: Bearer <token>'.")
     return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")))
+
+
+def forget_previous_caller() -> None:
+    """Start every request with no caller and no CSRF verdict.
+
+    ``g`` lives in the application context, which a request reuses when one is already
+    pushed (a script or a test that holds a context open): who called last time must never
+    carry over to this request.
+    """
+    for key in ("_login_user", "auth_method", "csrf_valid",
+                current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")):
+        g.pop(key, None)
 
 
 def authenticate_request() -> None:

@@ -36,10 +36,13 @@ MAX_ROSTER_BYTES = 5 * 1024 * 1024
 NOT_FOUND = {"response": "DEFAULT_ERROR", "description": "Not found, or not yours to see."}
 
 
+COHORT_FIELDS = ("id", "programme_id", "name", "starts_on", "ends_on", "status")
+
+
 def with_counts(cohorts: list[Cohort]) -> list[dict]:
     """Cohorts with their head counts, counted in one query."""
     counts = service.cohort_head_counts([c.id for c in cohorts])
-    return [{**CohortSchema(exclude=("participants", "tutors")).dump(c), **counts[c.id]}
+    return [{**{name: getattr(c, name) for name in COHORT_FIELDS}, **counts[c.id]}
             for c in cohorts]
 
 

@@ -290,8 +290,9 @@ def sync_quotes(up: Upserter, link: ThemeLink, quoted: list[ExternalIndicator]) 
         return
     if link.quotes:
         up.report.updated["theme link quotes"] += 1
-    link.quotes.clear()
-    db.session.flush()
+        link.quotes.clear()
+        # The old rows must be gone before new ones reuse their (link, indicator) keys.
+        db.session.flush()
     link.quotes.extend(
         ThemeLinkQuote(indicator=indicator, position=position)
         for position, indicator in enumerate(quoted, start=1)

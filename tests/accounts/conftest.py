@@ -1,0 +1,65 @@
+"""A small programme with a person of every role, for access tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+
+from lms.accounts.service import create_token, issue_password_link
+from lms.extensions import db
+from tests import builders as b
+
+ROLES = ("participant", "tutor", "sponsor", "admin")
+
+
+@dataclass
+class World:
+    """Ids and credentials of the people and things access tests ask about."""
+
+    programme_id: int
+    cohort_id: int  # everyone below has a part in this cohort
+    other_cohort_id: int  # none of the non-admins has a part in this one
+    organisation_id: int
+    user_ids: dict[str, int]
+    emails: dict[str, str]
+    headers: dict[str, dict[str, str]]
+    spare_token_ids: dict[str, int]
+    other_participant_id: int
+    other_tutor_id: int
+    outsider_sponsor_id: int
+    password_link: str
+    extra: dict = field(default_factory=dict)
+
+
+@pytest.fixture
+def world(seeded) -> World:
+    """Cohort A with a participant, a tutor and a sponsor; cohort B with other people."""
+    programme = b.make_programme()
+    cohort = b.make_cohort(programme, name="Cohort A")
+    other = b.make_cohort(programme, name="Cohort B")
+    users = {role: b.make_user(role, password=b.PASSWORD) for role in ROLES}
+    b.enrol(users["participant"], cohort)
+    b.enrol(users["tutor"], cohort)
+    b.sponsor(users["sponsor"], cohort=cohort)
+    other_participant = b.make_user("participant")
+    other_tutor = b.make_user("tutor")
+    b.enrol(other_participant, other)
+    b.enrol(other_tutor, other)
+    outsider_sponsor = b.make_user("sponsor")
+    organisation = b.make_organisation("Northshire County Council", "local_authority",
+                                       "commissioning")
+    headers = {role: b.bearer(user) for role, user in users.items()}
+    spare = {role: create_token(user, "spare", 30)[0].id for role, user in users.items()}
+    link = issue_password_link(b.make_user("participant"))
+    db.session.commit()
+    return World(
+        programme_id=programme.id, cohort_id=cohort.id, other_cohort_id=other.id,
+        organisation_id=organisation.id,
+        user_ids={role: user.id for role, user in users.items()},
+        emails={role: user.email for role, user in users.items()},
+        headers=headers, spare_token_ids=spare,
+        other_participant_id=other_participant.id, other_tutor_id=other_tutor.id,
+        outsider_sponsor_id=outsider_sponsor.id,
+        password_link=link.rsplit("/", 1)[-1],
+    )

@@ -1,0 +1,188 @@
+"""Every route × every role (and anonymous), with the expected status.
+
+A route that is not in the table fails `test_every_route_is_in_the_table`, so no new route can
+ship without someone deciding who may use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from tests.accounts.conftest import World
+
+ANON, PART, TUTOR, SPONSOR, ADMIN = "anonymous", "participant", "tutor", "sponsor", "admin"
+CALLERS = (ANON, PART, TUTOR, SPONSOR, ADMIN)
+
+
+def everyone(status: int) -> dict[str, int]:
+    """The same answer for every caller, signed in or not."""
+    return dict.fromkeys(CALLERS, status)
+
+
+def signed_in(status: int) -> dict[str, int]:
+    """``status`` for every signed-in caller, 401 for anonymous ones."""
+    return {ANON: 401, PART: status, TUTOR: status, SPONSOR: status, ADMIN: status}
+
+
+def only(allowed: dict[str, int], others: int = 403) -> dict[str, int]:
+    """``allowed`` callers get their status, other signed-in callers ``others``, anonymous 401."""
+    return {ANON: 401, **{c: others for c in CALLERS[1:]}, **allowed}
+
+
+@dataclass
+class Case:
+    """One route, how to call it, and what each caller gets."""
+
+    method: str
+    rule: str
+    expect: dict[str, int]
+    url: Callable[[World, str], str] | None = None
+    json: Callable[[World, str], Any] | None = None
+    data: Callable[[World, str], Any] | None = None
+    content_type: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.method, self.rule)
+
+
+def fixed(path: str) -> Callable[[World, str], str]:
+    return lambda w, role: path
+
+
+def cohort_path(suffix: str = "") -> Callable[[World, str], str]:
+    return lambda w, role: f"/api/v1/cohorts/{w.cohort_id}{suffix}"
+
+
+ROSTER = ("email,name,organisation,organisation_type,sector,leadership_level,role\n"
+          "new.person@example.org,New Person,Northshire County Council,local_authority,"
+          "commissioning,manager,participant\n")
+
+CASES = [
+    # Pages and documents anyone may read.
+    Case("GET", "/", everyone(200), fixed("/")),
+    Case("GET", "/healthz", everyone(200), fixed("/healthz")),
+    Case("GET", "/static/<path:filename>", everyone(200), fixed("/static/lms.css")),
+    Case("GET", "/api/v1/openapi.json", everyone(200), fixed("/api/v1/openapi.json")),
+    Case("GET", "/api/v1/docs", everyone(200), fixed("/api/v1/docs")),
+    # Sign-in pages. Token callers skip CSRF (a program, not a browser) and get the form back.
+    Case("GET", "/sign-in", everyone(200), fixed("/sign-in")),
+    Case("POST", "/sign-in", {**everyone(200), ANON: 400}, fixed("/sign-in"),
+         data=lambda w, role: {"email": "x@example.org", "password": "wrong"}),
+    Case("POST", "/sign-out", {**everyone(302), ANON: 400}, fixed("/sign-out")),
+    Case("GET", "/set-password/<token>", everyone(200),
+         lambda w, role: f"/set-password/{w.password_link}"),
+    Case("POST", "/set-password/<token>", {**everyone(200), ANON: 400},
+         lambda w, role: f"/set-password/{w.password_link}", data=lambda w, role: {}),
+    # The framework is a published document: public.
+    Case("GET", "/api/v1/framework", everyone(200), fixed("/api/v1/framework")),
+    Case("GET", "/api/v1/themes", everyone(200), fixed("/api/v1/themes")),
+    Case("GET", "/api/v1/themes/<code>", everyone(200), fixed("/api/v1/themes/SI")),
+    Case("GET", "/api/v1/behaviours", everyone(200), fixed("/api/v1/behaviours")),
+    Case("GET", "/api/v1/behaviours/<code>", everyone(200), fixed("/api/v1/behaviours/SI.1")),
+    # You and your tokens.
+    Case("GET", "/api/v1/me", signed_in(200), fixed("/api/v1/me")),
+    Case("GET", "/api/v1/me/tokens", signed_in(200), fixed("/api/v1/me/tokens")),
+    Case("POST", "/api/v1/me/tokens", signed_in(201), fixed("/api/v1/me/tokens"),
+         json=lambda w, role: {"name": "script", "days": 7}),
+    Case("DELETE", "/api/v1/me/tokens/<id:token_id>", signed_in(204),
+         lambda w, role: f"/api/v1/me/tokens/{w.spare_token_ids.get(role, 1)}"),
+    # Users: administrators only.
+    Case("GET", "/api/v1/users", only({ADMIN: 200}), fixed("/api/v1/users")),
+    Case("POST", "/api/v1/users", only({ADMIN: 201}), fixed("/api/v1/users"),
+         json=lambda w, role: {"email": "someone.new@example.org", "display_name": "Someone",
+                               "role": "participant"}),
+    Case("GET", "/api/v1/users/<id:user_id>", only({ADMIN: 200}),
+         lambda w, role: f"/api/v1/users/{w.user_ids[PART]}"),
+    Case("PATCH", "/api/v1/users/<id:user_id>", only({ADMIN: 200}),
+         lambda w, role: f"/api/v1/users/{w.user_ids[PART]}",
+         json=lambda w, role: {"display_name": "Renamed"}),
+    Case("POST", "/api/v1/users/<id:user_id>/password-link", only({ADMIN: 201}),
+         lambda w, role: f"/api/v1/users/{w.user_ids[PART]}/password-link"),
+    # Programmes: everyone with a part may read; administrators change.
+    Case("GET", "/api/v1/programmes", signed_in(200), fixed("/api/v1/programmes")),
+    Case("GET", "/api/v1/programmes/<id:programme_id>", signed_in(200),
+         lambda w, role: f"/api/v1/programmes/{w.programme_id}"),
+    Case("PATCH", "/api/v1/programmes/<id:programme_id>", only({ADMIN: 200}),
+         lambda w, role: f"/api/v1/programmes/{w.programme_id}",
+         json=lambda w, role: {"min_group_size": 6}),
+    Case("GET", "/api/v1/programmes/<id:programme_id>/sponsors", only({ADMIN: 200}),
+         lambda w, role: f"/api/v1/programmes/{w.programme_id}/sponsors"),
+    Case("POST", "/api/v1/programmes/<id:programme_id>/sponsors", only({ADMIN: 201}),
+         lambda w, role: f"/api/v1/programmes/{w.programme_id}/sponsors",
+         json=lambda w, role: {"user_id": w.outsider_sponsor_id}),
+    Case("DELETE", "/api/v1/programmes/<id:programme_id>/sponsors/<id:user_id>",
+         only({ADMIN: 404}),  # nobody sponsors the whole programme in this world
+         lambda w, role: f"/api/v1/programmes/{w.programme_id}/sponsors/{w.user_ids[SPONSOR]}"),
+    # Organisations: administrators only.
+    Case("GET", "/api/v1/organisations", only({ADMIN: 200}), fixed("/api/v1/organisations")),
+    Case("POST", "/api/v1/organisations", only({ADMIN: 201}), fixed("/api/v1/organisations"),
+         json=lambda w, role: {"name": "Harbour Home Care", "type": "independent_provider",
+                               "sector": "providing"}),
+    Case("GET", "/api/v1/organisations/<id:organisation_id>", only({ADMIN: 200}),
+         lambda w, role: f"/api/v1/organisations/{w.organisation_id}"),
+    Case("PATCH", "/api/v1/organisations/<id:organisation_id>", only({ADMIN: 200}),
+         lambda w, role: f"/api/v1/organisations/{w.organisation_id}",
+         json=lambda w, role: {"sector": "both"}),
+    # Cohorts: anyone with a part sees it; tutors see its people; administrators change it.
+    Case("GET", "/api/v1/cohorts", signed_in(200), fixed("/api/v1/cohorts")),
+    Case("POST", "/api/v1/cohorts", only({ADMIN: 201}), fixed("/api/v1/cohorts"),
+         json=lambda w, role: {"name": "Cohort C", "starts_on": "2027-01-10",
+                               "ends_on": "2027-07-10", "programme_id": w.programme_id}),
+    Case("GET", "/api/v1/cohorts/<id:cohort_id>", signed_in(200), cohort_path()),
+    Case("PATCH", "/api/v1/cohorts/<id:cohort_id>", only({ADMIN: 200}), cohort_path(),
+         json=lambda w, role: {"status": "finished"}),
+    Case("GET", "/api/v1/cohorts/<id:cohort_id>/enrolments", only({ADMIN: 200, TUTOR: 200}),
+         cohort_path("/enrolments")),
+    Case("POST", "/api/v1/cohorts/<id:cohort_id>/enrolments", only({ADMIN: 201}),
+         cohort_path("/enrolments"),
+         json=lambda w, role: {"user_id": w.other_tutor_id, "role": "tutor"}),
+    Case("DELETE", "/api/v1/cohorts/<id:cohort_id>/enrolments/<id:user_id>", only({ADMIN: 204}),
+         lambda w, role: f"/api/v1/cohorts/{w.cohort_id}/enrolments/{w.user_ids[PART]}"),
+    Case("GET", "/api/v1/cohorts/<id:cohort_id>/sponsors", only({ADMIN: 200}),
+         cohort_path("/sponsors")),
+    Case("POST", "/api/v1/cohorts/<id:cohort_id>/sponsors", only({ADMIN: 201}),
+         cohort_path("/sponsors"), json=lambda w, role: {"user_id": w.outsider_sponsor_id}),
+    Case("DELETE", "/api/v1/cohorts/<id:cohort_id>/sponsors/<id:user_id>", only({ADMIN: 204}),
+         lambda w, role: f"/api/v1/cohorts/{w.cohort_id}/sponsors/{w.user_ids[SPONSOR]}"),
+    Case("POST", "/api/v1/cohorts/<id:cohort_id>/roster", only({ADMIN: 200}),
+         cohort_path("/roster"), data=lambda w, role: ROSTER.encode(),
+         content_type="text/csv"),
+    # The audit log: administrators only.
+    Case("GET", "/api/v1/audit", only({ADMIN: 200}), fixed("/api/v1/audit")),
+]
+
+TABLE = {case.key: case for case in CASES}
+
+
+def test_every_route_is_in_the_table(app):
+    routes = {
+        (method, rule.rule)
+        for rule in app.url_map.iter_rules()
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    missing = sorted(routes - TABLE.keys())
+    assert not missing, f"routes with no access decision in the table: {missing}"
+    stale = sorted(TABLE.keys() - routes)
+    assert not stale, f"table rows for routes that no longer exist: {stale}"
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+@pytest.mark.parametrize("case", CASES, ids=[f"{c.method} {c.rule}" for c in CASES])
+def test_access(client, world, case, caller):
+    headers = {} if caller == ANON else dict(world.headers[caller])
+    kwargs: dict[str, Any] = {"headers": headers}
+    if case.json:
+        kwargs["json"] = case.json(world, caller)
+    if case.data:
+        kwargs["data"] = case.data(world, caller)
+    if case.content_type:
+        kwargs["content_type"] = case.content_type
+    response = client.open(case.url(world, caller), method=case.method, **kwargs)
+    body = response.get_data(as_text=True)[:500]
+    response.close()  # static files are streamed from an open file
+    assert response.status_code == case.expect[caller], body
