@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import sqlalchemy as sa
 
@@ -13,13 +15,7 @@ from tests import builders as b
 from tests.framework.test_seed import snapshot
 
 HEADER = "email,name,organisation,organisation_type,sector,leadership_level,role"
-GOOD = f"""{HEADER}
-tess.tutor@example.org,Tess Tutor,,,,,tutor
-sid.sponsor@example.org,Sid Sponsor,,,,,sponsor
-aisha.khan@example.org,Aisha Khan,Northshire County Council,local_authority,commissioning,senior_leader,participant
-Ben.Okafor@Example.org,Ben Okafor,northshire county  council,local_authority,commissioning,manager,participant
-carys.evans@example.org,Carys Evans,Riverside NHS Trust,nhs_trust,providing,front_line,participant
-"""
+GOOD = (Path(__file__).parent / "data" / "roster.csv").read_text(encoding="utf-8")
 
 
 @pytest.fixture
