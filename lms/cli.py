@@ -7,6 +7,7 @@ exiting non-zero with a message that names what to fix.
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -40,6 +41,9 @@ def one_transaction(command: Callable) -> Callable:
         except ServiceError as exc:
             db.session.rollback()
             raise click.ClickException(describe(exc)) from None
+        except BaseException:
+            db.session.rollback()
+            raise
 
     return wrapper
 
@@ -56,7 +60,7 @@ def describe(exc: ServiceError) -> str:
 
 def read_secret_from_stdin() -> str:
     """One line from standard input, without its line ending; refuse an empty one."""
-    line = click.get_text_stream("stdin").readline().rstrip("\r\n")
+    line = sys.stdin.readline().rstrip("\r\n")
     if not line:
         raise click.ClickException("No password was given on standard input.")
     return line

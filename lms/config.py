@@ -43,6 +43,7 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
         "LMS_PASSWORD_LINK_HOURS": int_setting(env, "LMS_PASSWORD_LINK_HOURS", 72),
         "LMS_TRUSTED_PROXIES": int_setting(env, "LMS_TRUSTED_PROXIES", 0),
         "LMS_REDIS_URL": env.get("LMS_REDIS_URL") or None,
+        "LMS_RATE_LIMIT": env.get("LMS_RATE_LIMIT", "600 per minute"),
         "LMS_SIGN_IN_LIMIT_PER_ACCOUNT": env.get("LMS_SIGN_IN_LIMIT_PER_ACCOUNT", "5 per minute"),
         "LMS_SIGN_IN_LIMIT_PER_ADDRESS": env.get("LMS_SIGN_IN_LIMIT_PER_ADDRESS",
                                                  "30 per minute"),
@@ -112,7 +113,9 @@ FIXED_SETTINGS: dict[str, Any] = {
     # CSRF is checked in lms.accounts.auth, only for cookie-authenticated writes.
     "WTF_CSRF_CHECK_DEFAULT": False,
     "WTF_CSRF_TIME_LIMIT": 8 * 3600,
-    "RATELIMIT_HEADERS_ENABLED": True,
+    # Flask-Limiter would put Retry-After on every response (and over a 503's); lms.errors
+    # sets it on 429 answers only.
+    "RATELIMIT_HEADERS_ENABLED": False,
     "RATELIMIT_KEY_PREFIX": "lms",
     # Larger bodies are refused with 413 before any view reads them.
     "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,

@@ -8,14 +8,17 @@ path gets an HTML page.
 from __future__ import annotations
 
 import logging
+import math
+import time
 from http import HTTPStatus
 from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, Response, jsonify, make_response, render_template, request
+from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
 
-from lms.extensions import db
+from lms.extensions import db, limiter
 
 log = logging.getLogger(__name__)
 
@@ -116,13 +119,34 @@ def handle_http_exception(exc: HTTPException):
         if key.lower() not in ("content-type", "content-length")
     }
     headers.update(data.get("headers") or {})
+    if isinstance(exc, RateLimitExceeded):
+        headers["Retry-After"] = str(seconds_until_reset())
+        message = f"Too many requests ({exc.description}); try again in {headers['Retry-After']} s."
     return error_response(status, message, errors, headers)
+
+
+def seconds_until_reset() -> int:
+    """Whole seconds until the breached rate limit's window ends (at least 1)."""
+    current = limiter.current_limit
+    if current is None:
+        return 60
+    return max(1, math.ceil(current.reset_at - time.time()))
 
 
 def handle_service_error(exc: ServiceError):
     """Answer a rule the service enforced; nothing the request wrote is kept."""
     rollback_quietly()
     return error_response(int(exc.status), exc.message, exc.errors, dict(exc.headers))
+
+
+CONFLICT_MESSAGE = "This clashes with a change saved at the same moment; reload and try again."
+
+
+def handle_integrity_error(exc: sa.exc.IntegrityError):
+    """Answer 409 when a constraint refuses a write another request raced us to."""
+    log.info("write refused by a constraint: %s", exc.orig.__class__.__name__)
+    rollback_quietly()
+    return error_response(HTTPStatus.CONFLICT, CONFLICT_MESSAGE)
 
 
 def handle_database_unavailable(exc: sa.exc.OperationalError):
@@ -155,13 +179,8 @@ def commit_request(response: Response) -> Response:
     """
     try:
         db.session.commit()
-    except sa.exc.IntegrityError:
-        log.info("commit refused by a constraint", exc_info=True)
-        rollback_quietly()
-        return make_response(error_response(
-            HTTPStatus.CONFLICT,
-            "This clashes with a change saved at the same moment; reload and try again.",
-        ))
+    except sa.exc.IntegrityError as exc:
+        return make_response(handle_integrity_error(exc))
     except sa.exc.OperationalError as exc:
         return make_response(handle_database_unavailable(exc))
     return response
@@ -171,5 +190,6 @@ def register_error_handlers(app: Flask) -> None:
     """Install the handlers; called after flask-smorest so ours replace its JSON-only one."""
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(ServiceError, handle_service_error)
+    app.register_error_handler(sa.exc.IntegrityError, handle_integrity_error)
     app.register_error_handler(sa.exc.OperationalError, handle_database_unavailable)
     app.register_error_handler(Exception, handle_unexpected)

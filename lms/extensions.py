@@ -33,6 +33,23 @@ migrate = Migrate(render_as_batch=True, compare_type=True)
 api = Api()
 login_manager = LoginManager()
 csrf = CSRFProtect()
-# Limits are declared on the routes they guard (sign-in); storage comes from the config:
-# Redis when LMS_REDIS_URL is set, so several server processes share the counters.
-limiter = Limiter(key_func=get_remote_address)
+
+def caller_key() -> str:
+    """Throttle a signed-in caller as themself, anyone else by their address."""
+    from flask_login import current_user
+
+    if current_user.is_authenticated:
+        return f"user:{current_user.id}"
+    return f"address:{get_remote_address()}"
+
+
+def default_limit() -> str:
+    """Every route's limit per caller (LMS_RATE_LIMIT), against floods and runaway scripts."""
+    from flask import current_app
+
+    return current_app.config["LMS_RATE_LIMIT"]
+
+
+# Sign-in adds stricter limits of its own. Storage comes from the config: Redis when
+# LMS_REDIS_URL is set, so several server processes share the counters.
+limiter = Limiter(key_func=caller_key, default_limits=[default_limit])

@@ -102,6 +102,12 @@ def bearer_user(header: str) -> User:
     return user
 
 
+def throttled(blp: Blueprint) -> Callable:
+    """Document the 429 every route may answer when its caller goes over the rate limit."""
+    return blp.alt_response(429, response="DEFAULT_ERROR",
+                            description="Too many requests; wait for the Retry-After seconds.")
+
+
 def guard(blp: Blueprint, *roles: str) -> Callable:
     """Require a signed-in caller (of one of ``roles``, if given) and document it.
 
@@ -124,7 +130,8 @@ def guard(blp: Blueprint, *roles: str) -> Callable:
                                    description="Not signed in, or the token does not work.")(
             wrapper
         )
-        return blp.alt_response(403, response="DEFAULT_ERROR",
-                                description="Signed in, but not allowed to do this.")(wrapper)
+        wrapper = blp.alt_response(403, response="DEFAULT_ERROR",
+                                   description="Signed in, but not allowed to do this.")(wrapper)
+        return throttled(blp)(wrapper)
 
     return decorator

@@ -3,6 +3,7 @@
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 
+from lms.accounts.auth import throttled
 from lms.framework import service
 from lms.framework.schemas import (
     BehaviourQuerySchema,
@@ -19,6 +20,7 @@ blp = Blueprint(
 
 
 @blp.get("/framework")
+@throttled(blp)
 @blp.response(200, FrameworkSchema)
 @blp.alt_response(404, response="DEFAULT_ERROR", description="No framework is loaded yet.")
 def get_framework():
@@ -27,6 +29,7 @@ def get_framework():
 
 
 @blp.get("/themes")
+@throttled(blp)
 @blp.response(200, ThemeSchema(many=True))
 def list_themes():
     """The four themes, in the order the framework introduces them."""
@@ -34,6 +37,7 @@ def list_themes():
 
 
 @blp.get("/themes/<code>")
+@throttled(blp)
 @blp.response(200, ThemeSchema)
 @blp.alt_response(404, response="DEFAULT_ERROR", description="No theme has that code.")
 def get_theme(code: str):
@@ -42,6 +46,7 @@ def get_theme(code: str):
 
 
 @blp.get("/behaviours")
+@throttled(blp)
 # Unknown query parameters are refused, so a misspelt filter is not silently ignored.
 @blp.arguments(BehaviourQuerySchema, location="query", unknown=RAISE, as_kwargs=True)
 @blp.response(200, BehaviourSchema(many=True))
@@ -51,6 +56,7 @@ def list_behaviours(theme=None, applies_to=None):
 
 
 @blp.get("/behaviours/<code>")
+@throttled(blp)
 @blp.response(200, BehaviourSchema)
 @blp.alt_response(404, response="DEFAULT_ERROR", description="No behaviour has that code.")
 def get_behaviour(code: str):

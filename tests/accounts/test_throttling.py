@@ -99,3 +99,17 @@ def test_there_is_no_permanent_lockout(throttled_app):
 
     time.sleep(1.1)  # the window passes; nothing needs an administrator to unlock it
     assert b.sign_in(client, "pat@example.org").status_code == 302
+
+
+def test_every_route_has_a_per_caller_limit(throttled_app):
+    throttled_app.config["LMS_RATE_LIMIT"] = "3 per minute"
+    client = throttled_app.test_client()
+    for _ in range(3):
+        assert client.get("/api/v1/themes").status_code == 200
+    refused = client.get("/api/v1/themes")
+    assert refused.status_code == 429
+    assert refused.get_json()["status"] == "Too Many Requests"
+    assert int(refused.headers["Retry-After"]) > 0
+    # Another address has its own allowance.
+    other = client.get("/api/v1/themes", environ_base={"REMOTE_ADDR": "10.9.9.9"})
+    assert other.status_code == 200
