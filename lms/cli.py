@@ -20,8 +20,8 @@ from lms.cohorts import service as cohorts
 from lms.cohorts.seed import read_programme_file, sync_programme
 from lms.errors import ServiceError
 from lms.extensions import db
-from lms.framework.seed import SeedError, read_seed_file, sync_framework
-from lms.framework.seed_schema import flatten_errors
+from lms.framework.seed import read_seed_file, sync_framework
+from lms.seeding import SeedError, flatten_errors
 
 
 def one_transaction(command: Callable) -> Callable:

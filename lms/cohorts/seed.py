@@ -6,14 +6,13 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-import yaml
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from lms.audit.service import record
 from lms.cohorts.models import Programme
 from lms.extensions import db
-from lms.framework.seed import SeedError, describe_yaml_error
-from lms.framework.seed_schema import SLUG, flatten_errors
+from lms.framework.seed_schema import SLUG
+from lms.seeding import read_seed
 
 
 class ScalePointSeed(Schema):
@@ -52,21 +51,7 @@ class ProgrammeSeedFile(Schema):
 
 def read_programme_file(path: Path) -> dict[str, Any]:
     """Read and validate the programme seed file; SeedError naming every problem."""
-    source = str(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SeedError(source, ["the file does not exist"]) from None
-    except UnicodeDecodeError as exc:
-        raise SeedError(source, [f"not UTF-8 text (byte {exc.start})"]) from None
-    except yaml.YAMLError as exc:
-        raise SeedError(source, [f"not valid YAML: {describe_yaml_error(exc)}"]) from None
-    if not isinstance(raw, dict):
-        raise SeedError(source, ["the file must hold a mapping with a 'programme' key"])
-    try:
-        return ProgrammeSeedFile().load(raw)["programme"]
-    except ValidationError as exc:
-        raise SeedError(source, flatten_errors(exc.messages)) from None
+    return read_seed(path, ProgrammeSeedFile(), "a 'programme' key")["programme"]
 
 
 def sync_programme(values: dict[str, Any]) -> str:

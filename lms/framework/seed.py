@@ -12,8 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-import yaml
-from marshmallow import ValidationError
 
 from lms.extensions import db
 from lms.framework.models import (
@@ -27,16 +25,10 @@ from lms.framework.models import (
     ThemeLink,
     ThemeLinkQuote,
 )
-from lms.framework.seed_schema import FrameworkSeedFile, flatten_errors
+from lms.framework.seed_schema import FrameworkSeedFile
+from lms.seeding import SeedError, read_seed
 
-
-class SeedError(Exception):
-    """A seed file cannot be loaded; ``problems`` lists each one as ``path: why``."""
-
-    def __init__(self, source: str, problems: list[str]) -> None:
-        super().__init__(f"{source}: " + "; ".join(problems))
-        self.source = source
-        self.problems = problems
+__all__ = ["SeedError", "SeedReport", "read_seed_file", "sync_framework"]
 
 
 @dataclass
@@ -67,30 +59,7 @@ class SeedReport:
 
 def read_seed_file(path: Path) -> dict[str, Any]:
     """Read and validate a framework seed file; raise SeedError naming every problem."""
-    source = str(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SeedError(source, ["the file does not exist"]) from None
-    except UnicodeDecodeError as exc:
-        raise SeedError(source, [f"not UTF-8 text (byte {exc.start})"]) from None
-    except yaml.YAMLError as exc:
-        raise SeedError(source, [f"not valid YAML: {describe_yaml_error(exc)}"]) from None
-    if not isinstance(raw, dict):
-        raise SeedError(source, ["the file must hold a mapping with framework, themes, …"])
-    try:
-        return FrameworkSeedFile().load(raw)
-    except ValidationError as exc:
-        raise SeedError(source, flatten_errors(exc.messages)) from None
-
-
-def describe_yaml_error(exc: yaml.YAMLError) -> str:
-    """Say where in the file YAML broke, one-based, as editors count."""
-    mark = getattr(exc, "problem_mark", None)
-    problem = getattr(exc, "problem", None) or str(exc)
-    if mark is None:
-        return problem
-    return f"line {mark.line + 1}, column {mark.column + 1}: {problem}"
+    return read_seed(path, FrameworkSeedFile(), "framework, themes, …")
 
 
 class Upserter:

@@ -164,21 +164,3 @@ def merge(target: dict[str, Any], source: dict[str, Any]) -> None:
             merge(target[key], value)
         else:
             target[key] = value
-
-
-def flatten_errors(messages: Any, path: str = "") -> list[str]:
-    """Turn marshmallow's nested messages into lines ``themes[2].behaviours[0].code: why``."""
-    if isinstance(messages, dict):
-        lines: list[str] = []
-        for key, value in messages.items():
-            if isinstance(key, int):
-                child = f"{path}[{key}]"
-            elif key == "_schema":
-                child = path
-            else:
-                child = f"{path}.{key}" if path else str(key)
-            lines.extend(flatten_errors(value, child))
-        return lines
-    if isinstance(messages, list):
-        return [f"{path or '(file)'}: {message}" for message in messages]
-    return [f"{path or '(file)'}: {messages}"]

@@ -189,3 +189,24 @@ def test_a_write_that_loses_a_race_is_409_not_500(client, admin, monkeypatch):
     assert response.status_code == 409
     assert "same moment" in response.get_json()["message"]
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Organisation)) == 1
+
+
+def statements_to_list_people(client, admin, size: int) -> int:
+    """How many SQL statements listing a cohort of ``size`` participants takes."""
+    from tests.conftest import count_queries
+
+    cohort = b.make_cohort(name=f"Size {size}")
+    organisation = b.make_organisation()
+    for _ in range(size):
+        b.enrol(b.make_user("participant"), cohort, organisation=organisation)
+    db.session.commit()
+    with count_queries(db.engine) as queries:
+        response = client.get(f"/api/v1/cohorts/{cohort.id}/enrolments",
+                              headers=admin["headers"])
+    assert len(response.get_json()) == size
+    return queries.count
+
+
+def test_a_cohorts_people_take_the_same_statements_whatever_its_size(client, admin):
+    assert statements_to_list_people(client, admin, 3) == \
+        statements_to_list_people(client, admin, 40)

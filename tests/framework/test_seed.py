@@ -236,3 +236,13 @@ def test_sync_flushes_but_leaves_the_commit_to_the_caller(app):
         sync_framework(read_seed_file(SEED_FILE))
         db.session.rollback()
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Behaviour)) == 0
+
+
+def test_a_broken_programme_file_is_refused_and_nothing_is_written(app, tmp_path):
+    path = tmp_path / "programme.yaml"
+    path.write_text("programme:\n  slug: lehc\n  name: P\n  rating_scale:\n"
+                    "    - {value: 1, label: Low}\n    - {value: 3, label: High}\n")
+    result = app.test_cli_runner().invoke(args=["lms", "seed", "--programme-file", str(path)])
+    assert result.exit_code == 1
+    assert "programme.rating_scale: values must count up by one: [1, 2]" in result.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Theme)) == 0

@@ -1,0 +1,71 @@
+"""Reading seed files: YAML, safely loaded, validated by a marshmallow schema.
+
+A seed file that cannot be used raises SeedError listing every problem as ``path: why``,
+so the caller can refuse it before writing anything.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from marshmallow import Schema, ValidationError
+
+
+class SeedError(Exception):
+    """A seed file cannot be loaded; ``problems`` lists each one as ``path: why``."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        super().__init__(f"{source}: " + "; ".join(problems))
+        self.source = source
+        self.problems = problems
+
+
+def describe_yaml_error(exc: yaml.YAMLError) -> str:
+    """Say where in the file YAML broke, one-based, as editors count."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc)
+    if mark is None:
+        return problem
+    return f"line {mark.line + 1}, column {mark.column + 1}: {problem}"
+
+
+def flatten_errors(messages: Any, path: str = "") -> list[str]:
+    """Turn marshmallow's nested messages into lines ``themes[2].behaviours[0].code: why``."""
+    if isinstance(messages, dict):
+        lines: list[str] = []
+        for key, value in messages.items():
+            if isinstance(key, int):
+                child = f"{path}[{key}]"
+            elif key == "_schema":
+                child = path
+            else:
+                child = f"{path}.{key}" if path else str(key)
+            lines.extend(flatten_errors(value, child))
+        return lines
+    if isinstance(messages, list):
+        return [f"{path or '(file)'}: {message}" for message in messages]
+    return [f"{path or '(file)'}: {messages}"]
+
+
+def read_seed(path: Path, schema: Schema, expected: str) -> dict[str, Any]:
+    """Read a YAML mapping from ``path`` and load it with ``schema``; SeedError otherwise.
+
+    ``expected`` names the top-level keys, for the message when the file is no mapping.
+    """
+    source = str(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SeedError(source, ["the file does not exist"]) from None
+    except UnicodeDecodeError as exc:
+        raise SeedError(source, [f"not UTF-8 text (byte {exc.start})"]) from None
+    except yaml.YAMLError as exc:
+        raise SeedError(source, [f"not valid YAML: {describe_yaml_error(exc)}"]) from None
+    if not isinstance(raw, dict):
+        raise SeedError(source, [f"the file must hold a mapping with {expected}"])
+    try:
+        return schema.load(raw)
+    except ValidationError as exc:
+        raise SeedError(source, flatten_errors(exc.messages)) from None
