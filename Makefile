@@ -9,12 +9,13 @@ export FLASK_APP := lms
 
 .PHONY: run test lint format lock db seed clean
 
-## run: install, migrate the SQLite database, load the framework and a demo programme,
+## run: install, migrate the SQLite database, load the framework, the modules and a demo programme,
 ##      print the demo logins, serve on http://127.0.0.1:5000
 run: export LMS_ENV ?= development
 run: $(VENV)/.installed-main
 	$(BIN)/flask db upgrade
 	$(BIN)/flask lms seed
+	$(BIN)/flask lms load-modules
 	$(BIN)/flask lms demo
 	@echo "Serving on http://$(HOST):$(PORT)/ (the framework: http://$(HOST):$(PORT)/api/v1/framework)"
 	$(BIN)/flask run --host $(HOST) --port $(PORT)

@@ -18,6 +18,7 @@ from lms.accounts.api import blp as accounts_api
 from lms.accounts.auth import init_auth
 from lms.audit.api import blp as audit_api
 from lms.cohorts.api import blp as cohorts_api
+from lms.curriculum.api import blp as curriculum_api
 from lms.docs import docs_blueprint
 from lms.extensions import api, db, limiter, migrate
 from lms.framework.api import blp as framework_api
@@ -98,7 +99,7 @@ def id_parameter_schema(_converter) -> dict:
 
 def register_blueprints(app: Flask) -> None:
     """Mount the API blueprints (documented in OpenAPI) and the plain pages."""
-    for blueprint in (framework_api, accounts_api, cohorts_api, audit_api):
+    for blueprint in (framework_api, accounts_api, cohorts_api, curriculum_api, audit_api):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
     app.register_blueprint(account_views.bp)
     app.register_blueprint(health.bp)

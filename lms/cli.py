@@ -18,6 +18,8 @@ from lms.accounts import service as accounts
 from lms.cohorts import roster
 from lms.cohorts import service as cohorts
 from lms.cohorts.seed import read_programme_file, sync_programme
+from lms.curriculum.files import read_module_directory
+from lms.curriculum.loader import sync_modules
 from lms.errors import ServiceError
 from lms.extensions import db
 from lms.framework.seed import read_seed_file, sync_framework
@@ -94,6 +96,17 @@ def seed(seed_file: Path | None, programme_file: Path | None) -> None:
     outcome = sync_programme(read_programme_file(programme_path))
     click.echo(f"Framework loaded from {framework_path}: {report.summary()}.")
     click.echo(f"Programme loaded from {programme_path}: {outcome}.")
+
+
+@lms.command("load-modules")
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@one_transaction
+def load_modules(directory: Path | None) -> None:
+    """Load the module files (default: modules/); every file is checked before any is stored."""
+    folder = directory or Path(current_app.config["LMS_MODULES_DIR"])
+    modules = read_module_directory(folder)
+    report = sync_modules(modules, source=str(folder))
+    click.echo(f"{len(modules)} modules loaded from {folder}: {report.summary()}.")
 
 
 @lms.command("create-user")

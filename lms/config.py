@@ -37,6 +37,7 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
         # because only the app knows where its instance folder is.
         "SQLALCHEMY_DATABASE_URI": env.get("LMS_DATABASE_URL") or None,
         "LMS_SEEDS_DIR": env.get("LMS_SEEDS_DIR") or str(PROJECT_ROOT / "seeds"),
+        "LMS_MODULES_DIR": env.get("LMS_MODULES_DIR") or str(PROJECT_ROOT / "modules"),
         "LMS_SQLITE_BUSY_TIMEOUT_MS": int_setting(env, "LMS_SQLITE_BUSY_TIMEOUT_MS", 5000),
         "LMS_LOG_LEVEL": env.get("LMS_LOG_LEVEL", "INFO").upper(),
         "LMS_BASE_URL": env.get("LMS_BASE_URL", "http://127.0.0.1:5000"),

@@ -16,6 +16,14 @@ from lms.accounts.service import create_user, find_user_by_email
 from lms.cohorts import roster
 from lms.cohorts.models import Cohort
 from lms.cohorts.service import create_cohort, default_programme
+from lms.curriculum.models import ActivityRecord, CohortModule
+from lms.curriculum.service import (
+    cohort_curriculum,
+    current_activities,
+    current_modules,
+    record_activity,
+    set_cohort_curriculum,
+)
 from lms.extensions import db
 
 DEMO_PASSWORD = "healthy-communities-demo"  # noqa: S105 - printed for development sign-in
@@ -65,12 +73,73 @@ def demo_cohort(today: dt.date) -> Cohort:
     return cohort
 
 
+# Days after the cohort starts that each module opens.
+DEMO_SCHEDULE = {"induction": 0, "strategic-intent": 14, "facilitative-collaborative": 35,
+                 "driving-transformation": 70, "flexibility-openness": 100,
+                 "sustaining-change": 150}
+# How many activities of the open modules each participant has done, in order, and how many
+# days ago they last worked: a spread from keen to stalled, so the tutor's view has something
+# to show (two are at risk: one inactive, one behind).
+DEMO_PROGRESS = {
+    "aisha.khan@example.org": (13, 2), "ben.okafor@example.org": (11, 5),
+    "carys.evans@example.org": (9, 1), "dev.patel@example.org": (7, 3),
+    "ellen.murphy@example.org": (12, 8), "femi.adeyemi@example.org": (4, 30),
+    "grace.lee@example.org": (10, 4), "hamid.rahman@example.org": (6, 6),
+    "isla.campbell@example.org": (8, 2), "jack.wilson@example.org": (3, 10),
+}
+
+
+def demo_curriculum(cohort: Cohort) -> None:
+    """Give the demo cohort every module, opening on a schedule from its start."""
+    if db.session.scalar(sa.select(CohortModule).filter_by(cohort_id=cohort.id).limit(1)):
+        return
+    modules = {m.slug for m in current_modules()}
+    if not modules:
+        return  # `flask lms load-modules` has not run: the demo works without a curriculum
+    set_cohort_curriculum(cohort, [
+        {"slug": slug, "opens_on": cohort.starts_on + dt.timedelta(days=days)}
+        for slug, days in DEMO_SCHEDULE.items() if slug in modules])
+
+
+def demo_notes(activity) -> dict[str, str]:
+    """The written part an activity needs before it can be marked done."""
+    if activity.kind == "reflect":
+        return {"reflection": f"Demo reflection on '{activity.title}': what I noticed, "
+                              "what surprised me, and what I will try next."}
+    if activity.kind == "practise":
+        return {"evidence": f"Demo evidence for '{activity.title}': what I did and with whom."}
+    return {}
+
+
+def demo_progress(cohort: Cohort, today: dt.date) -> None:
+    """Record each demo participant's work, once, as if done over the past weeks."""
+    if db.session.scalar(sa.select(ActivityRecord).limit(1)) is not None:
+        return
+    open_activities = [
+        activity for item in cohort_curriculum(cohort)
+        if item.opens_on is None or item.opens_on <= today
+        for activity in current_activities(item.module)
+    ]
+    for email, (count, days_ago) in DEMO_PROGRESS.items():
+        user = find_user_by_email(email)
+        when = dt.datetime.combine(today - dt.timedelta(days=days_ago), dt.time(10),
+                                   tzinfo=dt.UTC)
+        for activity in open_activities[:count]:
+            entry = record_activity(user, activity.module.slug, activity.key,
+                                    {"done": True, **demo_notes(activity)}, today=today)
+            entry.completed_at = entry.updated_at = when
+
+
 def create_demo(password: str, today: dt.date | None = None) -> list[tuple[str, str]]:
     """Create (or refresh) the demo data; return (email, role) for every demo login."""
+    today = today or dt.date.today()
     default_programme()  # fails clearly if `flask lms seed` has not run
     if find_user_by_email(ADMIN_EMAIL) is None:
         create_user(ADMIN_EMAIL, "Ada Admin", "admin")
-    roster.import_roster(demo_cohort(today or dt.date.today()), roster_csv())
+    cohort = demo_cohort(today)
+    roster.import_roster(cohort, roster_csv())
+    demo_curriculum(cohort)
+    demo_progress(cohort, today)
     emails = [ADMIN_EMAIL, *(row[0] for row in DEMO_ROSTER)]
     users = db.session.scalars(sa.select(User).where(User.email.in_(emails))).all()
     password_hash = passwords.hash_password(password)  # one hash: it is the same password

@@ -6,11 +6,15 @@ so the caller can refuse it before writing anything.
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 from marshmallow import Schema, ValidationError
+
+from lms.extensions import db
 
 
 class SeedError(Exception):
@@ -69,3 +73,61 @@ def read_seed(path: Path, schema: Schema, expected: str) -> dict[str, Any]:
         return schema.load(raw)
     except ValidationError as exc:
         raise SeedError(source, flatten_errors(exc.messages)) from None
+
+
+@dataclass
+class SeedReport:
+    """What a sync changed, counted per kind of row."""
+
+    created: Counter[str] = field(default_factory=Counter)
+    updated: Counter[str] = field(default_factory=Counter)
+    removed: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def changes(self) -> int:
+        """How many rows were created, updated or removed."""
+        return sum(self.created.values()) + sum(self.updated.values()) + sum(self.removed.values())
+
+    def summary(self) -> str:
+        """One line per kind of change, or a note that nothing changed."""
+        if not self.changes:
+            return "nothing changed"
+        parts = []
+        for verb, counts in (("created", self.created), ("updated", self.updated),
+                             ("removed", self.removed)):
+            if counts:
+                detail = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
+                parts.append(f"{verb} {detail}")
+        return "; ".join(parts)
+
+
+class Upserter:
+    """Sets attributes on rows found by natural key, counting what it changes."""
+
+    def __init__(self, report: SeedReport) -> None:
+        self.report = report
+
+    def upsert(self, existing: Any, model: type, label: str, /, **values: Any) -> Any:
+        """Return ``existing`` updated with ``values``, or a new row if there is none.
+
+        ``label`` names the kind of row in the report; the positional-only parameters leave
+        every column name free for ``values``.
+        """
+        if existing is None:
+            row = model(**values)
+            db.session.add(row)
+            self.report.created[label] += 1
+            return row
+        changed = False
+        for name, value in values.items():
+            if getattr(existing, name) != value:
+                setattr(existing, name, value)
+                changed = True
+        if changed:
+            self.report.updated[label] += 1
+        return existing
+
+    def remove(self, row: Any, label: str) -> None:
+        """Delete a row the seed file no longer holds."""
+        db.session.delete(row)
+        self.report.removed[label] += 1

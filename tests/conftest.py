@@ -117,3 +117,22 @@ def count_queries(engine: sa.Engine) -> Iterator[QueryCounter]:
         yield counter
     finally:
         sa.event.remove(engine, "before_cursor_execute", counter)
+
+
+@pytest.fixture(scope="session")
+def module_files() -> list:
+    """The real module files, read and validated once per run."""
+    from lms.curriculum.files import read_module_directory
+
+    return read_module_directory(PROJECT_ROOT / "modules")
+
+
+@pytest.fixture
+def curriculum(seeded, module_files):
+    """The app with the framework and the real modules loaded."""
+    from lms.curriculum.loader import sync_modules
+
+    with seeded.app_context():
+        sync_modules(copy.deepcopy(module_files))
+        db.session.commit()
+    return seeded

@@ -6,8 +6,6 @@ nothing half-written.
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,68 +24,14 @@ from lms.framework.models import (
     ThemeLinkQuote,
 )
 from lms.framework.seed_schema import FrameworkSeedFile
-from lms.seeding import SeedError, read_seed
+from lms.seeding import SeedError, SeedReport, Upserter, read_seed
 
 __all__ = ["SeedError", "SeedReport", "read_seed_file", "sync_framework"]
-
-
-@dataclass
-class SeedReport:
-    """What a sync changed, counted per kind of row."""
-
-    created: Counter[str] = field(default_factory=Counter)
-    updated: Counter[str] = field(default_factory=Counter)
-    removed: Counter[str] = field(default_factory=Counter)
-
-    @property
-    def changes(self) -> int:
-        """How many rows were created, updated or removed."""
-        return sum(self.created.values()) + sum(self.updated.values()) + sum(self.removed.values())
-
-    def summary(self) -> str:
-        """One line per kind of change, or a note that nothing changed."""
-        if not self.changes:
-            return "nothing changed"
-        parts = []
-        for verb, counts in (("created", self.created), ("updated", self.updated),
-                             ("removed", self.removed)):
-            if counts:
-                detail = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
-                parts.append(f"{verb} {detail}")
-        return "; ".join(parts)
 
 
 def read_seed_file(path: Path) -> dict[str, Any]:
     """Read and validate a framework seed file; raise SeedError naming every problem."""
     return read_seed(path, FrameworkSeedFile(), "framework, themes, …")
-
-
-class Upserter:
-    """Sets attributes on rows found by natural key, counting what it changes."""
-
-    def __init__(self, report: SeedReport) -> None:
-        self.report = report
-
-    def upsert(self, existing: Any, model: type, kind: str, **values: Any) -> Any:
-        """Return ``existing`` updated with ``values``, or a new row if there is none."""
-        if existing is None:
-            row = model(**values)
-            db.session.add(row)
-            self.report.created[kind] += 1
-            return row
-        changed = False
-        for name, value in values.items():
-            if getattr(existing, name) != value:
-                setattr(existing, name, value)
-                changed = True
-        if changed:
-            self.report.updated[kind] += 1
-        return existing
-
-    def remove(self, row: Any, kind: str) -> None:
-        """Delete a row the seed file no longer holds."""
-        db.session.delete(row)
-        self.report.removed[kind] += 1
 
 
 def sync_framework(data: dict[str, Any]) -> SeedReport:

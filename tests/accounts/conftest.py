@@ -33,7 +33,7 @@ class World:
 
 
 @pytest.fixture
-def world(seeded) -> World:
+def world(curriculum) -> World:
     """Cohort A with a participant, a tutor and a sponsor; cohort B with other people."""
     programme = b.make_programme()
     cohort = b.make_cohort(programme, name="Cohort A")

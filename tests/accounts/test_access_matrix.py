@@ -152,6 +152,27 @@ CASES = [
     Case("POST", "/api/v1/cohorts/<id:cohort_id>/roster", only({ADMIN: 200}),
          cohort_path("/roster"), data=lambda w, role: ROSTER.encode(),
          content_type="text/csv"),
+    # Module content is programme material, not personal: public, like the framework.
+    Case("GET", "/api/v1/modules", everyone(200), fixed("/api/v1/modules")),
+    Case("GET", "/api/v1/modules/<slug>", everyone(200), fixed("/api/v1/modules/induction")),
+    Case("GET", "/api/v1/framework/coverage", everyone(200), fixed("/api/v1/framework/coverage")),
+    # Your own progress and work: only participants do activities.
+    Case("GET", "/api/v1/me/progress", signed_in(200), fixed("/api/v1/me/progress")),
+    Case("GET", "/api/v1/me/activities/<slug>/<key>", only({PART: 200}),
+         fixed("/api/v1/me/activities/induction/three-ideas")),
+    Case("PUT", "/api/v1/me/activities/<slug>/<key>", only({PART: 200}),
+         fixed("/api/v1/me/activities/induction/three-ideas"),
+         json=lambda w, role: {"done": True}),
+    # A cohort's curriculum is seen by everyone in it; its progress and people's work only by
+    # its tutors.
+    Case("GET", "/api/v1/cohorts/<id:cohort_id>/modules", signed_in(200), cohort_path("/modules")),
+    Case("PUT", "/api/v1/cohorts/<id:cohort_id>/modules", only({ADMIN: 200}),
+         cohort_path("/modules"), json=lambda w, role: {"modules": [{"slug": "induction"}]}),
+    Case("GET", "/api/v1/cohorts/<id:cohort_id>/progress", only({ADMIN: 200, TUTOR: 200}),
+         cohort_path("/progress")),
+    Case("GET", "/api/v1/cohorts/<id:cohort_id>/participants/<id:user_id>/work",
+         only({ADMIN: 200, TUTOR: 200}),
+         lambda w, role: f"/api/v1/cohorts/{w.cohort_id}/participants/{w.user_ids[PART]}/work"),
     # The audit log: administrators only.
     Case("GET", "/api/v1/audit", only({ADMIN: 200}), fixed("/api/v1/audit")),
 ]

@@ -1,0 +1,1 @@
+"""The curriculum: theme-aligned modules, their activities, and participants' progress."""

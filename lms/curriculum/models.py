@@ -1,0 +1,132 @@
+"""Modules and activities (loaded from modules/*.md), cohort curricula, and progress."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms.accounts.models import User
+from lms.cohorts.models import Cohort, in_list
+from lms.db_types import UTCDateTime, utcnow
+from lms.extensions import db
+from lms.framework.models import Behaviour, Theme
+
+#: read: reading; reflect: a written reflection; practise: a workplace task with an evidence
+#: note; discuss: a cohort session; inquiry: an Appreciative Inquiry exercise.
+ACTIVITY_KINDS = ("read", "reflect", "practise", "discuss", "inquiry")
+
+module_behaviour = sa.Table(
+    "module_behaviour",
+    db.metadata,
+    sa.Column("module_id", sa.ForeignKey("module.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("behaviour_id", sa.ForeignKey("behaviour.id", ondelete="RESTRICT"),
+              primary_key=True),
+)
+
+
+class Module(db.Model):
+    """A unit of learning, usually aligned with one theme of the framework."""
+
+    __tablename__ = "module"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Natural key from the module file: progress survives renaming the file.
+    slug: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    title: Mapped[str] = mapped_column(sa.String(255))
+    #: None for programme-wide modules (the induction, the closing module).
+    theme_id: Mapped[int | None] = mapped_column(sa.ForeignKey("theme.id", ondelete="RESTRICT"))
+    position: Mapped[int]
+    summary: Mapped[str] = mapped_column(sa.Text)
+    hours: Mapped[float]
+    #: The introduction as written (Markdown), and as rendered and sanitised at load time.
+    introduction: Mapped[str] = mapped_column(sa.Text, default="")
+    introduction_html: Mapped[str] = mapped_column(sa.Text, default="")
+    #: Set when the module's file is removed; its records are kept.
+    retired_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    theme: Mapped[Theme | None] = relationship()
+    behaviours: Mapped[list[Behaviour]] = relationship(
+        secondary=module_behaviour, order_by=Behaviour.id)
+    activities: Mapped[list[Activity]] = relationship(
+        back_populates="module", order_by="Activity.position")
+
+
+class Activity(db.Model):
+    """One thing to do in a module."""
+
+    __tablename__ = "activity"
+    __table_args__ = (
+        sa.UniqueConstraint("module_id", "key"),
+        sa.CheckConstraint(in_list("kind", ACTIVITY_KINDS), name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    module_id: Mapped[int] = mapped_column(sa.ForeignKey("module.id", ondelete="RESTRICT"))
+    #: Natural key within the module, stable across edits of the file.
+    key: Mapped[str] = mapped_column(sa.String(64))
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    title: Mapped[str] = mapped_column(sa.String(255))
+    required: Mapped[bool] = mapped_column(default=True)
+    position: Mapped[int]
+    text: Mapped[str] = mapped_column(sa.Text, default="")
+    text_html: Mapped[str] = mapped_column(sa.Text, default="")
+    #: Set when the activity is removed from its file; completions of it are kept.
+    retired_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    module: Mapped[Module] = relationship(back_populates="activities")
+
+
+class CohortModule(db.Model):
+    """A module in a cohort's curriculum: its place in the order, and when it opens."""
+
+    __tablename__ = "cohort_module"
+
+    cohort_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("cohort.id", ondelete="CASCADE"), primary_key=True)
+    module_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("module.id", ondelete="RESTRICT"), primary_key=True)
+    position: Mapped[int]
+    #: None: open from the start of the cohort.
+    opens_on: Mapped[dt.date | None]
+
+    cohort: Mapped[Cohort] = relationship()
+    module: Mapped[Module] = relationship()
+
+
+class ActivityRecord(db.Model):
+    """A participant's work on an activity: done or not, and their reflection or evidence."""
+
+    __tablename__ = "activity_record"
+    __table_args__ = (sa.UniqueConstraint("user_id", "activity_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    activity_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("activity.id", ondelete="RESTRICT"), index=True)
+    #: None while not done (it can be undone; the notes stay).
+    completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: Private to the participant and their cohort's tutors.
+    reflection: Mapped[str | None] = mapped_column(sa.Text)
+    evidence: Mapped[str | None] = mapped_column(sa.Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship()
+    activity: Mapped[Activity] = relationship()
+    versions: Mapped[list[ActivityNoteVersion]] = relationship(
+        order_by="ActivityNoteVersion.id", cascade="all, delete-orphan")
+
+
+class ActivityNoteVersion(db.Model):
+    """Each saved version of a reflection or evidence note: the history of edits."""
+
+    __tablename__ = "activity_note_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("activity_record.id", ondelete="CASCADE"), index=True)
+    saved_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    reflection: Mapped[str | None] = mapped_column(sa.Text)
+    evidence: Mapped[str | None] = mapped_column(sa.Text)
