@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, has_request_context, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lms import cli, errors, health
@@ -22,6 +22,7 @@ from lms.curriculum.api import blp as curriculum_api
 from lms.docs import docs_blueprint
 from lms.extensions import api, db, limiter, migrate
 from lms.framework.api import blp as framework_api
+from lms.ratings.api import blp as ratings_api
 from lms.schemas import MAX_ID, IdConverter
 
 
@@ -76,12 +77,24 @@ def register_extensions(app: Flask) -> None:
 
 
 def tune_sqlite(engine: sa.Engine, busy_timeout_ms: int) -> None:
-    """Turn on foreign keys, WAL and a busy timeout for every new SQLite connection."""
+    """Turn on foreign keys, WAL and a busy timeout for every new SQLite connection, and
+    begin transactions ourselves (SQLAlchemy's recipe for pysqlite)."""
     if engine.dialect.name != "sqlite":
         return
 
+    @sa.event.listens_for(engine, "begin")
+    def on_begin(connection):
+        # A request that may write takes the write lock when its transaction starts: SQLite
+        # has one writer at a time, and a writer whose earlier reads went stale would
+        # otherwise fail with "database is locked" instead of seeing the other's commit
+        # (two submissions of one assessment must give one 200 and one 409).
+        writing = has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+
     @sa.event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record):  # pragma: no cover - exercised on connect
+        # Let the "begin" listener above start transactions, not pysqlite's implicit BEGIN.
+        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         # SQLite ignores foreign keys unless asked, per connection.
         cursor.execute("PRAGMA foreign_keys = ON")
@@ -99,7 +112,8 @@ def id_parameter_schema(_converter) -> dict:
 
 def register_blueprints(app: Flask) -> None:
     """Mount the API blueprints (documented in OpenAPI) and the plain pages."""
-    for blueprint in (framework_api, accounts_api, cohorts_api, curriculum_api, audit_api):
+    for blueprint in (framework_api, accounts_api, cohorts_api, curriculum_api, ratings_api,
+                      audit_api):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
     app.register_blueprint(account_views.bp)
     app.register_blueprint(health.bp)

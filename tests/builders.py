@@ -124,3 +124,24 @@ def sign_in(client, email: str, password: str = PASSWORD, remember: bool = False
     if remember:
         form["remember"] = "y"
     return client.post("/sign-in", data=form, environ_base=environ)
+
+
+def assess(user: User, cohort: Cohort, phase: str, status: str = "submitted",
+           values: dict[str, int | None] | None = None, sector: str = "providing"):
+    """An assessment of ``user`` with an answer for every behaviour they are asked.
+
+    ``values`` overrides answers by code (None is "not applicable"); the rest are 3.
+    """
+    from lms.ratings.models import Assessment, Rating
+    from lms.ratings.service import behaviours_for_sector
+
+    assessment = Assessment(cohort=cohort, user=user, phase=phase, status=status,
+                            submitted_at=dt.datetime.now(dt.UTC) if status == "submitted"
+                            else None)
+    values = values or {}
+    for behaviour in behaviours_for_sector(sector):
+        assessment.ratings.append(Rating(behaviour_id=behaviour.id,
+                                         value=values.get(behaviour.code, 3)))
+    db.session.add(assessment)
+    db.session.flush()
+    return assessment

@@ -36,7 +36,8 @@ MAX_ROSTER_BYTES = 5 * 1024 * 1024
 NOT_FOUND = {"response": "DEFAULT_ERROR", "description": "Not found, or not yours to see."}
 
 
-COHORT_FIELDS = ("id", "programme_id", "name", "starts_on", "ends_on", "status")
+COHORT_FIELDS = ("id", "programme_id", "name", "starts_on", "ends_on", "status",
+                 "pre_opens_on", "pre_closes_on", "post_opens_on", "post_closes_on")
 
 
 def with_counts(cohorts: list[Cohort]) -> list[dict]:

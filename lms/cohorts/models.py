@@ -89,6 +89,8 @@ class Cohort(db.Model):
         sa.UniqueConstraint("programme_id", "name"),
         sa.CheckConstraint("ends_on >= starts_on", name="dates"),
         sa.CheckConstraint(in_list("status", COHORT_STATUSES), name="status"),
+        sa.CheckConstraint("pre_closes_on >= pre_opens_on", name="pre_window"),
+        sa.CheckConstraint("post_closes_on >= post_opens_on", name="post_window"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -98,6 +100,12 @@ class Cohort(db.Model):
     ends_on: Mapped[dt.date]
     status: Mapped[str] = mapped_column(sa.String(16), default="planned")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: When participants give their baseline self-ratings (inclusive dates; None: not set).
+    pre_opens_on: Mapped[dt.date | None]
+    pre_closes_on: Mapped[dt.date | None]
+    #: When they give their end ratings, and the retrospective "then" ratings beside them.
+    post_opens_on: Mapped[dt.date | None]
+    post_closes_on: Mapped[dt.date | None]
 
     programme: Mapped[Programme] = relationship(back_populates="cohorts")
     enrolments: Mapped[list[Enrolment]] = relationship(back_populates="cohort")

@@ -72,30 +72,30 @@ class RosterResult:
                 + self.organisations_created)
 
 
-def roster_error(problems: dict[int, list[str]]) -> Invalid:
+def roster_error(problems: dict[int, list[str]], what: str = "roster") -> Invalid:
     """The refusal of a file, listing every bad row."""
     rows = [{"row": number, "errors": reasons} for number, reasons in sorted(problems.items())]
     summary = "; ".join(f"row {r['row']}: {', '.join(r['errors'])}" for r in rows[:5])
     more = f" (and {len(rows) - 5} more rows)" if len(rows) > 5 else ""
-    return Invalid(f"The roster was not imported; nothing was changed. {summary}{more}",
+    return Invalid(f"The {what} was not imported; nothing was changed. {summary}{more}",
                    errors={"rows": rows})
 
 
-def file_error(reason: str) -> Invalid:
-    """The refusal of a file that cannot be read as a roster at all."""
-    return Invalid(f"The roster was not imported; nothing was changed. {reason}",
+def file_error(reason: str, what: str = "roster") -> Invalid:
+    """The refusal of a file that cannot be read at all."""
+    return Invalid(f"The {what} was not imported; nothing was changed. {reason}",
                    errors={"file": [reason]})
 
 
-def decode(data: bytes) -> str:
+def decode(data: bytes, what: str = "roster") -> str:
     """The file as text: UTF-8 (a byte-order mark is allowed) with no NUL characters."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise file_error(f"The file is not UTF-8 text (byte {exc.start} cannot be read). "
-                         "Save it from your spreadsheet as 'CSV UTF-8'.") from None
+                         "Save it from your spreadsheet as 'CSV UTF-8'.", what) from None
     if "\x00" in text:
-        raise file_error("The file contains NUL characters; it is not a CSV text file.")
+        raise file_error("The file contains NUL characters; it is not a CSV text file.", what)
     return text
 
 

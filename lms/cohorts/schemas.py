@@ -25,12 +25,29 @@ class ProgrammeSchema(Schema):
         metadata={"description": "Figures about fewer people are suppressed for sponsors."})
 
 
+class ScalePointInputSchema(Schema):
+    """A point of the rating scale."""
+
+    value = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=100))
+    label = Text(required=True, min_length=1, max_length=100)
+
+
 class ProgrammeUpdateSchema(Schema):
-    """Changes to the programme."""
+    """Changes to the programme. The scale cannot change once any rating uses it."""
 
     name = Text(min_length=1, max_length=255)
     description = Text(max_length=10_000)
     min_group_size = fields.Integer(strict=True, validate=validate.Range(min=2, max=1000))
+    rating_scale = fields.List(fields.Nested(ScalePointInputSchema),
+                               validate=validate.Length(min=2, max=11))
+
+    @validates_schema
+    def check_scale(self, data, **_kwargs):
+        """Scale points count up by one from the lowest."""
+        if "rating_scale" in data:
+            values = [point["value"] for point in data["rating_scale"]]
+            if values != list(range(values[0], values[0] + len(values))):
+                raise ValidationError("Values must count up by one.", field_name="rating_scale")
 
 
 class OrganisationSchema(Schema):
@@ -61,6 +78,23 @@ class CohortSchema(Schema):
     status = fields.String()
     participants = fields.Integer()
     tutors = fields.Integer()
+    pre_opens_on = fields.Date(allow_none=True)
+    pre_closes_on = fields.Date(allow_none=True)
+    post_opens_on = fields.Date(allow_none=True)
+    post_closes_on = fields.Date(allow_none=True)
+
+
+WINDOW_FIELDS = ("pre_opens_on", "pre_closes_on", "post_opens_on", "post_closes_on")
+
+
+def window_dates() -> dict:
+    """The four (optional) dates of the self-assessment windows."""
+    return {name: fields.Date(allow_none=True, metadata={"description": description})
+            for name, description in (
+                ("pre_opens_on", "First day the pre self-assessment can be given."),
+                ("pre_closes_on", "Last day of the pre window."),
+                ("post_opens_on", "First day of the post (and then) window."),
+                ("post_closes_on", "Last day of the post window."))}
 
 
 class CohortCreateSchema(Schema):
@@ -72,6 +106,7 @@ class CohortCreateSchema(Schema):
     status = fields.String(load_default="planned", validate=validate.OneOf(COHORT_STATUSES))
     programme_id = Id(load_default=None,
                       metadata={"description": "Defaults to the programme (the first one)."})
+    locals().update(window_dates())
 
     @validates_schema
     def check_dates(self, data, **_kwargs):
@@ -87,6 +122,7 @@ class CohortUpdateSchema(Schema):
     starts_on = fields.Date()
     ends_on = fields.Date()
     status = fields.String(validate=validate.OneOf(COHORT_STATUSES))
+    locals().update(window_dates())
 
 
 class PersonSchema(Schema):

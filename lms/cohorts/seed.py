@@ -12,7 +12,7 @@ from lms.audit.service import record
 from lms.cohorts.models import Programme
 from lms.extensions import db
 from lms.framework.seed_schema import SLUG
-from lms.seeding import read_seed
+from lms.seeding import SeedError, read_seed
 
 
 class ScalePointSeed(Schema):
@@ -54,6 +54,13 @@ def read_programme_file(path: Path) -> dict[str, Any]:
     return read_seed(path, ProgrammeSeedFile(), "a 'programme' key")["programme"]
 
 
+def programme_has_ratings(programme_id: int) -> bool:
+    """Whether any rating uses the programme's scale (imported late: ratings need cohorts)."""
+    from lms.ratings.service import programme_has_ratings as has_ratings
+
+    return has_ratings(programme_id)
+
+
 def sync_programme(values: dict[str, Any]) -> str:
     """Create or update the programme; say which ("created", "updated", "nothing changed").
 
@@ -67,6 +74,9 @@ def sync_programme(values: dict[str, Any]) -> str:
         record("programme.create", programme, slug=programme.slug)
         return "created"
     changed = {k: v for k, v in values.items() if getattr(programme, k) != v}
+    if "rating_scale" in changed and programme_has_ratings(programme.id):
+        raise SeedError("programme seed", ["programme.rating_scale: the scale cannot change "
+                                           "once ratings have been given on it"])
     for key, value in changed.items():
         setattr(programme, key, value)
     if changed:

@@ -57,8 +57,15 @@ def get_programme(programme_id: int | None) -> Programme:
 
 
 def update_programme(programme: Programme, changes: dict[str, Any]) -> Programme:
-    """Change a programme's name, description or minimum group size."""
+    """Change a programme's name, description, scale or minimum group size.
+
+    The rating scale cannot change once any rating uses it: old answers would change meaning.
+    """
+    from lms.ratings.service import programme_has_ratings
+
     applied = {k: v for k, v in changes.items() if getattr(programme, k) != v}
+    if "rating_scale" in applied and programme_has_ratings(programme.id):
+        raise Conflict("The rating scale cannot change: ratings have already been given on it.")
     for key, value in applied.items():
         setattr(programme, key, value)
     if applied:
@@ -130,19 +137,34 @@ def check_dates(starts_on: dt.date, ends_on: dt.date) -> None:
                       errors={"ends_on": ["Must be on or after starts_on."]})
 
 
+def check_windows(values: dict[str, Any]) -> None:
+    """Each self-assessment window closes on or after it opens, and has both dates or none."""
+    for phase in ("pre", "post"):
+        opens, closes = values.get(f"{phase}_opens_on"), values.get(f"{phase}_closes_on")
+        if (opens is None) != (closes is None):
+            raise Invalid(f"The {phase} window needs both dates, or neither.",
+                          errors={f"{phase}_closes_on": ["Give both dates or neither."]})
+        if opens is not None and closes < opens:
+            raise Invalid(f"The {phase} window closes before it opens.",
+                          errors={f"{phase}_closes_on": [f"Must be on or after "
+                                                         f"{phase}_opens_on."]})
+
+
 def create_cohort(name: str, starts_on: dt.date, ends_on: dt.date,
-                  programme_id: int | None = None, status: str = "planned") -> Cohort:
+                  programme_id: int | None = None, status: str = "planned",
+                  **windows: dt.date | None) -> Cohort:
     """Create a cohort in a programme; Conflict if the programme has one of that name."""
     programme = get_programme(programme_id)
     clean = name.strip()
     if not clean:
         raise Invalid("A cohort needs a name.", errors={"name": ["Required."]})
     check_dates(starts_on, ends_on)
+    check_windows(windows)
     one_of(status, COHORT_STATUSES, "status")
     if db.session.scalar(sa.select(Cohort.id).filter_by(programme_id=programme.id, name=clean)):
         raise Conflict(f"The programme already has a cohort called {clean!r}.")
     cohort = Cohort(programme=programme, name=clean, starts_on=starts_on, ends_on=ends_on,
-                    status=status)
+                    status=status, **windows)
     db.session.add(cohort)
     db.session.flush()
     record("cohort.create", cohort, name=clean, starts_on=str(starts_on), ends_on=str(ends_on))
@@ -152,6 +174,8 @@ def create_cohort(name: str, starts_on: dt.date, ends_on: dt.date,
 def update_cohort(cohort: Cohort, changes: dict[str, Any]) -> Cohort:
     """Change a cohort's name, dates or status."""
     check_dates(changes.get("starts_on", cohort.starts_on), changes.get("ends_on", cohort.ends_on))
+    check_windows({name: changes.get(name, getattr(cohort, name)) for name in
+                   ("pre_opens_on", "pre_closes_on", "post_opens_on", "post_closes_on")})
     if "status" in changes:
         one_of(changes["status"], COHORT_STATUSES, "status")
     if "name" in changes:

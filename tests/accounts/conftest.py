@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 import pytest
@@ -36,10 +37,16 @@ class World:
 def world(curriculum) -> World:
     """Cohort A with a participant, a tutor and a sponsor; cohort B with other people."""
     programme = b.make_programme()
-    cohort = b.make_cohort(programme, name="Cohort A")
+    today = dt.date.today()
+    cohort = b.make_cohort(programme, name="Cohort A", starts_on=today - dt.timedelta(days=5),
+                           ends_on=today + dt.timedelta(days=100))
+    cohort.pre_opens_on, cohort.pre_closes_on = today - dt.timedelta(days=5), today
+    cohort.post_opens_on = cohort.post_closes_on = today + dt.timedelta(days=90)
     other = b.make_cohort(programme, name="Cohort B")
     users = {role: b.make_user(role, password=b.PASSWORD) for role in ROLES}
     b.enrol(users["participant"], cohort)
+    b.assess(users["participant"], cohort, "pre", status="draft")  # complete, not submitted
+    b.assess(users["participant"], cohort, "post", status="submitted")
     b.enrol(users["tutor"], cohort)
     b.sponsor(users["sponsor"], cohort=cohort)
     other_participant = b.make_user("participant")

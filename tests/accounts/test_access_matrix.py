@@ -173,6 +173,28 @@ CASES = [
     Case("GET", "/api/v1/cohorts/<id:cohort_id>/participants/<id:user_id>/work",
          only({ADMIN: 200, TUTOR: 200}),
          lambda w, role: f"/api/v1/cohorts/{w.cohort_id}/participants/{w.user_ids[PART]}/work"),
+    # Self-ratings: participants rate themselves; tutors follow and reopen; admins import.
+    Case("GET", "/api/v1/me/assessments", only({PART: 200}), fixed("/api/v1/me/assessments")),
+    Case("GET", "/api/v1/me/assessments/<phase>", only({PART: 200}),
+         fixed("/api/v1/me/assessments/pre")),
+    Case("PUT", "/api/v1/me/assessments/<phase>", only({PART: 200}),
+         fixed("/api/v1/me/assessments/pre"), json=lambda w, role: {"ratings": {"SI.1": 4}}),
+    Case("POST", "/api/v1/me/assessments/<phase>/submit", only({PART: 200}),
+         fixed("/api/v1/me/assessments/pre/submit")),
+    Case("GET", "/api/v1/cohorts/<id:cohort_id>/assessments", only({ADMIN: 200, TUTOR: 200}),
+         cohort_path("/assessments")),
+    Case("GET", "/api/v1/cohorts/<id:cohort_id>/assessments/<id:user_id>/<phase>",
+         only({ADMIN: 200, TUTOR: 200}),
+         lambda w, role: f"/api/v1/cohorts/{w.cohort_id}/assessments/{w.user_ids[PART]}/pre"),
+    Case("POST", "/api/v1/cohorts/<id:cohort_id>/assessments/<id:user_id>/<phase>/reopen",
+         only({ADMIN: 200, TUTOR: 200}),
+         lambda w, role: (f"/api/v1/cohorts/{w.cohort_id}/assessments/{w.user_ids[PART]}"
+                          "/post/reopen"),
+         json=lambda w, role: {"reason": "SI.3 was mistyped"}),
+    Case("POST", "/api/v1/cohorts/<id:cohort_id>/ratings/import", only({ADMIN: 200}),
+         cohort_path("/ratings/import"),
+         data=lambda w, role: f"email,phase,behaviour,value\n{w.emails[PART]},post,SI.1,4\n"
+         .encode(), content_type="text/csv"),
     # The audit log: administrators only.
     Case("GET", "/api/v1/audit", only({ADMIN: 200}), fixed("/api/v1/audit")),
 ]

@@ -1,0 +1,1 @@
+"""Self-ratings: pre, retrospective "then" and post assessments against every behaviour."""

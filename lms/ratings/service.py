@@ -1,0 +1,326 @@
+"""Self-assessments: windows, drafts, submission, reopening, and the tutor's overview.
+
+Services flush but never commit; the request commits once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload, selectinload
+
+from lms.accounts.models import User
+from lms.audit.service import record
+from lms.cohorts.models import Cohort, Enrolment, Organisation, Programme
+from lms.db_types import utcnow
+from lms.errors import Conflict, Invalid, NotFound
+from lms.extensions import db
+from lms.framework.models import Behaviour, Theme
+from lms.ratings.models import PHASES, Assessment, Rating
+
+NOT_APPLICABLE = "na"
+
+
+# --- what a participant is asked -----------------------------------------------------------
+
+def behaviours_for_sector(sector: str | None) -> list[Behaviour]:
+    """The behaviours a participant from an organisation of ``sector`` rates, in order.
+
+    Everyone rates the behaviours for all; DT.8 is for commissioners, DT.9 for providers,
+    and an organisation that does both rates both.
+    """
+    kinds = {"all"} | ({"commissioning", "providing"} if sector == "both" else {sector or ""})
+    return db.session.scalars(
+        sa.select(Behaviour).join(Theme).where(Behaviour.applies_to.in_(kinds))
+        .options(joinedload(Behaviour.theme))
+        .order_by(Theme.position, Behaviour.position)).all()
+
+
+def scale_values(programme: Programme) -> list[int]:
+    """The points of a programme's rating scale, lowest first."""
+    return [point["value"] for point in programme.rating_scale]
+
+
+def window(cohort: Cohort, phase: str) -> tuple[dt.date | None, dt.date | None]:
+    """The dates a phase is open (``then`` is collected with ``post``)."""
+    if phase == "pre":
+        return cohort.pre_opens_on, cohort.pre_closes_on
+    return cohort.post_opens_on, cohort.post_closes_on
+
+
+def window_problem(cohort: Cohort, phase: str, today: dt.date) -> str | None:
+    """Why a phase cannot be changed today, or None if its window is open."""
+    opens, closes = window(cohort, phase)
+    label = "retrospective (then)" if phase == "then" else phase
+    if opens is None or closes is None:
+        return f"The {label} self-assessment of {cohort.name} has no dates set yet."
+    if not opens <= today <= closes:
+        return (f"The {label} self-assessment is open from {opens:%-d %B %Y} to "
+                f"{closes:%-d %B %Y}; today it cannot be changed.")
+    return None
+
+
+def check_phase(phase: str) -> str:
+    """``phase`` if it is one of pre, then, post; NotFound otherwise (it is part of a path)."""
+    if phase not in PHASES:
+        raise NotFound(f"There is no phase {phase!r}; the phases are pre, then and post.")
+    return phase
+
+
+# --- the participant's side ----------------------------------------------------------------
+
+def participant_enrolment(user: User, cohort_id: int | None = None) -> Enrolment:
+    """The caller's enrolment as a participant: in ``cohort_id``, or their latest cohort."""
+    query = (sa.select(Enrolment).join(Cohort)
+             .where(Enrolment.user_id == user.id, Enrolment.role == "participant")
+             .options(joinedload(Enrolment.cohort).joinedload(Cohort.programme),
+                      joinedload(Enrolment.organisation))
+             .order_by(Cohort.starts_on.desc(), Cohort.id.desc()))
+    if cohort_id is not None:
+        query = query.where(Enrolment.cohort_id == cohort_id)
+    enrolment = db.session.scalars(query.limit(1)).first()
+    if enrolment is None:
+        raise NotFound("You are not a participant of that cohort." if cohort_id
+                       else "You are not a participant of any cohort.")
+    return enrolment
+
+
+def find_assessment(cohort_id: int, user_id: int, phase: str) -> Assessment | None:
+    """The assessment of one participant and phase, with its ratings, or None."""
+    return db.session.scalar(
+        sa.select(Assessment).filter_by(cohort_id=cohort_id, user_id=user_id, phase=phase)
+        .options(selectinload(Assessment.ratings).joinedload(Rating.behaviour)))
+
+
+def parse_answers(raw: dict[str, Any], asked: dict[str, Behaviour],
+                  values: list[int]) -> tuple[dict[int, int | None], dict[str, list[str]]]:
+    """Answers by behaviour id, and the problems by behaviour code.
+
+    An answer is a whole number on the scale, or "na". Booleans, floats, numeric strings,
+    nulls and numbers off the scale are refused, each naming the behaviour.
+    """
+    answers: dict[int, int | None] = {}
+    problems: dict[str, list[str]] = {}
+    allowed = f"a whole number from {values[0]} to {values[-1]}, or \"{NOT_APPLICABLE}\""
+    for code, value in raw.items():
+        behaviour = asked.get(code.upper()) if isinstance(code, str) else None
+        if behaviour is None:
+            problems[str(code)] = [f"{code!r} is not a behaviour you are asked to rate"]
+        elif value == NOT_APPLICABLE:
+            answers[behaviour.id] = None
+        elif isinstance(value, int) and not isinstance(value, bool) and value in values:
+            answers[behaviour.id] = value
+        else:
+            problems[code] = [f"must be {allowed}; got {value!r}"[:200]]
+    return answers, problems
+
+
+def save_answers(assessment: Assessment, answers: dict[int, int | None]) -> None:
+    """Add or change the given answers of an assessment; others are left as they are."""
+    existing = {rating.behaviour_id: rating for rating in assessment.ratings}
+    for behaviour_id, value in answers.items():
+        if behaviour_id in existing:
+            existing[behaviour_id].value = value
+        else:
+            assessment.ratings.append(Rating(behaviour_id=behaviour_id, value=value))
+    assessment.updated_at = utcnow()
+
+
+def save_draft(user: User, phase: str, raw: dict[str, Any], cohort_id: int | None = None,
+               today: dt.date | None = None) -> Assessment:
+    """Save any subset of a participant's answers for a phase (a draft to come back to)."""
+    check_phase(phase)
+    enrolment = participant_enrolment(user, cohort_id)
+    cohort = enrolment.cohort
+    problem = window_problem(cohort, phase, today or dt.date.today())
+    if problem:
+        raise Conflict(problem)
+    asked = {b.code: b for b in behaviours_for_sector(sector_of(enrolment))}
+    answers, problems = parse_answers(raw, asked, scale_values(cohort.programme))
+    if problems:
+        raise Invalid("Some answers cannot be saved; nothing was changed.",
+                      errors={"ratings": problems})
+    assessment = find_assessment(cohort.id, user.id, phase)
+    if assessment is None:
+        assessment = Assessment(cohort=cohort, user=user, phase=phase)
+        db.session.add(assessment)
+    elif assessment.status == "submitted":
+        raise Conflict(f"Your {phase} self-assessment is submitted and locked; ask your "
+                       "tutor to reopen it if something needs changing.")
+    save_answers(assessment, answers)
+    db.session.flush()
+    return assessment
+
+
+def sector_of(enrolment: Enrolment) -> str | None:
+    """Whether the participant's organisation commissions, provides, or both."""
+    return enrolment.organisation.sector if enrolment.organisation else None
+
+
+def submit(user: User, phase: str, cohort_id: int | None = None,
+           today: dt.date | None = None) -> Assessment:
+    """Submit a complete assessment; it is locked from then on.
+
+    The status changes by one conditional UPDATE, so of two submissions at once exactly one
+    succeeds and the other is answered 409.
+    """
+    check_phase(phase)
+    enrolment = participant_enrolment(user, cohort_id)
+    problem = window_problem(enrolment.cohort, phase, today or dt.date.today())
+    if problem:
+        raise Conflict(problem)
+    assessment = find_assessment(enrolment.cohort_id, user.id, phase)
+    if assessment is not None and assessment.status == "submitted":
+        raise Conflict(f"Your {phase} self-assessment is already submitted.")
+    asked = behaviours_for_sector(sector_of(enrolment))
+    answered = {r.behaviour_id for r in assessment.ratings} if assessment else set()
+    missing = [b.code for b in asked if b.id not in answered]
+    if missing:
+        shown = ", ".join(missing[:10]) + (" …" if len(missing) > 10 else "")
+        raise Invalid(f"Answer every behaviour before submitting: {len(missing)} missing "
+                      f"({shown}).", errors={"ratings": {"missing": missing}})
+    now = utcnow()
+    changed = db.session.execute(
+        sa.update(Assessment).where(Assessment.id == assessment.id,
+                                    Assessment.status == "draft")
+        .values(status="submitted", submitted_at=now, updated_at=now)).rowcount
+    if changed != 1:
+        raise Conflict(f"Your {phase} self-assessment is already submitted.")
+    db.session.refresh(assessment)
+    record("assessment.submit", assessment, phase=phase)
+    return assessment
+
+
+def my_assessments(user: User, cohort_id: int | None = None,
+                   today: dt.date | None = None) -> dict[str, Any]:
+    """Every phase of the caller's self-assessment: window, open or not, status, progress."""
+    today = today or dt.date.today()
+    enrolment = participant_enrolment(user, cohort_id)
+    cohort = enrolment.cohort
+    required = len(behaviours_for_sector(sector_of(enrolment)))
+    assessments = {a.phase: a for a in db.session.scalars(
+        sa.select(Assessment).filter_by(cohort_id=cohort.id, user_id=user.id)
+        .options(selectinload(Assessment.ratings)))}
+    phases = []
+    for phase in PHASES:
+        opens, closes = window(cohort, phase)
+        assessment = assessments.get(phase)
+        phases.append({
+            "phase": phase, "opens_on": opens, "closes_on": closes,
+            "open": window_problem(cohort, phase, today) is None,
+            "status": assessment.status if assessment else "not_started",
+            "answered": len(assessment.ratings) if assessment else 0, "required": required,
+            "submitted_at": assessment.submitted_at if assessment else None,
+        })
+    return {"cohort_id": cohort.id, "cohort_name": cohort.name, "phases": phases}
+
+
+def assessment_view(user: User, phase: str, cohort_id: int | None = None,
+                    today: dt.date | None = None) -> dict[str, Any]:
+    """One phase: the behaviours asked, the scale, and the answers so far."""
+    check_phase(phase)
+    enrolment = participant_enrolment(user, cohort_id)
+    cohort = enrolment.cohort
+    assessment = find_assessment(cohort.id, user.id, phase)
+    opens, closes = window(cohort, phase)
+    return {
+        "phase": phase, "cohort_id": cohort.id, "opens_on": opens, "closes_on": closes,
+        "open": window_problem(cohort, phase, today or dt.date.today()) is None,
+        "status": assessment.status if assessment else "not_started",
+        "submitted_at": assessment.submitted_at if assessment else None,
+        "scale": cohort.programme.rating_scale,
+        "behaviours": behaviours_for_sector(sector_of(enrolment)),
+        "ratings": answers_by_code(assessment),
+    }
+
+
+def answers_by_code(assessment: Assessment | None) -> dict[str, int | str]:
+    """An assessment's answers as ``{"SI.1": 4, "DT.8": "na"}``."""
+    if assessment is None:
+        return {}
+    return {r.behaviour.code: NOT_APPLICABLE if r.value is None else r.value
+            for r in sorted(assessment.ratings, key=lambda r: r.behaviour_id)}
+
+
+# --- the tutor's side ----------------------------------------------------------------------
+
+def reopen(cohort: Cohort, user_id: int, phase: str, reason: str) -> Assessment:
+    """Unlock a submitted assessment so the participant can correct and resubmit it."""
+    check_phase(phase)
+    assessment = find_assessment(cohort.id, user_id, phase)
+    if assessment is None:
+        raise NotFound(f"User {user_id} has no {phase} self-assessment in this cohort.")
+    if assessment.status != "submitted":
+        raise Conflict(f"The {phase} self-assessment is not submitted, so it is already open.")
+    assessment.status = "draft"
+    assessment.reopened_at = utcnow()
+    assessment.reopen_reason = reason
+    record("assessment.reopen", assessment, user_id=user_id, phase=phase, reason=reason)
+    db.session.flush()
+    return assessment
+
+
+def required_by_sector() -> dict[str | None, int]:
+    """How many behaviours a participant of each sector rates: one query."""
+    counts = dict(db.session.execute(
+        sa.select(Behaviour.applies_to, sa.func.count()).group_by(Behaviour.applies_to)).all())
+    everyone = counts.get("all", 0)
+    return {None: everyone, "commissioning": everyone + counts.get("commissioning", 0),
+            "providing": everyone + counts.get("providing", 0),
+            "both": everyone + counts.get("commissioning", 0) + counts.get("providing", 0)}
+
+
+def cohort_assessments(cohort: Cohort) -> dict[str, Any]:
+    """Who has submitted which phase, who has a draft, who has not started: four queries."""
+    people = db.session.execute(
+        sa.select(User.id, User.display_name, Organisation.sector)
+        .join(Enrolment, Enrolment.user_id == User.id)
+        .outerjoin(Organisation, Enrolment.organisation_id == Organisation.id)
+        .where(Enrolment.cohort_id == cohort.id, Enrolment.role == "participant")
+        .order_by(User.display_name, User.id)).all()
+    rows = db.session.execute(
+        sa.select(Assessment.user_id, Assessment.phase, Assessment.status,
+                  Assessment.submitted_at, sa.func.count(Rating.id))
+        .outerjoin(Rating, Rating.assessment_id == Assessment.id)
+        .where(Assessment.cohort_id == cohort.id)
+        .group_by(Assessment.id, Assessment.user_id, Assessment.phase, Assessment.status,
+                  Assessment.submitted_at)).all()
+    found = {(user_id, phase): (status, submitted_at, answered)
+             for user_id, phase, status, submitted_at, answered in rows}
+    required = required_by_sector()
+    participants = []
+    for user_id, name, sector in people:
+        phases = {}
+        for phase in PHASES:
+            status, submitted_at, answered = found.get((user_id, phase), ("not_started", None, 0))
+            phases[phase] = {"status": status, "answered": answered,
+                             "required": required.get(sector, required[None]),
+                             "submitted_at": submitted_at}
+        participants.append({"user_id": user_id, "display_name": name, "phases": phases})
+    windows = {phase: dict(zip(("opens_on", "closes_on"), window(cohort, phase), strict=True))
+               for phase in PHASES}
+    return {"cohort_id": cohort.id, "windows": windows, "participants": participants}
+
+
+def participant_assessment(cohort: Cohort, user_id: int, phase: str) -> dict[str, Any]:
+    """A participant's answers for one phase, as their tutor sees them."""
+    check_phase(phase)
+    if db.session.scalar(sa.select(Enrolment.id).filter_by(
+            cohort_id=cohort.id, user_id=user_id, role="participant")) is None:
+        raise NotFound(f"User {user_id} is not a participant of this cohort.")
+    assessment = find_assessment(cohort.id, user_id, phase)
+    return {"user_id": user_id, "phase": phase,
+            "status": assessment.status if assessment else "not_started",
+            "submitted_at": assessment.submitted_at if assessment else None,
+            "reopened_at": assessment.reopened_at if assessment else None,
+            "reopen_reason": assessment.reopen_reason if assessment else None,
+            "ratings": answers_by_code(assessment)}
+
+
+def programme_has_ratings(programme_id: int) -> bool:
+    """Whether any rating was given in any cohort of the programme (the scale is then fixed)."""
+    return bool(db.session.scalar(sa.select(sa.exists().where(
+        Rating.assessment_id == Assessment.id, Assessment.cohort_id == Cohort.id,
+        Cohort.programme_id == programme_id))))
