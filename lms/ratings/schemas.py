@@ -63,8 +63,10 @@ class AssessmentSchema(Schema):
 class AnswersSchema(Schema):
     """Any subset of answers: a point of the scale, or "na" for not applicable."""
 
+    # Values are checked against the programme's scale by the service, which names the
+    # behaviour of every bad one (null included) in one shape.
     ratings = fields.Dict(keys=fields.String(validate=validate.Length(max=16)),
-                          values=fields.Raw(), required=True,
+                          values=fields.Raw(allow_none=True), required=True,
                           validate=validate.Length(max=100),
                           metadata={"example": {"SI.1": 4, "SI.2": "na"}})
 
