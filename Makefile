@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := lms
 
-.PHONY: run test lint format lock db seed clean
+.PHONY: run test bench lint format lock clean
 
 ## run: install, migrate the SQLite database, load the framework, the modules and a demo programme,
 ##      print the demo logins, serve on http://127.0.0.1:5000
@@ -25,6 +25,10 @@ run: $(VENV)/.installed-main
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/pytest
+
+## bench: run the benchmarks in bench/ (set LMS_BENCH_DATABASE_URL for PostgreSQL)
+bench: $(VENV)/.installed-dev
+	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

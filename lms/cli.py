@@ -17,12 +17,15 @@ from flask import current_app
 from lms.accounts import service as accounts
 from lms.cohorts import roster
 from lms.cohorts import service as cohorts
+from lms.cohorts.models import Cohort
 from lms.cohorts.seed import read_programme_file, sync_programme
 from lms.curriculum.files import read_module_directory
 from lms.curriculum.loader import sync_modules
 from lms.errors import ServiceError
 from lms.extensions import db
 from lms.framework.seed import read_seed_file, sync_framework
+from lms.ratings import importer as ratings_importer
+from lms.schemas import MAX_ID
 from lms.seeding import SeedError, flatten_errors
 
 
@@ -74,6 +77,14 @@ def find_user_or_fail(email: str):
     if user is None:
         raise click.ClickException(f"There is no user with the e-mail address {email}.")
     return user
+
+
+def find_cohort_or_fail(cohort_id: int) -> Cohort:
+    """The cohort with this id; exit 1 if there is none."""
+    cohort = db.session.get(Cohort, cohort_id) if 0 < cohort_id <= MAX_ID else None
+    if cohort is None:
+        raise click.ClickException(f"There is no cohort with id {cohort_id}.")
+    return cohort
 
 
 @click.group()
@@ -183,17 +194,27 @@ def create_cohort(name: str, starts, ends, programme_id: int | None) -> None:
 @one_transaction
 def import_roster(file: Path, cohort_id: int) -> None:
     """Import people into a cohort from CSV: all rows or none."""
-    from lms.cohorts.models import Cohort
-
-    cohort = db.session.get(Cohort, cohort_id) if 0 < cohort_id < 2**31 else None
-    if cohort is None:
-        raise click.ClickException(f"There is no cohort with id {cohort_id}.")
+    cohort = find_cohort_or_fail(cohort_id)
     result = roster.import_roster(cohort, file.read_bytes())
     click.echo(f"Roster imported into {cohort.name!r}: {len(result.created_users)} new people, "
                f"{result.enrolled} enrolled, {result.updated} updated, "
                f"{result.sponsors_added} sponsors added, {result.unchanged} unchanged.")
     for user, link in result.created_users:
         click.echo(f"  {user.email}: {link}")
+
+
+@lms.command("import-ratings")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--cohort", "cohort_id", required=True, type=int)
+@one_transaction
+def import_ratings(file: Path, cohort_id: int) -> None:
+    """Import self-ratings collected elsewhere (CSV email,phase,behaviour,value): all or none."""
+    cohort = find_cohort_or_fail(cohort_id)
+    result = ratings_importer.import_ratings(cohort, file.read_bytes())
+    click.echo(f"Ratings imported into {cohort.name!r}: "
+               f"{result.assessments_created} assessments created, "
+               f"{result.assessments_submitted} submitted, {result.ratings_created} ratings "
+               f"added, {result.ratings_updated} changed, {result.ratings_unchanged} unchanged.")
 
 
 @lms.command("demo")

@@ -7,6 +7,7 @@ Running it again changes nothing but the demo users' passwords (reset to the one
 from __future__ import annotations
 
 import datetime as dt
+import random
 
 import sqlalchemy as sa
 
@@ -25,6 +26,9 @@ from lms.curriculum.service import (
     set_cohort_curriculum,
 )
 from lms.extensions import db
+from lms.ratings.importer import import_ratings
+from lms.ratings.models import PHASES
+from lms.ratings.service import behaviours_for_sector
 
 DEMO_PASSWORD = "healthy-communities-demo"  # noqa: S105 - printed for development sign-in
 DEMO_COHORT = "Demo cohort"
@@ -65,12 +69,54 @@ def roster_csv() -> bytes:
 
 
 def demo_cohort(today: dt.date) -> Cohort:
-    """The demo cohort, created on first run: it started two months ago."""
+    """The demo cohort, created on first run: it started two months ago. Its pre window ran
+    around the start; its post window is around the end."""
     cohort = db.session.scalar(sa.select(Cohort).filter_by(name=DEMO_COHORT))
     if cohort is None:
-        cohort = create_cohort(DEMO_COHORT, today - dt.timedelta(days=60),
-                               today + dt.timedelta(days=120), status="running")
+        starts, ends = today - dt.timedelta(days=60), today + dt.timedelta(days=120)
+        cohort = create_cohort(
+            DEMO_COHORT, starts, ends, status="running",
+            pre_opens_on=starts - dt.timedelta(days=7),
+            pre_closes_on=starts + dt.timedelta(days=21),
+            post_opens_on=ends - dt.timedelta(days=21),
+            post_closes_on=ends + dt.timedelta(days=14))
     return cohort
+
+
+SLIPS_BACK = "ellen.murphy@example.org"
+
+
+def demo_ratings_csv(cohort: Cohort) -> bytes:
+    """Self-ratings for every demo participant in all three phases, the same on every run.
+
+    Each person has a baseline; their post ratings move by a personal gain (most improve,
+    some hardly, one slips back) and their retrospective "then" ratings sit a little below
+    their pre ratings for some, the response shift the programme reports beside the effect.
+    """
+    rng = random.Random(2012)  # noqa: S311 - demo data, not security
+    lines = ["email,phase,behaviour,value"]
+    for email, _name, _org, _type, sector, _level, role in DEMO_ROSTER:
+        if role != "participant":
+            continue
+        baseline, gain, shift = rng.uniform(2.0, 3.4), rng.gauss(0.7, 0.5), rng.random() < 0.5
+        if email == SLIPS_BACK:
+            gain = -0.5
+        for behaviour in behaviours_for_sector(sector):
+            if rng.random() < 0.02:
+                lines += [f"{email},{phase},{behaviour.code},na" for phase in PHASES]
+                continue
+            pre = clamp(round(baseline + rng.gauss(0, 0.6)))
+            then = clamp(pre - (1 if shift and rng.random() < 0.4 else 0))
+            post = clamp(round(pre + gain + rng.gauss(0, 0.5)))
+            lines += [f"{email},pre,{behaviour.code},{pre}",
+                      f"{email},then,{behaviour.code},{then}",
+                      f"{email},post,{behaviour.code},{post}"]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def clamp(value: int, low: int = 1, high: int = 5) -> int:
+    """``value`` kept on the scale."""
+    return max(low, min(high, value))
 
 
 # Days after the cohort starts that each module opens.
@@ -140,6 +186,7 @@ def create_demo(password: str, today: dt.date | None = None) -> list[tuple[str, 
     roster.import_roster(cohort, roster_csv())
     demo_curriculum(cohort)
     demo_progress(cohort, today)
+    import_ratings(cohort, demo_ratings_csv(cohort))
     emails = [ADMIN_EMAIL, *(row[0] for row in DEMO_ROSTER)]
     users = db.session.scalars(sa.select(User).where(User.email.in_(emails))).all()
     password_hash = passwords.hash_password(password)  # one hash: it is the same password

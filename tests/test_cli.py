@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from lms.accounts.models import User
 from lms.cohorts.models import Cohort, Enrolment
 from lms.extensions import db
+from lms.ratings.models import Assessment, Rating
 from tests import builders as b
 
 ROSTER = Path(__file__).parent / "cohorts" / "data" / "roster.csv"
@@ -134,7 +135,7 @@ def test_import_roster_from_the_command_line(cli, tmp_path):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Enrolment)) == 4
 
 
-def test_demo_creates_a_user_of_every_role_in_a_demo_cohort(cli, client):
+def test_demo_creates_a_user_of_every_role_in_a_demo_cohort(cli, client, curriculum):
     result = cli("demo")
     assert result.exit_code == 0, result.output
     roles = {line.split()[0] for line in result.output.splitlines()[1:]}
@@ -147,6 +148,16 @@ def test_demo_creates_a_user_of_every_role_in_a_demo_cohort(cli, client):
     again = cli("demo")
     assert again.exit_code == 0
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Cohort)) == 1
+    # Submitted self-ratings in all three phases, with a spread of change.
+    phases = db.session.execute(
+        sa.select(Assessment.phase, sa.func.count(), sa.func.avg(Rating.value))
+        .join(Rating).where(Assessment.status == "submitted").group_by(Assessment.phase)).all()
+    means = {phase: float(mean) for phase, _count, mean in phases}
+    assert set(means) == {"pre", "then", "post"}
+    assert means["then"] < means["pre"] < means["post"]
+    progress = client.get(f"/api/v1/cohorts/{cohorts[0]['id']}/progress")
+    assert progress.status_code == 200  # the demo tutor follows the demo cohort
+    assert any(p["at_risk"] for p in progress.get_json()["participants"])
 
 
 def test_demo_refuses_to_run_in_production(seeded):
