@@ -1,0 +1,1 @@
+"""Outcomes: paired statistics of self-ratings, disclosure control, and their API."""
