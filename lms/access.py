@@ -115,3 +115,41 @@ def programme_for(user: User, programme_id: int, action: str = "view") -> Progra
     if user.role not in PROGRAMME_ACTIONS[action]:
         raise Forbidden("Only an administrator may change the programme.")
     return programme
+
+
+def outcomes_protected(user: User, cohort: Cohort) -> bool:
+    """Whether ``user`` sees a cohort's outcomes under disclosure control.
+
+    Tutors (of that cohort) and administrators see them whole; sponsors see them protected;
+    participants see only their own profile (/me/outcomes), so they are refused here.
+    """
+    relation = relation_to_cohort(user, cohort)
+    if relation is None:
+        raise NotFound(f"There is no cohort with id {cohort.id}.")
+    if relation == "participant":
+        raise Forbidden("Participants see their own outcomes at /api/v1/me/outcomes.")
+    return relation == "sponsor"
+
+
+def outcome_cohorts(user: User, programme: Programme,
+                    requested: list[int] | None) -> tuple[list[Cohort], bool]:
+    """The cohorts of a programme ``user`` may see outcomes for, and whether protected.
+
+    Administrators: every cohort; tutors: the cohorts they tutor (unprotected); sponsors: what
+    they sponsor (protected). ``requested`` narrows the scope; a cohort outside it is a 404.
+    """
+    if user.role == "participant":
+        raise Forbidden("Participants see their own outcomes at /api/v1/me/outcomes.")
+    query = sa.select(Cohort).where(Cohort.programme_id == programme.id).order_by(Cohort.id)
+    if user.role == "tutor":
+        query = query.where(Cohort.id.in_(sa.select(Enrolment.cohort_id).where(
+            Enrolment.user_id == user.id, Enrolment.role == "tutor")))
+    elif user.role == "sponsor":
+        query = query.where(Cohort.id.in_(sponsored_cohort_ids(user)))
+    allowed = {cohort.id: cohort for cohort in db.session.scalars(query)}
+    if requested:
+        unknown = [cid for cid in requested if cid not in allowed]
+        if unknown:
+            raise NotFound(f"There is no cohort with id {unknown[0]} in this programme.")
+        return [allowed[cid] for cid in dict.fromkeys(requested)], user.role == "sponsor"
+    return list(allowed.values()), user.role == "sponsor"

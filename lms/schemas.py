@@ -30,9 +30,13 @@ class Text(fields.String):
         return text.strip()
 
 
-def Id(**kwargs: Any) -> fields.Integer:  # noqa: N802 - reads like a field class
-    """An integer id within what the database can store."""
-    return fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+def Id(*, strict: bool = True, **kwargs: Any) -> fields.Integer:  # noqa: N802 - a field
+    """An integer id within what the database can store.
+
+    Strict in JSON bodies (``"3"`` is not a number there); pass ``strict=False`` for query
+    strings, where every value arrives as text.
+    """
+    return fields.Integer(strict=strict, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
 class IdConverter(IntegerConverter):

@@ -33,7 +33,8 @@ class MyAssessmentsSchema(Schema):
 class CohortQuerySchema(Schema):
     """Which cohort, for a participant in more than one (default: the latest)."""
 
-    cohort = Id(metadata={"description": "Cohort id; defaults to your latest cohort."})
+    cohort = Id(strict=False,
+                metadata={"description": "Cohort id; defaults to your latest cohort."})
 
 
 class AskedBehaviourSchema(Schema):

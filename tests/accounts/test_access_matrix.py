@@ -195,6 +195,20 @@ CASES = [
          cohort_path("/ratings/import"),
          data=lambda w, role: f"email,phase,behaviour,value\n{w.emails[PART]},post,SI.1,4\n"
          .encode(), content_type="text/csv"),
+    # Outcomes: tutors and admins see their cohorts whole, sponsors under disclosure control,
+    # participants only their own profile.
+    Case("GET", "/api/v1/cohorts/<id:cohort_id>/outcomes",
+         only({ADMIN: 200, TUTOR: 200, SPONSOR: 200}), cohort_path("/outcomes")),
+    Case("GET", "/api/v1/cohorts/<id:cohort_id>/outcomes.csv",
+         only({ADMIN: 200, TUTOR: 200, SPONSOR: 200}), cohort_path("/outcomes.csv")),
+    Case("GET", "/api/v1/programmes/<id:programme_id>/outcomes",
+         only({ADMIN: 200, TUTOR: 200, SPONSOR: 200}),
+         lambda w, role: f"/api/v1/programmes/{w.programme_id}/outcomes"),
+    Case("GET", "/api/v1/programmes/<id:programme_id>/outcomes.csv",
+         only({ADMIN: 200, TUTOR: 200, SPONSOR: 200}),
+         lambda w, role: f"/api/v1/programmes/{w.programme_id}/outcomes.csv"),
+    Case("GET", "/api/v1/me/outcomes", only({PART: 200}), fixed("/api/v1/me/outcomes")),
+    Case("GET", "/api/v1/me/outcomes.csv", only({PART: 200}), fixed("/api/v1/me/outcomes.csv")),
     # The audit log: administrators only.
     Case("GET", "/api/v1/audit", only({ADMIN: 200}), fixed("/api/v1/audit")),
 ]

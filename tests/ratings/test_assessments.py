@@ -267,3 +267,14 @@ def test_the_scale_cannot_change_once_ratings_use_it(client, course):
     gappy = [{"value": 1, "label": "a"}, {"value": 3, "label": "b"}]
     assert client.patch(path, json={"rating_scale": gappy}, headers=admin_headers).status_code \
         == 422
+
+
+def test_the_cohort_can_be_named_in_the_query_string(client, course):
+    cohort_id = course["cohort"].id
+    named = client.get(f"/api/v1/me/assessments?cohort={cohort_id}",
+                       headers=course["headers"]["pat"])
+    assert named.status_code == 200 and named.get_json()["cohort_id"] == cohort_id
+    other = client.get("/api/v1/me/assessments?cohort=999999", headers=course["headers"]["pat"])
+    assert other.status_code == 404
+    assert client.get("/api/v1/me/assessments?cohort=x",
+                      headers=course["headers"]["pat"]).status_code == 422

@@ -1,0 +1,184 @@
+"""Outcomes API: paired statistics per behaviour, theme and framework, as JSON or CSV."""
+
+from __future__ import annotations
+
+from flask import Response
+from flask_login import current_user
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+from webargs.fields import DelimitedList
+
+from lms import access
+from lms.accounts.auth import guard
+from lms.outcomes import service
+from lms.outcomes.csv_export import report_csv
+from lms.outcomes.report import LEVELS
+from lms.ratings.service import participant_enrolment, sector_of
+from lms.schemas import Id
+
+blp = Blueprint("outcomes", __name__,
+                description="What changed, by how much and how sure we are; sponsors see "
+                            "figures about at least the programme's minimum group size only.")
+
+NOT_FOUND = {"response": "DEFAULT_ERROR", "description": "Not found, or not yours to see."}
+CSV_RESPONSE = {"200": {"description": "One line per figure; formula-like text neutralised.",
+                        "content": {"text/csv": {"schema": {"type": "string"}}}}}
+
+
+class OutcomeQuerySchema(Schema):
+    """What to report and how to split it."""
+
+    level = fields.String(load_default="behaviour", validate=validate.OneOf(LEVELS))
+    breakdown = fields.String(validate=validate.OneOf(service.BREAKDOWNS))
+
+
+class ProgrammeOutcomeQuerySchema(OutcomeQuerySchema):
+    """Programme reports may narrow to some cohorts: ``cohorts=1,2``."""
+
+    cohorts = DelimitedList(Id(strict=False), validate=validate.Length(max=200))
+
+
+class MeQuerySchema(Schema):
+    """Which cohort, for a participant in more than one."""
+
+    cohort = Id(strict=False)
+
+
+def comparison_schema() -> Schema:
+    """One comparison object: its figures, or only that it is suppressed."""
+    numbers = {name: fields.Float(allow_none=True) for name in service.FIGURES}
+    numbers["n"] = fields.Integer()
+    return Schema.from_dict({**numbers, "suppressed": fields.Boolean(),
+                             "reason": fields.String(allow_none=True)}, name="Comparison")
+
+
+Comparison = comparison_schema()
+Distribution = Schema.from_dict(
+    {"suppressed": fields.Boolean(), "reason": fields.String(),
+     "counts": fields.Dict(keys=fields.String(), values=fields.Integer())}, name="Distribution")
+OutcomeRow = Schema.from_dict(
+    {"level": fields.String(), "code": fields.String(), "group": fields.String(allow_none=True),
+     "group_label": fields.String(allow_none=True),
+     "post_pre": fields.Nested(Comparison), "post_then": fields.Nested(Comparison),
+     "then_pre": fields.Nested(Comparison),
+     "distribution": fields.Dict(keys=fields.String(), values=fields.Nested(Distribution))},
+    name="OutcomeRow")
+OutcomeReport = Schema.from_dict(
+    {"scope": fields.Dict(), "level": fields.String(), "breakdown": fields.String(allow_none=True),
+     "disclosure_control": fields.Boolean(), "min_group_size": fields.Integer(),
+     "participants": fields.Integer(allow_none=True,
+                                    metadata={"description": "Who counted; null if too few "
+                                              "to show."}),
+     "suppressed_cells": fields.Integer(), "rows": fields.List(fields.Nested(OutcomeRow))},
+    name="OutcomeReport")
+ProfileRow = Schema.from_dict(
+    {"code": fields.String(), "theme": fields.String(), "pre": fields.Raw(allow_none=True),
+     "then": fields.Raw(allow_none=True), "post": fields.Raw(allow_none=True),
+     "cohort": fields.Dict()}, name="ProfileRow")
+Profile = Schema.from_dict(
+    {"cohort_id": fields.Integer(), "min_group_size": fields.Integer(),
+     "behaviours": fields.List(fields.Nested(ProfileRow))}, name="Profile")
+
+
+def as_csv(report: dict, name: str) -> Response:
+    """A report as a CSV download."""
+    return Response(report_csv(report), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+
+
+def cohort_report(cohort_id: int, query: dict) -> dict:
+    """A cohort's report as the caller may see it."""
+    cohort = access.cohort_for(current_user, cohort_id)
+    protect = access.outcomes_protected(current_user, cohort)
+    return service.outcomes([cohort], cohort.programme, query["level"],
+                            query.get("breakdown"), protect)
+
+
+def programme_report(programme_id: int, query: dict) -> dict:
+    """A programme's report over the cohorts the caller may see."""
+    programme = access.programme_for(current_user, programme_id)
+    cohorts, protect = access.outcome_cohorts(current_user, programme, query.get("cohorts"))
+    return service.outcomes(cohorts, programme, query["level"], query.get("breakdown"),
+                            protect)
+
+
+@blp.get("/cohorts/<id:cohort_id>/outcomes")
+@guard(blp)
+@blp.arguments(OutcomeQuerySchema, location="query")
+@blp.response(200, OutcomeReport)
+@blp.alt_response(404, **NOT_FOUND)
+def get_cohort_outcomes(query, cohort_id: int):
+    """The cohort's outcomes: post − pre, post − then and then − pre per row."""
+    return cohort_report(cohort_id, query)
+
+
+@blp.get("/cohorts/<id:cohort_id>/outcomes.csv")
+@guard(blp)
+@blp.arguments(OutcomeQuerySchema, location="query")
+@blp.doc(responses=CSV_RESPONSE)
+@blp.alt_response(404, **NOT_FOUND)
+def get_cohort_outcomes_csv(query, cohort_id: int):
+    """The cohort's outcomes as CSV, one line per figure."""
+    return as_csv(cohort_report(cohort_id, query), f"cohort-{cohort_id}-outcomes")
+
+
+@blp.get("/programmes/<id:programme_id>/outcomes")
+@guard(blp)
+@blp.arguments(ProgrammeOutcomeQuerySchema, location="query")
+@blp.response(200, OutcomeReport)
+@blp.alt_response(404, **NOT_FOUND)
+def get_programme_outcomes(query, programme_id: int):
+    """Outcomes over the programme's cohorts you may see, or those named in ``cohorts``."""
+    return programme_report(programme_id, query)
+
+
+@blp.get("/programmes/<id:programme_id>/outcomes.csv")
+@guard(blp)
+@blp.arguments(ProgrammeOutcomeQuerySchema, location="query")
+@blp.doc(responses=CSV_RESPONSE)
+@blp.alt_response(404, **NOT_FOUND)
+def get_programme_outcomes_csv(query, programme_id: int):
+    """The programme's outcomes as CSV, one line per figure."""
+    return as_csv(programme_report(programme_id, query), f"programme-{programme_id}-outcomes")
+
+
+def my_report(query: dict) -> dict:
+    """The caller's own profile."""
+    enrolment = participant_enrolment(current_user, query.get("cohort"))
+    return service.my_profile(current_user.id, enrolment.cohort, sector_of(enrolment))
+
+
+@blp.get("/me/outcomes")
+@guard(blp, "participant")
+@blp.arguments(MeQuerySchema, location="query")
+@blp.response(200, Profile)
+@blp.alt_response(404, **NOT_FOUND)
+def get_my_outcomes(query):
+    """Your own pre, then and post per behaviour, beside your cohort's protected averages."""
+    return my_report(query)
+
+
+@blp.get("/me/outcomes.csv")
+@guard(blp, "participant")
+@blp.arguments(MeQuerySchema, location="query")
+@blp.doc(responses=CSV_RESPONSE)
+@blp.alt_response(404, **NOT_FOUND)
+def get_my_outcomes_csv(query):
+    """Your own profile as CSV."""
+    import csv
+    import io
+
+    from lms.outcomes.csv_export import neutralise
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["code", "theme", "pre", "then", "post", "cohort_mean_pre",
+                     "cohort_mean_post", "cohort_note"])
+    for row in my_report(query)["behaviours"]:
+        cohort = row["cohort"]
+        writer.writerow([neutralise(v) for v in (
+            row["code"], row["theme"], row["pre"], row["then"], row["post"],
+            cohort.get("mean_pre", ""), cohort.get("mean_post", ""),
+            cohort.get("reason") or "")])
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": 'attachment; filename="my-outcomes.csv"'})

@@ -1,0 +1,53 @@
+"""Outcome reports as CSV: one row per figure, safe to open in a spreadsheet."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from lms.outcomes.report import COMPARISONS, PHASES
+from lms.outcomes.service import FIGURES
+
+HEADER = ("level", "code", "group", "group_label", "comparison", "figure", "value", "note")
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP: CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: Any) -> Any:
+    """Text that a spreadsheet would run as a formula, prefixed with ' so it stays text."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def figure_rows(row: dict[str, Any]) -> list[tuple]:
+    """The CSV lines of one report row: every figure of every comparison, and distributions."""
+    head = (row["level"], row["code"], row["group"] or "", row["group_label"] or "")
+    lines = []
+    for name in COMPARISONS:
+        cell = row[name]
+        if cell["suppressed"]:
+            lines.append((*head, name, "", "suppressed", cell["reason"]))
+            continue
+        lines += [(*head, name, figure, "" if cell[figure] is None else cell[figure], "")
+                  for figure in FIGURES]
+    for phase in PHASES:
+        counts = row["distribution"][phase]
+        if counts["suppressed"]:
+            lines.append((*head, f"distribution_{phase}", "", "suppressed", counts["reason"]))
+            continue
+        lines += [(*head, f"distribution_{phase}", point, count, "")
+                  for point, count in counts["counts"].items()]
+    return lines
+
+
+def report_csv(report: dict[str, Any]) -> str:
+    """A whole report as CSV text."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(HEADER)
+    for row in report["rows"]:
+        for line in figure_rows(row):
+            writer.writerow([neutralise(value) for value in line])
+    return out.getvalue()
