@@ -55,7 +55,9 @@ def comparison_schema() -> Schema:
 Comparison = comparison_schema()
 Distribution = Schema.from_dict(
     {"suppressed": fields.Boolean(), "reason": fields.String(),
-     "counts": fields.Dict(keys=fields.String(), values=fields.Integer())}, name="Distribution")
+     "counts": fields.Dict(keys=fields.String(), values=fields.Integer()),
+     "people": fields.Integer(metadata={"description": "How many answered in this phase."})},
+    name="Distribution")
 OutcomeRow = Schema.from_dict(
     {"level": fields.String(), "code": fields.String(), "group": fields.String(allow_none=True),
      "group_label": fields.String(allow_none=True),

@@ -142,7 +142,8 @@ def row_json(row: Row, labels: dict[str | None, str]) -> dict[str, Any]:
         "distribution": {
             phase: ({"suppressed": True, "reason": row.hidden_distributions[phase]}
                     if phase in row.hidden_distributions
-                    else {"suppressed": False, "counts": row.distribution[phase]})
+                    else {"suppressed": False, "counts": row.distribution[phase],
+                          "people": row.respondents[phase]})
             for phase in PHASES},
     }
 

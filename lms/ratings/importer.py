@@ -208,4 +208,10 @@ def write_ratings(cohort_id: int, rows: list[RatingRow],
         db.session.execute(sa.insert(Rating), inserts)
     if updates:
         db.session.execute(sa.update(Rating), updates)
+    updated_ids = {row["id"] for row in updates}
+    touched = {row["assessment_id"] for row in inserts} | {
+        a_id for (a_id, _b), (r_id, _v) in stored.items() if r_id in updated_ids}
+    if touched:  # what changed ratings must show as a change of their assessments (ETags)
+        db.session.execute(sa.update(Assessment).where(Assessment.id.in_(touched))
+                           .values(updated_at=utcnow()))
     result.ratings_created, result.ratings_updated = len(inserts), len(updates)

@@ -255,7 +255,7 @@ def reopen(cohort: Cohort, user_id: int, phase: str, reason: str) -> Assessment:
     if assessment.status != "submitted":
         raise Conflict(f"The {phase} self-assessment is not submitted, so it is already open.")
     assessment.status = "draft"
-    assessment.reopened_at = utcnow()
+    assessment.reopened_at = assessment.updated_at = utcnow()
     assessment.reopen_reason = reason
     record("assessment.reopen", assessment, user_id=user_id, phase=phase, reason=reason)
     db.session.flush()

@@ -209,6 +209,14 @@ CASES = [
          lambda w, role: f"/api/v1/programmes/{w.programme_id}/outcomes.csv"),
     Case("GET", "/api/v1/me/outcomes", only({PART: 200}), fixed("/api/v1/me/outcomes")),
     Case("GET", "/api/v1/me/outcomes.csv", only({PART: 200}), fixed("/api/v1/me/outcomes.csv")),
+    # Charts are guarded like the numbers they draw; progress charts are for tutors.
+    Case("GET", "/api/v1/cohorts/<id:cohort_id>/charts/<name>.<any(png, svg, json):fmt>",
+         only({ADMIN: 200, TUTOR: 200, SPONSOR: 200}), cohort_path("/charts/effects.json")),
+    Case("GET", "/api/v1/programmes/<id:programme_id>/charts/<name>.<any(png, svg, json):fmt>",
+         only({ADMIN: 200, TUTOR: 200, SPONSOR: 200}),
+         lambda w, role: f"/api/v1/programmes/{w.programme_id}/charts/likert.json"),
+    Case("GET", "/api/v1/me/charts/profile.<any(png, svg, json):fmt>", only({PART: 200}),
+         fixed("/api/v1/me/charts/profile.json")),
     # The audit log: administrators only.
     Case("GET", "/api/v1/audit", only({ADMIN: 200}), fixed("/api/v1/audit")),
 ]

@@ -1,0 +1,159 @@
+"""Chart endpoints: PNG, SVG, or the text alternative as JSON, guarded like the numbers.
+
+Every answer carries an ETag derived from the data it draws and ``Cache-Control: private``;
+a matching ``If-None-Match`` is answered 304 before anything is drawn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict
+from typing import Any
+
+from flask import Response, jsonify, request
+from flask_login import current_user
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+from webargs.fields import DelimitedList
+
+from lms import access
+from lms.accounts.auth import guard
+from lms.errors import Forbidden, NotFound
+from lms.outcomes import chart_data, service
+from lms.outcomes.charts import DESCRIBE, DRAW, render
+from lms.outcomes.report import COMPARISONS, LEVELS
+from lms.ratings.service import participant_enrolment, sector_of
+from lms.schemas import Id
+
+blp = Blueprint("charts", __name__,
+                description="Outcome and progress charts, drawn from the numbers the API "
+                            "serves, under the same access rules and disclosure control.")
+
+SCOPE_CHARTS = ("likert", "behaviours", "effects", "progress")
+MIMETYPES = {"png": "image/png", "svg": "image/svg+xml"}
+FORMATS = "<any(png, svg, json):fmt>"
+CHART_RESPONSES = {
+    "200": {"description": "The chart (PNG or SVG), or its text alternative (JSON).",
+            "content": {"image/png": {"schema": {"type": "string", "format": "binary"}},
+                        "image/svg+xml": {"schema": {"type": "string"}},
+                        "application/json": {"schema": {"type": "object"}}}},
+    "304": {"description": "Not modified: the If-None-Match tag still matches the data."},
+}
+
+
+class ChartQuerySchema(Schema):
+    """How big, and for some charts what to show."""
+
+    width = fields.Integer(load_default=900, validate=validate.Range(min=300, max=2400),
+                           metadata={"description": "Pixels."})
+    height = fields.Integer(load_default=600, validate=validate.Range(min=200, max=3000),
+                            metadata={"description": "Pixels."})
+    theme = fields.String(validate=validate.Length(min=2, max=8),
+                          metadata={"description": "likert: the behaviours of one theme."})
+    comparison = fields.String(load_default="post_pre", validate=validate.OneOf(COMPARISONS),
+                               metadata={"description": "effects: which comparison."})
+    level = fields.String(load_default="theme", validate=validate.OneOf(LEVELS),
+                          metadata={"description": "effects: rows by theme, behaviour or "
+                                    "for the whole framework."})
+
+
+class ProgrammeChartQuerySchema(ChartQuerySchema):
+    """Programme charts may narrow to some cohorts."""
+
+    cohorts = DelimitedList(Id(strict=False), validate=validate.Length(max=200))
+
+
+def scope_chart(name: str, cohorts, programme, protect: bool, query: dict) -> dict[str, Any]:
+    """The data one of the scope charts draws."""
+    if name == "likert":
+        return chart_data.likert_data(cohorts, programme, protect, query.get("theme"))
+    if name == "behaviours":
+        return chart_data.behaviours_data(cohorts, programme, protect)
+    if name == "effects":
+        return chart_data.effects_data(cohorts, programme, protect, query["comparison"],
+                                       query["level"])
+    return chart_data.progress_data(cohorts, programme)
+
+
+def check_name(name: str) -> None:
+    """An unknown chart name is a 404 naming the ones there are."""
+    if name not in SCOPE_CHARTS:
+        raise NotFound(f"There is no chart {name!r}; the charts are "
+                       f"{', '.join(SCOPE_CHARTS)} (and /me/charts/profile).")
+
+
+def chart_response(name: str, fmt: str, basis: dict[str, Any],
+                   build: Callable[[], dict[str, Any]], query: dict) -> Response:
+    """Answer 304 (building nothing), the text alternative, or the drawn chart, with an ETag
+    from ``basis``, the fingerprint of what ``build`` would return."""
+    options = {"fmt": fmt, **{k: v for k, v in query.items() if k != "cohorts"}}
+    etag = chart_data.etag_of(name, basis, options)
+    if request.if_none_match.contains(etag):
+        response = Response(status=304)
+        response.set_etag(etag)
+        response.headers["Cache-Control"] = "private, no-cache"
+        return response
+    data = build()
+    if fmt == "json":
+        response = jsonify(asdict(DESCRIBE[name](data)))
+    else:
+        image = render(DRAW[name], data, query["width"], query["height"], fmt)
+        response = Response(image, mimetype=MIMETYPES[fmt])
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@blp.get(f"/cohorts/<id:cohort_id>/charts/<name>.{FORMATS}")
+@guard(blp)
+@blp.arguments(ChartQuerySchema, location="query")
+@blp.doc(responses=CHART_RESPONSES)
+@blp.alt_response(404, response="DEFAULT_ERROR", description="No such cohort or chart.")
+def get_cohort_chart(query, cohort_id: int, name: str, fmt: str):
+    """A cohort's chart: likert, behaviours, effects (outcomes) or progress (tutors)."""
+    check_name(name)
+    if name == "progress":
+        cohort = access.cohort_for(current_user, cohort_id, "individuals")
+        protect = False
+    else:
+        cohort = access.cohort_for(current_user, cohort_id)
+        protect = access.outcomes_protected(current_user, cohort)
+    basis = chart_data.fingerprint([cohort.id], cohort.programme, {"protect": protect})
+    return chart_response(name, fmt, basis,
+                          lambda: scope_chart(name, [cohort], cohort.programme, protect, query),
+                          query)
+
+
+@blp.get(f"/programmes/<id:programme_id>/charts/<name>.{FORMATS}")
+@guard(blp)
+@blp.arguments(ProgrammeChartQuerySchema, location="query")
+@blp.doc(responses=CHART_RESPONSES)
+@blp.alt_response(404, response="DEFAULT_ERROR", description="No such programme or chart.")
+def get_programme_chart(query, programme_id: int, name: str, fmt: str):
+    """A chart over the programme's cohorts you may see (or those named in ``cohorts``)."""
+    check_name(name)
+    programme = access.programme_for(current_user, programme_id)
+    cohorts, protect = access.outcome_cohorts(current_user, programme, query.get("cohorts"))
+    if name == "progress" and protect:
+        raise Forbidden("Progress charts are for tutors and administrators.")
+    basis = chart_data.fingerprint([c.id for c in cohorts], programme, {"protect": protect})
+    return chart_response(name, fmt, basis,
+                          lambda: scope_chart(name, cohorts, programme, protect, query), query)
+
+
+@blp.get(f"/me/charts/profile.{FORMATS}")
+@guard(blp, "participant")
+@blp.arguments(ChartQuerySchema, location="query")
+@blp.doc(responses=CHART_RESPONSES)
+@blp.alt_response(404, response="DEFAULT_ERROR", description="You are in no cohort.")
+def get_my_profile_chart(query, fmt: str):
+    """Your own pre, then and post per behaviour against your cohort's means."""
+    enrolment = participant_enrolment(current_user)
+    cohort = enrolment.cohort
+
+    def build() -> dict[str, Any]:
+        profile = service.my_profile(current_user.id, cohort, sector_of(enrolment))
+        return chart_data.profile_data(profile, cohort)
+
+    basis = chart_data.fingerprint([cohort.id], cohort.programme, {"user": current_user.id})
+    return chart_response("profile", fmt, basis, build, query)

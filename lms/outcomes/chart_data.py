@@ -1,0 +1,162 @@
+"""What each chart draws, built from the same reports the outcomes API serves.
+
+The ETag of a chart is derived from the data it draws (a fingerprint of it, read in three
+cheap queries, never the rendered bytes), so a request whose ``If-None-Match`` matches is
+answered 304 without building or drawing anything, and any change in what would be drawn (a
+new submitted rating, a completed activity) changes the tag.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from lms.cohorts.models import Cohort, Enrolment, Programme
+from lms.curriculum.models import ActivityRecord
+from lms.errors import Invalid
+from lms.extensions import db
+from lms.framework.models import Behaviour, Theme
+from lms.outcomes import service
+from lms.outcomes.charts import COMPARISON_TITLES
+from lms.ratings.models import Assessment
+
+
+def scale_of(programme: Programme) -> tuple[list[int], list[str]]:
+    """The scale's points and labels."""
+    return ([p["value"] for p in programme.rating_scale],
+            [p["label"] for p in programme.rating_scale])
+
+
+def theme_titles() -> dict[str, str]:
+    """Theme titles by code: one query."""
+    return dict(db.session.execute(sa.select(Theme.code, Theme.title)).all())
+
+
+def scope_name(cohorts: Sequence[Cohort], programme: Programme) -> str:
+    """How a chart's title names what it covers."""
+    return cohorts[0].name if len(cohorts) == 1 else f"{programme.name} ({len(cohorts)} cohorts)"
+
+
+def likert_data(cohorts, programme, protect, theme: str | None) -> dict[str, Any]:
+    """Answers per scale point, pre and post, per theme (or per behaviour of one theme)."""
+    level = "behaviour" if theme else "theme"
+    report = service.outcomes(cohorts, programme, level, None, protect)
+    titles = theme_titles()
+    if theme:
+        if theme not in titles:
+            raise Invalid(f"Unknown theme {theme!r}.",
+                          errors={"query": {"theme": [f"One of {', '.join(titles)}."]}})
+        report["rows"] = [r for r in report["rows"] if r["code"].split(".")[0] == theme]
+    scale, labels = scale_of(programme)
+    rows = [{"label": r["code"] if theme else f"{r['code']} {titles[r['code']]}",
+             "distribution": r["distribution"]} for r in report["rows"]]
+    what = f"the behaviours of {theme}" if theme else "each theme"
+    return {"title": f"{scope_name(cohorts, programme)}: self-ratings before (pre) and after "
+                     f"(post), {what}", "scale": scale, "scale_labels": labels, "rows": rows}
+
+
+def behaviours_data(cohorts, programme, protect) -> dict[str, Any]:
+    """Mean pre → post (and then) per behaviour, grouped by theme."""
+    report = service.outcomes(cohorts, programme, "behaviour", None, protect)
+    statements = dict(db.session.execute(sa.select(Behaviour.code, Behaviour.statement)).all())
+    rows, boundaries, previous = [], [], None
+    for index, row in enumerate(report["rows"]):
+        theme = row["code"].split(".")[0]
+        if previous is not None and theme != previous:
+            boundaries.append(index)
+        previous = theme
+        n = "suppressed" if row["post_pre"]["suppressed"] else row["post_pre"]["n"]
+        rows.append({"code": row["code"], "statement": statements[row["code"]], "n": n,
+                     "post_pre": row["post_pre"], "post_then": row["post_then"]})
+    scale, labels = scale_of(programme)
+    return {"title": f"{scope_name(cohorts, programme)}: mean self-rating per behaviour, "
+                     "pre → post (then marked)", "rows": rows, "theme_boundaries": boundaries,
+            "scale": scale, "scale_labels": labels}
+
+
+def effects_data(cohorts, programme, protect, comparison: str, level: str) -> dict[str, Any]:
+    """d_z with intervals per theme (or behaviour, or the framework) for one comparison."""
+    report = service.outcomes(cohorts, programme, level, None, protect)
+    titles = theme_titles()
+    rows = []
+    for row in report["rows"]:
+        cell = row[comparison]
+        rows.append({"label": row["code"] if level != "theme" else
+                     f"{row['code']} {titles[row['code']]}",
+                     "n": "suppressed" if cell["suppressed"] else cell["n"],
+                     comparison: cell})
+    return {"title": f"{scope_name(cohorts, programme)}: effect size, "
+                     f"{COMPARISON_TITLES[comparison]}", "comparison": comparison, "rows": rows}
+
+
+def week_of(moment: dt.datetime | dt.date) -> dt.date:
+    """The Monday of the week a moment falls in."""
+    day = moment.date() if isinstance(moment, dt.datetime) else moment
+    return day - dt.timedelta(days=day.weekday())
+
+
+def progress_data(cohorts, programme) -> dict[str, Any]:
+    """Activities completed and assessments submitted per week: two queries."""
+    ids = [c.id for c in cohorts]
+    participants = sa.select(Enrolment.user_id).where(Enrolment.cohort_id.in_(ids),
+                                                      Enrolment.role == "participant")
+    completions = db.session.scalars(sa.select(ActivityRecord.completed_at).where(
+        ActivityRecord.user_id.in_(participants), ActivityRecord.completed_at.is_not(None)))
+    submissions = db.session.scalars(sa.select(Assessment.submitted_at).where(
+        Assessment.cohort_id.in_(ids), Assessment.submitted_at.is_not(None)))
+    weeks: dict[dt.date, dict[str, int]] = {}
+    for name, moments in (("completions", completions), ("submissions", submissions)):
+        for moment in moments:
+            weeks.setdefault(week_of(moment), {"completions": 0, "submissions": 0})[name] += 1
+    if weeks:  # every week from the first to the last, so gaps show as gaps
+        week, last = min(weeks), max(weeks)
+        while week <= last:
+            weeks.setdefault(week, {"completions": 0, "submissions": 0})
+            week += dt.timedelta(days=7)
+    rows = [{"week": str(week), **counts} for week, counts in sorted(weeks.items())]
+    return {"title": f"{scope_name(cohorts, programme)}: progress per week", "weeks": rows}
+
+
+def profile_data(profile: dict[str, Any], cohort: Cohort) -> dict[str, Any]:
+    """A participant's own answers against the cohort's means."""
+    scale, labels = scale_of(cohort.programme)
+    return {"title": f"Your self-ratings in {cohort.name}, against the cohort's means",
+            "behaviours": profile["behaviours"], "scale": scale, "scale_labels": labels}
+
+
+def fingerprint(cohort_ids: Sequence[int], programme: Programme,
+                extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What a chart's data depends on, read cheaply (three aggregate queries on indexes).
+
+    Submitted assessments (count, last change), the participants in scope (count, last
+    enrolment) and their activity records (count, last change), with the programme's scale
+    and minimum group size: any new rating, resubmission, import, enrolment or completion
+    changes it. Services that change ratings bump their assessment's ``updated_at``.
+    """
+    assessments = db.session.execute(
+        sa.select(sa.func.count(), sa.func.max(Assessment.updated_at))
+        .where(Assessment.cohort_id.in_(cohort_ids), Assessment.status == "submitted")).one()
+    people = db.session.execute(
+        sa.select(sa.func.count(), sa.func.max(Enrolment.enrolled_at))
+        .where(Enrolment.cohort_id.in_(cohort_ids), Enrolment.role == "participant")).one()
+    participants = sa.select(Enrolment.user_id).where(Enrolment.cohort_id.in_(cohort_ids),
+                                                      Enrolment.role == "participant")
+    work = db.session.execute(
+        sa.select(sa.func.count(ActivityRecord.completed_at),
+                  sa.func.max(ActivityRecord.updated_at))
+        .where(ActivityRecord.user_id.in_(participants))).one()
+    return {"cohorts": list(cohort_ids), "assessments": list(assessments),
+            "people": list(people), "work": list(work), "scale": programme.rating_scale,
+            "minimum": programme.min_group_size, **(extra or {})}
+
+
+def etag_of(name: str, basis: dict[str, Any], options: dict[str, Any]) -> str:
+    """A strong ETag from what the chart's data depends on and how it is drawn."""
+    payload = json.dumps({"chart": name, "basis": basis, "options": options, "version": 1},
+                         sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()[:32]

@@ -1,0 +1,327 @@
+"""Outcome charts: pure functions from report data to PNG or SVG bytes, with text alternatives.
+
+matplotlib's object API only (``Figure``, never pyplot, which keeps global state and leaks
+figures in a server), imported once per process with this module. Colours are colour-blind
+safe: ColorBrewer's BrBG for scale points and the Okabe–Ito palette for phases. A suppressed
+group is drawn as suppressed (hatched, labelled), never as zero.
+"""
+
+from __future__ import annotations
+
+import io
+import textwrap
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from matplotlib import colormaps, rc_context
+from matplotlib.figure import Figure
+
+PHASE_COLOURS = {"pre": "#E69F00", "then": "#56B4E9", "post": "#0072B2"}  # Okabe–Ito
+COHORT_COLOUR = "#6b6b6b"
+SUPPRESSED_COLOUR = "#d9d9d9"
+COMPARISON_TITLES = {"post_pre": "post − pre (the programme effect)",
+                     "post_then": "post − then (against the retrospective baseline)",
+                     "then_pre": "then − pre (the response shift)"}
+NAMES = ("likert", "behaviours", "effects", "progress", "profile")
+
+
+@dataclass
+class TextAlternative:
+    """The figures of a chart as a sentence and a small table, for people who cannot see it."""
+
+    title: str
+    summary: str
+    columns: list[str]
+    rows: list[list[Any]] = field(default_factory=list)
+
+
+#: Font hinting off: glyphs are laid out a little faster and look the same at these sizes.
+RC = {"text.hinting": "none", "svg.hashsalt": "lms", "font.family": "DejaVu Sans"}
+#: Charts whose margins are set by hand (``margins`` in their data): the constrained layout
+#: engine measures every label again, which costs a 37-row chart about 70 ms.
+FIXED_MARGINS = {"behaviours"}
+
+
+def render(draw: Callable[[Figure, dict], None], data: dict, width: int, height: int,
+           fmt: str) -> bytes:
+    """Draw a chart on a new Figure and return it as PNG or SVG bytes."""
+    fixed = draw.__name__.removeprefix("draw_") in FIXED_MARGINS
+    with rc_context(RC):
+        fig = Figure(figsize=(width / 100, height / 100), dpi=100,
+                     layout=None if fixed else "constrained")
+        draw(fig, data)
+        if fixed:
+            label_inches = 3.4  # the longest "CODE statement… (n=…)" label at 7 pt
+            fig.subplots_adjust(left=min(0.6, label_inches / (width / 100)), right=0.98,
+                                top=1 - 0.45 / (height / 100), bottom=0.6 / (height / 100))
+        buffer = io.BytesIO()
+        # No dates in the file: the same data gives the same bytes.
+        metadata = {"Date": None} if fmt == "svg" else {"Software": None}
+        fig.savefig(buffer, format=fmt, metadata=metadata)
+    return buffer.getvalue()
+
+
+def scale_colours(count: int) -> list[str]:
+    """``count`` colours from ColorBrewer BrBG, low points brown, high points green."""
+    cmap = colormaps["BrBG"]
+    return [cmap(0.1 + 0.8 * i / max(1, count - 1)) for i in range(count)]
+
+
+def short(text: str, width: int = 48) -> str:
+    """A statement cut to fit beside a chart."""
+    return textwrap.shorten(text, width=width, placeholder="…")
+
+
+def fmt_number(value: float | None, digits: int = 2) -> str:
+    """A figure for a text alternative."""
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+# --- likert: diverging stacked bars of answers per scale point --------------------------
+
+def likert_shares(counts: dict[str, int], scale: Sequence[int]) -> list[float]:
+    """Percentages of the answers (not applicable left out) on each scale point."""
+    total = sum(counts.get(str(p), 0) for p in scale)
+    return [100 * counts.get(str(p), 0) / total if total else 0.0 for p in scale]
+
+
+def draw_likert(fig: Figure, data: dict) -> None:
+    """Pre beside post for each row, centred on the scale's midpoint (n beside each bar)."""
+    ax = fig.subplots()
+    scale, labels = data["scale"], data["scale_labels"]
+    colours = scale_colours(len(scale))
+    middle = len(scale) // 2
+    bars, hidden, ticks, tick_labels = [], [], [], []
+    y = 0.0
+    for row in data["rows"]:
+        for phase in ("pre", "post"):
+            dist = row["distribution"][phase]
+            ticks.append(y)
+            if dist["suppressed"]:
+                hidden.append((y, dist["reason"]))
+                tick_labels.append(f"{row['label']} · {phase}")
+            else:
+                shares = likert_shares(dist["counts"], scale)
+                # Centre on the midpoint: half the middle point's share on each side.
+                start = -sum(shares[:middle]) - (shares[middle] / 2 if len(scale) % 2 else 0)
+                bars.append((y, shares, start))
+                tick_labels.append(f"{row['label']} · {phase} (n={dist['people']})")
+            y += 1
+        y += 0.6
+    for index, colour in enumerate(colours):  # one call per scale point
+        lefts = [start + sum(shares[:index]) for _y, shares, start in bars]
+        ax.barh([b[0] for b in bars], [b[1][index] for b in bars], left=lefts, color=colour,
+                edgecolor="white", height=0.8, label=f"{scale[index]} {labels[index]}")
+    for y, reason in hidden:  # shown as suppressed, never as an empty (zero) bar
+        ax.barh(y, 100, left=-50, color=SUPPRESSED_COLOUR, hatch="//", edgecolor="white")
+        ax.text(0, y, "suppressed: " + reason, ha="center", va="center", fontsize=8)
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_yticks(ticks, tick_labels, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlim(-100, 100)
+    ax.set_xlabel("% of answers (below the midpoint to the left, above to the right)")
+    ax.legend(ncols=len(scale), loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize=8,
+              frameon=False)
+    ax.set_title(data["title"], fontsize=11)
+
+
+def describe_likert(data: dict) -> TextAlternative:
+    """Answers per scale point, pre and post, as percentages."""
+    columns = ["row", "phase", "people", *[f"{p} {lab}" for p, lab in
+                                           zip(data["scale"], data["scale_labels"], strict=True)]]
+    rows = []
+    for row in data["rows"]:
+        for phase in ("pre", "post"):
+            dist = row["distribution"][phase]
+            if dist["suppressed"]:
+                rows.append([row["label"], phase, "suppressed", *[""] * len(data["scale"])])
+            else:
+                shares = likert_shares(dist["counts"], data["scale"])
+                rows.append([row["label"], phase, dist["people"],
+                             *[f"{s:.0f}%" for s in shares]])
+    return TextAlternative(data["title"], f"How answers were spread over the scale before and "
+                           f"after the programme, for {len(data['rows'])} rows.", columns, rows)
+
+
+# --- behaviours: a dumbbell per behaviour, pre → post, then marked ------------------------
+
+def draw_behaviours(fig: Figure, data: dict) -> None:
+    """Mean pre → post per behaviour, grouped by theme, with then marked.
+
+    One call per kind of mark (not one per behaviour) keeps a 37-row chart fast to draw.
+    """
+    ax = fig.subplots()
+    rows = data["rows"]
+    shown = [(y, r) for y, r in enumerate(rows) if not r["post_pre"]["suppressed"]]
+    ys = [y for y, _r in shown]
+    pre = [r["post_pre"]["mean_before"] for _y, r in shown]
+    post = [r["post_pre"]["mean_after"] for _y, r in shown]
+    ax.hlines(ys, pre, post, color="#999999", zorder=1)
+    ax.scatter(pre, ys, color=PHASE_COLOURS["pre"], zorder=2, s=22, label="pre (mean)")
+    ax.scatter(post, ys, color=PHASE_COLOURS["post"], zorder=2, s=22, label="post (mean)")
+    then = [(y, r["post_then"]["mean_before"]) for y, r in shown
+            if not r["post_then"]["suppressed"]]
+    ax.scatter([v for _y, v in then], [y for y, _v in then], color=PHASE_COLOURS["then"],
+               marker="|", s=90, zorder=3, label="then (mean)")
+    for y, row in enumerate(rows):
+        if row["post_pre"]["suppressed"]:
+            ax.text(data["scale"][0] + 0.1, y, "suppressed: " + row["post_pre"]["reason"],
+                    va="center", fontsize=7, color="#444444")
+    ax.set_yticks(range(len(rows)), [f"{r['code']} {short(r['statement'])} (n={r['n']})"
+                                      for r in rows], fontsize=7)
+    ax.set_ylim(len(rows) - 0.5, -0.5)
+    low, high = data["scale"][0], data["scale"][-1]
+    ax.set_xlim(low - 0.2, high + 0.2)  # the whole scale: differences are not exaggerated
+    ax.set_xticks(data["scale"], [f"{p}\n{lab}" for p, lab in
+                                  zip(data["scale"], data["scale_labels"], strict=True)],
+                  fontsize=7)
+    for boundary in data["theme_boundaries"]:
+        ax.axhline(boundary - 0.5, color="#cccccc", linewidth=0.8)
+    ax.grid(axis="x", color="#eeeeee")
+    ax.legend(loc="lower right", fontsize=7)
+    ax.set_title(data["title"], fontsize=11)
+
+
+def describe_behaviours(data: dict) -> TextAlternative:
+    """Mean pre, then and post per behaviour."""
+    rows = []
+    for row in data["rows"]:
+        cell, then = row["post_pre"], row["post_then"]
+        if cell["suppressed"]:
+            rows.append([row["code"], "suppressed", "", "", ""])
+        else:
+            rows.append([row["code"], cell["n"], fmt_number(cell["mean_before"]),
+                         "" if then["suppressed"] else fmt_number(then["mean_before"]),
+                         fmt_number(cell["mean_after"])])
+    improved = sum(1 for r in data["rows"] if not r["post_pre"]["suppressed"]
+                   and (r["post_pre"]["mean_change"] or 0) > 0)
+    return TextAlternative(data["title"], f"The mean rating rose from pre to post on "
+                           f"{improved} of {len(data['rows'])} behaviours.",
+                           ["behaviour", "n", "mean pre", "mean then", "mean post"], rows)
+
+
+# --- effects: d_z per theme with intervals ------------------------------------------------
+
+def dz_interval(cell: dict) -> tuple[float | None, float | None]:
+    """An approximate interval for d_z: the mean change's t interval divided by the SD."""
+    if cell["d_z"] is None or not cell["sd_change"]:
+        return None, None
+    return cell["ci_low"] / cell["sd_change"], cell["ci_high"] / cell["sd_change"]
+
+
+def draw_effects(fig: Figure, data: dict) -> None:
+    """d_z per row with its approximate 95% interval, and zero marked."""
+    ax = fig.subplots()
+    rows = data["rows"]
+    for y, row in enumerate(rows):
+        cell = row[data["comparison"]]
+        if cell["suppressed"] or cell["d_z"] is None:
+            note = ("suppressed: " + cell["reason"]) if cell["suppressed"] else "no spread"
+            ax.text(0.05, y, note, va="center", fontsize=8, color="#444444")
+            continue
+        low, high = dz_interval(cell)
+        ax.plot([low, high], [y, y], color=PHASE_COLOURS["post"], linewidth=2)
+        ax.scatter(cell["d_z"], y, color=PHASE_COLOURS["post"], s=40, zorder=3)
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_yticks(range(len(rows)), [f"{r['label']} (n={r['n']})" for r in rows], fontsize=9)
+    ax.invert_yaxis()
+    ax.set_xlabel("Cohen's d_z with an approximate 95% interval")
+    ax.set_title(data["title"], fontsize=11)
+    ax.grid(axis="x", color="#eeeeee")
+
+
+def describe_effects(data: dict) -> TextAlternative:
+    """d_z and its interval per row."""
+    rows = []
+    for row in data["rows"]:
+        cell = row[data["comparison"]]
+        if cell["suppressed"]:
+            rows.append([row["label"], "suppressed", "", "", ""])
+            continue
+        low, high = dz_interval(cell)
+        rows.append([row["label"], cell["n"], fmt_number(cell["d_z"]), fmt_number(low),
+                     fmt_number(high)])
+    compared = COMPARISON_TITLES[data["comparison"]]
+    return TextAlternative(data["title"], f"Effect sizes for {compared}, per row.",
+                           ["row", "n", "d_z", "interval low", "interval high"], rows)
+
+
+# --- progress: completions and submissions per week ---------------------------------------
+
+def draw_progress(fig: Figure, data: dict) -> None:
+    """Activities completed and assessments submitted per week."""
+    ax = fig.subplots()
+    weeks = [w["week"] for w in data["weeks"]]
+    xs = range(len(weeks))
+    ax.bar([x - 0.2 for x in xs], [w["completions"] for w in data["weeks"]], width=0.4,
+           color=PHASE_COLOURS["post"], label="activities completed")
+    ax.bar([x + 0.2 for x in xs], [w["submissions"] for w in data["weeks"]], width=0.4,
+           color=PHASE_COLOURS["pre"], label="self-assessments submitted")
+    ax.set_xticks(list(xs), weeks, rotation=45, ha="right", fontsize=7)
+    ax.set_ylim(bottom=0)
+    ax.set_ylabel("per week")
+    ax.legend(fontsize=8)
+    ax.set_title(data["title"], fontsize=11)
+
+
+def describe_progress(data: dict) -> TextAlternative:
+    """Completions and submissions per week."""
+    rows = [[w["week"], w["completions"], w["submissions"]] for w in data["weeks"]]
+    total = sum(w["completions"] for w in data["weeks"])
+    return TextAlternative(data["title"], f"{total} activities completed over "
+                           f"{len(rows)} weeks.", ["week starting", "completions",
+                                                   "submissions"], rows)
+
+
+# --- profile: a participant's own answers against the cohort ------------------------------
+
+PROFILE_OFFSETS = {"pre": -0.3, "then": 0.0, "post": 0.3}
+
+
+def draw_profile(fig: Figure, data: dict) -> None:
+    """Own pre, then and post per behaviour (side by side, never hiding each other), with
+    the cohort's mean pre → post as a grey segment."""
+    ax = fig.subplots()
+    rows = data["behaviours"]
+    cohort = [(y, r["cohort"]) for y, r in enumerate(rows) if not r["cohort"]["suppressed"]]
+    ax.hlines([y for y, _c in cohort], [c["mean_pre"] for _y, c in cohort],
+              [c["mean_post"] for _y, c in cohort], color=COHORT_COLOUR, linewidth=3,
+              alpha=0.35, label="cohort mean, pre → post")
+    for phase, marker in (("pre", "o"), ("then", "D"), ("post", "o")):
+        points = [(r[phase], y + PROFILE_OFFSETS[phase]) for y, r in enumerate(rows)
+                  if isinstance(r[phase], int)]
+        ax.scatter([p for p, _y in points], [y for _p, y in points], color=PHASE_COLOURS[phase],
+                   marker=marker, s=16, zorder=3, label=f"your {phase}")
+    ax.set_yticks(range(len(rows)), [r["code"] for r in rows], fontsize=7)
+    ax.set_ylim(len(rows) - 0.5, -0.5)
+    ax.set_xlim(data["scale"][0] - 0.3, data["scale"][-1] + 0.3)
+    ax.set_xticks(data["scale"], [f"{p}\n{lab}" for p, lab in
+                                  zip(data["scale"], data["scale_labels"], strict=True)],
+                  fontsize=7)
+    ax.grid(axis="x", color="#eeeeee")
+    ax.legend(fontsize=7, loc="lower right")
+    ax.set_title(data["title"], fontsize=11)
+
+
+def describe_profile(data: dict) -> TextAlternative:
+    """Own answers and the cohort's means per behaviour."""
+    rows = []
+    for row in data["behaviours"]:
+        cohort = row["cohort"]
+        rows.append([row["code"], row["pre"], row["then"], row["post"],
+                     "suppressed" if cohort["suppressed"] else fmt_number(cohort["mean_pre"]),
+                     "suppressed" if cohort["suppressed"] else fmt_number(cohort["mean_post"])])
+    raised = sum(1 for r in data["behaviours"] if isinstance(r["pre"], int)
+                 and isinstance(r["post"], int) and r["post"] > r["pre"])
+    return TextAlternative(data["title"], f"You rated yourself higher after the programme "
+                           f"on {raised} of {len(rows)} behaviours.",
+                           ["behaviour", "your pre", "your then", "your post",
+                            "cohort mean pre", "cohort mean post"], rows)
+
+
+DRAW = {"likert": draw_likert, "behaviours": draw_behaviours, "effects": draw_effects,
+        "progress": draw_progress, "profile": draw_profile}
+DESCRIBE = {"likert": describe_likert, "behaviours": describe_behaviours,
+            "effects": describe_effects, "progress": describe_progress,
+            "profile": describe_profile}
