@@ -18,7 +18,7 @@ from webargs.fields import DelimitedList
 
 from lms import access
 from lms.accounts.auth import guard
-from lms.errors import Forbidden, NotFound
+from lms.errors import Forbidden, Invalid, NotFound
 from lms.outcomes import chart_data, service
 from lms.outcomes.charts import DESCRIBE, DRAW, render
 from lms.outcomes.report import COMPARISONS, LEVELS
@@ -55,6 +55,9 @@ class ChartQuerySchema(Schema):
     level = fields.String(load_default="theme", validate=validate.OneOf(LEVELS),
                           metadata={"description": "effects: rows by theme, behaviour or "
                                     "for the whole framework."})
+    breakdown = fields.String(validate=validate.OneOf(service.BREAKDOWNS),
+                              metadata={"description": "likert and effects: a row per group "
+                                        "(as in the outcomes API)."})
 
 
 class ProgrammeChartQuerySchema(ChartQuerySchema):
@@ -63,23 +66,33 @@ class ProgrammeChartQuerySchema(ChartQuerySchema):
     cohorts = DelimitedList(Id(strict=False), validate=validate.Length(max=200))
 
 
+BREAKDOWN_CHARTS = ("likert", "effects")
+
+
 def scope_chart(name: str, cohorts, programme, protect: bool, query: dict) -> dict[str, Any]:
     """The data one of the scope charts draws."""
+    breakdown = query.get("breakdown")
     if name == "likert":
-        return chart_data.likert_data(cohorts, programme, protect, query.get("theme"))
+        return chart_data.likert_data(cohorts, programme, protect, query.get("theme"),
+                                      breakdown)
     if name == "behaviours":
         return chart_data.behaviours_data(cohorts, programme, protect)
     if name == "effects":
         return chart_data.effects_data(cohorts, programme, protect, query["comparison"],
-                                       query["level"])
+                                       query["level"], breakdown)
     return chart_data.progress_data(cohorts, programme)
 
 
-def check_name(name: str) -> None:
-    """An unknown chart name is a 404 naming the ones there are."""
+def check_name(name: str, query: dict) -> None:
+    """An unknown chart name is a 404 naming the ones there are; a breakdown is only for
+    the charts that can show one readably."""
     if name not in SCOPE_CHARTS:
         raise NotFound(f"There is no chart {name!r}; the charts are "
                        f"{', '.join(SCOPE_CHARTS)} (and /me/charts/profile).")
+    if query.get("breakdown") and name not in BREAKDOWN_CHARTS:
+        raise Invalid(f"The {name} chart has no breakdown.",
+                      errors={"query": {"breakdown": [
+                          f"Only {' and '.join(BREAKDOWN_CHARTS)} charts take one."]}})
 
 
 def chart_response(name: str, fmt: str, basis: dict[str, Any],
@@ -111,7 +124,7 @@ def chart_response(name: str, fmt: str, basis: dict[str, Any],
 @blp.alt_response(404, response="DEFAULT_ERROR", description="No such cohort or chart.")
 def get_cohort_chart(query, cohort_id: int, name: str, fmt: str):
     """A cohort's chart: likert, behaviours, effects (outcomes) or progress (tutors)."""
-    check_name(name)
+    check_name(name, query)
     if name == "progress":
         cohort = access.cohort_for(current_user, cohort_id, "individuals")
         protect = False
@@ -131,7 +144,7 @@ def get_cohort_chart(query, cohort_id: int, name: str, fmt: str):
 @blp.alt_response(404, response="DEFAULT_ERROR", description="No such programme or chart.")
 def get_programme_chart(query, programme_id: int, name: str, fmt: str):
     """A chart over the programme's cohorts you may see (or those named in ``cohorts``)."""
-    check_name(name)
+    check_name(name, query)
     programme = access.programme_for(current_user, programme_id)
     cohorts, protect = access.outcome_cohorts(current_user, programme, query.get("cohorts"))
     if name == "progress" and protect:

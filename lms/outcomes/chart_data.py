@@ -42,10 +42,17 @@ def scope_name(cohorts: Sequence[Cohort], programme: Programme) -> str:
     return cohorts[0].name if len(cohorts) == 1 else f"{programme.name} ({len(cohorts)} cohorts)"
 
 
-def likert_data(cohorts, programme, protect, theme: str | None) -> dict[str, Any]:
-    """Answers per scale point, pre and post, per theme (or per behaviour of one theme)."""
+def group_suffix(row: dict[str, Any]) -> str:
+    """" · manager" for a row of a breakdown, nothing otherwise."""
+    return f" · {row['group_label']}" if row["group"] is not None else ""
+
+
+def likert_data(cohorts, programme, protect, theme: str | None,
+                breakdown: str | None = None) -> dict[str, Any]:
+    """Answers per scale point, pre and post, per theme (or per behaviour of one theme),
+    split by group when a breakdown is asked for."""
     level = "behaviour" if theme else "theme"
-    report = service.outcomes(cohorts, programme, level, None, protect)
+    report = service.outcomes(cohorts, programme, level, breakdown, protect)
     titles = theme_titles()
     if theme:
         if theme not in titles:
@@ -53,11 +60,17 @@ def likert_data(cohorts, programme, protect, theme: str | None) -> dict[str, Any
                           errors={"query": {"theme": [f"One of {', '.join(titles)}."]}})
         report["rows"] = [r for r in report["rows"] if r["code"].split(".")[0] == theme]
     scale, labels = scale_of(programme)
-    rows = [{"label": r["code"] if theme else f"{r['code']} {titles[r['code']]}",
-             "distribution": r["distribution"]} for r in report["rows"]]
+    rows = [{"label": (r["code"] if theme or breakdown else f"{r['code']} {titles[r['code']]}")
+             + group_suffix(r), "distribution": r["distribution"]} for r in report["rows"]]
     what = f"the behaviours of {theme}" if theme else "each theme"
     return {"title": f"{scope_name(cohorts, programme)}: self-ratings before (pre) and after "
-                     f"(post), {what}", "scale": scale, "scale_labels": labels, "rows": rows}
+                     f"(post), {what}{by(breakdown)}", "scale": scale, "scale_labels": labels,
+            "rows": rows}
+
+
+def by(breakdown: str | None) -> str:
+    """", by leadership level" for a chart split by groups."""
+    return f", by {breakdown.replace('_', ' ')}" if breakdown else ""
 
 
 def behaviours_data(cohorts, programme, protect) -> dict[str, Any]:
@@ -79,19 +92,22 @@ def behaviours_data(cohorts, programme, protect) -> dict[str, Any]:
             "scale": scale, "scale_labels": labels}
 
 
-def effects_data(cohorts, programme, protect, comparison: str, level: str) -> dict[str, Any]:
-    """d_z with intervals per theme (or behaviour, or the framework) for one comparison."""
-    report = service.outcomes(cohorts, programme, level, None, protect)
+def effects_data(cohorts, programme, protect, comparison: str, level: str,
+                 breakdown: str | None = None) -> dict[str, Any]:
+    """d_z with intervals per theme (or behaviour, or the framework) for one comparison,
+    split by group when a breakdown is asked for."""
+    report = service.outcomes(cohorts, programme, level, breakdown, protect)
     titles = theme_titles()
     rows = []
     for row in report["rows"]:
         cell = row[comparison]
-        rows.append({"label": row["code"] if level != "theme" else
-                     f"{row['code']} {titles[row['code']]}",
+        rows.append({"label": (row["code"] if level != "theme" or breakdown else
+                               f"{row['code']} {titles[row['code']]}") + group_suffix(row),
                      "n": "suppressed" if cell["suppressed"] else cell["n"],
                      comparison: cell})
     return {"title": f"{scope_name(cohorts, programme)}: effect size, "
-                     f"{COMPARISON_TITLES[comparison]}", "comparison": comparison, "rows": rows}
+                     f"{COMPARISON_TITLES[comparison]}{by(breakdown)}",
+            "comparison": comparison, "rows": rows}
 
 
 def week_of(moment: dt.datetime | dt.date) -> dt.date:
@@ -119,13 +135,18 @@ def progress_data(cohorts, programme) -> dict[str, Any]:
             weeks.setdefault(week, {"completions": 0, "submissions": 0})
             week += dt.timedelta(days=7)
     rows = [{"week": str(week), **counts} for week, counts in sorted(weeks.items())]
-    return {"title": f"{scope_name(cohorts, programme)}: progress per week", "weeks": rows}
+    people = db.session.scalar(sa.select(sa.func.count()).select_from(participants.subquery()))
+    return {"title": f"{scope_name(cohorts, programme)}: progress per week "
+                     f"(n = {people} participants)", "weeks": rows}
 
 
 def profile_data(profile: dict[str, Any], cohort: Cohort) -> dict[str, Any]:
-    """A participant's own answers against the cohort's means."""
+    """A participant's own answers against the cohort's means (n: the most paired people
+    behind any shown mean; none when every mean is suppressed)."""
     scale, labels = scale_of(cohort.programme)
-    return {"title": f"Your self-ratings in {cohort.name}, against the cohort's means",
+    shown = [r["cohort"]["n"] for r in profile["behaviours"] if not r["cohort"]["suppressed"]]
+    n = f"cohort n = {max(shown)}" if shown else "the cohort's means are suppressed"
+    return {"title": f"Your self-ratings in {cohort.name}, against the cohort's means ({n})",
             "behaviours": profile["behaviours"], "scale": scale, "scale_labels": labels}
 
 

@@ -169,3 +169,30 @@ def test_my_profile_chart(client, programme_data, headers):
     assert alt["rows"][0][:4] == ["SI.1", pre, then, post]
     assert client.get("/api/v1/me/charts/profile.png",
                       headers=headers["tutor"]).status_code == 403
+
+
+def test_likert_and_effects_split_by_group_under_disclosure_control(client, programme_data,
+                                                                    headers):
+    base = f"/api/v1/cohorts/{programme_data['a'].id}/charts"
+    tutor = client.get(f"{base}/effects.json?breakdown=leadership_level",
+                       headers=headers["tutor"]).get_json()
+    labels = [line[0] for line in tutor["rows"]]
+    assert "SI · Manager" in labels and "SI · Senior leader" in labels
+    sponsor = client.get(f"{base}/effects.json?breakdown=leadership_level",
+                         headers=headers["sponsor"]).get_json()
+    seniors = next(line for line in sponsor["rows"] if line[0] == "SI · Senior leader")
+    assert seniors[1] == "suppressed"
+    likert = client.get(f"{base}/likert.png?breakdown=sector", headers=headers["sponsor"])
+    assert likert.status_code == 200
+    refused = client.get(f"{base}/behaviours.png?breakdown=sector", headers=headers["tutor"])
+    assert refused.status_code == 422
+    assert "breakdown" in refused.get_json()["errors"]["query"]
+
+
+def test_progress_and_profile_charts_say_how_many_people(client, programme_data, headers):
+    base = f"/api/v1/cohorts/{programme_data['a'].id}/charts"
+    progress = client.get(f"{base}/progress.json", headers=headers["tutor"]).get_json()
+    assert "(n = 8 participants)" in progress["title"]
+    profile = client.get("/api/v1/me/charts/profile.json",
+                         headers=headers["participant"]).get_json()
+    assert "cohort n = 8" in profile["title"]
