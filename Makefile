@@ -28,7 +28,7 @@ test: $(VENV)/.installed-dev
 
 ## bench: run the benchmarks in bench/ (set LMS_BENCH_DATABASE_URL for PostgreSQL)
 bench: $(VENV)/.installed-dev
-	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@for script in bench/[!_]*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -10,25 +10,20 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import flask_migrate
-import sqlalchemy as sa
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench._common import prepare_database, report  # noqa: E402
 from lms import create_app  # noqa: E402
 from lms.accounts.service import create_token  # noqa: E402
 from lms.cohorts.roster import import_roster  # noqa: E402
-from lms.cohorts.seed import read_programme_file, sync_programme  # noqa: E402
 from lms.cohorts.service import create_cohort  # noqa: E402
 from lms.extensions import db  # noqa: E402
-from lms.framework.seed import read_seed_file, sync_framework  # noqa: E402
 from lms.outcomes import chart_data, charts  # noqa: E402
 from lms.ratings.importer import import_ratings  # noqa: E402
 from lms.ratings.service import behaviours_for_sector  # noqa: E402
@@ -40,12 +35,7 @@ RUNS = 15
 def build(app) -> tuple[int, str]:
     """A cohort with ratings and a tutor's token."""
     with app.app_context():
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.begin() as connection:
-                connection.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-        flask_migrate.upgrade()
-        sync_framework(read_seed_file(ROOT / "seeds" / "framework.yaml"))
-        sync_programme(read_programme_file(ROOT / "seeds" / "programme.yaml"))
+        prepare_database()
         today = dt.date.today()
         cohort = create_cohort("Bench", today, today)
         lines = ["email,name,organisation,organisation_type,sector,leadership_level,role",
@@ -97,19 +87,7 @@ def main() -> None:
     not_modified = timed(lambda: client.get(path, headers={**headers, "If-None-Match": tag}))
     cases = [("render the 37-behaviour chart (PNG, 900×600)", render, 0.250),
              ("answer 304 for it (whole request)", not_modified, 0.010)]
-    lines = ["| case | database | runs | median | p99 | target | median / target |",
-             "|---|---|---|---|---|---|---|"]
-    for name, times, target in cases:
-        median = statistics.median(times)
-        p99 = statistics.quantiles(times, n=100)[98]
-        lines.append(f"| {name} | {dialect} | {len(times)} | {median * 1000:.1f} ms | "
-                     f"{p99 * 1000:.1f} ms | {target * 1000:.0f} ms | {median / target:.2f} |")
-    table = "\n".join(lines)
-    print(table)
-    out = ROOT / "bench" / "results"
-    out.mkdir(exist_ok=True)
-    (out / f"charts_{dialect}.md").write_text(table + "\n")
-
+    report("charts", dialect, cases)
 
 if __name__ == "__main__":
     main()

@@ -10,24 +10,19 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import flask_migrate
-import sqlalchemy as sa
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench._common import prepare_database, report  # noqa: E402
 from lms import create_app  # noqa: E402
 from lms.cohorts.roster import import_roster  # noqa: E402
-from lms.cohorts.seed import read_programme_file, sync_programme  # noqa: E402
 from lms.cohorts.service import create_cohort  # noqa: E402
 from lms.extensions import db  # noqa: E402
-from lms.framework.seed import read_seed_file, sync_framework  # noqa: E402
 from lms.ratings.importer import import_ratings  # noqa: E402
 from lms.ratings.service import behaviours_for_sector  # noqa: E402
 
@@ -63,13 +58,7 @@ def main() -> None:
     app = create_app({"LMS_ENV": "testing", "SQLALCHEMY_DATABASE_URI": url})
     timings = []
     with app.app_context():
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.begin() as connection:
-                connection.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-        flask_migrate.upgrade()
-        sync_framework(read_seed_file(ROOT / "seeds" / "framework.yaml"))
-        sync_programme(read_programme_file(ROOT / "seeds" / "programme.yaml"))
-        db.session.commit()
+        prepare_database()
         data = ratings_file(PARTICIPANTS)
         for run in range(RUNS):
             today = dt.date.today()
@@ -81,18 +70,8 @@ def main() -> None:
             db.session.commit()
             timings.append(time.perf_counter() - started)
         dialect = db.engine.dialect.name
-    median, worst = statistics.median(timings), max(timings)
-    table = "\n".join([
-        "| case | database | runs | median | slowest | target | median / target |",
-        "|---|---|---|---|---|---|---|",
-        f"| import 10,000 ratings | {dialect} | {RUNS} | {median:.3f} s | {worst:.3f} s | "
-        f"{TARGET_SECONDS:.1f} s | {median / TARGET_SECONDS:.2f} |",
-    ])
-    print(table)
-    out = ROOT / "bench" / "results"
-    out.mkdir(exist_ok=True)
-    (out / f"import_ratings_{dialect}.md").write_text(table + "\n")
-
+    report("import_ratings", dialect,
+           [("import 10,000 ratings", timings, TARGET_SECONDS)])
 
 if __name__ == "__main__":
     main()
