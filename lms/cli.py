@@ -21,6 +21,7 @@ from lms.cohorts.models import Cohort
 from lms.cohorts.seed import read_programme_file, sync_programme
 from lms.curriculum.files import read_module_directory
 from lms.curriculum.loader import sync_modules
+from lms.demo import DEMO_PASSWORD, create_demo
 from lms.errors import ServiceError
 from lms.extensions import db
 from lms.framework.seed import read_seed_file, sync_framework
@@ -222,8 +223,6 @@ def import_ratings(file: Path, cohort_id: int) -> None:
 @one_transaction
 def demo(password_stdin: bool) -> None:
     """Create a demo cohort with a user of every role (development only)."""
-    from lms.demo import DEMO_PASSWORD, create_demo
-
     if current_app.config["LMS_ENV"] == "production":
         raise click.ClickException("Demo data is for development; LMS_ENV is production.")
     password = read_secret_from_stdin() if password_stdin else DEMO_PASSWORD

@@ -1,9 +1,10 @@
 """The extension objects, created here and bound to the app in create_app."""
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from flask_login import LoginManager
+from flask_login import LoginManager, current_user
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
@@ -36,8 +37,6 @@ csrf = CSRFProtect()
 
 def caller_key() -> str:
     """Throttle a signed-in caller as themself, anyone else by their address."""
-    from flask_login import current_user
-
     if current_user.is_authenticated:
         return f"user:{current_user.id}"
     return f"address:{get_remote_address()}"
@@ -45,8 +44,6 @@ def caller_key() -> str:
 
 def default_limit() -> str:
     """Every route's limit per caller (LMS_RATE_LIMIT), against floods and runaway scripts."""
-    from flask import current_app
-
     return current_app.config["LMS_RATE_LIMIT"]
 
 

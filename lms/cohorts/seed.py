@@ -12,6 +12,7 @@ from lms.audit.service import record
 from lms.cohorts.models import Programme
 from lms.extensions import db
 from lms.framework.seed_schema import SLUG
+from lms.ratings.service import programme_has_ratings
 from lms.seeding import SeedError, read_seed
 
 
@@ -52,13 +53,6 @@ class ProgrammeSeedFile(Schema):
 def read_programme_file(path: Path) -> dict[str, Any]:
     """Read and validate the programme seed file; SeedError naming every problem."""
     return read_seed(path, ProgrammeSeedFile(), "a 'programme' key")["programme"]
-
-
-def programme_has_ratings(programme_id: int) -> bool:
-    """Whether any rating uses the programme's scale (imported late: ratings need cohorts)."""
-    from lms.ratings.service import programme_has_ratings as has_ratings
-
-    return has_ratings(programme_id)
 
 
 def sync_programme(values: dict[str, Any]) -> str:

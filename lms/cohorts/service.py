@@ -26,6 +26,7 @@ from lms.cohorts.models import (
 from lms.errors import Conflict, Invalid, NotFound
 from lms.extensions import db
 from lms.framework.models import LeadershipLevel
+from lms.ratings.service import programme_has_ratings
 
 
 def one_of(value: str, allowed: tuple[str, ...], field: str) -> str:
@@ -61,8 +62,6 @@ def update_programme(programme: Programme, changes: dict[str, Any]) -> Programme
 
     The rating scale cannot change once any rating uses it: old answers would change meaning.
     """
-    from lms.ratings.service import programme_has_ratings
-
     applied = {k: v for k, v in changes.items() if getattr(programme, k) != v}
     if "rating_scale" in applied and programme_has_ratings(programme.id):
         raise Conflict("The rating scale cannot change: ratings have already been given on it.")

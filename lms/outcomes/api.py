@@ -11,7 +11,7 @@ from webargs.fields import DelimitedList
 from lms import access
 from lms.accounts.auth import guard
 from lms.outcomes import service
-from lms.outcomes.csv_export import report_csv
+from lms.outcomes.csv_export import profile_csv, report_csv
 from lms.outcomes.report import LEVELS
 from lms.ratings.service import participant_enrolment, sector_of
 from lms.schemas import Id
@@ -167,20 +167,5 @@ def get_my_outcomes(query):
 @blp.alt_response(404, **NOT_FOUND)
 def get_my_outcomes_csv(query):
     """Your own profile as CSV."""
-    import csv
-    import io
-
-    from lms.outcomes.csv_export import neutralise
-
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["code", "theme", "pre", "then", "post", "cohort_mean_pre",
-                     "cohort_mean_post", "cohort_note"])
-    for row in my_report(query)["behaviours"]:
-        cohort = row["cohort"]
-        writer.writerow([neutralise(v) for v in (
-            row["code"], row["theme"], row["pre"], row["then"], row["post"],
-            cohort.get("mean_pre", ""), cohort.get("mean_post", ""),
-            cohort.get("reason") or "")])
-    return Response(out.getvalue(), mimetype="text/csv",
+    return Response(profile_csv(my_report(query)), mimetype="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="my-outcomes.csv"'})

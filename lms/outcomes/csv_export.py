@@ -42,6 +42,23 @@ def figure_rows(row: dict[str, Any]) -> list[tuple]:
     return lines
 
 
+PROFILE_HEADER = ("code", "theme", "pre", "then", "post", "cohort_mean_pre",
+                  "cohort_mean_post", "cohort_note")
+
+
+def profile_csv(profile: dict[str, Any]) -> str:
+    """A participant's profile as CSV: their answers and the cohort's means per behaviour."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(PROFILE_HEADER)
+    for row in profile["behaviours"]:
+        cohort = row["cohort"]
+        writer.writerow([neutralise(value) for value in (
+            row["code"], row["theme"], row["pre"], row["then"], row["post"],
+            cohort.get("mean_pre", ""), cohort.get("mean_post", ""), cohort.get("reason") or "")])
+    return out.getvalue()
+
+
 def report_csv(report: dict[str, Any]) -> str:
     """A whole report as CSV text."""
     out = io.StringIO()

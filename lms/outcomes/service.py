@@ -12,12 +12,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from lms.cohorts.models import Cohort, Enrolment, Organisation, Programme
+from lms.cohorts.models import ORGANISATION_TYPES, Cohort, Enrolment, Organisation, Programme
 from lms.extensions import db
 from lms.framework.models import Behaviour, LeadershipLevel, Theme
 from lms.outcomes.disclosure import suppress
 from lms.outcomes.report import COMPARISONS, NA, PHASES, Answer, Row, build_report
 from lms.ratings.models import Assessment, Rating
+from lms.ratings.service import behaviours_for_sector
 
 BREAKDOWNS = ("leadership_level", "organisation_type", "sector", "cohort")
 
@@ -86,8 +87,6 @@ def group_labels(breakdown: str | None, cohorts: Sequence[Cohort]) -> dict[str |
                                     .order_by(LeadershipLevel.position)).all()
         return dict(levels)
     if breakdown == "organisation_type":
-        from lms.cohorts.models import ORGANISATION_TYPES
-
         return {t: t.replace("_", " ") for t in ORGANISATION_TYPES}
     if breakdown == "sector":
         return {"commissioning": "commissioning", "providing": "providing",
@@ -151,8 +150,6 @@ def row_json(row: Row, labels: dict[str | None, str]) -> dict[str, Any]:
 def my_profile(user_id: int, cohort: Cohort, sector: str | None) -> dict[str, Any]:
     """A participant's own answers to the behaviours they are asked, beside their cohort's
     averages (under disclosure control: a cohort is a group like any other)."""
-    from lms.ratings.service import behaviours_for_sector
-
     asked = {b.code for b in behaviours_for_sector(sector)}
     programme = cohort.programme
     behaviour_codes, themes, theme_codes = framework_codes()

@@ -42,7 +42,7 @@ def test_sign_in_lands_on_home_and_the_session_works_for_the_api(client, person)
     assert me.status_code == 200
     assert me.get_json()["email"] == "pat@example.org"
     assert me.get_json()["csrf_token"]
-    assert "Pat" in client.get("/").text or "pat@example.org" in client.get("/").text
+    assert "pat@example.org" in client.get("/").text  # the home page names who is signed in
     assert actions()[-1] == "auth.sign_in"
 
 

@@ -118,7 +118,7 @@ def test_a_new_rating_or_completion_changes_the_tag(client, programme_data, head
     rated = client.get(path, headers=headers["tutor"]).headers["ETag"]
     assert rated != enrolled
     completion = client.put("/api/v1/me/activities/induction/three-ideas", json={"done": True},
-                            headers=b.bearer(person) | {})
+                            headers=b.bearer(person))
     db.session.commit()
     assert completion.status_code == 200
     assert client.get(path, headers=headers["tutor"]).headers["ETag"] != rated
