@@ -6,13 +6,17 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := lms
+# The NHS.UK design system from npm: its script and images copied, its styles compiled with
+# ours by Sass (assets/lms.scss), all into lms/static/nhsuk/ (git-ignored).
+NHSUK_DIST := node_modules/nhsuk-frontend/dist/nhsuk
+FRONTEND := lms/static/nhsuk/.installed
 
 .PHONY: run test bench lint format lock clean
 
 ## run: install, migrate the SQLite database, load the framework, the modules and a demo programme,
 ##      print the demo logins, serve on http://127.0.0.1:5000
 run: export LMS_ENV ?= development
-run: $(VENV)/.installed-main
+run: $(VENV)/.installed-main $(FRONTEND)
 	$(BIN)/flask db upgrade
 	$(BIN)/flask lms seed
 	$(BIN)/flask lms load-modules
@@ -22,7 +26,7 @@ run: $(VENV)/.installed-main
 
 ## test: install the dev dependencies, run ruff and the whole suite
 ##       (set LMS_TEST_DATABASE_URL to run it against PostgreSQL)
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev $(FRONTEND)
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
@@ -55,5 +59,15 @@ $(VENV)/.installed-dev: requirements/dev.txt | $(BIN)/python
 	$(PIP) install -r requirements/dev.txt
 	touch $@ $(VENV)/.installed-main
 
+# npm ci installs exactly what package-lock.json pins; only the built files are served.
+$(FRONTEND): package-lock.json assets/lms.scss
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	rm -rf lms/static/nhsuk && mkdir -p lms/static/nhsuk
+	cp $(NHSUK_DIST)/nhsuk-frontend.min.js lms/static/nhsuk/
+	cp -R $(NHSUK_DIST)/assets lms/static/nhsuk/assets
+	node_modules/.bin/sass --no-source-map --style=compressed --load-path=node_modules \
+		assets/lms.scss lms/static/nhsuk/lms.css
+	touch $@
+
 clean:
-	rm -rf $(VENV) instance .pytest_cache .ruff_cache
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache node_modules lms/static/nhsuk

@@ -19,6 +19,12 @@ from lms.accounts.auth import init_auth
 from lms.audit.api import blp as audit_api
 from lms.cohorts.api import blp as cohorts_api
 from lms.curriculum.api import blp as curriculum_api
+from lms.dashboards import admin as admin_pages
+from lms.dashboards import participant as participant_pages
+from lms.dashboards import sponsor as outcome_pages
+from lms.dashboards import tutor as tutor_pages
+from lms.dashboards import views as dashboards
+from lms.dashboards.pages import init_templates
 from lms.docs import docs_blueprint
 from lms.extensions import api, db, limiter, migrate
 from lms.framework.api import blp as framework_api
@@ -34,6 +40,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # keep fields in the order the schemas declare them
     configure(app, config)
     register_extensions(app)
+    init_templates(app)
     register_blueprints(app)
     errors.register_error_handlers(app)
     app.after_request(errors.commit_request)
@@ -120,6 +127,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(account_views.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(docs_blueprint)
+    for pages in (dashboards.bp, participant_pages.bp, tutor_pages.bp, outcome_pages.bp,
+                  admin_pages.bp):
+        app.register_blueprint(pages)
 
 
 def register_commands(app: Flask) -> None:

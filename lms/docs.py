@@ -1,4 +1,4 @@
-"""Human-readable pages: the home page and the API reference rendered from the OpenAPI document."""
+"""The API reference, rendered on the server from the OpenAPI document."""
 
 from __future__ import annotations
 
@@ -11,12 +11,6 @@ from lms.extensions import api
 docs_blueprint = Blueprint("docs", __name__)
 
 HTTP_METHODS = ("get", "put", "post", "patch", "delete")
-
-
-@docs_blueprint.get("/")
-def home():
-    """A plain home page that says what the service is and where its API lives."""
-    return render_template("index.html")
 
 
 @docs_blueprint.get("/api/v1/docs")

@@ -22,6 +22,7 @@ from wtforms.validators import DataRequired, EqualTo, Length
 
 from lms.accounts import service
 from lms.audit.service import record
+from lms.dashboards.pages import field_errors
 from lms.errors import Gone, Invalid
 from lms.extensions import limiter
 
@@ -31,17 +32,21 @@ bp = Blueprint("auth", __name__)
 class SignInForm(FlaskForm):
     """E-mail address and password."""
 
-    email = EmailField("Email address", validators=[DataRequired(), Length(max=320)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
+    email = EmailField("Email address", validators=[
+        DataRequired("Enter your email address."), Length(max=320)])
+    password = PasswordField("Password", validators=[
+        DataRequired("Enter your password."), Length(max=1024)])
     remember = BooleanField("Keep me signed in on this device for up to 30 days")
 
 
 class SetPasswordForm(FlaskForm):
     """A new password, typed twice."""
 
-    password = PasswordField("New password", validators=[DataRequired(), Length(max=1024)])
+    password = PasswordField("New password", validators=[
+        DataRequired("Enter a new password."), Length(max=1024)])
     confirm = PasswordField("Type it again", validators=[
-        DataRequired(), EqualTo("password", message="The two passwords are not the same.")])
+        DataRequired("Type the new password again."),
+        EqualTo("password", message="The two passwords are not the same.")])
 
 
 def account_key() -> str:
@@ -60,7 +65,7 @@ def safe_next(target: str | None) -> str:
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc:
             return target
-    return url_for("docs.home")
+    return url_for("dashboards.home")
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -79,8 +84,8 @@ def sign_in():
             session.clear()
             login_user(user, remember=form.remember.data)
             return redirect(safe_next(request.args.get("next")))
-        form.password.errors.append("The e-mail address or password is not right.")
-    return render_template("auth/sign_in.html", form=form)
+        form.password.errors.append("The email address or password is not right.")
+    return render_template("auth/sign_in.html", form=form, errors=field_errors(form))
 
 
 @bp.post("/sign-out")
@@ -114,4 +119,5 @@ def set_password(token: str):
         else:
             flash("Your password is set. Sign in with it now.")
             return redirect(url_for("auth.sign_in"))
-    return render_template("auth/set_password.html", form=form, user=link.user)
+    return render_template("auth/set_password.html", form=form, user=link.user,
+                           errors=field_errors(form))

@@ -68,3 +68,12 @@ def report_csv(report: dict[str, Any]) -> str:
         for line in figure_rows(row):
             writer.writerow([neutralise(value) for value in line])
     return out.getvalue()
+
+
+def table_csv(header: list[str], rows: list[list[Any]]) -> str:
+    """Any table as CSV, every cell neutralised."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows([[neutralise(cell) for cell in row] for row in rows])
+    return out.getvalue()

@@ -6,6 +6,7 @@ ship without someone deciding who may use it.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -50,6 +51,12 @@ class Case:
         return (self.method, self.rule)
 
 
+def page_only(allowed: dict[str, int], anonymous: int = 302) -> dict[str, int]:
+    """A page: ``allowed`` callers get their status, other signed-in callers a 403 page, and
+    anonymous visitors are sent to sign in (302), or refused a write without CSRF (400)."""
+    return {ANON: anonymous, **{c: 403 for c in CALLERS[1:]}, **allowed}
+
+
 def fixed(path: str) -> Callable[[World, str], str]:
     return lambda w, role: path
 
@@ -66,7 +73,7 @@ CASES = [
     # Pages and documents anyone may read.
     Case("GET", "/", everyone(200), fixed("/")),
     Case("GET", "/healthz", everyone(200), fixed("/healthz")),
-    Case("GET", "/static/<path:filename>", everyone(200), fixed("/static/lms.css")),
+    Case("GET", "/static/<path:filename>", everyone(200), fixed("/static/lms.js")),
     Case("GET", "/api/v1/openapi.json", everyone(200), fixed("/api/v1/openapi.json")),
     Case("GET", "/api/v1/docs", everyone(200), fixed("/api/v1/docs")),
     # Sign-in pages. Token callers skip CSRF (a program, not a browser) and get the form back.
@@ -219,6 +226,66 @@ CASES = [
          fixed("/api/v1/me/charts/profile.json")),
     # The audit log: administrators only.
     Case("GET", "/api/v1/audit", only({ADMIN: 200}), fixed("/api/v1/audit")),
+    # --- Pages. Everyone has an account page; the rest belong to roles. -----------------------
+    Case("GET", "/account", page_only(dict.fromkeys(CALLERS[1:], 200)), fixed("/account")),
+    Case("POST", "/account/tokens", page_only(dict.fromkeys(CALLERS[1:], 200), 400),
+         fixed("/account/tokens"), data=lambda w, role: {"name": "sheet", "days": "7"}),
+    Case("POST", "/account/tokens/<id:token_id>/revoke",
+         page_only(dict.fromkeys(CALLERS[1:], 302), 400),
+         lambda w, role: f"/account/tokens/{w.spare_token_ids.get(role, 1)}/revoke"),
+    # Participants' pages.
+    Case("GET", "/modules/<slug>", page_only({PART: 200}), fixed("/modules/induction")),
+    Case("POST", "/modules/<slug>/<key>", page_only({PART: 302}, 400),
+         fixed("/modules/induction/three-ideas"),
+         data=lambda w, role: {"three-ideas-done": "y"}),
+    Case("GET", "/assessments/<phase>", page_only({PART: 200}), fixed("/assessments/pre")),
+    Case("GET", "/assessments/<phase>/themes/<code>", page_only({PART: 200}),
+         fixed("/assessments/pre/themes/SI")),
+    Case("POST", "/assessments/<phase>/themes/<code>", page_only({PART: 302}, 400),
+         fixed("/assessments/pre/themes/SI"), data=lambda w, role: {"SI.1": "4"}),
+    Case("GET", "/assessments/<phase>/review", page_only({PART: 200}),
+         fixed("/assessments/pre/review")),
+    Case("POST", "/assessments/<phase>/submit", page_only({PART: 302}, 400),
+         fixed("/assessments/pre/submit")),
+    Case("GET", "/progress", page_only({PART: 200}), fixed("/progress")),
+    # Tutors' pages (administrators see every cohort).
+    Case("GET", "/cohorts", page_only({TUTOR: 200, ADMIN: 200}), fixed("/cohorts")),
+    Case("GET", "/cohorts/<id:cohort_id>", page_only({TUTOR: 200, ADMIN: 200}),
+         lambda w, role: f"/cohorts/{w.cohort_id}"),
+    Case("GET", "/cohorts/<id:cohort_id>/progress.csv", page_only({TUTOR: 200, ADMIN: 200}),
+         lambda w, role: f"/cohorts/{w.cohort_id}/progress.csv"),
+    Case("GET", "/cohorts/<id:cohort_id>/assessments.csv", page_only({TUTOR: 200, ADMIN: 200}),
+         lambda w, role: f"/cohorts/{w.cohort_id}/assessments.csv"),
+    Case("GET", "/cohorts/<id:cohort_id>/participants/<id:user_id>",
+         page_only({TUTOR: 200, ADMIN: 200}),
+         lambda w, role: f"/cohorts/{w.cohort_id}/participants/{w.user_ids[PART]}"),
+    Case("POST", "/cohorts/<id:cohort_id>/participants/<id:user_id>/reopen",
+         page_only({TUTOR: 302, ADMIN: 302}, 400),
+         lambda w, role: f"/cohorts/{w.cohort_id}/participants/{w.user_ids[PART]}/reopen",
+         data=lambda w, role: {"phase": "post", "reason": "SI.3 was mistyped"}),
+    # Outcomes: sponsors (aggregated), tutors and administrators.
+    Case("GET", "/outcomes", page_only({SPONSOR: 200, TUTOR: 200, ADMIN: 200}),
+         fixed("/outcomes")),
+    # Administrators' pages.
+    Case("GET", "/admin/cohorts/new", page_only({ADMIN: 200}), fixed("/admin/cohorts/new")),
+    Case("POST", "/admin/cohorts/new", page_only({ADMIN: 302}, 400), fixed("/admin/cohorts/new"),
+         data=lambda w, role: {"name": "Cohort C", "starts_on": "2027-01-10",
+                               "ends_on": "2027-07-10"}),
+    Case("GET", "/admin/cohorts/<id:cohort_id>/roster", page_only({ADMIN: 200}),
+         lambda w, role: f"/admin/cohorts/{w.cohort_id}/roster"),
+    Case("POST", "/admin/cohorts/<id:cohort_id>/roster", page_only({ADMIN: 200}, 400),
+         lambda w, role: f"/admin/cohorts/{w.cohort_id}/roster",
+         data=lambda w, role: {"file": (io.BytesIO(ROSTER.encode()), "roster.csv")}),
+    Case("GET", "/admin/users", page_only({ADMIN: 200}), fixed("/admin/users")),
+    Case("POST", "/admin/users", page_only({ADMIN: 200}, 400), fixed("/admin/users"),
+         data=lambda w, role: {"email": "new.one@example.org", "display_name": "New One",
+                               "role": "participant"}),
+    Case("POST", "/admin/users/<id:user_id>/password-link", page_only({ADMIN: 200}, 400),
+         lambda w, role: f"/admin/users/{w.user_ids[PART]}/password-link"),
+    Case("POST", "/admin/users/<id:user_id>/active", page_only({ADMIN: 302}, 400),
+         lambda w, role: f"/admin/users/{w.other_participant_id}/active",
+         data=lambda w, role: {"active": "no"}),
+    Case("GET", "/admin/audit", page_only({ADMIN: 200}), fixed("/admin/audit")),
 ]
 
 TABLE = {case.key: case for case in CASES}

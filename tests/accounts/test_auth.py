@@ -42,7 +42,7 @@ def test_sign_in_lands_on_home_and_the_session_works_for_the_api(client, person)
     assert me.status_code == 200
     assert me.get_json()["email"] == "pat@example.org"
     assert me.get_json()["csrf_token"]
-    assert "pat@example.org" in client.get("/").text  # the home page names who is signed in
+    assert "Test Participant (participant)" in client.get("/").text  # the header names them
     assert actions()[-1] == "auth.sign_in"
 
 
@@ -53,7 +53,7 @@ def test_sign_in_lands_on_home_and_the_session_works_for_the_api(client, person)
 def test_failed_sign_in_says_so_without_saying_which_part(client, person, email, password):
     response = b.sign_in(client, email, password)
     assert response.status_code == 200
-    assert "The e-mail address or password is not right." in response.text
+    assert "The email address or password is not right." in response.text
     assert client.get("/api/v1/me").status_code == 401
     assert actions()[-1] == "auth.sign_in_failed"
 

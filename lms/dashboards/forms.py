@@ -1,0 +1,91 @@
+"""Forms of the pages. CSRF is checked for every cookie-authenticated write before any view
+runs (``lms.accounts.auth``), so these are plain WTForms forms."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    FileField,
+    Form,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, NumberRange, ValidationError
+
+from lms.accounts.models import ROLES
+from lms.ratings.models import PHASES
+
+NOTE_MAX = 20_000
+
+
+def printable(_form, field) -> None:
+    """Refuse text with NUL or other control characters a person cannot have typed."""
+    if isinstance(field.data, str) and any(
+            ord(ch) < 32 and ch not in "\t\n\r" for ch in field.data):
+        raise ValidationError(f"{field.label.text} contains characters that cannot be stored.")
+
+
+class ActivityForm(Form):
+    """One activity: done or not, and its written part."""
+
+    note = TextAreaField("Your note", validators=[Length(max=NOTE_MAX), printable])
+    done = BooleanField("I have done this activity")
+
+
+class ReopenForm(Form):
+    """Which phase to reopen, and why."""
+
+    phase = SelectField("Self-assessment", choices=[SelectChoice(p) for p in PHASES])
+    reason = TextAreaField("Why it needs reopening", validators=[
+        DataRequired("Give the reason; it is kept in the audit log."), Length(max=500),
+        printable])
+
+
+class CohortForm(Form):
+    """A new cohort."""
+
+    name = StringField("Name", validators=[DataRequired("Give the cohort a name."),
+                                           Length(max=255), printable])
+    starts_on = DateField("Starts on (YYYY-MM-DD)", validators=[
+        DataRequired("Give the first day as YYYY-MM-DD.")])
+    ends_on = DateField("Ends on (YYYY-MM-DD)", validators=[
+        DataRequired("Give the last day as YYYY-MM-DD.")])
+
+    def validate_ends_on(self, field) -> None:
+        """The end is not before the start."""
+        if isinstance(self.starts_on.data, dt.date) and field.data and \
+                field.data < self.starts_on.data:
+            raise ValidationError("The end date must be on or after the start date.")
+
+
+class RosterForm(Form):
+    """A roster CSV file."""
+
+    file = FileField("Roster file (CSV)")
+
+
+class UserForm(Form):
+    """A new user."""
+
+    email = EmailField("Email address", validators=[DataRequired("Give an email address."),
+                                                    Length(max=320), printable])
+    display_name = StringField("Full name", validators=[DataRequired("Give the person's name."),
+                                                        Length(max=200), printable])
+    role = SelectField("Role", choices=[SelectChoice(role) for role in ROLES])
+
+
+class TokenForm(Form):
+    """A new API token."""
+
+    name = StringField("What it is for", validators=[
+        DataRequired("Say what the token is for, so you can recognise it later."),
+        Length(max=100), printable])
+    days = IntegerField("Days until it expires", default=90, validators=[
+        NumberRange(min=1, max=365, message="Choose from 1 to 365 days.")])

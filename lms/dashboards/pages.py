@@ -1,0 +1,100 @@
+"""What every page shares: the role guard, the navigation, and the Jinja set-up.
+
+Pages answer only the roles that may see them: an anonymous visitor is sent to the sign-in
+page, a signed-in person of another role gets a 403 page. Object-level rules (which cohort,
+which person) are the same functions the API uses, in ``lms.access``.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, request, url_for
+from flask_login import current_user
+from jinja2 import ChainableUndefined, ChoiceLoader, PackageLoader
+
+from lms.errors import Forbidden
+from lms.extensions import login_manager
+
+SERVICE_NAME = "Leadership for Empowered and Healthy Communities"
+ROLE_NAMES = {"participant": "participants", "tutor": "tutors", "sponsor": "sponsors",
+              "admin": "administrators"}
+
+
+def init_templates(app: Flask) -> None:
+    """Let templates use the NHS.UK design system's macros (nhsuk-frontend-jinja).
+
+    Its macros expect chained lookups of missing parameters to be quietly empty, as in
+    Nunjucks, hence ChainableUndefined.
+    """
+    # Extensions have already made the environment (Flask-WTF adds csrf_token to it), so it
+    # is changed in place rather than through app.jinja_options.
+    app.jinja_env.undefined = ChainableUndefined
+    app.jinja_env.loader = ChoiceLoader([app.jinja_env.loader,
+                                         PackageLoader("nhsuk_frontend_jinja")])
+    app.context_processor(page_context)
+    app.add_template_filter(choice_items, "choice_items")
+
+
+def page(*roles: str) -> Callable:
+    """Require a signed-in person (of one of ``roles``, if given) to see a page."""
+
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if roles and current_user.role not in roles:
+                names = " and ".join(ROLE_NAMES[role] for role in roles)
+                raise Forbidden(f"This page is for {names}.")
+            return view(*args, **kwargs)
+
+        wrapper.lms_roles = roles
+        return wrapper
+
+    return decorator
+
+
+#: The header's links for each role: (label, endpoint).
+NAVIGATION: dict[str, list[tuple[str, str]]] = {
+    "participant": [("Home", "dashboards.home"), ("My progress", "participant.my_progress")],
+    "tutor": [("My cohorts", "dashboards.home"), ("Outcomes", "outcome_pages.outcomes")],
+    "sponsor": [("Outcomes", "dashboards.home")],
+    "admin": [("Cohorts", "dashboards.home"), ("Users", "admin.users"),
+              ("Outcomes", "outcome_pages.outcomes"), ("Audit log", "admin.audit")],
+}
+
+
+def navigation() -> list[dict[str, Any]]:
+    """The header's navigation items for the signed-in person, the current one marked."""
+    if not current_user.is_authenticated:
+        return []
+    items = []
+    for label, endpoint in [*NAVIGATION.get(current_user.role, []),
+                            ("Your account", "dashboards.account")]:
+        href = url_for(endpoint)
+        current = request.path == href or (href != "/" and request.path.startswith(href))
+        items.append({"text": label, "href": href, "current": current})
+    return items
+
+
+def page_context() -> dict[str, Any]:
+    """Values every template may use."""
+    return {"service_name": SERVICE_NAME, "navigation_items": navigation()}
+
+
+def field_errors(form) -> list[dict[str, str]]:
+    """A WTForms form's errors as the NHS.UK error summary's list, each linking its field."""
+    items = []
+    for field in form:
+        for message in field.errors:
+            items.append({"text": message, "href": f"#{field.id}"})
+    return items
+
+
+def choice_items(field) -> list[dict[str, Any]]:
+    """A WTForms SelectField's choices as the NHS.UK select component's items."""
+    return [{"value": choice.value, "text": choice.label,
+             "selected": str(choice.value) == str(field.data)} for choice in field.choices]

@@ -1,0 +1,243 @@
+"""Participants' pages: home, modules and activities, the self-assessment, my progress."""
+
+from __future__ import annotations
+
+import datetime as dt
+from itertools import groupby
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from lms.curriculum import service as curriculum
+from lms.dashboards.forms import ActivityForm
+from lms.dashboards.pages import field_errors, page
+from lms.errors import Conflict, Invalid, NotFound
+from lms.outcomes import chart_data
+from lms.outcomes import service as outcomes
+from lms.outcomes.charts import DESCRIBE
+from lms.ratings import service as ratings
+from lms.ratings.models import PHASES
+
+bp = Blueprint("participant", __name__)
+
+PHASE_NAMES = {"pre": "Before the programme (pre)",
+               "then": "Looking back: before the programme, as you see it now (then)",
+               "post": "After the programme (post)"}
+#: Which field of an activity record its note is, by the activity's kind.
+NOTE_FIELDS = {"reflect": "reflection", "practise": "evidence"}
+NOTE_LABELS = {"reflection": "Your reflection", "evidence": "Your evidence note"}
+
+
+def home() -> str:
+    """A participant's home: their modules, next activity and self-assessment tasks."""
+    progress = curriculum.my_progress(current_user)
+    try:
+        tasks = ratings.my_assessments(current_user)
+    except NotFound:
+        tasks = None
+    return render_template("participant/home.html", progress=progress, tasks=tasks,
+                           phase_names=PHASE_NAMES)
+
+
+# --- modules -------------------------------------------------------------------------------
+
+def module_context(slug: str) -> dict[str, Any]:
+    """A module as this participant sees it: opening date, activities and their records."""
+    item = next((item for cohort in curriculum.participant_cohorts(current_user)
+                 for item in curriculum.cohort_curriculum(cohort) if item.module.slug == slug),
+                None)
+    if item is None:
+        raise NotFound(f"Module {slug!r} is not part of your programme.")
+    activities = curriculum.current_activities(item.module)
+    records = curriculum.activity_records(current_user.id, [item.module.id])
+    return {"module": item.module, "opens_on": item.opens_on,
+            "is_open": item.opens_on is None or item.opens_on <= dt.date.today(),
+            "activities": activities, "records": records,
+            "note_fields": NOTE_FIELDS, "note_labels": NOTE_LABELS}
+
+
+def form_for(activity, record) -> ActivityForm:
+    """The form of one activity, filled from what is stored."""
+    field = NOTE_FIELDS.get(activity.kind)
+    return ActivityForm(prefix=activity.key, data={
+        "done": bool(record and record.completed_at),
+        "note": getattr(record, field) if record and field else None})
+
+
+@bp.get("/modules/<slug>")
+@page("participant")
+def module(slug: str):
+    """A module: its introduction and activities, each with its own form."""
+    context = module_context(slug)
+    forms = {a.key: form_for(a, context["records"].get(a.id)) for a in context["activities"]}
+    return render_template("participant/module.html", forms=forms, **context)
+
+
+@bp.post("/modules/<slug>/<key>")
+@page("participant")
+def save_activity(slug: str, key: str):
+    """Save one activity's note and whether it is done; back to the module page."""
+    context = module_context(slug)
+    activity = next((a for a in context["activities"] if a.key == key), None)
+    if activity is None:
+        raise NotFound(f"Module {slug!r} has no activity {key!r}.")
+    form = ActivityForm(request.form, prefix=key)
+    field = NOTE_FIELDS.get(activity.kind)
+    if form.validate():
+        changes: dict[str, Any] = {"done": form.done.data}
+        if field:
+            changes[field] = form.note.data
+        try:
+            curriculum.record_activity(current_user, slug, key, changes)
+        except Invalid as exc:
+            form.note.errors = [exc.message]
+        except Conflict as exc:
+            form.done.errors = [exc.message]
+        else:
+            flash(f"Saved “{activity.title}”.")
+            return redirect(url_for(".module", slug=slug, _anchor=key))
+    forms = {a.key: form if a.key == key else form_for(a, context["records"].get(a.id))
+             for a in context["activities"]}
+    return render_template("participant/module.html", forms=forms,
+                           error_list=field_errors(form), **context), 422
+
+
+# --- the self-assessment -------------------------------------------------------------------
+
+def phase_or_404(phase: str) -> str:
+    """A phase named in a path, or a 404 page."""
+    if phase not in PHASES:
+        abort(404)
+    return phase
+
+
+def themes_of(view: dict[str, Any]) -> list[tuple[Any, list]]:
+    """The behaviours a participant rates, grouped by theme in the framework's order."""
+    return [(theme, list(behaviours))
+            for theme, behaviours in groupby(view["behaviours"], key=lambda b: b.theme)]
+
+
+def assessment_context(phase: str) -> dict[str, Any]:
+    """Everything the assessment pages show about one phase."""
+    view = ratings.assessment_view(current_user, phase_or_404(phase))
+    themes = themes_of(view)
+    return {"view": view, "themes": themes, "phase": phase, "phase_name": PHASE_NAMES[phase],
+            "locked": view["status"] == "submitted" or not view["open"],
+            "answered": sum(1 for b in view["behaviours"] if b.code in view["ratings"])}
+
+
+@bp.get("/assessments/<phase>")
+@page("participant")
+def assessment(phase: str):
+    """The phase's start page: its window, status, and one task per theme."""
+    return render_template("participant/assessment.html", **assessment_context(phase))
+
+
+def theme_or_404(context: dict[str, Any], code: str) -> tuple[Any, list, int]:
+    """The theme ``code`` of the phase, its behaviours and its place in the list."""
+    for index, (theme, behaviours) in enumerate(context["themes"]):
+        if theme.code == code:
+            return theme, behaviours, index
+    abort(404)
+
+
+def answers_from(form, behaviours) -> dict[str, Any]:
+    """The radio answers sent for a theme: a whole number or "na", as the service takes them."""
+    answers: dict[str, Any] = {}
+    for behaviour in behaviours:
+        raw = form.get(behaviour.code)
+        if raw is None or raw == "":
+            continue
+        answers[behaviour.code] = int(raw) if raw.isdigit() and len(raw) < 4 else raw
+    return answers
+
+
+def radio_items(scale: list[dict[str, Any]], chosen: Any) -> list[dict[str, Any]]:
+    """The radio buttons of one behaviour: each point of the scale, then "not applicable"."""
+    chosen = "" if chosen is None else str(chosen)
+    items: list[dict[str, Any]] = [
+        {"value": str(point["value"]), "text": f"{point['value']} – {point['label']}",
+         "checked": chosen == str(point["value"])} for point in scale]
+    items.append({"divider": "or"})
+    items.append({"value": "na", "text": "Not applicable to my role", "checked": chosen == "na"})
+    return items
+
+
+@bp.route("/assessments/<phase>/themes/<code>", methods=["GET", "POST"])
+@page("participant")
+def assessment_theme(phase: str, code: str):
+    """One theme of the assessment: a radio group per behaviour; save, then go on."""
+    context = assessment_context(phase)
+    theme, behaviours, index = theme_or_404(context, code)
+    errors: list[dict[str, str]] = []
+    if request.method == "POST":
+        try:
+            ratings.save_draft(current_user, phase, answers_from(request.form, behaviours))
+        except Invalid as exc:
+            problems = (exc.errors or {}).get("ratings", {})
+            errors = [{"text": f"{code}: {' '.join(msgs)}", "href": f"#{code}"}
+                      for code, msgs in problems.items()] or [{"text": exc.message}]
+        else:
+            if request.form.get("action") == "later":
+                flash("Your answers are saved. Come back to finish them whenever you like.")
+                return redirect(url_for("dashboards.home"))
+            following = context["themes"][index + 1][0] if index + 1 < len(
+                context["themes"]) else None
+            target = (url_for(".assessment_theme", phase=phase, code=following.code)
+                      if following else url_for(".review", phase=phase))
+            return redirect(target)
+    chosen = request.form if errors else context["view"]["ratings"]
+    questions = [(b, radio_items(context["view"]["scale"], chosen.get(b.code)))
+                 for b in behaviours]
+    return render_template("participant/assessment_theme.html", theme=theme,
+                           questions=questions, position=index + 1, error_list=errors,
+                           **context), 422 if errors else 200
+
+
+@bp.get("/assessments/<phase>/review")
+@page("participant")
+def review(phase: str):
+    """Every answer of the phase, with links to change them, and the submit button."""
+    return render_template("participant/review.html", **assessment_context(phase))
+
+
+@bp.post("/assessments/<phase>/submit")
+@page("participant")
+def submit(phase: str):
+    """Submit the phase; missing answers are listed, each linking to its question."""
+    phase_or_404(phase)
+    try:
+        ratings.submit(current_user, phase)
+    except Invalid as exc:
+        context = assessment_context(phase)
+        missing = set((exc.errors or {}).get("ratings", {}).get("missing", []))
+        theme_of = {b.code: t.code for t, bs in context["themes"] for b in bs}
+        errors = [{"text": f"Answer {code}",
+                   "href": url_for(".assessment_theme", phase=phase, code=theme_of[code],
+                                   _anchor=code)}
+                  for code in sorted(missing, key=list(theme_of).index) if code in theme_of]
+        return render_template("participant/review.html", error_list=errors,
+                               **context), 422
+    flash("Your self-assessment is submitted. Thank you.")
+    return redirect(url_for("dashboards.home"))
+
+
+# --- my progress ---------------------------------------------------------------------------
+
+@bp.get("/progress")
+@page("participant")
+def my_progress():
+    """My progress: modules done, and my profile chart with its text alternative."""
+    progress = curriculum.my_progress(current_user)
+    profile = description = None
+    try:
+        enrolment = ratings.participant_enrolment(current_user)
+    except NotFound:
+        enrolment = None
+    if enrolment is not None:
+        profile = outcomes.my_profile(current_user.id, enrolment.cohort,
+                                      ratings.sector_of(enrolment))
+        description = DESCRIBE["profile"](chart_data.profile_data(profile, enrolment.cohort))
+    return render_template("participant/progress.html", progress=progress, profile=profile,
+                           description=description)

@@ -1,0 +1,109 @@
+"""Outcome pages for sponsors (aggregates under disclosure control), tutors and
+administrators: the charts, their text alternatives, the figures, and CSV downloads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, render_template, request
+from flask_login import current_user
+
+from lms import access
+from lms.cohorts.models import Programme
+from lms.dashboards.pages import page
+from lms.errors import Invalid
+from lms.extensions import db
+from lms.outcomes import chart_data
+from lms.outcomes import service as outcomes_service
+from lms.outcomes.charts import COMPARISON_TITLES, DESCRIBE
+
+bp = Blueprint("outcome_pages", __name__)
+
+BREAKDOWN_NAMES = {"": "No breakdown", "leadership_level": "Leadership level",
+                   "organisation_type": "Type of organisation",
+                   "sector": "Commissioning or providing", "cohort": "Cohort"}
+FIGURE_COLUMNS = ("n", "mean_before", "mean_after", "mean_change", "ci_low", "ci_high", "d_z",
+                  "p_holm")
+
+
+def home() -> str:
+    """A sponsor's home is the outcomes of what they sponsor."""
+    return outcomes()
+
+
+def visible_programme() -> Programme | None:
+    """The first programme the caller has a part in (there is usually one)."""
+    ids = access.visible_programme_ids(current_user)
+    query = sa.select(Programme).order_by(Programme.id).limit(1)
+    if ids is not None:
+        query = query.where(Programme.id.in_(ids))
+    return db.session.scalar(query)
+
+
+def choice(name: str, allowed: dict[str, str] | tuple[str, ...], default: str) -> str:
+    """A query-string option that must be one of ``allowed``; a clear 422 otherwise."""
+    value = request.args.get(name, default)
+    if value not in allowed:
+        raise Invalid(f"The option {name!r} cannot be {value[:40]!r}; choose one of "
+                      f"{', '.join(repr(v) for v in allowed if v)}.")
+    return value
+
+
+def scope_of(programme: Programme) -> tuple[list, bool, list, str]:
+    """The cohorts reported on (all the caller may see, or the one asked for)."""
+    every, protect = access.outcome_cohorts(current_user, programme, None)
+    scope = request.args.get("scope", "all")
+    if scope != "all":
+        if not scope.isdigit() or len(scope) > 12:
+            raise Invalid(f"The option 'scope' cannot be {scope[:40]!r}; choose 'all' or a "
+                          "cohort's id.")
+        chosen, protect = access.outcome_cohorts(current_user, programme, [int(scope)])
+    else:
+        chosen = every
+    return chosen, protect, every, scope
+
+
+def items(options: dict[str, str], chosen: str) -> list[dict[str, Any]]:
+    """Options as the NHS.UK select component's items, the chosen one selected."""
+    return [{"value": value, "text": text, "selected": value == chosen}
+            for value, text in options.items()]
+
+
+def figures(report: dict[str, Any], comparison: str) -> list[dict[str, Any]]:
+    """One line per row of the report: its label and the comparison's figures (or why not)."""
+    return [{"code": row["code"], "group": row["group_label"], "cell": row[comparison]}
+            for row in report["rows"]]
+
+
+@bp.get("/outcomes")
+@page("sponsor", "tutor", "admin")
+def outcomes():
+    """Outcome charts, text alternatives and figures, with a comparison and a breakdown."""
+    comparison = choice("comparison", COMPARISON_TITLES, "post_pre")
+    breakdown = choice("breakdown", BREAKDOWN_NAMES, "")
+    programme = visible_programme()
+    if programme is None:
+        return render_template("outcomes/none.html")
+    cohorts, protect, every, scope = scope_of(programme)
+    if not cohorts:
+        return render_template("outcomes/none.html")
+    report = outcomes_service.outcomes(cohorts, programme, "theme", breakdown or None, protect)
+    effects = chart_data.effects_data(cohorts, programme, protect, comparison, "theme",
+                                      breakdown or None)
+    likert = chart_data.likert_data(cohorts, programme, protect, None, breakdown or None)
+    behaviours = chart_data.behaviours_data(cohorts, programme, protect)
+    query = {"cohorts": ",".join(str(c.id) for c in cohorts),
+             **({"breakdown": breakdown} if breakdown else {})}
+    return render_template(
+        "outcomes/outcomes.html", programme=programme, cohorts=cohorts, every=every,
+        scope=scope, protect=protect, report=report, comparison=comparison,
+        breakdown=breakdown, comparisons=COMPARISON_TITLES, breakdowns=BREAKDOWN_NAMES,
+        scope_items=items({"all": f"Every cohort you can see ({len(every)})",
+                           **{str(c.id): c.name for c in every}}, scope),
+        comparison_items=items(COMPARISON_TITLES, comparison),
+        breakdown_items=items(BREAKDOWN_NAMES, breakdown),
+        rows=figures(report, comparison), columns=FIGURE_COLUMNS, query=query,
+        descriptions={"effects": DESCRIBE["effects"](effects),
+                      "likert": DESCRIBE["likert"](likert),
+                      "behaviours": DESCRIBE["behaviours"](behaviours)})

@@ -1,0 +1,151 @@
+"""Tutors' pages (administrators see them too): cohorts, a cohort's progress and
+self-assessments, one participant's work and ratings, reopening, CSV exports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from lms import access
+from lms.cohorts.models import Cohort, Enrolment, Organisation
+from lms.cohorts.service import cohort_head_counts
+from lms.curriculum import service as curriculum
+from lms.dashboards.forms import ReopenForm
+from lms.dashboards.pages import field_errors, page
+from lms.dashboards.participant import PHASE_NAMES
+from lms.errors import Conflict, NotFound
+from lms.extensions import db
+from lms.outcomes.csv_export import table_csv
+from lms.ratings import service as ratings
+from lms.ratings.models import PHASES
+
+bp = Blueprint("tutor", __name__)
+
+STATUS_WORDS = {"complete": "complete", "in_progress": "in progress",
+                "not_started": "not started", "submitted": "submitted",
+                "draft": "started, not submitted"}
+
+
+def home() -> str:
+    """A tutor's (or administrator's) cohorts with their head counts."""
+    cohorts = db.session.scalars(access.visible_cohorts(current_user)).all()
+    return render_template("tutor/home.html", cohorts=cohorts,
+                           counts=cohort_head_counts([c.id for c in cohorts]))
+
+
+@bp.get("/cohorts")
+@page("tutor", "admin")
+def cohorts():
+    """The same list as a tutor's home, at its own address."""
+    return home()
+
+
+def completion(assessments: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """How many participants have submitted, started or not started each phase."""
+    counts = {phase: {"submitted": 0, "draft": 0, "not_started": 0} for phase in PHASES}
+    for person in assessments["participants"]:
+        for phase, state in person["phases"].items():
+            counts[phase][state["status"]] += 1
+    return counts
+
+
+@bp.get("/cohorts/<id:cohort_id>")
+@page("tutor", "admin")
+def cohort(cohort_id: int):
+    """A cohort: participants × modules, self-assessment completion, and who is at risk."""
+    found = access.cohort_for(current_user, cohort_id, "individuals")
+    progress = curriculum.cohort_progress(found)
+    assessments = ratings.cohort_assessments(found)
+    phases_by_user = {p["user_id"]: p["phases"] for p in assessments["participants"]}
+    return render_template("tutor/cohort.html", cohort=found, progress=progress,
+                           assessments=assessments, phases_by_user=phases_by_user,
+                           completion=completion(assessments), phase_names=PHASE_NAMES,
+                           at_risk=[p for p in progress["participants"] if p.at_risk])
+
+
+def csv_download(text: str, name: str) -> Response:
+    """A CSV file to save."""
+    return Response(text, mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+
+
+@bp.get("/cohorts/<id:cohort_id>/progress.csv")
+@page("tutor", "admin")
+def progress_csv(cohort_id: int):
+    """The participants × modules table as CSV."""
+    found = access.cohort_for(current_user, cohort_id, "individuals")
+    progress = curriculum.cohort_progress(found)
+    slugs = [item.module.slug for item in progress["curriculum"]]
+    rows = [[p.display_name, p.email, p.percentage,
+             p.last_activity_at.isoformat() if p.last_activity_at else "",
+             "yes" if p.at_risk else "no", "; ".join(p.risk_reasons),
+             *[STATUS_WORDS[m.status] for m in p.modules]]
+            for p in progress["participants"]]
+    header = ["name", "email", "percent_done", "last_activity", "at_risk", "why", *slugs]
+    return csv_download(table_csv(header, rows), f"cohort-{cohort_id}-progress")
+
+
+@bp.get("/cohorts/<id:cohort_id>/assessments.csv")
+@page("tutor", "admin")
+def assessments_csv(cohort_id: int):
+    """Self-assessment completion per participant and phase, as CSV."""
+    found = access.cohort_for(current_user, cohort_id, "individuals")
+    assessments = ratings.cohort_assessments(found)
+    rows = []
+    for person in assessments["participants"]:
+        row: list[Any] = [person["display_name"]]
+        for phase in PHASES:
+            state = person["phases"][phase]
+            row += [STATUS_WORDS[state["status"]], state["answered"], state["required"]]
+        rows.append(row)
+    header = ["name"] + [f"{phase}_{what}" for phase in PHASES
+                         for what in ("status", "answered", "required")]
+    return csv_download(table_csv(header, rows), f"cohort-{cohort_id}-self-assessments")
+
+
+def participant_context(cohort_id: int, user_id: int) -> dict[str, Any]:
+    """One participant's work and answers, for their cohort's tutors."""
+    found = access.cohort_for(current_user, cohort_id, "individuals")
+    work = curriculum.participant_work(found, user_id)
+    answers = {phase: ratings.participant_assessment(found, user_id, phase)
+               for phase in PHASES}
+    behaviours = ratings.behaviours_for_sector(sector_of(found, user_id))
+    return {"cohort": found, "work": work, "answers": answers, "behaviours": behaviours,
+            "phase_names": PHASE_NAMES}
+
+
+def sector_of(cohort: Cohort, user_id: int) -> str | None:
+    """The sector of the participant's organisation in this cohort."""
+    return db.session.scalar(
+        sa.select(Organisation.sector).join(Enrolment, Enrolment.organisation_id == Organisation.id)
+        .where(Enrolment.cohort_id == cohort.id, Enrolment.user_id == user_id))
+
+
+@bp.get("/cohorts/<id:cohort_id>/participants/<id:user_id>")
+@page("tutor", "admin")
+def participant(cohort_id: int, user_id: int):
+    """A participant's page: progress, reflections and evidence, ratings, reopening."""
+    return render_template("tutor/participant.html", form=ReopenForm(),
+                           **participant_context(cohort_id, user_id))
+
+
+@bp.post("/cohorts/<id:cohort_id>/participants/<id:user_id>/reopen")
+@page("tutor", "admin")
+def reopen(cohort_id: int, user_id: int):
+    """Reopen a submitted self-assessment, with the reason (audited)."""
+    context = participant_context(cohort_id, user_id)
+    form = ReopenForm(request.form)
+    if form.validate():
+        try:
+            ratings.reopen(context["cohort"], user_id, form.phase.data, form.reason.data.strip())
+        except (Conflict, NotFound) as exc:
+            form.phase.errors = [exc.message]
+        else:
+            flash(f"The {form.phase.data} self-assessment of {context['work']['display_name']} "
+                  "is reopened.")
+            return redirect(url_for(".participant", cohort_id=cohort_id, user_id=user_id))
+    return render_template("tutor/participant.html", form=form, error_list=field_errors(form),
+                           **context), 422

@@ -1,0 +1,58 @@
+"""The home page every role lands on, and "your account" (API tokens) for everyone."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from lms.accounts import service as accounts
+from lms.dashboards import admin, participant, sponsor, tutor
+from lms.dashboards.forms import TokenForm
+from lms.dashboards.pages import field_errors, page
+
+bp = Blueprint("dashboards", __name__)
+
+ROLE_HOMES = {"participant": participant.home, "tutor": tutor.home,
+              "sponsor": sponsor.home, "admin": admin.home}
+
+
+@bp.get("/")
+def home():
+    """Each role's home; a start page with the way to sign in for everyone else."""
+    if not current_user.is_authenticated:
+        return render_template("index.html")
+    return ROLE_HOMES[current_user.role]()
+
+
+@bp.get("/account")
+@page()
+def account():
+    """Your account: your API tokens, and a form to make one."""
+    return render_account(TokenForm())
+
+
+def render_account(form: TokenForm, new_token: str | None = None, status: int = 200):
+    """The account page with ``form`` (and a token just made, shown once)."""
+    return render_template("account.html", form=form, new_token=new_token,
+                           tokens=accounts.list_tokens(current_user),
+                           error_list=field_errors(form)), status
+
+
+@bp.post("/account/tokens")
+@page()
+def create_token():
+    """Make an API token; it is shown once, on the page that answers."""
+    form = TokenForm(request.form)
+    if not form.validate():
+        return render_account(form, status=422)
+    _token, secret = accounts.create_token(current_user, form.name.data, form.days.data)
+    return render_account(TokenForm(), new_token=secret)
+
+
+@bp.post("/account/tokens/<id:token_id>/revoke")
+@page()
+def revoke_token(token_id: int):
+    """Revoke one of your tokens."""
+    token = accounts.revoke_token(current_user, token_id)
+    flash(f"The token “{token.name}” is revoked.")
+    return redirect(url_for(".account"))
