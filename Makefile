@@ -11,7 +11,7 @@ export FLASK_APP := lms
 NHSUK_DIST := node_modules/nhsuk-frontend/dist/nhsuk
 FRONTEND := lms/static/nhsuk/.installed
 
-.PHONY: run test bench lint format lock clean
+.PHONY: run test bench lint format lock clean screenshots
 
 ## run: install, migrate the SQLite database, load the framework, the modules and a demo programme,
 ##      print the demo logins, serve on http://127.0.0.1:5000
@@ -24,15 +24,21 @@ run: $(VENV)/.installed-main $(FRONTEND)
 	@echo "Serving on http://$(HOST):$(PORT)/ (the framework: http://$(HOST):$(PORT)/api/v1/framework)"
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
-## test: install the dev dependencies, run ruff and the whole suite
-##       (set LMS_TEST_DATABASE_URL to run it against PostgreSQL)
+## test: install the dev dependencies (and Chromium for the browser tests), run ruff and the
+##       whole suite (set LMS_TEST_DATABASE_URL to run it against PostgreSQL)
 test: $(VENV)/.installed-dev $(FRONTEND)
+	.ci/ensure-chromium
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
 ## bench: run the benchmarks in bench/ (set LMS_BENCH_DATABASE_URL for PostgreSQL)
 bench: $(VENV)/.installed-dev
 	@for script in bench/[!_]*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+## screenshots: retake the README's pictures of each role's home (docs/screenshots/)
+screenshots: $(VENV)/.installed-dev $(FRONTEND)
+	.ci/ensure-chromium
+	LMS_UPDATE_SCREENSHOTS=1 $(BIN)/pytest -q tests/browser/test_accessibility.py -k every_page
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
@@ -61,6 +67,7 @@ $(VENV)/.installed-dev: requirements/dev.txt | $(BIN)/python
 
 # npm ci installs exactly what package-lock.json pins; only the built files are served.
 $(FRONTEND): package-lock.json assets/lms.scss
+	@command -v npm >/dev/null || { echo "make needs Node.js (20 or newer) and npm to build the pages' styles: install them (Debian: apt-get install nodejs npm)"; exit 1; }
 	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 	rm -rf lms/static/nhsuk && mkdir -p lms/static/nhsuk
 	cp $(NHSUK_DIST)/nhsuk-frontend.min.js lms/static/nhsuk/

@@ -24,7 +24,7 @@ from lms.dashboards import participant as participant_pages
 from lms.dashboards import sponsor as outcome_pages
 from lms.dashboards import tutor as tutor_pages
 from lms.dashboards import views as dashboards
-from lms.dashboards.pages import init_templates
+from lms.dashboards.pages import init_pages
 from lms.docs import docs_blueprint
 from lms.extensions import api, db, limiter, migrate
 from lms.framework.api import blp as framework_api
@@ -40,7 +40,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # keep fields in the order the schemas declare them
     configure(app, config)
     register_extensions(app)
-    init_templates(app)
+    init_pages(app)
     register_blueprints(app)
     errors.register_error_handlers(app)
     app.after_request(errors.commit_request)

@@ -1,4 +1,5 @@
-"""A demo programme for `make run`: a cohort with a person of every role.
+"""A demo programme for `make run`: a cohort with a person of every role, and a cohort that
+has just started, with a participant whose pre self-assessment is open.
 
 Built through the same roster import administrators use, so the demo exercises the real path.
 Running it again changes nothing but the demo users' passwords (reset to the one printed).
@@ -61,10 +62,20 @@ DEMO_ROSTER = [
 ]
 
 
-def roster_csv() -> bytes:
-    """The demo roster as the CSV an administrator would upload."""
+# A second cohort that has just started, so that a demo participant can fill in the pre
+# self-assessment from the start (everyone in the demo cohort has already rated all phases).
+STARTING_COHORT = "Starting cohort"
+STARTING_ROSTER = [
+    ("tutor@example.org", "Tamsin Tutor", "", "", "", "", "tutor"),
+    ("noor.hussain@example.org", "Noor Hussain", "Riverside NHS Foundation Trust", "nhs_trust",
+     "providing", "manager", "participant"),
+]
+
+
+def roster_csv(rows: list[tuple[str, ...]] = DEMO_ROSTER) -> bytes:
+    """A demo roster as the CSV an administrator would upload."""
     lines = [",".join(roster.HEADER)]
-    lines += [",".join(row) for row in DEMO_ROSTER]
+    lines += [",".join(row) for row in rows]
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
@@ -78,6 +89,20 @@ def demo_cohort(today: dt.date) -> Cohort:
             DEMO_COHORT, starts, ends, status="running",
             pre_opens_on=starts - dt.timedelta(days=7),
             pre_closes_on=starts + dt.timedelta(days=21),
+            post_opens_on=ends - dt.timedelta(days=21),
+            post_closes_on=ends + dt.timedelta(days=14))
+    return cohort
+
+
+def starting_cohort(today: dt.date) -> Cohort:
+    """The cohort that started three days ago, its pre self-assessment open for two weeks."""
+    cohort = db.session.scalar(sa.select(Cohort).filter_by(name=STARTING_COHORT))
+    if cohort is None:
+        starts, ends = today - dt.timedelta(days=3), today + dt.timedelta(days=180)
+        cohort = create_cohort(
+            STARTING_COHORT, starts, ends, status="running",
+            pre_opens_on=starts - dt.timedelta(days=7),
+            pre_closes_on=today + dt.timedelta(days=14),
             post_opens_on=ends - dt.timedelta(days=21),
             post_closes_on=ends + dt.timedelta(days=14))
     return cohort
@@ -187,7 +212,9 @@ def create_demo(password: str, today: dt.date | None = None) -> list[tuple[str, 
     demo_curriculum(cohort)
     demo_progress(cohort, today)
     import_ratings(cohort, demo_ratings_csv(cohort))
-    emails = [ADMIN_EMAIL, *(row[0] for row in DEMO_ROSTER)]
+    roster.import_roster(starting_cohort(today), roster_csv(STARTING_ROSTER))
+    emails = [ADMIN_EMAIL, *(row[0] for row in DEMO_ROSTER),
+              *(row[0] for row in STARTING_ROSTER if row not in DEMO_ROSTER)]
     users = db.session.scalars(sa.select(User).where(User.email.in_(emails))).all()
     password_hash = passwords.hash_password(password)  # one hash: it is the same password
     for user in users:

@@ -173,10 +173,15 @@ def handle_unexpected(exc: Exception):
 def commit_request(response: Response) -> Response:
     """Commit what the request did, once, at its end (services only flush).
 
-    Error handlers have already rolled back, so a failed request commits nothing but what
-    its handler chose to keep. A write that lost a race to another request (a unique key
-    taken meanwhile) is answered 409, never 500.
+    A request answered with an error commits nothing: error handlers have already rolled
+    back, and any other 4xx or 5xx answer is rolled back here. A write that lost a race to
+    another request (a unique key taken meanwhile) is answered 409, never 500.
     """
+    if response.status_code >= 400:
+        # A page that caught a refusal to show it in its form answers 4xx without passing
+        # through the handlers above: what the refused operation had written goes too.
+        rollback_quietly()
+        return response
     try:
         db.session.commit()
     except sa.exc.IntegrityError as exc:

@@ -143,11 +143,11 @@ def test_demo_creates_a_user_of_every_role_in_a_demo_cohort(cli, client, curricu
     assert "password: healthy-communities-demo" in result.output
     assert b.sign_in(client, "tutor@example.org", "healthy-communities-demo").status_code == 302
     cohorts = client.get("/api/v1/cohorts").get_json()
-    assert [(c["name"], c["participants"], c["tutors"]) for c in cohorts] == [
-        ("Demo cohort", 10, 1)]
+    assert sorted((c["name"], c["participants"], c["tutors"]) for c in cohorts) == [
+        ("Demo cohort", 10, 1), ("Starting cohort", 1, 1)]
     again = cli("demo")
     assert again.exit_code == 0
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Cohort)) == 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Cohort)) == 2
     # Submitted self-ratings in all three phases, with a spread of change.
     phases = db.session.execute(
         sa.select(Assessment.phase, sa.func.count(), sa.func.avg(Rating.value))
@@ -155,9 +155,15 @@ def test_demo_creates_a_user_of_every_role_in_a_demo_cohort(cli, client, curricu
     means = {phase: float(mean) for phase, _count, mean in phases}
     assert set(means) == {"pre", "then", "post"}
     assert means["then"] < means["pre"] < means["post"]
-    progress = client.get(f"/api/v1/cohorts/{cohorts[0]['id']}/progress")
+    demo = next(c for c in cohorts if c["name"] == "Demo cohort")
+    progress = client.get(f"/api/v1/cohorts/{demo['id']}/progress")
     assert progress.status_code == 200  # the demo tutor follows the demo cohort
     assert any(p["at_risk"] for p in progress.get_json()["participants"])
+    # The participant of the cohort that has just started can do the pre self-assessment.
+    assert b.sign_in(client, "noor.hussain@example.org", "healthy-communities-demo"
+                     ).status_code == 302
+    pre = client.get("/api/v1/me/assessments").get_json()["phases"][0]
+    assert (pre["phase"], pre["open"], pre["status"]) == ("pre", True, "not_started")
 
 
 def test_demo_refuses_to_run_in_production(seeded):

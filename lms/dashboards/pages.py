@@ -11,7 +11,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, request, url_for
+from flask import Flask, Response, request, url_for
 from flask_login import current_user
 from jinja2 import ChainableUndefined, ChoiceLoader, PackageLoader
 
@@ -23,8 +23,9 @@ ROLE_NAMES = {"participant": "participants", "tutor": "tutors", "sponsor": "spon
               "admin": "administrators"}
 
 
-def init_templates(app: Flask) -> None:
-    """Let templates use the NHS.UK design system's macros (nhsuk-frontend-jinja).
+def init_pages(app: Flask) -> None:
+    """Let templates use the NHS.UK design system's macros (nhsuk-frontend-jinja), and keep
+    pages about people out of every cache.
 
     Its macros expect chained lookups of missing parameters to be quietly empty, as in
     Nunjucks, hence ChainableUndefined.
@@ -36,6 +37,16 @@ def init_templates(app: Flask) -> None:
                                          PackageLoader("nhsuk_frontend_jinja")])
     app.context_processor(page_context)
     app.add_template_filter(choice_items, "choice_items")
+    app.after_request(no_store_for_people)
+
+
+def no_store_for_people(response: Response) -> Response:
+    """A page or download shown to a signed-in person may hold personal data: no cache (the
+    browser's, a proxy's) may keep it. The API's own caching headers are left alone."""
+    if (current_user.is_authenticated and not request.path.startswith(("/api/", "/static/"))
+            and "Cache-Control" not in response.headers):
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def page(*roles: str) -> Callable:

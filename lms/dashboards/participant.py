@@ -171,6 +171,7 @@ def assessment_theme(phase: str, code: str):
     context = assessment_context(phase)
     theme, behaviours, index = theme_or_404(context, code)
     errors: list[dict[str, str]] = []
+    status = 200
     if request.method == "POST":
         try:
             ratings.save_draft(current_user, phase, answers_from(request.form, behaviours))
@@ -178,6 +179,9 @@ def assessment_theme(phase: str, code: str):
             problems = (exc.errors or {}).get("ratings", {})
             errors = [{"text": f"{code}: {' '.join(msgs)}", "href": f"#{code}"}
                       for code, msgs in problems.items()] or [{"text": exc.message}]
+            status = 422
+        except Conflict as exc:  # the window closed, or it was submitted meanwhile
+            errors, status = [{"text": exc.message}], 409
         else:
             if request.form.get("action") == "later":
                 flash("Your answers are saved. Come back to finish them whenever you like.")
@@ -192,7 +196,7 @@ def assessment_theme(phase: str, code: str):
                  for b in behaviours]
     return render_template("participant/assessment_theme.html", theme=theme,
                            questions=questions, position=index + 1, error_list=errors,
-                           **context), 422 if errors else 200
+                           **context), status
 
 
 @bp.get("/assessments/<phase>/review")

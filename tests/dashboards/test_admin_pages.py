@@ -1,0 +1,121 @@
+"""Administrators' pages: cohorts, rosters, users, tokens, the audit log."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import sqlalchemy as sa
+
+from lms.accounts.models import User
+from lms.cohorts.models import Cohort
+from lms.extensions import db
+
+HEADER = "email,name,organisation,organisation_type,sector,leadership_level,role\n"
+
+
+def users() -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(User))
+
+
+def upload(admin, cohort_id: int, text: bytes | str, name: str = "roster.csv"):
+    """Send a roster file through the import form."""
+    data = text.encode() if isinstance(text, str) else text
+    return admin.post(f"/admin/cohorts/{cohort_id}/roster", {"file": (io.BytesIO(data), name)},
+                      content_type="multipart/form-data")
+
+
+def test_a_roster_with_bad_rows_is_refused_row_by_row(browse, cohorts):
+    admin = browse(cohorts.emails["admin"])
+    before = users()
+    page = upload(admin, cohorts.cohort_id, HEADER
+                  + "ok.person@example.org,Ok Person,Northshire County Council,local_authority,"
+                    "commissioning,manager,participant\n"
+                  + "not-an-address,Someone,Northshire County Council,local_authority,"
+                    "commissioning,manager,participant\n"
+                  + "x@example.org,X,Somewhere,spaceship,commissioning,manager,participant\n")
+    assert page.status_code == 422
+    report = page.text[page.text.index('id="row-report"'):]
+    assert re.search(r'<th scope="row" class="nhsuk-table__header">3</th>', report)
+    assert re.search(r'<th scope="row" class="nhsuk-table__header">4</th>', report)
+    assert "2 rows have problems. Nothing was changed." in page.text
+    assert users() == before
+
+
+def test_a_good_roster_shows_the_new_peoples_links_once(browse, cohorts):
+    admin = browse(cohorts.emails["admin"])
+    page = upload(admin, cohorts.cohort_id, HEADER
+                  + "new.person@example.org,New Person,Northshire County Council,"
+                    "local_authority,commissioning,manager,participant\n")
+    assert page.status_code == 200
+    assert "Roster imported" in page.text and "/set-password/" in page.text
+    assert page.headers["Cache-Control"] == "no-store"
+
+
+def test_a_missing_or_unreadable_roster_file_is_explained(browse, cohorts):
+    admin = browse(cohorts.emails["admin"])
+    empty = admin.post(f"/admin/cohorts/{cohorts.cohort_id}/roster", {},
+                       content_type="multipart/form-data")
+    assert empty.status_code == 422 and "Choose a CSV file to upload." in empty.text
+    binary = upload(admin, cohorts.cohort_id, b"\xff\xfe\x00\x00garbage")
+    assert binary.status_code == 422 and "is not UTF-8 text" in binary.text
+
+
+def test_a_new_cohort_is_checked_and_added(browse, cohorts):
+    admin = browse(cohorts.emails["admin"])
+    bad = admin.post("/admin/cohorts/new", {"name": "", "starts_on": "2027-02-30",
+                                            "ends_on": "2027-01-01"})
+    assert bad.status_code == 422
+    assert "Give the cohort a name." in bad.text and 'href="#starts_on"' in bad.text
+    backwards = admin.post("/admin/cohorts/new", {"name": "C", "starts_on": "2027-03-01",
+                                                  "ends_on": "2027-01-01"})
+    assert "The end date must be on or after the start date." in backwards.text
+    taken = admin.post("/admin/cohorts/new", {"name": "Cohort A", "starts_on": "2027-03-01",
+                                              "ends_on": "2027-09-01"})
+    assert taken.status_code == 422 and "already has a cohort called" in taken.text
+    made = admin.post("/admin/cohorts/new", {"name": "Cohort C", "starts_on": "2027-03-01",
+                                             "ends_on": "2027-09-01"})
+    assert made.status_code == 302 and made.headers["Location"].endswith("/roster")
+    assert db.session.scalar(sa.select(Cohort).filter_by(name="Cohort C")) is not None
+
+
+def test_users_are_added_once_and_their_link_shown(browse, cohorts):
+    admin = browse(cohorts.emails["admin"])
+    made = admin.post("/admin/users", {"email": "Robin@Example.org", "display_name": "Robin",
+                                       "role": "tutor"})
+    assert made.status_code == 200 and "/set-password/" in made.text
+    again = admin.post("/admin/users", {"email": "robin@example.org", "display_name": "Robin",
+                                        "role": "tutor"})
+    assert again.status_code == 422 and "already exists" in again.text
+    bad_role = admin.post("/admin/users", {"email": "x@example.org", "display_name": "X",
+                                           "role": "superuser"})
+    assert bad_role.status_code == 422
+    listing = admin.get("/admin/users?q=robin")
+    assert "robin@example.org" in listing.text and "pat@example.org" not in listing.text
+
+
+def test_an_administrator_cannot_disable_themselves(browse, cohorts):
+    admin = browse(cohorts.emails["admin"])
+    me = db.session.scalar(sa.select(User.id).filter_by(email=cohorts.emails["admin"]))
+    assert admin.post(f"/admin/users/{me}/active", {"active": "no"}).status_code == 409
+    assert db.session.get(User, me).active
+
+
+def test_page_numbers_are_checked(browse, cohorts):
+    admin = browse(cohorts.emails["admin"])
+    for path in ("/admin/users?page=abc", "/admin/audit?page=0", "/admin/audit?page=-1"):
+        page = admin.get(path)
+        assert page.status_code == 422, path
+        assert "page number" in page.text
+
+
+def test_a_token_is_shown_once_and_works(browse, cohorts, client):
+    tutor = browse(cohorts.emails["tutor"])
+    page = tutor.post("/account/tokens", {"name": "spreadsheet", "days": "7"})
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+    secret = re.search(r'<code id="new-token" class="lms-token">([^<]+)</code>', page.text)[1]
+    assert secret not in tutor.get("/account").text
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).status_code \
+        == 200
+    bad = tutor.post("/account/tokens", {"name": "", "days": "9999"})
+    assert bad.status_code == 422 and "Choose from 1 to 365 days." in bad.text

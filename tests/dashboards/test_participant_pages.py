@@ -1,0 +1,116 @@
+"""Participants' pages: what they show, and how they answer bad input."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+
+from lms.cohorts.models import Cohort
+from lms.curriculum.models import ActivityRecord
+from lms.extensions import db
+from lms.ratings.models import Assessment
+
+
+def records() -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(ActivityRecord))
+
+
+def test_each_role_lands_on_its_own_home(browse, cohorts):
+    headings = {"participant": "Your programme", "tutor": "Your cohorts",
+                "sponsor": "Outcomes", "admin": "Cohorts"}
+    for role, heading in headings.items():
+        page = browse(cohorts.emails[role]).get("/")
+        assert page.status_code == 200
+        assert f"<h1>{heading}</h1>" in page.text, role
+        assert page.headers["Cache-Control"] == "no-store"
+
+
+def test_page_forms_need_the_csrf_token(browse, cohorts):
+    pat = browse(cohorts.emails["participant"])
+    refused = pat.post("/modules/induction/three-ideas", {"three-ideas-done": "y"}, csrf=False)
+    assert refused.status_code == 400
+    assert records() == 0
+    saved = pat.post("/modules/induction/three-ideas", {"three-ideas-done": "y"})
+    assert saved.status_code == 302 and saved.headers["Location"].endswith("#three-ideas")
+    assert records() == 1
+
+
+def test_a_reflection_must_be_written_before_it_is_done(browse, cohorts):
+    page = browse(cohorts.emails["participant"]).post(
+        "/modules/induction/your-starting-point", {"your-starting-point-done": "y"})
+    assert page.status_code == 422
+    assert "There is a problem" in page.text
+    assert 'href="#your-starting-point-note"' in page.text
+    assert "Write your reflection before marking this activity done." in page.text
+    assert records() == 0
+
+
+def test_a_note_with_a_nul_character_is_refused_naming_the_field(browse, cohorts):
+    page = browse(cohorts.emails["participant"]).post(
+        "/modules/induction/your-starting-point",
+        {"your-starting-point-note": "half\x00written", "your-starting-point-done": "y"})
+    assert page.status_code == 422
+    assert "Your note contains characters that cannot be stored." in page.text
+    assert records() == 0
+
+
+def test_a_module_outside_the_programme_is_a_404_page(browse, cohorts):
+    pat = browse(cohorts.emails["participant"])
+    assert pat.get("/modules/no-such-module").status_code == 404
+    assert pat.post("/modules/induction/no-such-activity", {}).status_code == 404
+
+
+def test_answers_are_saved_theme_by_theme_and_the_next_theme_follows(browse, cohorts):
+    pat = browse(cohorts.emails["participant"])
+    page = pat.post("/assessments/pre/themes/SI", {"SI.1": "4", "SI.2": "na"})
+    assert page.status_code == 302 and page.headers["Location"] == "/assessments/pre/themes/FC"
+    later = pat.post("/assessments/pre/themes/FC", {"FC.1": "2", "action": "later"})
+    assert later.headers["Location"] == "/"
+    answers = pat.get("/api/v1/me/assessments/pre").get_json()["ratings"]
+    assert answers == {"SI.1": 4, "SI.2": "na", "FC.1": 2}
+    form = pat.get("/assessments/pre/themes/SI").text  # coming back shows what was chosen
+    assert 'id="SI.1-4" name="SI.1" type="radio" value="4" checked' in form
+
+
+def test_an_answer_off_the_scale_is_refused_and_nothing_is_saved(browse, cohorts):
+    pat = browse(cohorts.emails["participant"])
+    page = pat.post("/assessments/pre/themes/SI", {"SI.1": "4", "SI.2": "9"})
+    assert page.status_code == 422
+    assert 'href="#SI.2"' in page.text and "must be a whole number from 1 to 5" in page.text
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Assessment)) == 0
+
+
+def test_saving_after_the_window_closed_says_when_it_was_open(browse, cohorts):
+    cohort = db.session.get(Cohort, cohorts.cohort_id)
+    cohort.pre_closes_on = dt.date.today() - dt.timedelta(days=1)
+    db.session.commit()
+    page = browse(cohorts.emails["participant"]).post("/assessments/pre/themes/SI",
+                                                      {"SI.1": "4"})
+    assert page.status_code == 409
+    assert "The pre self-assessment is open from" in page.text
+
+
+def test_unknown_phases_and_themes_are_404_pages(browse, cohorts):
+    pat = browse(cohorts.emails["participant"])
+    for path in ("/assessments/during", "/assessments/pre/themes/XX",
+                 "/assessments/during/review"):
+        assert pat.get(path).status_code == 404, path
+
+
+def test_submitting_with_answers_missing_links_each_one(browse, cohorts):
+    pat = browse(cohorts.emails["participant"])
+    pat.post("/assessments/pre/themes/SI", {"SI.1": "4"})
+    page = pat.post("/assessments/pre/submit")
+    assert page.status_code == 422
+    assert '<a href="/assessments/pre/themes/SI#SI.2">' in page.text
+    assert "Answer DT.8" in page.text and "Answer DT.9" not in page.text  # a commissioner
+    status = db.session.scalar(sa.select(Assessment.status))
+    assert status == "draft"
+
+
+def test_my_progress_shows_the_profile_chart_with_its_table(browse, cohorts):
+    page = browse(cohorts.emails["participant"]).get("/progress")
+    assert page.status_code == 200
+    assert 'src="/api/v1/me/charts/profile.png"' in page.text
+    assert "<caption" in page.text and "cohort mean pre" in page.text
