@@ -24,7 +24,7 @@ from lms.dashboards import participant as participant_pages
 from lms.dashboards import sponsor as outcome_pages
 from lms.dashboards import tutor as tutor_pages
 from lms.dashboards import views as dashboards
-from lms.dashboards.pages import init_pages
+from lms.dashboards.pages import init_pages, no_store_for_people
 from lms.docs import docs_blueprint
 from lms.extensions import api, db, limiter, migrate
 from lms.framework.api import blp as framework_api
@@ -43,7 +43,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     init_pages(app)
     register_blueprints(app)
     errors.register_error_handlers(app)
+    # After-request functions run last registered first: the commit, then the cache header
+    # (which still sees the signed-in user as the request loaded them).
     app.after_request(errors.commit_request)
+    app.after_request(no_store_for_people)
     register_commands(app)
     return app
 

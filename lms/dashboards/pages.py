@@ -24,8 +24,7 @@ ROLE_NAMES = {"participant": "participants", "tutor": "tutors", "sponsor": "spon
 
 
 def init_pages(app: Flask) -> None:
-    """Let templates use the NHS.UK design system's macros (nhsuk-frontend-jinja), and keep
-    pages about people out of every cache.
+    """Let templates use the NHS.UK design system's macros (nhsuk-frontend-jinja).
 
     Its macros expect chained lookups of missing parameters to be quietly empty, as in
     Nunjucks, hence ChainableUndefined.
@@ -37,12 +36,15 @@ def init_pages(app: Flask) -> None:
                                          PackageLoader("nhsuk_frontend_jinja")])
     app.context_processor(page_context)
     app.add_template_filter(choice_items, "choice_items")
-    app.after_request(no_store_for_people)
 
 
 def no_store_for_people(response: Response) -> Response:
     """A page or download shown to a signed-in person may hold personal data: no cache (the
-    browser's, a proxy's) may keep it. The API's own caching headers are left alone."""
+    browser's, a proxy's) may keep it. The API's own caching headers are left alone.
+
+    It must run before the request's commit: afterwards the user is expired, and asking
+    whether they are signed in would load them again in a new transaction.
+    """
     if (current_user.is_authenticated and not request.path.startswith(("/api/", "/static/"))
             and "Cache-Control" not in response.headers):
         response.headers["Cache-Control"] = "no-store"

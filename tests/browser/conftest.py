@@ -20,6 +20,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, sync_playwright
 from werkzeug.serving import make_server
 
+from lms.accounts.service import issue_password_link
 from lms.extensions import db
 from tests import builders as b
 
@@ -64,8 +65,8 @@ def served(app) -> Iterator[str]:
 class Visitor:
     """One person's browser tab on the live server."""
 
-    def __init__(self, browser: Browser, base_url: str) -> None:
-        self.context = browser.new_context(base_url=base_url,
+    def __init__(self, browser: Browser, base_url: str, javascript: bool = True) -> None:
+        self.context = browser.new_context(base_url=base_url, java_script_enabled=javascript,
                                            viewport={"width": 1200, "height": 900})
         self.context.set_default_timeout(15_000)
         self.page: Page = self.context.new_page()
@@ -93,8 +94,8 @@ def visit(browser, served) -> Iterator:
     """Open a browser tab for a person; every tab is closed after the test."""
     visitors: list[Visitor] = []
 
-    def open_tab() -> Visitor:
-        visitor = Visitor(browser, served)
+    def open_tab(javascript: bool = True) -> Visitor:
+        visitor = Visitor(browser, served, javascript)
         visitors.append(visitor)
         return visitor
 
@@ -132,6 +133,7 @@ class Programme:
     other_cohort_id: int
     participant_id: int
     emails: dict[str, str]
+    password_link: str
 
 
 @pytest.fixture
@@ -163,6 +165,8 @@ def programme(curriculum) -> Programme:
     b.sponsor(people["sponsor"], cohort=cohort)
     other = b.make_cohort(programme, name="Other cohort")
     b.enrol(b.make_user("participant", name="Someone Else"), other)
+    link = issue_password_link(b.make_user("participant", name="Robin New"))
     db.session.commit()
     return Programme(cohort_id=cohort.id, other_cohort_id=other.id, participant_id=pat.id,
-                     emails={"participant": pat.email, **{r: u.email for r, u in people.items()}})
+                     emails={"participant": pat.email, **{r: u.email for r, u in people.items()}},
+                     password_link="/" + link.split("/", 3)[3])

@@ -45,9 +45,16 @@ def test_every_page_of_a_role_is_accessible(visit, programme, role):
 
 def test_pages_anyone_sees_are_accessible(visit, programme):
     visitor = visit()
-    for path in ("/", "/sign-in", "/api/v1/docs", "/no-such-page"):
+    for path in ("/", "/sign-in", "/api/v1/docs", "/no-such-page", programme.password_link,
+                 "/set-password/not-a-real-link"):
         visitor.page.goto(path)
         assert_accessible(visitor.page)
+    # The first-password page with its errors.
+    visitor.page.goto(programme.password_link)
+    visitor.page.get_by_label("New password").fill("short")
+    visitor.page.get_by_role("button", name="Set password").click()
+    expect(visitor.page.locator(".nhsuk-error-summary")).to_be_visible()
+    assert_accessible(visitor.page)
     # The sign-in form with its errors, in the NHS.UK error summary.
     visitor.page.goto("/sign-in")
     visitor.page.get_by_role("button", name="Sign in").click()

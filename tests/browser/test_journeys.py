@@ -125,6 +125,24 @@ def test_each_role_is_refused_the_others_pages(visit, programme):
             assert response.status in (403, 404), (role, path, response.status)
             expect(visitor.page.get_by_role("heading", level=1)).to_have_text(
                 re.compile("Forbidden|Not Found"))
+            assert_accessible(visitor.page)
     anonymous = visit()
     anonymous.page.goto(f"/cohorts/{programme.cohort_id}")
     expect(anonymous.page).to_have_url(re.compile(r"/sign-in\?next="))
+
+
+def test_pages_work_without_javascript(visit, programme):
+    participant = visit(javascript=False)
+    participant.sign_in(programme.emails["participant"])
+    page = participant.page
+    page.goto("/assessments/pre/themes/SI")
+    page.locator("fieldset").first.get_by_label("Not applicable to my role").check()
+    page.get_by_role("button", name="Save and come back later").click()
+    expect(page.get_by_role("status")).to_contain_text("Your answers are saved")
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("status")).to_contain_text("You have signed out")
+    assert page.goto("/progress").url.endswith("/sign-in?next=/progress")
+    db.session.rollback()
+    assessment = db.session.scalar(sa.select(Assessment).filter_by(
+        user_id=programme.participant_id, phase="pre"))
+    assert [r.value for r in assessment.ratings] == [None]  # "not applicable" is stored
