@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Flask, Response, request, url_for
 from flask_login import current_user
-from jinja2 import ChainableUndefined, ChoiceLoader, PackageLoader
+from jinja2 import BytecodeCache, ChainableUndefined, ChoiceLoader, PackageLoader
 
 from lms.errors import Forbidden
 from lms.extensions import login_manager
@@ -21,6 +21,30 @@ from lms.extensions import login_manager
 SERVICE_NAME = "Leadership for Empowered and Healthy Communities"
 ROLE_NAMES = {"participant": "participants", "tutor": "tutors", "sponsor": "sponsors",
               "admin": "administrators"}
+
+
+class SharedBytecodeCache(BytecodeCache):
+    """Compiled templates kept in memory for every app of the process.
+
+    The design system's macros take a noticeable time to compile; a process that makes many
+    apps (the test suite makes one per test) compiles each template once. Jinja keys each
+    entry on the template's source checksum, so an edited template is compiled again.
+    """
+
+    def __init__(self) -> None:
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket) -> None:
+        """Fill the bucket from memory, if this template was compiled before."""
+        if bucket.key in self.compiled:
+            bucket.bytecode_from_string(self.compiled[bucket.key])
+
+    def dump_bytecode(self, bucket) -> None:
+        """Keep a freshly compiled template."""
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+TEMPLATE_CACHE = SharedBytecodeCache()
 
 
 def init_pages(app: Flask) -> None:
@@ -32,6 +56,7 @@ def init_pages(app: Flask) -> None:
     # Extensions have already made the environment (Flask-WTF adds csrf_token to it), so it
     # is changed in place rather than through app.jinja_options.
     app.jinja_env.undefined = ChainableUndefined
+    app.jinja_env.bytecode_cache = TEMPLATE_CACHE
     app.jinja_env.loader = ChoiceLoader([app.jinja_env.loader,
                                          PackageLoader("nhsuk_frontend_jinja")])
     app.context_processor(page_context)
