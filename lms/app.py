@@ -28,6 +28,7 @@ from lms.dashboards.pages import init_pages, no_store_for_people
 from lms.docs import docs_blueprint
 from lms.extensions import api, db, limiter, migrate
 from lms.framework.api import blp as framework_api
+from lms.interop.api import blp as interop_api
 from lms.outcomes.api import blp as outcomes_api
 from lms.outcomes.chart_api import blp as charts_api
 from lms.ratings.api import blp as ratings_api
@@ -125,7 +126,7 @@ def id_parameter_schema(_converter) -> dict:
 def register_blueprints(app: Flask) -> None:
     """Mount the API blueprints (documented in OpenAPI) and the plain pages."""
     for blueprint in (framework_api, accounts_api, cohorts_api, curriculum_api, ratings_api,
-                      outcomes_api, charts_api, audit_api):
+                      outcomes_api, charts_api, audit_api, interop_api):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
     app.register_blueprint(account_views.bp)
     app.register_blueprint(health.bp)

@@ -25,6 +25,8 @@ from lms.demo import DEMO_PASSWORD, create_demo
 from lms.errors import ServiceError
 from lms.extensions import db
 from lms.framework.seed import read_seed_file, sync_framework
+from lms.interop import framework_export
+from lms.interop.framework_export import FORMATS
 from lms.ratings import importer as ratings_importer
 from lms.schemas import MAX_ID
 from lms.seeding import SeedError, flatten_errors
@@ -216,6 +218,26 @@ def import_ratings(file: Path, cohort_id: int) -> None:
                f"{result.assessments_created} assessments created, "
                f"{result.assessments_submitted} submitted, {result.ratings_created} ratings "
                f"added, {result.ratings_updated} changed, {result.ratings_unchanged} unchanged.")
+
+
+@lms.command("export-framework")
+@click.option("--format", "fmt", required=True, type=click.Choice(FORMATS),
+              help="case: an IMS CASE 1.0 package; moodle: a competency framework CSV; "
+                   "canvas: an outcomes CSV.")
+@click.option("--out", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              help="Write to this file instead of standard output.")
+@one_transaction
+def export_framework(fmt: str, out: Path | None) -> None:
+    """Export the framework for another system (CASE, Moodle or Canvas)."""
+    text = framework_export.export_framework(fmt)
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        out.write_text(text, encoding="utf-8", newline="")
+    except OSError as exc:
+        raise click.ClickException(f"Cannot write {out}: {exc.strerror}.") from None
+    click.echo(f"Wrote the framework as {fmt} to {out}.", err=True)
 
 
 @lms.command("demo")

@@ -91,6 +91,8 @@ CASES = [
     Case("GET", "/api/v1/themes/<code>", everyone(200), fixed("/api/v1/themes/SI")),
     Case("GET", "/api/v1/behaviours", everyone(200), fixed("/api/v1/behaviours")),
     Case("GET", "/api/v1/behaviours/<code>", everyone(200), fixed("/api/v1/behaviours/SI.1")),
+    Case("GET", "/api/v1/framework/export/<any(case, moodle, canvas):fmt>", everyone(200),
+         fixed("/api/v1/framework/export/case")),
     # You and your tokens.
     Case("GET", "/api/v1/me", signed_in(200), fixed("/api/v1/me")),
     Case("GET", "/api/v1/me/tokens", signed_in(200), fixed("/api/v1/me/tokens")),
