@@ -25,7 +25,7 @@ from lms.demo import DEMO_PASSWORD, create_demo
 from lms.errors import ServiceError
 from lms.extensions import db
 from lms.framework.seed import read_seed_file, sync_framework
-from lms.interop import framework_export
+from lms.interop import case_import, framework_export
 from lms.interop.framework_export import FORMATS
 from lms.ratings import importer as ratings_importer
 from lms.schemas import MAX_ID
@@ -238,6 +238,15 @@ def export_framework(fmt: str, out: Path | None) -> None:
     except OSError as exc:
         raise click.ClickException(f"Cannot write {out}: {exc.strerror}.") from None
     click.echo(f"Wrote the framework as {fmt} to {out}.", err=True)
+
+
+@lms.command("import-framework")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@one_transaction
+def import_framework(file: Path) -> None:
+    """Load the framework from an IMS CASE 1.0 package (JSON): all of it or nothing."""
+    report = case_import.import_case(file.read_bytes(), str(file))
+    click.echo(f"Framework imported from {file}: {report.summary()}.")
 
 
 @lms.command("demo")

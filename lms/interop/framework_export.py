@@ -1,6 +1,10 @@
 """The framework in other systems' formats: an IMS CASE 1.0 package, a Moodle competency
 framework CSV (tool_lpimportcsv), and a Canvas outcomes CSV.
 
+The CASE package is whole: besides the framework's own items it carries the headings and
+quoted indicators of the linked frameworks as items of their documents, so that
+``case_import`` can load it back.
+
 Identifiers are version-5 UUIDs of the natural keys (a theme's code, a behaviour's code, a
 linked framework's heading), so every export of the same framework names everything the same.
 """
@@ -18,7 +22,7 @@ from typing import Any
 from lms.cohorts.models import Programme
 from lms.cohorts.service import default_programme
 from lms.errors import NotFound
-from lms.framework.models import Behaviour, ExternalHeading, Theme
+from lms.framework.models import Behaviour, ExternalFramework, ExternalHeading, Theme
 from lms.framework.service import get_framework
 from lms.outcomes.csv_export import neutralise
 
@@ -103,11 +107,37 @@ def case_package(framework: dict[str, Any]) -> dict[str, Any]:
             associate("isChildOf", link(behaviour.code, item["identifier"]), theme_link,
                       behaviour.position)
         for theme_link_row in theme.links:
-            heading = theme_link_row.heading
-            associate("isRelatedTo", theme_link,
-                      {**link(f"{heading.framework.title}: {heading.title}",
-                              heading_id(heading))})
+            add_link(theme_link_row, theme_link, items, associations, associate, changed)
     return {"CFDocument": document, "CFItems": items, "CFAssociations": associations}
+
+
+def external_document(framework: ExternalFramework) -> dict[str, str]:
+    """The link to a linked framework's document (CASE names it; lms does not publish it)."""
+    return link(framework.title, identifier("external-framework", framework.code))
+
+
+def add_link(theme_link_row, theme_link: dict, items: list, associations: list, associate,
+             changed: str) -> None:
+    """A theme's link to another framework's heading, and the indicators it quotes: the
+    heading and indicators as items of that framework's document, related to the theme."""
+    heading = theme_link_row.heading
+    document = external_document(heading.framework)
+    heading_item = {"identifier": heading_id(heading), "uri": urn(heading_id(heading)),
+                    "CFItemType": "Heading", "fullStatement": heading.title,
+                    "lastChangeDateTime": changed, "CFDocumentURI": document}
+    if heading_item["identifier"] not in {item["identifier"] for item in items}:
+        items.append(heading_item)
+    heading_link = link(f"{heading.framework.title}: {heading.title}", heading_item["identifier"])
+    associate("isRelatedTo", theme_link, heading_link, theme_link_row.position)
+    for position, indicator in enumerate(theme_link_row.indicators, start=1):
+        ident = identifier("indicator", heading.framework.code, heading.title,
+                           indicator.statement)
+        if ident not in {item["identifier"] for item in items}:
+            items.append({"identifier": ident, "uri": urn(ident), "CFItemType": "Indicator",
+                          "fullStatement": indicator.statement, "lastChangeDateTime": changed,
+                          "CFDocumentURI": document})
+            associate("isChildOf", link(indicator.statement[:60], ident), heading_link)
+        associate("isRelatedTo", theme_link, link(indicator.statement[:60], ident), position)
 
 
 def theme_to_item(theme: Theme, changed: str, doc_link: dict) -> dict[str, Any]:

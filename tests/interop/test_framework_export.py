@@ -7,18 +7,18 @@ import csv
 import io
 import json
 import re
-from pathlib import Path
 
 import jsonschema
 import pytest
 
 from lms.cohorts.seed import read_programme_file, sync_programme
 from lms.extensions import db
+from lms.interop.case_import import SCHEMA_FILE
 from lms.interop.framework_export import CANVAS_COLUMNS, MOODLE_COLUMNS, export_framework
 from tests.conftest import PROJECT_ROOT
 
 #: IMS CASE 1.0 CFPackage schema (from 1EdTech's published specification).
-CASE_SCHEMA = json.loads((Path(__file__).parent / "case-v1p0-cfpackage-schema.json").read_text())
+CASE_SCHEMA = json.loads(SCHEMA_FILE.read_text())
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[45][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 
 
@@ -39,17 +39,29 @@ def test_the_case_package_validates_and_holds_the_framework(loaded):
     package = json.loads(export_framework("case"))
     jsonschema.Draft4Validator(CASE_SCHEMA, format_checker=jsonschema.FormatChecker()) \
         .validate(package)
-    items = package["CFItems"]
+    document_id = package["CFDocument"]["identifier"]
+    items = [i for i in package["CFItems"] if i["CFDocumentURI"]["identifier"] == document_id]
     codes = [item["humanCodingScheme"] for item in items]
     assert codes[:2] == ["SI", "SI.1"] and len(codes) == 4 + 37
     assert {item["CFItemType"] for item in items} == {"Theme", "Key behaviour"}
-    identifiers = [package["CFDocument"]["identifier"], *(i["identifier"] for i in items),
+    # The linked frameworks' headings (18) and quoted indicators (32) come along as items of
+    # their own documents.
+    others = [i for i in package["CFItems"] if i not in items]
+    assert len({i["CFDocumentURI"]["title"] for i in others}) == 3
+    assert sorted(i["CFItemType"] for i in others).count("Heading") == 18
+    assert sorted(i["CFItemType"] for i in others).count("Indicator") == 32
+    identifiers = [document_id, *(i["identifier"] for i in package["CFItems"]),
                    *(a["identifier"] for a in package["CFAssociations"])]
     assert all(UUID.match(ident) for ident in identifiers)
     assert len(set(identifiers)) == len(identifiers)
-    kinds = [a["associationType"] for a in package["CFAssociations"]]
+    ours = {i["identifier"] for i in items}
+    kinds = [a["associationType"] for a in package["CFAssociations"]
+             if a["originNodeURI"]["identifier"] in ours]
     assert kinds.count("isChildOf") == 41  # 4 themes in the document, 37 behaviours in themes
-    assert kinds.count("isRelatedTo") == 29  # the cross-framework links
+    related = [a for a in package["CFAssociations"] if a["associationType"] == "isRelatedTo"
+               and a["destinationNodeURI"]["identifier"] in
+               {i["identifier"] for i in others if i["CFItemType"] == "Heading"}]
+    assert len(related) == 29  # the cross-framework links
     by_id = {i["identifier"]: i for i in items}
     dt8 = next(i for i in items if i["humanCodingScheme"] == "DT.8")
     parent = next(a for a in package["CFAssociations"]
