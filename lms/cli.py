@@ -7,6 +7,7 @@ exiting non-zero with a message that names what to fix.
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -25,7 +26,7 @@ from lms.demo import DEMO_PASSWORD, create_demo
 from lms.errors import ServiceError
 from lms.extensions import db
 from lms.framework.seed import read_seed_file, sync_framework
-from lms.interop import case_import, framework_export
+from lms.interop import case_import, framework_export, lrs, xapi
 from lms.interop.framework_export import FORMATS
 from lms.ratings import importer as ratings_importer
 from lms.schemas import MAX_ID
@@ -247,6 +248,30 @@ def import_framework(file: Path) -> None:
     """Load the framework from an IMS CASE 1.0 package (JSON): all of it or nothing."""
     report = case_import.import_case(file.read_bytes(), str(file))
     click.echo(f"Framework imported from {file}: {report.summary()}.")
+
+
+@lms.command("push-xapi")
+@click.option("--lrs", "lrs_url", required=True, help="The LRS's xAPI endpoint, e.g. "
+              "https://lrs.example.org/xapi (statements are POSTed to …/statements).")
+@click.option("--cohort", "cohort_id", required=True, type=int)
+@click.option("--batch", "batch_size", default=500, show_default=True,
+              type=click.IntRange(1, 5000), help="Statements per request.")
+def push_xapi(lrs_url: str, cohort_id: int, batch_size: int) -> None:
+    """Send a cohort's xAPI statements to a Learning Record Store.
+
+    Credentials come from LMS_XAPI_USERNAME and LMS_XAPI_PASSWORD (HTTP Basic). Statement ids
+    are stable, so sending again stores nothing twice.
+    """
+    cohort = find_cohort_or_fail(cohort_id)
+    try:
+        sent = lrs.push(xapi.cohort_statements(cohort), lrs_url,
+                        os.environ.get("LMS_XAPI_USERNAME"), os.environ.get("LMS_XAPI_PASSWORD"),
+                        batch_size)
+    except lrs.LRSError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        db.session.rollback()  # only read
+    click.echo(f"Sent {sent} statements about {cohort.name!r} to {lrs_url}.")
 
 
 @lms.command("demo")

@@ -41,6 +41,9 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
         "LMS_SQLITE_BUSY_TIMEOUT_MS": int_setting(env, "LMS_SQLITE_BUSY_TIMEOUT_MS", 5000),
         "LMS_LOG_LEVEL": env.get("LMS_LOG_LEVEL", "INFO").upper(),
         "LMS_BASE_URL": env.get("LMS_BASE_URL", "http://127.0.0.1:5000"),
+        # xAPI statements about reflections carry their text only when this says yes.
+        "LMS_XAPI_INCLUDE_TEXT": env.get("LMS_XAPI_INCLUDE_TEXT", "").strip().lower()
+        in ("1", "yes", "true"),
         "LMS_PASSWORD_LINK_HOURS": int_setting(env, "LMS_PASSWORD_LINK_HOURS", 72),
         "LMS_TRUSTED_PROXIES": int_setting(env, "LMS_TRUSTED_PROXIES", 0),
         "LMS_REDIS_URL": env.get("LMS_REDIS_URL") or None,

@@ -1,11 +1,17 @@
-"""Exports for other systems: the framework as a CASE package, Moodle CSV or Canvas CSV."""
+"""Exports for other systems: the framework as a CASE package, Moodle CSV or Canvas CSV;
+a cohort's activity as xAPI statements."""
 
 from __future__ import annotations
 
-from flask import Response
+import json
+
+from flask import Response, stream_with_context
+from flask_login import current_user
 from flask_smorest import Blueprint
 
-from lms.accounts.auth import throttled
+from lms import access
+from lms.accounts.auth import guard, throttled
+from lms.interop import xapi
 from lms.interop.framework_export import FILE_NAMES, MIMETYPES, export_framework
 
 blp = Blueprint("interop", __name__,
@@ -28,3 +34,22 @@ def get_framework_export(fmt: str):
     framework itself)."""
     return Response(export_framework(fmt), mimetype=MIMETYPES[fmt], headers={
         "Content-Disposition": f'attachment; filename="{FILE_NAMES[fmt]}"'})
+
+
+XAPI_RESPONSES = {
+    "200": {"description": "xAPI 1.0.3 statements, one JSON object per line.",
+            "content": {"application/x-ndjson": {"schema": {"type": "string"}}}},
+}
+
+
+@blp.get("/cohorts/<id:cohort_id>/xapi")
+@guard(blp)
+@blp.doc(responses=XAPI_RESPONSES)
+@blp.alt_response(404, response="DEFAULT_ERROR", description="Not found, or not yours to see.")
+def get_cohort_xapi(cohort_id: int):
+    """What the cohort's participants did, as xAPI statements (tutors and administrators)."""
+    cohort = access.cohort_for(current_user, cohort_id, "individuals")
+    lines = (json.dumps(entry, separators=(",", ":")) + "\n"
+             for entry in xapi.cohort_statements(cohort))
+    return Response(stream_with_context(lines), mimetype="application/x-ndjson",
+                    headers={"Cache-Control": "no-store"})

@@ -228,6 +228,9 @@ CASES = [
          fixed("/api/v1/me/charts/profile.json")),
     # The audit log: administrators only.
     Case("GET", "/api/v1/audit", only({ADMIN: 200}), fixed("/api/v1/audit")),
+    # A cohort's activity as xAPI statements: about individuals, so its tutors only.
+    Case("GET", "/api/v1/cohorts/<id:cohort_id>/xapi", only({ADMIN: 200, TUTOR: 200}),
+         cohort_path("/xapi")),
     # --- Pages. Everyone has an account page; the rest belong to roles. -----------------------
     Case("GET", "/account", page_only(dict.fromkeys(CALLERS[1:], 200)), fixed("/account")),
     Case("POST", "/account/tokens", page_only(dict.fromkeys(CALLERS[1:], 200), 400),

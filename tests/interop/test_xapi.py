@@ -1,0 +1,196 @@
+"""xAPI statements: their shape (xAPI 1.0.3), what they record, who may read them, and
+sending them to a Learning Record Store."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import re
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from urllib.parse import urlsplit
+
+import pytest
+import sqlalchemy as sa
+
+from lms.accounts.models import User
+from lms.curriculum.models import Activity, Module
+from lms.curriculum.service import record_activity
+from lms.extensions import db
+from lms.interop import lrs
+from tests import builders as b
+
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+REFLECTION = "What I noticed about the week."
+
+
+def is_iri(value: str) -> bool:
+    parts = urlsplit(value)
+    return bool(parts.scheme and parts.netloc)
+
+
+def check_statement(entry: dict) -> None:
+    """The rules of xAPI 1.0.3 (Data, section 2.4) these statements rely on."""
+    assert UUID.match(entry["id"])
+    actor = entry["actor"]
+    ifis = [key for key in ("mbox", "mbox_sha1sum", "openid", "account") if key in actor]
+    assert ifis == ["account"] and actor["objectType"] == "Agent"
+    assert is_iri(actor["account"]["homePage"]) and actor["account"]["name"]
+    assert is_iri(entry["verb"]["id"]) and entry["verb"]["display"]
+    assert entry["object"]["objectType"] == "Activity" and is_iri(entry["object"]["id"])
+    assert is_iri(entry["object"]["definition"]["type"])
+    assert dt.datetime.fromisoformat(entry["timestamp"].replace("Z", "+00:00")).tzinfo
+    context = entry["context"]
+    assert UUID.match(context["registration"])
+    assert all(is_iri(a["id"]) for a in context["contextActivities"]["grouping"])
+    assert all(is_iri(key) for key in context.get("extensions", {}))
+    score = entry.get("result", {}).get("score")
+    if score:
+        assert score["min"] <= score["raw"] <= score["max"]
+    assert entry["version"] == "1.0.3"
+
+
+@pytest.fixture
+def cohort_work(curriculum):
+    """A participant who did two induction activities (one with a reflection) and
+    submitted their pre self-assessment (one answer "not applicable")."""
+    cohort = b.make_cohort(starts_on=dt.date.today() - dt.timedelta(days=30))
+    person = b.make_user("participant", email="kim@example.org")
+    b.enrol(person, cohort)
+    tutor, other_tutor = b.make_user("tutor"), b.make_user("tutor")
+    b.enrol(tutor, cohort)
+    b.enrol(other_tutor, b.make_cohort())
+    record_activity(person, "induction", "three-ideas", {"done": True})
+    record_activity(person, "induction", "your-starting-point",
+                    {"done": True, "reflection": REFLECTION})
+    b.assess(person, cohort, "pre", values={"SI.1": 4, "SI.2": None})
+    headers = {"tutor": b.bearer(tutor), "other": b.bearer(other_tutor),
+               "participant": b.bearer(person)}
+    db.session.commit()
+    return {"cohort": cohort.id, "headers": headers, "person": person.id}
+
+
+def statements(client, work, who="tutor") -> list[dict]:
+    response = client.get(f"/api/v1/cohorts/{work['cohort']}/xapi", headers=work["headers"][who])
+    assert response.status_code == 200 and response.mimetype == "application/x-ndjson"
+    return [json.loads(line) for line in response.get_data(as_text=True).splitlines()]
+
+
+def test_statements_are_valid_xapi_and_record_the_work(client, cohort_work):
+    found = statements(client, cohort_work)
+    for entry in found:
+        check_statement(entry)
+    verbs = [entry["verb"]["id"].rsplit("/", 1)[1] for entry in found]
+    assert verbs.count("completed") == 2  # two activities; the induction has four required
+    assert verbs.count("responded") == 1
+    assert verbs.count("answered") == 36  # a providing organisation's behaviours
+    answers = {e["object"]["id"].rsplit("/", 1)[1]: e["result"] for e in found
+               if e["verb"]["id"].endswith("answered")}
+    assert answers["SI.1"]["score"] == {"raw": 4, "min": 1, "max": 5}
+    assert answers["SI.2"] == {"response": "not applicable"}
+    phases = {e["context"]["extensions"]["http://127.0.0.1:5000/xapi/extensions/phase"]
+              for e in found if e["verb"]["id"].endswith("answered")}
+    assert phases == {"pre"}
+    assert {e["actor"]["account"]["name"] for e in found} == {str(cohort_work["person"])}
+    body = json.dumps(found)
+    assert "kim@example.org" not in body and REFLECTION not in body
+    assert len({e["id"] for e in found}) == len(found)
+    assert statements(client, cohort_work) == found  # the same ids every time
+
+
+def test_a_module_is_completed_when_its_required_activities_are(client, cohort_work):
+    person = db.session.get(User, cohort_work["person"])
+    required = db.session.execute(sa.select(Activity.key, Activity.kind).join(Module).where(
+        Module.slug == "induction", Activity.required.is_(True))).all()
+    for key, kind in required:
+        notes = {"reflect": {"reflection": "r"}, "practise": {"evidence": "e"}}.get(kind, {})
+        record_activity(person, "induction", key, {"done": True, **notes})
+    db.session.commit()
+    found = statements(client, cohort_work)
+    modules = [e for e in found if e["object"]["definition"]["type"].endswith("/module")]
+    assert [m["object"]["id"].rsplit("/", 1)[1] for m in modules] == ["induction"]
+    assert modules[0]["verb"]["id"].endswith("/completed")
+
+
+def test_the_text_of_reflections_is_sent_only_when_configured(client, cohort_work, app):
+    app.config["LMS_XAPI_INCLUDE_TEXT"] = True
+    responded = [e for e in statements(client, cohort_work) if e["verb"]["id"].endswith(
+        "responded")]
+    assert responded[0]["result"]["response"] == REFLECTION
+
+
+def test_only_the_cohorts_tutors_read_them(client, cohort_work):
+    path = f"/api/v1/cohorts/{cohort_work['cohort']}/xapi"
+    assert client.get(path).status_code == 401
+    assert client.get(path, headers=cohort_work["headers"]["participant"]).status_code == 403
+    assert client.get(path, headers=cohort_work["headers"]["other"]).status_code == 404
+
+
+class FakeLRS(BaseHTTPRequestHandler):
+    """Records what it is sent; answers with the statuses queued in ``answers``."""
+
+    received: list = []
+    answers: list = []
+
+    def do_POST(self):  # noqa: N802 - the name http.server calls
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        status = self.answers.pop(0) if self.answers else 200
+        headers = {key.lower(): value for key, value in self.headers.items()}
+        type(self).received.append((self.path, headers, json.loads(body), status))
+        self.send_response(status)
+        self.end_headers()
+        self.wfile.write(b"[]" if status == 200 else b"invalid credentials")
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def fake_lrs(monkeypatch):
+    FakeLRS.received, FakeLRS.answers = [], []
+    server = HTTPServer(("127.0.0.1", 0), FakeLRS)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setattr(lrs.time, "sleep", lambda _seconds: None)
+    yield f"http://127.0.0.1:{server.server_port}/xapi"
+    server.shutdown()
+    server.server_close()
+
+
+def test_push_sends_batches_with_the_version_and_credentials(app, cohort_work, fake_lrs,
+                                                              monkeypatch):
+    monkeypatch.setenv("LMS_XAPI_USERNAME", "lms")
+    monkeypatch.setenv("LMS_XAPI_PASSWORD", "s3cret")
+    result = app.test_cli_runner().invoke(args=[
+        "lms", "push-xapi", "--lrs", fake_lrs, "--cohort", str(cohort_work["cohort"]),
+        "--batch", "10"])
+    assert result.exit_code == 0, result.output
+    assert "Sent 39 statements" in result.output
+    assert [len(batch) for _path, _h, batch, _s in FakeLRS.received] == [10, 10, 10, 9]
+    path, headers, _batch, _status = FakeLRS.received[0]
+    assert path == "/xapi/statements"
+    assert headers["x-experience-api-version"] == "1.0.3"
+    assert headers["authorization"] == "Basic " + base64.b64encode(b"lms:s3cret").decode()
+
+
+def test_push_retries_a_busy_lrs_and_explains_a_refusal(app, cohort_work, fake_lrs):
+    runner = app.test_cli_runner()
+    args = ["lms", "push-xapi", "--lrs", fake_lrs, "--cohort", str(cohort_work["cohort"])]
+    FakeLRS.answers = [503, 200]
+    assert runner.invoke(args=args).exit_code == 0
+    assert [status for *_rest, status in FakeLRS.received] == [503, 200]
+    FakeLRS.answers = [401]
+    refused = runner.invoke(args=args)
+    assert refused.exit_code == 1
+    assert "The LRS refused the statements: 401" in refused.output
+    assert "invalid credentials" in refused.output
+    FakeLRS.answers = [502, 502, 502]
+    busy = runner.invoke(args=args)
+    assert busy.exit_code == 1 and "did not accept the statements after 3 tries" in busy.output
+
+
+def test_push_refuses_an_address_that_is_not_http(app, cohort_work):
+    result = app.test_cli_runner().invoke(args=[
+        "lms", "push-xapi", "--lrs", "file:///etc/passwd", "--cohort", str(cohort_work["cohort"])])
+    assert result.exit_code == 1 and "must start with http:// or https://" in result.output
