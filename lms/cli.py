@@ -7,12 +7,14 @@ exiting non-zero with a message that names what to fix.
 from __future__ import annotations
 
 import functools
+import json
 import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import click
+import sqlalchemy as sa
 from flask import current_app
 
 from lms.accounts import service as accounts
@@ -26,7 +28,7 @@ from lms.demo import DEMO_PASSWORD, create_demo
 from lms.errors import ServiceError
 from lms.extensions import db
 from lms.framework.seed import read_seed_file, sync_framework
-from lms.interop import case_import, framework_export, lrs, xapi
+from lms.interop import backup, case_import, framework_export, lrs, xapi
 from lms.interop.framework_export import FORMATS
 from lms.ratings import importer as ratings_importer
 from lms.schemas import MAX_ID
@@ -272,6 +274,40 @@ def push_xapi(lrs_url: str, cohort_id: int, batch_size: int) -> None:
     finally:
         db.session.rollback()  # only read
     click.echo(f"Sent {sent} statements about {cohort.name!r} to {lrs_url}.")
+
+
+@lms.command("export")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The backup file to write (JSON).")
+def export_backup(out: Path) -> None:
+    """Write every table of the service to one versioned JSON backup."""
+    text = backup.export_json()
+    db.session.rollback()  # only read
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise click.ClickException(f"Cannot write {out}: {exc.strerror}.") from None
+    click.echo(f"Wrote the backup to {out}.")
+
+
+@lms.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--merge", is_flag=True, help="Into a non-empty database: add only the rows "
+              "whose ids it does not hold (refused without this).")
+@one_transaction
+def import_backup(file: Path, merge: bool) -> None:
+    """Restore a backup made by `flask lms export`: all of it or nothing."""
+    try:
+        document = json.loads(file.read_text(encoding="utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise click.ClickException(f"{file} is not a JSON backup: {exc}.") from None
+    try:
+        written = backup.import_document(document, str(file), merge=merge)
+    except sa.exc.IntegrityError as exc:
+        raise click.ClickException(
+            f"{file} was not restored; nothing was written. A row clashes with one already "
+            f"stored: {str(exc.orig).splitlines()[0][:200]}") from None
+    click.echo(f"Restored {written} rows from {file}.")
 
 
 @lms.command("demo")

@@ -1,0 +1,147 @@
+"""Backups: every table the service owns in one versioned JSON document, and back.
+
+The document names its format version and the database's migration revision; a restore
+into a database at another revision is refused (migrate first). Rows are written in primary
+key order and values in a fixed form, so exporting a restored database gives the same
+document, whichever database (SQLite or PostgreSQL) it went through.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import sqlalchemy as sa
+from alembic.migration import MigrationContext
+
+from lms.db_types import UTCDateTime
+from lms.extensions import db
+from lms.seeding import SeedError
+
+FORMAT = "lms-backup"
+FORMAT_VERSION = 1
+
+
+def tables() -> list[sa.Table]:
+    """The service's tables, parents before children."""
+    return list(db.metadata.sorted_tables)
+
+
+def current_revision() -> str | None:
+    """The migration revision the database is at."""
+    return MigrationContext.configure(db.session.connection()).get_current_revision()
+
+
+def to_json(value: Any) -> Any:
+    """A column value in the document's fixed form."""
+    if isinstance(value, dt.datetime):
+        value = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def from_json(column: sa.Column, value: Any) -> Any:
+    """A value from the document, as the column takes it."""
+    if value is None:
+        return None
+    if isinstance(column.type, UTCDateTime | sa.DateTime):
+        return dt.datetime.fromisoformat(value)
+    if isinstance(column.type, sa.Date):
+        return dt.date.fromisoformat(value)
+    return value
+
+
+def export_document() -> dict[str, Any]:
+    """Every row of every table, in primary-key order."""
+    content = {}
+    for table in tables():
+        columns = [column.name for column in table.columns]
+        rows = db.session.execute(sa.select(table).order_by(*table.primary_key.columns))
+        content[table.name] = {"columns": columns,
+                               "rows": [[to_json(value) for value in row] for row in rows]}
+    return {"format": FORMAT, "version": FORMAT_VERSION, "revision": current_revision(),
+            "tables": content}
+
+
+def export_json() -> str:
+    """The backup as JSON text."""
+    return json.dumps(export_document(), ensure_ascii=False, indent=1, sort_keys=False) + "\n"
+
+
+def is_empty() -> bool:
+    """Whether no table holds a row."""
+    return not any(db.session.scalar(sa.select(sa.exists().select_from(table)))
+                   for table in tables())
+
+
+def check_document(document: Any, source: str) -> dict[str, sa.Table]:
+    """The tables a document fills; SeedError naming what does not fit this database."""
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise SeedError(source, [f"not an lms backup (its \"format\" is not {FORMAT!r})"])
+    if document.get("version") != FORMAT_VERSION:
+        raise SeedError(source, [f"backup format version {document.get('version')!r}; this "
+                                 f"lms reads version {FORMAT_VERSION}"])
+    if document.get("revision") != current_revision():
+        raise SeedError(source, [f"made at migration revision {document.get('revision')!r}, "
+                                 f"but the database is at {current_revision()!r}: run "
+                                 "`flask db upgrade` (or restore into a matching version)"])
+    known = {table.name: table for table in tables()}
+    problems = []
+    for name, content in (document.get("tables") or {}).items():
+        table = known.get(name)
+        if table is None:
+            problems.append(f"tables.{name}: not a table of this service")
+        elif content.get("columns") != [column.name for column in table.columns]:
+            problems.append(f"tables.{name}.columns: do not match the table's columns")
+        elif any(len(row) != len(table.columns) for row in content.get("rows", [])):
+            problems.append(f"tables.{name}.rows: a row has the wrong number of values")
+    if problems:
+        raise SeedError(source, problems)
+    return known
+
+
+def import_document(document: Any, source: str = "the backup", merge: bool = False) -> int:
+    """Restore a backup; refused into a non-empty database unless ``merge`` (then rows whose
+    primary key is already taken are kept as they are). Flushes; the caller commits."""
+    known = check_document(document, source)
+    if not merge and not is_empty():
+        raise SeedError(source, ["the database is not empty: restore into an empty database, "
+                                 "or pass --merge to add only the rows it does not have"])
+    written = 0
+    for table in tables():
+        content = document["tables"].get(table.name)
+        if not content or not content["rows"]:
+            continue
+        rows = [{column.name: from_json(column, value)
+                 for column, value in zip(table.columns, row, strict=True)}
+                for row in content["rows"]]
+        if merge:
+            rows = missing_rows(table, rows)
+        if rows:
+            db.session.execute(sa.insert(table), rows)
+            written += len(rows)
+    db.session.flush()
+    reset_sequences(known)
+    return written
+
+
+def missing_rows(table: sa.Table, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows whose primary key the table does not hold yet."""
+    keys = [column.name for column in table.primary_key.columns]
+    present = {tuple(row) for row in db.session.execute(
+        sa.select(*table.primary_key.columns))}
+    return [row for row in rows if tuple(row[key] for key in keys) not in present]
+
+
+def reset_sequences(known: dict[str, sa.Table]) -> None:
+    """On PostgreSQL, move each id sequence past the restored ids (SQLite needs nothing)."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    for table in known.values():
+        if "id" in table.columns and table.columns["id"].autoincrement is not False:
+            db.session.execute(sa.text(
+                f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), "  # noqa: S608
+                f"COALESCE((SELECT MAX(id) FROM \"{table.name}\"), 0) + 1, false)"))
