@@ -17,7 +17,7 @@ from lms.demo import create_demo
 from lms.extensions import db
 from lms.interop import backup
 from lms.seeding import SeedError
-from tests.conftest import PROJECT_ROOT, POSTGRES_URL, app_settings, empty_tables, reset_postgres
+from tests.conftest import POSTGRES_URL, PROJECT_ROOT, app_settings, empty_tables, reset_postgres
 
 #: In CI the SQLite run goes through PostgreSQL (lms_test is free during it), and the
 #: PostgreSQL run through SQLite; without PostgreSQL it goes through a second SQLite file.
