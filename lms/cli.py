@@ -28,7 +28,7 @@ from lms.demo import DEMO_PASSWORD, create_demo
 from lms.errors import ServiceError
 from lms.extensions import db
 from lms.framework.seed import read_seed_file, sync_framework
-from lms.interop import backup, case_import, framework_export, lrs, xapi
+from lms.interop import backup, case_import, framework_export, lrs, personal, xapi
 from lms.interop.framework_export import FORMATS
 from lms.ratings import importer as ratings_importer
 from lms.schemas import MAX_ID
@@ -308,6 +308,28 @@ def import_backup(file: Path, merge: bool) -> None:
             f"{file} was not restored; nothing was written. A row clashes with one already "
             f"stored: {str(exc.orig).splitlines()[0][:200]}") from None
     click.echo(f"Restored {written} rows from {file}.")
+
+
+@lms.command("export-person")
+@click.argument("email")
+def export_person(email: str) -> None:
+    """Print everything held about a person, as JSON (the right of access)."""
+    user = find_user_or_fail(email)
+    click.echo(json.dumps(personal.person_export(user), ensure_ascii=False, indent=1))
+    db.session.rollback()  # only read
+
+
+@lms.command("erase-person")
+@click.argument("email")
+@click.option("--yes", is_flag=True, help="Confirm: this cannot be undone.")
+@one_transaction
+def erase_person(email: str, yes: bool) -> None:
+    """Erase a person (the right to erasure), keeping aggregate results as they are."""
+    user = find_user_or_fail(email)
+    if not yes:
+        raise click.ClickException(f"Erasing {email} cannot be undone; run again with --yes.")
+    personal.erase_person(user)
+    click.echo(f"Erased {email}: the account is now {user.email}, disabled.")
 
 
 @lms.command("demo")

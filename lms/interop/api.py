@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 
 from lms import access
 from lms.accounts.auth import guard, throttled
-from lms.interop import xapi
+from lms.interop import personal, xapi
 from lms.interop.framework_export import FILE_NAMES, MIMETYPES, export_framework
 
 blp = Blueprint("interop", __name__,
@@ -34,6 +34,18 @@ def get_framework_export(fmt: str):
     framework itself)."""
     return Response(export_framework(fmt), mimetype=MIMETYPES[fmt], headers={
         "Content-Disposition": f'attachment; filename="{FILE_NAMES[fmt]}"'})
+
+
+@blp.get("/me/export")
+@guard(blp)
+@blp.doc(responses={"200": {"description": "Everything held about you, table by table.",
+                            "content": {"application/json": {"schema": {"type": "object"}}}}})
+def get_my_data():
+    """Everything this service holds about you (your right of access), as JSON."""
+    return Response(json.dumps(personal.person_export(current_user), ensure_ascii=False),
+                    mimetype="application/json", headers={
+                        "Cache-Control": "no-store",
+                        "Content-Disposition": 'attachment; filename="my-data.json"'})
 
 
 XAPI_RESPONSES = {

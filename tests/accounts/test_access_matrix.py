@@ -96,6 +96,7 @@ CASES = [
     # You and your tokens.
     Case("GET", "/api/v1/me", signed_in(200), fixed("/api/v1/me")),
     Case("GET", "/api/v1/me/tokens", signed_in(200), fixed("/api/v1/me/tokens")),
+    Case("GET", "/api/v1/me/export", signed_in(200), fixed("/api/v1/me/export")),
     Case("POST", "/api/v1/me/tokens", signed_in(201), fixed("/api/v1/me/tokens"),
          json=lambda w, role: {"name": "script", "days": 7}),
     Case("DELETE", "/api/v1/me/tokens/<id:token_id>", signed_in(204),

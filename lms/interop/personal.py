@@ -1,0 +1,121 @@
+"""A person's data (UK GDPR rights of access and erasure).
+
+``person_export`` gives everything held about a person: their account (without secrets),
+tokens and password links (without their hashes), enrolments, sponsorships, activity records
+with every saved version of their notes, self-assessments with ratings, and the audit events
+they caused or that are about them.
+
+``erase_person`` removes what identifies them and keeps what the programme's aggregate
+results are made of: the account is anonymised and disabled; tokens, password links,
+sponsorships and note versions are deleted; notes and reopening reasons are blanked; the
+audit log keeps its events with the person's address, name and network address removed.
+Enrolments (cohort, organisation, level), completion and ratings stay, no longer linked to
+anyone identifiable, so outcome reports and progress figures do not change.
+
+``COVERAGE`` says, for every table that holds data about a person, how each does both;
+a test fails if a table referring to a user is missing from it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from lms.accounts.models import ApiToken, PasswordLink, User, new_session_token
+from lms.audit.models import AuditEvent
+from lms.audit.service import record
+from lms.cohorts.models import Enrolment, Sponsorship
+from lms.curriculum.models import ActivityNoteVersion, ActivityRecord
+from lms.extensions import db
+from lms.interop.backup import to_json
+from lms.ratings.models import Assessment, Rating
+
+#: Columns never given out, even to the person: they are credentials.
+SECRETS = {"password_hash", "session_token", "token_hash"}
+ERASED = "erased person"
+#: For every table holding data about a person: what the export gives and what erasure does.
+COVERAGE = {
+    "user_account": ("the account, without secrets", "anonymised and disabled"),
+    "api_token": ("names, prefixes and dates", "deleted"),
+    "password_link": ("dates", "deleted"),
+    "enrolment": ("every enrolment", "kept: cohort, organisation and level count in results"),
+    "sponsorship": ("every sponsorship", "deleted"),
+    "activity_record": ("every record with its notes", "notes blanked, completion kept"),
+    "activity_note_version": ("every saved version of the notes", "deleted"),
+    "assessment": ("every self-assessment", "kept for the results; reopening reason blanked"),
+    "rating": ("every rating", "kept for the results"),
+    "audit_event": ("events they caused or that are about them",
+                    "kept, without their address, name or network address"),
+}
+
+
+def as_dicts(rows: list[Any]) -> list[dict[str, Any]]:
+    """ORM rows as plain dicts of their columns, secrets left out."""
+    return [{column.name: to_json(getattr(row, column.key))
+             for column in row.__table__.columns if column.name not in SECRETS}
+            for row in rows]
+
+
+def rows(model, *criteria) -> list[Any]:
+    """The rows of ``model`` matching ``criteria``, by id (or primary key)."""
+    order = model.__table__.primary_key.columns
+    return db.session.scalars(sa.select(model).where(*criteria).order_by(*order)).all()
+
+
+def audit_events_of(user: User) -> list[AuditEvent]:
+    """Events the person caused, or that are about their account."""
+    return rows(AuditEvent, sa.or_(
+        AuditEvent.actor_id == user.id, AuditEvent.actor == user.email,
+        sa.and_(AuditEvent.target_type == User.__tablename__, AuditEvent.target_id == user.id)))
+
+
+def person_export(user: User) -> dict[str, Any]:
+    """Everything held about ``user``, table by table."""
+    records = rows(ActivityRecord, ActivityRecord.user_id == user.id)
+    assessments = rows(Assessment, Assessment.user_id == user.id)
+    return {
+        "user_account": as_dicts([user]),
+        "api_token": as_dicts(rows(ApiToken, ApiToken.user_id == user.id)),
+        "password_link": as_dicts(rows(PasswordLink, PasswordLink.user_id == user.id)),
+        "enrolment": as_dicts(rows(Enrolment, Enrolment.user_id == user.id)),
+        "sponsorship": as_dicts(rows(Sponsorship, Sponsorship.user_id == user.id)),
+        "activity_record": as_dicts(records),
+        "activity_note_version": as_dicts(rows(
+            ActivityNoteVersion, ActivityNoteVersion.record_id.in_([r.id for r in records]))),
+        "assessment": as_dicts(assessments),
+        "rating": as_dicts(rows(Rating, Rating.assessment_id.in_([a.id for a in assessments]))),
+        "audit_event": as_dicts(audit_events_of(user)),
+    }
+
+
+def scrub(details: dict[str, Any], identifying: set[str]) -> dict[str, Any]:
+    """Audit details with every value that names the person replaced."""
+    return {key: ERASED if isinstance(value, str) and value.lower() in identifying else value
+            for key, value in (details or {}).items()}
+
+
+def erase_person(user: User) -> None:
+    """Remove what identifies ``user``, keep what results are made of; flush only."""
+    identifying = {user.email.lower(), user.display_name.lower()}
+    for event in audit_events_of(user):
+        if event.actor_id == user.id or event.actor.lower() in identifying:
+            event.actor, event.ip = ERASED, None
+        event.details = scrub(event.details, identifying)
+    records = rows(ActivityRecord, ActivityRecord.user_id == user.id)
+    db.session.execute(sa.delete(ActivityNoteVersion).where(
+        ActivityNoteVersion.record_id.in_([r.id for r in records])))
+    for entry in records:
+        entry.reflection = entry.evidence = None
+    for assessment in rows(Assessment, Assessment.user_id == user.id):
+        assessment.reopen_reason = None
+    for model in (ApiToken, PasswordLink, Sponsorship):
+        db.session.execute(sa.delete(model).where(model.user_id == user.id))
+    user.email = f"erased-{user.id}@erased.invalid"
+    user.display_name = "Erased person"
+    user.password_hash = None
+    user.active = False
+    user.last_sign_in_at = None
+    user.session_token = new_session_token()  # ends every session
+    db.session.flush()
+    record("person.erase", user)
