@@ -82,27 +82,26 @@ def roster_csv(rows: list[tuple[str, ...]] = DEMO_ROSTER) -> bytes:
 def demo_cohort(today: dt.date) -> Cohort:
     """The demo cohort, created on first run: it started two months ago. Its pre window ran
     around the start; its post window is around the end."""
-    cohort = db.session.scalar(sa.select(Cohort).filter_by(name=DEMO_COHORT))
-    if cohort is None:
-        starts, ends = today - dt.timedelta(days=60), today + dt.timedelta(days=120)
-        cohort = create_cohort(
-            DEMO_COHORT, starts, ends, status="running",
-            pre_opens_on=starts - dt.timedelta(days=7),
-            pre_closes_on=starts + dt.timedelta(days=21),
-            post_opens_on=ends - dt.timedelta(days=21),
-            post_closes_on=ends + dt.timedelta(days=14))
-    return cohort
+    starts = today - dt.timedelta(days=60)
+    return cohort_named(DEMO_COHORT, starts, today + dt.timedelta(days=120),
+                        pre_closes_on=starts + dt.timedelta(days=21))
 
 
 def starting_cohort(today: dt.date) -> Cohort:
     """The cohort that started three days ago, its pre self-assessment open for two weeks."""
-    cohort = db.session.scalar(sa.select(Cohort).filter_by(name=STARTING_COHORT))
+    return cohort_named(STARTING_COHORT, today - dt.timedelta(days=3),
+                        today + dt.timedelta(days=180),
+                        pre_closes_on=today + dt.timedelta(days=14))
+
+
+def cohort_named(name: str, starts: dt.date, ends: dt.date, pre_closes_on: dt.date) -> Cohort:
+    """The running cohort called ``name``, created on first run: its pre window opens a week
+    before it starts, its post window runs from three weeks before its end to two after."""
+    cohort = db.session.scalar(sa.select(Cohort).filter_by(name=name))
     if cohort is None:
-        starts, ends = today - dt.timedelta(days=3), today + dt.timedelta(days=180)
         cohort = create_cohort(
-            STARTING_COHORT, starts, ends, status="running",
-            pre_opens_on=starts - dt.timedelta(days=7),
-            pre_closes_on=today + dt.timedelta(days=14),
+            name, starts, ends, status="running",
+            pre_opens_on=starts - dt.timedelta(days=7), pre_closes_on=pre_closes_on,
             post_opens_on=ends - dt.timedelta(days=21),
             post_closes_on=ends + dt.timedelta(days=14))
     return cohort
