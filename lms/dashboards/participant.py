@@ -149,7 +149,9 @@ def answers_from(form, behaviours) -> dict[str, Any]:
         raw = form.get(behaviour.code)
         if raw is None or raw == "":
             continue
-        answers[behaviour.code] = int(raw) if raw.isdigit() and len(raw) < 4 else raw
+        # Only ASCII digits are a number here: int() would also read "٤" or "４" as 4.
+        is_number = raw.isascii() and raw.isdigit() and len(raw) < 4
+        answers[behaviour.code] = int(raw) if is_number else raw
     return answers
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 import sqlalchemy as sa
 
 from lms.cohorts.models import Cohort
@@ -73,9 +74,10 @@ def test_answers_are_saved_theme_by_theme_and_the_next_theme_follows(browse, coh
     assert 'id="SI.1-4" name="SI.1" type="radio" value="4" checked' in form
 
 
-def test_an_answer_off_the_scale_is_refused_and_nothing_is_saved(browse, cohorts):
+@pytest.mark.parametrize("bad", ["9", "0", "4.0", "٤", "４", "x" * 5000, "\x00"])
+def test_an_answer_off_the_scale_is_refused_and_nothing_is_saved(browse, cohorts, bad):
     pat = browse(cohorts.emails["participant"])
-    page = pat.post("/assessments/pre/themes/SI", {"SI.1": "4", "SI.2": "9"})
+    page = pat.post("/assessments/pre/themes/SI", {"SI.1": "4", "SI.2": bad})
     assert page.status_code == 422
     assert 'href="#SI.2"' in page.text and "must be a whole number from 1 to 5" in page.text
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Assessment)) == 0
