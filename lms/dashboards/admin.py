@@ -15,7 +15,7 @@ from lms.cohorts import roster as rosters
 from lms.cohorts import service as cohorts_service
 from lms.dashboards import tutor
 from lms.dashboards.forms import CohortForm, RosterForm, UserForm
-from lms.dashboards.pages import field_errors, page
+from lms.dashboards.pages import field_errors, is_whole_number, page
 from lms.errors import Conflict, Invalid
 from lms.schemas import MAX_ID, page_of
 
@@ -33,7 +33,7 @@ def home() -> str:
 def page_number() -> int:
     """``?page=`` as a page number; a clear 422 for anything else."""
     raw = request.args.get("page", "1")
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_ID:
+    if not is_whole_number(raw) or not 1 <= int(raw) <= MAX_ID:
         raise Invalid(f"The page number must be a whole number from 1; got {raw[:20]!r}.")
     return int(raw)
 

@@ -123,6 +123,12 @@ def page_context() -> dict[str, Any]:
     return {"service_name": SERVICE_NAME, "navigation_items": navigation()}
 
 
+def is_whole_number(text: str, max_digits: int = 12) -> bool:
+    """Whether ``text`` is a whole number in ASCII digits (``int()`` also reads other
+    scripts' digits, "٤" as 4, which no form here means)."""
+    return text.isascii() and text.isdigit() and len(text) <= max_digits
+
+
 def field_errors(form) -> list[dict[str, str]]:
     """A WTForms form's errors as the NHS.UK error summary's list, each linking its field."""
     items = []

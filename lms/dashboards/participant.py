@@ -11,7 +11,7 @@ from flask_login import current_user
 
 from lms.curriculum import service as curriculum
 from lms.dashboards.forms import ActivityForm
-from lms.dashboards.pages import field_errors, page
+from lms.dashboards.pages import field_errors, is_whole_number, page
 from lms.errors import Conflict, Invalid, NotFound
 from lms.outcomes import chart_data
 from lms.outcomes import service as outcomes
@@ -149,9 +149,7 @@ def answers_from(form, behaviours) -> dict[str, Any]:
         raw = form.get(behaviour.code)
         if raw is None or raw == "":
             continue
-        # Only ASCII digits are a number here: int() would also read "٤" or "４" as 4.
-        is_number = raw.isascii() and raw.isdigit() and len(raw) < 4
-        answers[behaviour.code] = int(raw) if is_number else raw
+        answers[behaviour.code] = int(raw) if is_whole_number(raw, max_digits=3) else raw
     return answers
 
 

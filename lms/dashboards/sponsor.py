@@ -11,7 +11,7 @@ from flask_login import current_user
 
 from lms import access
 from lms.cohorts.models import Programme
-from lms.dashboards.pages import page
+from lms.dashboards.pages import is_whole_number, page
 from lms.errors import Invalid
 from lms.extensions import db
 from lms.outcomes import chart_data
@@ -23,8 +23,6 @@ bp = Blueprint("outcome_pages", __name__)
 BREAKDOWN_NAMES = {"": "No breakdown", "leadership_level": "Leadership level",
                    "organisation_type": "Type of organisation",
                    "sector": "Commissioning or providing", "cohort": "Cohort"}
-FIGURE_COLUMNS = ("n", "mean_before", "mean_after", "mean_change", "ci_low", "ci_high", "d_z",
-                  "p_holm")
 
 
 def home() -> str:
@@ -55,7 +53,7 @@ def scope_of(programme: Programme) -> tuple[list, bool, list, str]:
     every, protect = access.outcome_cohorts(current_user, programme, None)
     scope = request.args.get("scope", "all")
     if scope != "all":
-        if not scope.isdigit() or len(scope) > 12:
+        if not is_whole_number(scope):
             raise Invalid(f"The option 'scope' cannot be {scope[:40]!r}; choose 'all' or a "
                           "cohort's id.")
         chosen, protect = access.outcome_cohorts(current_user, programme, [int(scope)])
@@ -103,7 +101,7 @@ def outcomes():
                            **{str(c.id): c.name for c in every}}, scope),
         comparison_items=items(COMPARISON_TITLES, comparison),
         breakdown_items=items(BREAKDOWN_NAMES, breakdown),
-        rows=figures(report, comparison), columns=FIGURE_COLUMNS, query=query,
+        rows=figures(report, comparison), query=query,
         descriptions={"effects": DESCRIBE["effects"](effects),
                       "likert": DESCRIBE["likert"](likert),
                       "behaviours": DESCRIBE["behaviours"](behaviours)})

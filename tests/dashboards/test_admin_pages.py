@@ -103,7 +103,8 @@ def test_an_administrator_cannot_disable_themselves(browse, cohorts):
 
 def test_page_numbers_are_checked(browse, cohorts):
     admin = browse(cohorts.emails["admin"])
-    for path in ("/admin/users?page=abc", "/admin/audit?page=0", "/admin/audit?page=-1"):
+    for path in ("/admin/users?page=abc", "/admin/audit?page=0", "/admin/audit?page=-1",
+                 "/admin/audit?page=٢"):
         page = admin.get(path)
         assert page.status_code == 422, path
         assert "page number" in page.text

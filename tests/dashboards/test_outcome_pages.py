@@ -54,7 +54,8 @@ def test_the_comparison_selector_changes_the_figures_and_chart(browse, cohorts):
 def test_bad_options_are_answered_naming_them(browse, cohorts):
     sponsor = browse(cohorts.emails["sponsor"])
     for query, words in (("comparison=evil", "'comparison'"), ("breakdown=name", "'breakdown'"),
-                         ("scope=abc", "'scope'"), ("scope=" + "9" * 40, "'scope'")):
+                         ("scope=abc", "'scope'"), ("scope=" + "9" * 40, "'scope'"),
+                         ("scope=١", "'scope'")):
         page = sponsor.get(f"/outcomes?{query}")
         assert page.status_code == 422, query
         assert words in html.unescape(page.text), query
