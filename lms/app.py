@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask import Flask, has_request_context, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from lms import cli, errors, health
+from lms import cli, data_version, errors, health
 from lms import config as settings
 from lms.accounts import views as account_views
 from lms.accounts.api import blp as accounts_api
@@ -26,7 +26,7 @@ from lms.dashboards import tutor as tutor_pages
 from lms.dashboards import views as dashboards
 from lms.dashboards.pages import init_pages, no_store_for_people
 from lms.docs import docs_blueprint
-from lms.extensions import api, db, limiter, migrate
+from lms.extensions import api, cache, db, limiter, migrate
 from lms.framework.api import blp as framework_api
 from lms.interop.api import blp as interop_api
 from lms.outcomes.api import blp as outcomes_api
@@ -85,6 +85,8 @@ def register_extensions(app: Flask) -> None:
     api.register_converter(IdConverter, id_parameter_schema)
     init_auth(app)
     limiter.init_app(app)
+    cache.init_app(app)
+    data_version.watch(db.session.session_factory.class_)
     with app.app_context():
         tune_sqlite(db.engine, app.config["LMS_SQLITE_BUSY_TIMEOUT_MS"])
 

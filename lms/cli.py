@@ -10,6 +10,7 @@ import functools
 import json
 import os
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import click
 import sqlalchemy as sa
 from flask import current_app
 
+from lms import synthetic
 from lms.accounts import service as accounts
 from lms.cohorts import roster
 from lms.cohorts import service as cohorts
@@ -344,3 +346,29 @@ def demo(password_stdin: bool) -> None:
     click.echo("Demo logins (sign in at /sign-in):")
     for email, role in logins:
         click.echo(f"  {role:<12} {email:<36} password: {password}")
+
+
+@lms.command("demo-data")
+@click.option("--participants", type=int, required=True,
+              help="How many synthetic participants (up to 200,000).")
+@click.option("--cohorts", type=int, required=True, help="How many cohorts they are spread over.")
+@click.option("--seed", type=int, default=2012, show_default=True,
+              help="Seed of the random choices: the same seed gives the same programme.")
+@click.option("--password-stdin", is_flag=True, help="Use this password for every synthetic "
+              "user (otherwise the demo password).")
+@one_transaction
+def demo_data(participants: int, cohorts: int, seed: int, password_stdin: bool) -> None:
+    """Add a synthetic programme at scale (benchmarks, load tests; not for production)."""
+    if current_app.config["LMS_ENV"] == "production":
+        raise click.ClickException("Synthetic data is not for production; LMS_ENV is "
+                                   "production.")
+    password = read_secret_from_stdin() if password_stdin else DEMO_PASSWORD
+    started = time.perf_counter()
+    summary = synthetic.generate(participants, cohorts, password, seed=seed)
+    click.echo(f"Added {summary.cohorts} cohorts, {summary.participants:,} participants, "
+               f"{summary.tutors} tutors, {summary.organisations} new organisations, "
+               f"{summary.assessments:,} assessments, {summary.ratings:,} ratings and "
+               f"{summary.activity_records:,} activity records in "
+               f"{time.perf_counter() - started:.1f} s (before the commit).")
+    click.echo(f"Synthetic users are {synthetic.DOMAIN} addresses (p<run>.<n>, t<run>.<n>); "
+               "their password is the demo one unless --password-stdin gave another.")

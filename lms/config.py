@@ -75,6 +75,9 @@ def derived_settings(config: Mapping[str, Any]) -> dict[str, Any]:
         "REMEMBER_COOKIE_SECURE": secure,
         # Redis when configured, so several server processes share the throttling counters.
         "RATELIMIT_STORAGE_URI": config.get("LMS_REDIS_URL") or "memory://",
+        # The same Redis for cached reports and charts, so every process shares them.
+        **({"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": config["LMS_REDIS_URL"]}
+           if config.get("LMS_REDIS_URL") else {"CACHE_TYPE": "SimpleCache"}),
     }
 
 
@@ -121,6 +124,11 @@ FIXED_SETTINGS: dict[str, Any] = {
     # sets it on 429 answers only.
     "RATELIMIT_HEADERS_ENABLED": False,
     "RATELIMIT_KEY_PREFIX": "lms",
+    # Cached entries carry the data version in their key, so they never go stale; the
+    # timeout only bounds how long unused ones take up memory.
+    "CACHE_KEY_PREFIX": "lms:cache:",
+    "CACHE_DEFAULT_TIMEOUT": 3600,
+    "CACHE_THRESHOLD": 500,
     # Larger bodies are refused with 413 before any view reads them.
     "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
 }

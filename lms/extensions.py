@@ -2,6 +2,7 @@
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, current_user
@@ -34,6 +35,9 @@ migrate = Migrate(render_as_batch=True, compare_type=True)
 api = Api()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+# Expensive answers (outcome reports, drawn charts), keyed on the data version: in Redis when
+# LMS_REDIS_URL is set, so every server process shares them; otherwise in this process.
+cache = Cache()
 
 def caller_key() -> str:
     """Throttle a signed-in caller as themself, anyone else by their address."""

@@ -1,9 +1,14 @@
 """Read-only API of the framework: /api/v1/framework, /themes, /behaviours."""
 
+import json
+
+from flask import Response, request
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 
+from lms import data_version
 from lms.accounts.auth import throttled
+from lms.caching import cached
 from lms.framework import service
 from lms.framework.schemas import (
     BehaviourQuerySchema,
@@ -25,7 +30,19 @@ blp = Blueprint(
 @blp.alt_response(404, response="DEFAULT_ERROR", description="No framework is loaded yet.")
 def get_framework():
     """The whole framework, nested: themes, their behaviours and links."""
-    return service.get_framework()
+    # The same document for everyone, read often and changed only by `flask lms seed`: kept
+    # as JSON under the data version, and answered 304 when the caller already has it.
+    version = data_version.current()
+    etag = f"framework-{version}"
+    if request.if_none_match.contains(etag):
+        response = Response(status=304)
+    else:
+        document = cached("framework", {"version": version},
+                          lambda: json.dumps(FrameworkSchema().dump(service.get_framework())))
+        response = Response(document, mimetype="application/json")
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
 
 
 @blp.get("/themes")

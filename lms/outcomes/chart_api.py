@@ -18,6 +18,7 @@ from webargs.fields import DelimitedList
 
 from lms import access
 from lms.accounts.auth import guard
+from lms.caching import lookup, store
 from lms.errors import Forbidden, Invalid, NotFound
 from lms.outcomes import chart_data, service
 from lms.outcomes.charts import DESCRIBE, DRAW, render
@@ -96,9 +97,11 @@ def check_name(name: str, query: dict) -> None:
 
 
 def chart_response(name: str, fmt: str, basis: dict[str, Any],
-                   build: Callable[[], dict[str, Any]], query: dict) -> Response:
+                   build: Callable[[], dict[str, Any]], query: dict,
+                   keep: bool = True) -> Response:
     """Answer 304 (building nothing), the text alternative, or the drawn chart, with an ETag
-    from ``basis``, the fingerprint of what ``build`` would return."""
+    from ``basis``, the fingerprint of what ``build`` would return. ``keep``: cache the drawn
+    image (not for a person's own chart: the shared cache holds no one's answers)."""
     options = {"fmt": fmt, **{k: v for k, v in query.items() if k != "cohorts"}}
     etag = chart_data.etag_of(name, basis, options)
     if request.if_none_match.contains(etag):
@@ -106,12 +109,20 @@ def chart_response(name: str, fmt: str, basis: dict[str, Any],
         response.set_etag(etag)
         response.headers["Cache-Control"] = "private, no-cache"
         return response
-    data = build()
     if fmt == "json":
-        response = jsonify(asdict(DESCRIBE[name](data)))
+        response = jsonify(asdict(DESCRIBE[name](build())))
     else:
-        image = render(DRAW[name], data, query["width"], query["height"], fmt)
+        # Drawing is the expensive part: the image is kept under its ETag, which already
+        # says everything it depends on, and shared by every server process through Redis.
+        key = f"chart:{etag}"
+        image = lookup(key) if keep else None
+        response_cache = "hit" if image is not None else "miss"
+        if image is None:
+            image = render(DRAW[name], build(), query["width"], query["height"], fmt)
+            if keep:
+                store(key, image)
         response = Response(image, mimetype=MIMETYPES[fmt])
+        response.headers["X-Cache"] = response_cache
     response.set_etag(etag)
     response.headers["Cache-Control"] = "private, no-cache"
     return response
@@ -169,4 +180,4 @@ def get_my_profile_chart(query, fmt: str):
         return chart_data.profile_data(profile, cohort)
 
     basis = chart_data.fingerprint([cohort.id], cohort.programme, {"user": current_user.id})
-    return chart_response("profile", fmt, basis, build, query)
+    return chart_response("profile", fmt, basis, build, query, keep=False)

@@ -1,7 +1,7 @@
 """What each chart draws, built from the same reports the outcomes API serves.
 
-The ETag of a chart is derived from the data it draws (a fingerprint of it, read in three
-cheap queries, never the rendered bytes), so a request whose ``If-None-Match`` matches is
+The ETag of a chart is derived from the data version (lms.data_version, one query) and what
+is drawn, never from the rendered bytes, so a request whose ``If-None-Match`` matches is
 answered 304 without building or drawing anything, and any change in what would be drawn (a
 new submitted rating, a completed activity) changes the tag.
 """
@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from lms import data_version
 from lms.cohorts.models import Cohort, Enrolment, Programme
 from lms.curriculum.models import ActivityRecord
 from lms.errors import Invalid
@@ -152,28 +153,11 @@ def profile_data(profile: dict[str, Any], cohort: Cohort) -> dict[str, Any]:
 
 def fingerprint(cohort_ids: Sequence[int], programme: Programme,
                 extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """What a chart's data depends on, read cheaply (three aggregate queries on indexes).
-
-    Submitted assessments (count, last change), the participants in scope (count, last
-    enrolment) and their activity records (count, last change), with the programme's scale
-    and minimum group size: any new rating, resubmission, import, enrolment or completion
-    changes it. Services that change ratings bump their assessment's ``updated_at``.
-    """
-    assessments = db.session.execute(
-        sa.select(sa.func.count(), sa.func.max(Assessment.updated_at))
-        .where(Assessment.cohort_id.in_(cohort_ids), Assessment.status == "submitted")).one()
-    people = db.session.execute(
-        sa.select(sa.func.count(), sa.func.max(Enrolment.enrolled_at))
-        .where(Enrolment.cohort_id.in_(cohort_ids), Enrolment.role == "participant")).one()
-    participants = sa.select(Enrolment.user_id).where(Enrolment.cohort_id.in_(cohort_ids),
-                                                      Enrolment.role == "participant")
-    work = db.session.execute(
-        sa.select(sa.func.count(ActivityRecord.completed_at),
-                  sa.func.max(ActivityRecord.updated_at))
-        .where(ActivityRecord.user_id.in_(participants))).one()
-    return {"cohorts": list(cohort_ids), "assessments": list(assessments),
-            "people": list(people), "work": list(work), "scale": programme.rating_scale,
-            "minimum": programme.min_group_size, **(extra or {})}
+    """What a chart's data depends on: the data version (one query; it changes with any
+    rating, submission, import, enrolment, completion or change to the programme), the
+    cohorts in scope and who is asking."""
+    return {"version": data_version.current(), "cohorts": list(cohort_ids),
+            "programme": programme.id, **(extra or {})}
 
 
 def etag_of(name: str, basis: dict[str, Any], options: dict[str, Any]) -> str:

@@ -9,11 +9,11 @@ report has a breakdown.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from lms.outcomes.stats import PairedResult, distribution, holm, mean, paired
+from lms.outcomes.stats import PairedResult, holm, mean, paired_counts
 
 NA = "na"
 PHASES = ("pre", "then", "post")
@@ -66,17 +66,24 @@ class Row:
     hidden_distributions: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass
+class Tally:
+    """What one row of a report is built from, already counted: per comparison, how many
+    people gave each (before, after) pair of scores; per phase, how many answers fell on each
+    point (or "na"), and how many people answered at all. The database counts these for real
+    reports (lms.outcomes.service); ``tally`` counts them from answers, for the tests."""
+
+    pairs: dict[str, Counter] = field(
+        default_factory=lambda: {name: Counter() for name in COMPARISONS})
+    answers: dict[str, Counter] = field(
+        default_factory=lambda: {phase: Counter() for phase in PHASES})
+    respondents: dict[str, int] = field(default_factory=lambda: dict.fromkeys(PHASES, 0))
+
+
 def score(values: Iterable[int | str | None]) -> float | None:
     """The mean of the points answered (NA and unanswered left out), or None."""
     points = [v for v in values if isinstance(v, int)]
     return mean(points) if points else None
-
-
-def pairs_of(scores: dict[int, dict[str, float | None]], before: str,
-             after: str) -> list[tuple[float, float]]:
-    """(before, after) for every participant who has both, in a stable order."""
-    return [(s[before], s[after]) for _user, s in sorted(scores.items())
-            if s[before] is not None and s[after] is not None]
 
 
 def scores_by_user(answers: Sequence[Answer]) -> dict[int, dict[str, float | None]]:
@@ -88,18 +95,18 @@ def scores_by_user(answers: Sequence[Answer]) -> dict[int, dict[str, float | Non
             for user, rows in by_user.items()}
 
 
-def build_row(level: str, code: str, group: str | None, answers: Sequence[Answer],
-              scale: Sequence[int]) -> Row:
-    """Every figure of one row from the answers it covers."""
-    scores = scores_by_user(answers)
-    cells = {name: Cell(paired(pairs_of(scores, before, after)))
-             for name, (before, after) in COMPARISONS.items()}
-    counts = {phase: distribution((a.value(phase) if a.value(phase) != NA else None
-                                   for a in answers if a.value(phase) is not None), scale)
-              for phase in PHASES}
-    respondents = {phase: len({a.user_id for a in answers if a.value(phase) is not None})
-                   for phase in PHASES}
-    return Row(level, code, group, cells, counts, respondents)
+def tally_of(answers: Sequence[Answer]) -> Tally:
+    """Count the answers of one row: the reference for what the database counts."""
+    result = Tally()
+    for scores in scores_by_user(answers).values():
+        for name, (before, after) in COMPARISONS.items():
+            if scores[before] is not None and scores[after] is not None:
+                result.pairs[name][(scores[before], scores[after])] += 1
+    for phase in PHASES:
+        given = [a for a in answers if a.value(phase) is not None]
+        result.answers[phase].update(a.value(phase) for a in given)
+        result.respondents[phase] = len({a.user_id for a in given})
+    return result
 
 
 def row_keys(level: str, answer: Answer) -> str:
@@ -108,13 +115,34 @@ def row_keys(level: str, answer: Answer) -> str:
             "framework": "framework"}[level]
 
 
-def build_report(answers: Iterable[Answer], level: str, codes: Sequence[str],
-                 groups: Sequence[str | None], scale: Sequence[int]) -> list[Row]:
-    """Rows for every code (in ``codes`` order) and group, with Holm-adjusted p-values."""
+def tally(answers: Iterable[Answer], level: str) -> dict[tuple[str, str | None], Tally]:
+    """A tally per (row code, group) that has answers."""
     buckets: dict[tuple[str, str | None], list[Answer]] = defaultdict(list)
     for answer in answers:
         buckets[(row_keys(level, answer), answer.group)].append(answer)
-    rows = [build_row(level, code, group, buckets.get((code, group), []), scale)
+    return {key: tally_of(rows) for key, rows in buckets.items()}
+
+
+def build_row(level: str, code: str, group: str | None, counted: Tally,
+              scale: Sequence[int]) -> Row:
+    """Every figure of one row from its tally."""
+    cells = {name: Cell(paired_counts(counted.pairs[name])) for name in COMPARISONS}
+    counts = {phase: {**{str(point): counted.answers[phase].get(point, 0) for point in scale},
+                      "na": counted.answers[phase].get(NA, 0)} for phase in PHASES}
+    return Row(level, code, group, cells, counts, dict(counted.respondents))
+
+
+def build_report(answers: Iterable[Answer], level: str, codes: Sequence[str],
+                 groups: Sequence[str | None], scale: Sequence[int]) -> list[Row]:
+    """A report from answers (the reference path; see ``report_from_tallies``)."""
+    return report_from_tallies(tally(answers, level), level, codes, groups, scale)
+
+
+def report_from_tallies(tallies: dict[tuple[str, str | None], Tally], level: str,
+                        codes: Sequence[str], groups: Sequence[str | None],
+                        scale: Sequence[int]) -> list[Row]:
+    """Rows for every code (in ``codes`` order) and group, with Holm-adjusted p-values."""
+    rows = [build_row(level, code, group, tallies.get((code, group)) or Tally(), scale)
             for group in groups for code in codes]
     for name in COMPARISONS:
         adjusted = holm([row.cells[name].result.wilcoxon_p for row in rows])

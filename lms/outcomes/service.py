@@ -1,22 +1,27 @@
-"""Outcomes from the database: paired values fetched in a fixed number of statements.
+"""Outcomes from the database, counted in SQL in a fixed number of statements.
 
-One aggregate query returns, per participant and behaviour, the answer in each phase of their
-submitted assessments (a point, "na", or nothing) and the participant's groups; the report is
-built from those tuples by the pure modules beside this one.
+One aggregate statement counts, for every row of a report (a behaviour, theme or the whole
+framework, per group), how many people gave each pair of scores in each comparison and how
+many answers fell on each point; the figures are worked out from those counts by the pure
+modules beside this one. What Python receives grows with the number of distinct scores, not
+with the number of people, so a report over 20,000 people costs little more than one over 100.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
+from lms import data_version
+from lms.caching import cached
 from lms.cohorts.models import ORGANISATION_TYPES, Cohort, Enrolment, Organisation, Programme
 from lms.extensions import db
 from lms.framework.models import Behaviour, LeadershipLevel, Theme
 from lms.outcomes.disclosure import suppress
-from lms.outcomes.report import COMPARISONS, NA, PHASES, Answer, Row, build_report
+from lms.outcomes.report import COMPARISONS, NA, PHASES, Row, Tally, report_from_tallies
 from lms.ratings.models import Assessment, Rating
 from lms.ratings.service import behaviours_for_sector
 
@@ -32,50 +37,116 @@ def framework_codes() -> tuple[list[str], dict[str, str], list[str]]:
     return [code for code, _t in behaviours], dict(behaviours), list(themes)
 
 
-def answer_rows(cohort_ids: Sequence[int]) -> list[sa.Row]:
-    """Per participant and behaviour: each phase's answer and the participant's groups."""
-    columns = []
-    for phase in PHASES:
-        in_phase = Assessment.phase == phase
-        columns.append(sa.func.max(sa.case((in_phase, 1), else_=0)).label(f"{phase}_answered"))
-        columns.append(sa.func.max(sa.case((in_phase, Rating.value))).label(phase))
+def group_column(breakdown: str | None) -> sa.ColumnElement:
+    """The participant's group in ``breakdown``, as text (NULL without a breakdown)."""
+    if breakdown is None:
+        return sa.cast(sa.null(), sa.String)
+    column = {"leadership_level": LeadershipLevel.code, "organisation_type": Organisation.type,
+              "sector": Organisation.sector, "cohort": Assessment.cohort_id}[breakdown]
+    return sa.cast(column, sa.String)
+
+
+def unit_column(level: str) -> sa.ColumnElement:
+    """What a row of ``level`` is: a behaviour, a theme, or the whole framework."""
+    return {"behaviour": Behaviour.code, "theme": Theme.code,
+            "framework": sa.literal("framework", sa.String)}[level]
+
+
+def answers_in_scope(cohort_ids: Sequence[int], level: str, breakdown: str | None) -> sa.CTE:
+    """Every answer of a submitted assessment in scope: who, their group, the row, the phase
+    and the value (NULL: "not applicable")."""
     query = (
-        sa.select(Assessment.user_id, Assessment.cohort_id, Behaviour.code, *columns,
-                  LeadershipLevel.code.label("level"), Organisation.type.label("org_type"),
-                  Organisation.sector)
+        sa.select(Assessment.user_id, group_column(breakdown).label("grp"),
+                  unit_column(level).label("unit"), Assessment.phase, Rating.value)
         .join(Rating, Rating.assessment_id == Assessment.id)
         .join(Behaviour, Rating.behaviour_id == Behaviour.id)
-        .join(Enrolment, sa.and_(Enrolment.cohort_id == Assessment.cohort_id,
-                                 Enrolment.user_id == Assessment.user_id))
-        .outerjoin(LeadershipLevel, Enrolment.leadership_level_id == LeadershipLevel.id)
-        .outerjoin(Organisation, Enrolment.organisation_id == Organisation.id)
-        .where(Assessment.cohort_id.in_(cohort_ids), Assessment.status == "submitted")
-        .group_by(Assessment.user_id, Assessment.cohort_id, Behaviour.code, LeadershipLevel.code,
-                  Organisation.type, Organisation.sector))
-    return db.session.execute(query).all()
+        .join(Theme, Behaviour.theme_id == Theme.id)
+        .where(Assessment.cohort_id.in_(cohort_ids), Assessment.status == "submitted"))
+    if breakdown in ("leadership_level", "organisation_type", "sector"):
+        query = query.join(Enrolment, sa.and_(Enrolment.cohort_id == Assessment.cohort_id,
+                                              Enrolment.user_id == Assessment.user_id))
+        query = (query.outerjoin(LeadershipLevel,
+                                 Enrolment.leadership_level_id == LeadershipLevel.id)
+                 if breakdown == "leadership_level"
+                 else query.outerjoin(Organisation, Enrolment.organisation_id == Organisation.id))
+    return query.cte("answer")
 
 
-def phase_answer(row: sa.Row, phase: str) -> int | str | None:
-    """A point, NA (answered "not applicable") or None (not answered)."""
-    if not getattr(row, f"{phase}_answered"):
-        return None
-    value = getattr(row, phase)
-    return NA if value is None else int(value)
+def scores_of(answer: sa.CTE) -> sa.CTE:
+    """Per person, group and row: the sum and count of the points they gave in each phase
+    (their score is sum / count, worked out in Python so it is the same on every database)."""
+    columns = []
+    for phase in PHASES:
+        value = sa.case((answer.c.phase == phase, answer.c.value))
+        columns += [sa.func.coalesce(sa.func.sum(value), 0).label(f"{phase}_sum"),
+                    sa.func.count(value).label(f"{phase}_count")]
+    return (sa.select(answer.c.user_id, answer.c.grp, answer.c.unit, *columns)
+            .group_by(answer.c.user_id, answer.c.grp, answer.c.unit).cte("score"))
 
 
-def group_of(row: sa.Row, breakdown: str | None) -> str | None:
-    """The participant's group in the breakdown."""
-    return {None: None, "leadership_level": row.level, "organisation_type": row.org_type,
-            "sector": row.sector, "cohort": str(row.cohort_id)}[breakdown]
+NO_NUMBER = sa.cast(sa.null(), sa.Integer)
+NO_TEXT = sa.cast(sa.null(), sa.String)
 
 
-def to_answers(rows: Sequence[sa.Row], themes: dict[str, str],
-               breakdown: str | None) -> list[Answer]:
-    """The pure report's input."""
-    return [Answer(user_id=row.user_id, behaviour=row.code, theme=themes[row.code],
-                   group=group_of(row, breakdown), pre=phase_answer(row, "pre"),
-                   then=phase_answer(row, "then"), post=phase_answer(row, "post"))
-            for row in rows]
+def tally_query(cohort_ids: Sequence[int], level: str, breakdown: str | None) -> sa.Select:
+    """One statement counting everything a report needs, as rows of (kind, unit, group,
+    phase, four numbers, count): pairs of scores per comparison, answers per point, people
+    answering per phase, and people in all."""
+    answer = answers_in_scope(cohort_ids, level, breakdown)
+    score = scores_of(answer)
+    parts = []
+    for name, (before, after) in COMPARISONS.items():
+        numbers = [score.c[f"{before}_sum"], score.c[f"{before}_count"],
+                   score.c[f"{after}_sum"], score.c[f"{after}_count"]]
+        parts.append(sa.select(sa.literal(name, sa.String), score.c.unit, score.c.grp, NO_TEXT,
+                               *numbers, sa.func.count())
+                     .where(score.c[f"{before}_count"] > 0, score.c[f"{after}_count"] > 0)
+                     .group_by(score.c.unit, score.c.grp, *numbers))
+    parts.append(sa.select(sa.literal("answers", sa.String), answer.c.unit, answer.c.grp,
+                           answer.c.phase, answer.c.value, NO_NUMBER, NO_NUMBER, NO_NUMBER,
+                           sa.func.count())
+                 .group_by(answer.c.unit, answer.c.grp, answer.c.phase, answer.c.value))
+    parts.append(sa.select(sa.literal("respondents", sa.String), answer.c.unit, answer.c.grp,
+                           answer.c.phase, NO_NUMBER, NO_NUMBER, NO_NUMBER, NO_NUMBER,
+                           sa.func.count(sa.distinct(answer.c.user_id)))
+                 .group_by(answer.c.unit, answer.c.grp, answer.c.phase))
+    parts.append(sa.select(sa.literal("people", sa.String), NO_TEXT, NO_TEXT, NO_TEXT,
+                           NO_NUMBER, NO_NUMBER, NO_NUMBER, NO_NUMBER,
+                           sa.func.count(sa.distinct(answer.c.user_id))))
+    return sa.union_all(*parts)
+
+
+def tallies(cohort_ids: Sequence[int], level: str,
+            breakdown: str | None) -> tuple[dict[tuple[str, str | None], Tally], int]:
+    """Every row's tally, counted by the database in one statement, and how many people
+    answered anything."""
+    counted: dict[tuple[str, str | None], Tally] = defaultdict(Tally)
+    people = 0
+    for kind, unit, group, phase, a, b, c, d, count in db.session.execute(
+            tally_query(cohort_ids, level, breakdown)):
+        if kind == "people":
+            people = count
+        elif kind == "answers":
+            counted[(unit, group)].answers[phase][NA if a is None else int(a)] += count
+        elif kind == "respondents":
+            counted[(unit, group)].respondents[phase] = count
+        else:
+            counted[(unit, group)].pairs[kind][(int(a) / int(b), int(c) / int(d))] += count
+    return dict(counted), people
+
+
+def my_answers(user_id: int, cohort_id: int) -> dict[str, dict[str, int | str]]:
+    """A participant's own submitted answers: behaviour code → phase → point or NA."""
+    rows = db.session.execute(
+        sa.select(Behaviour.code, Assessment.phase, Rating.value)
+        .join(Rating, Rating.assessment_id == Assessment.id)
+        .join(Behaviour, Rating.behaviour_id == Behaviour.id)
+        .where(Assessment.cohort_id == cohort_id, Assessment.user_id == user_id,
+               Assessment.status == "submitted"))
+    mine: dict[str, dict[str, int | str]] = defaultdict(dict)
+    for code, phase, value in rows:
+        mine[code][phase] = NA if value is None else value
+    return mine
 
 
 def group_labels(breakdown: str | None, cohorts: Sequence[Cohort]) -> dict[str | None, str]:
@@ -96,18 +167,27 @@ def group_labels(breakdown: str | None, cohorts: Sequence[Cohort]) -> dict[str |
 
 def outcomes(cohorts: Sequence[Cohort], programme: Programme, level: str,
              breakdown: str | None, protect: bool) -> dict[str, Any]:
-    """A report over ``cohorts``; ``protect`` applies disclosure control (sponsors)."""
-    behaviour_codes, themes, theme_codes = framework_codes()
-    rows = answer_rows([c.id for c in cohorts])
-    answers = to_answers(rows, themes, breakdown)
+    """A report over ``cohorts``; ``protect`` applies disclosure control (sponsors). Cached
+    under the data version: a repeated question costs one query until something changes."""
+    parts = {"version": data_version.current(), "programme": programme.id,
+             "cohorts": sorted(c.id for c in cohorts), "level": level, "breakdown": breakdown,
+             "protect": protect}
+    return cached("outcomes", parts,
+                  lambda: build_outcomes(cohorts, programme, level, breakdown, protect))
+
+
+def build_outcomes(cohorts: Sequence[Cohort], programme: Programme, level: str,
+                   breakdown: str | None, protect: bool) -> dict[str, Any]:
+    """A report over ``cohorts``, computed now (see ``outcomes``)."""
+    behaviour_codes, _themes, theme_codes = framework_codes()
+    counted, participants = tallies([c.id for c in cohorts], level, breakdown)
     labels = group_labels(breakdown, cohorts)
     codes = {"behaviour": behaviour_codes, "theme": theme_codes,
              "framework": ["framework"]}[level]
     scale = [point["value"] for point in programme.rating_scale]
-    report = build_report(answers, level, codes, list(labels), scale)
+    report = report_from_tallies(counted, level, codes, list(labels), scale)
     if protect:
         suppress(report, programme.min_group_size)
-    participants = len({a.user_id for a in answers})
     return {
         "scope": {"programme_id": programme.id, "cohort_ids": [c.id for c in cohorts]},
         "level": level, "breakdown": breakdown,
@@ -152,22 +232,19 @@ def my_profile(user_id: int, cohort: Cohort, sector: str | None) -> dict[str, An
     averages (under disclosure control: a cohort is a group like any other)."""
     asked = {b.code for b in behaviours_for_sector(sector)}
     programme = cohort.programme
-    behaviour_codes, themes, theme_codes = framework_codes()
-    rows = answer_rows([cohort.id])
-    mine = [r for r in rows if r.user_id == user_id]
-    answers = to_answers(rows, themes, None)
+    behaviour_codes, themes, _theme_codes = framework_codes()
+    counted, _people = tallies([cohort.id], "behaviour", None)
     scale = [point["value"] for point in programme.rating_scale]
     cohort_rows = {row.code: row for row in suppress(
-        build_report(answers, "behaviour", behaviour_codes, [None], scale),
+        report_from_tallies(counted, "behaviour", behaviour_codes, [None], scale),
         programme.min_group_size)}
+    mine = my_answers(user_id, cohort.id)
     profile = []
-    by_code = {r.code: r for r in mine}
     for code in (code for code in behaviour_codes if code in asked):
-        own = by_code.get(code)
         averages = cohort_rows[code].cells["post_pre"]
         profile.append({
             "code": code, "theme": themes[code],
-            **{phase: (phase_answer(own, phase) if own else None) for phase in PHASES},
+            **{phase: mine.get(code, {}).get(phase) for phase in PHASES},
             "cohort": ({"suppressed": True, "reason": averages.reason} if averages.suppressed
                        else {"suppressed": False, "n": averages.result.n,
                              "mean_pre": averages.result.mean_before,

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from scipy.stats import norm, t
@@ -55,49 +55,41 @@ def mean(values: Sequence[float]) -> float:
     return math.fsum(values) / len(values)
 
 
-def sample_sd(values: Sequence[float]) -> float:
-    """The sample standard deviation (n − 1 denominator) of two or more values."""
-    centre = mean(values)
-    return math.sqrt(math.fsum((v - centre) ** 2 for v in values) / (len(values) - 1))
+def weighted_mean(counts: Mapping[float, int], total: int) -> float:
+    """The mean of values given as value → how many times it occurs."""
+    return math.fsum(value * count for value, count in counts.items()) / total
 
 
-def average_ranks(values: Sequence[float]) -> list[float]:
-    """Ranks from 1, ties sharing the average of the ranks they span."""
-    order = sorted(range(len(values)), key=values.__getitem__)
-    ranks = [0.0] * len(values)
-    start = 0
-    while start < len(order):
-        end = start
-        while end + 1 < len(order) and values[order[end + 1]] == values[order[start]]:
-            end += 1
-        for position in range(start, end + 1):
-            ranks[order[position]] = (start + end) / 2 + 1
-        start = end + 1
-    return ranks
+def signed_rank_sums(changes: Mapping[float, int]) -> tuple[float, float]:
+    """T+ and T− over Pratt ranks: every change ranked by its size (zeros too, ties sharing
+    the average of the ranks they span), then the zeros left out of both sums."""
+    sizes: Counter[float] = Counter()
+    for change, count in changes.items():
+        sizes[abs(change)] += count
+    rank_of, position = {}, 0
+    for size in sorted(sizes):
+        count = sizes[size]
+        rank_of[size] = position + (count + 1) / 2
+        position += count
+    plus = math.fsum(rank_of[c] * k for c, k in changes.items() if c > 0)
+    minus = math.fsum(rank_of[abs(c)] * k for c, k in changes.items() if c < 0)
+    return plus, minus
 
 
-def signed_rank_sums(changes: Sequence[float]) -> tuple[float, float, list[float]]:
-    """T+ and T− over Pratt ranks (zeros ranked, then left out), and the ranks."""
-    ranks = average_ranks([abs(c) for c in changes])
-    plus = math.fsum(r for r, c in zip(ranks, changes, strict=True) if c > 0)
-    minus = math.fsum(r for r, c in zip(ranks, changes, strict=True) if c < 0)
-    return plus, minus, ranks
-
-
-def wilcoxon_pratt_p(changes: Sequence[float]) -> float | None:
+def wilcoxon_pratt_p(changes: Mapping[float, int], n: int) -> float:
     """Two-sided p of the signed-rank test, Pratt zeros, tie-corrected normal approximation."""
-    n = len(changes)
-    if n == 0:
-        return None
-    if all(c == 0 for c in changes):
+    zeros = changes.get(0.0, 0)
+    if zeros == n:
         return 1.0
-    plus, _minus, _ranks = signed_rank_sums(changes)
-    zeros = sum(1 for c in changes if c == 0)
+    plus, _minus = signed_rank_sums(changes)
     expected = (n * (n + 1) - zeros * (zeros + 1)) / 4
     variance = n * (n + 1) * (2 * n + 1) - zeros * (zeros + 1) * (2 * zeros + 1)
     # Ties among the non-zero changes reduce the variance; the zeros' own variance has
     # already been taken out above (Cureton 1967), so their tie group is not counted again.
-    ties = Counter(abs(c) for c in changes if c != 0)
+    ties: Counter[float] = Counter()
+    for change, count in changes.items():
+        if change != 0:
+            ties[abs(change)] += count
     variance -= math.fsum(k**3 - k for k in ties.values()) / 2
     z = (plus - expected) / math.sqrt(variance / 24)
     return float(min(1.0, 2 * norm.sf(abs(z))))
@@ -107,40 +99,56 @@ def rank_biserial(changes: Sequence[float]) -> float | None:
     """(T+ − T−) / (T+ + T−) on Pratt ranks; 0 when every change is zero."""
     if not changes:
         return None
-    plus, minus, _ranks = signed_rank_sums(changes)
+    return rank_biserial_of(Counter(changes))
+
+
+def rank_biserial_of(changes: Mapping[float, int]) -> float:
+    """The matched-pairs rank-biserial correlation of counted changes."""
+    plus, minus = signed_rank_sums(changes)
     return 0.0 if plus + minus == 0 else (plus - minus) / (plus + minus)
-
-
-def t_interval(changes: Sequence[float], confidence: float = 0.95) -> tuple[float, float]:
-    """The t confidence interval of the mean of two or more changes."""
-    centre, sd = mean(changes), sample_sd(changes)
-    half = t.ppf(0.5 + confidence / 2, len(changes) - 1) * sd / math.sqrt(len(changes))
-    return centre - half, centre + half
 
 
 def paired(pairs: Iterable[tuple[float, float]]) -> PairedResult:
     """Every figure of one comparison from (before, after) pairs."""
-    pairs = list(pairs)
-    n = len(pairs)
+    return paired_counts(Counter(pairs))
+
+
+def paired_counts(pairs: Mapping[tuple[float, float], int]) -> PairedResult:
+    """Every figure of one comparison from (before, after) → how many people gave that pair.
+
+    Likert answers take few values, so a report's pairs are counted in SQL and the figures
+    worked out from the counts: the work no longer grows with the number of people.
+    """
+    pairs = {pair: count for pair, count in pairs.items() if count}
+    n = sum(pairs.values())
     if n == 0:
         return PairedResult(n=0)
-    before = [b for b, _a in pairs]
-    after = [a for _b, a in pairs]
-    changes = [a - b for b, a in pairs]
-    change = mean(changes)
+    before: Counter[float] = Counter()
+    after: Counter[float] = Counter()
+    changes: Counter[float] = Counter()
+    for (b, a), count in pairs.items():
+        before[b] += count
+        after[a] += count
+        changes[a - b] += count
+    change = weighted_mean(changes, n)
     result = {
-        "n": n, "mean_before": mean(before), "mean_after": mean(after), "mean_change": change,
-        "improved": sum(c > 0 for c in changes) / n, "same": sum(c == 0 for c in changes) / n,
-        "declined": sum(c < 0 for c in changes) / n,
-        "wilcoxon_p": wilcoxon_pratt_p(changes), "rank_biserial": rank_biserial(changes),
+        "n": n, "mean_before": weighted_mean(before, n), "mean_after": weighted_mean(after, n),
+        "mean_change": change,
+        "improved": sum(k for c, k in changes.items() if c > 0) / n,
+        "same": changes.get(0.0, 0) / n,
+        "declined": sum(k for c, k in changes.items() if c < 0) / n,
+        "rank_biserial": rank_biserial_of(changes),
     }
     if n >= 2:
-        sd = sample_sd(changes)
-        low, high = t_interval(changes) if sd > 0 else (change, change)
+        sd = math.sqrt(math.fsum(k * (c - change) ** 2 for c, k in changes.items()) / (n - 1))
+        if sd > 0:
+            half = t.ppf(0.975, n - 1) * sd / math.sqrt(n)
+            low, high = change - half, change + half
+        else:
+            low = high = change
         result.update(sd_change=sd, ci_low=low, ci_high=high,
-                      d_z=change / sd if sd > 0 else None)
-    else:
-        result.update(wilcoxon_p=None)
+                      d_z=change / sd if sd > 0 else None,
+                      wilcoxon_p=wilcoxon_pratt_p(changes, n))
     return PairedResult(**result)
 
 

@@ -3,8 +3,10 @@
 import re
 
 import pytest
+import sqlalchemy as sa
 
 from lms.extensions import db
+from lms.framework.models import Behaviour
 from tests.conftest import count_queries
 
 
@@ -49,10 +51,35 @@ def test_framework_is_served_whole_and_nested(seeded, client):
 
 
 def test_framework_takes_a_fixed_number_of_queries(seeded, client):
-    with seeded.app_context(), count_queries(db.engine) as queries:
-        assert client.get("/api/v1/framework").status_code == 200
-    # One per level of nesting, never one per theme, behaviour or link (that would be ~100).
-    assert queries.count <= 8, queries.statements
+    with seeded.app_context():
+        engine = db.engine
+    with count_queries(engine) as queries:
+        first = client.get("/api/v1/framework")
+    assert first.status_code == 200
+    # The data version, then one per level of nesting, never one per theme, behaviour or
+    # link (that would be ~100).
+    assert queries.count <= 9, queries.statements
+    with count_queries(engine) as queries:
+        again = client.get("/api/v1/framework")
+    # Kept under the data version: only the version is read.
+    reads = [s for s in queries.statements if s != "BEGIN"]  # SQLite's own BEGIN
+    assert again.get_json() == first.get_json() and len(reads) == 1, reads
+    with count_queries(engine) as queries:
+        same = client.get("/api/v1/framework", headers={"If-None-Match": first.headers["ETag"]})
+    assert same.status_code == 304
+    assert len([s for s in queries.statements if s != "BEGIN"]) == 1
+
+
+def test_a_changed_framework_is_served_at_once(seeded, client):
+    first = client.get("/api/v1/framework")
+    with seeded.app_context():
+        behaviour = db.session.scalar(sa.select(Behaviour).filter_by(code="SI.1"))
+        behaviour.statement = "A statement changed by a new seed."
+        db.session.commit()
+    changed = client.get("/api/v1/framework", headers={"If-None-Match": first.headers["ETag"]})
+    assert changed.status_code == 200 and changed.headers["ETag"] != first.headers["ETag"]
+    statements = [b["statement"] for t in changed.get_json()["themes"] for b in t["behaviours"]]
+    assert "A statement changed by a new seed." in statements
 
 
 def test_themes_list_and_detail(seeded, client):

@@ -1,0 +1,30 @@
+"""data version: one row whose token changes with every change to reported data
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-11-26 10:40:00
+
+"""
+import secrets
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0005'
+down_revision = '0004'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    table = op.create_table(
+        'data_version',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('token', sa.String(length=32), nullable=False),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_data_version')),
+    )
+    op.bulk_insert(table, [{'id': 1, 'token': secrets.token_hex(16)}])
+
+
+def downgrade():
+    op.drop_table('data_version')
