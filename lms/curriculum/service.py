@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import sqlalchemy as sa
@@ -235,9 +236,9 @@ class ParticipantProgress:
         done = sum(min(m.done, m.required) for m in self.modules)
         return round(100 * done / required, 1) if required else 0.0
 
-    @property
+    @cached_property
     def last_activity_at(self) -> dt.datetime | None:
-        """When they last recorded any work in the curriculum."""
+        """When they last recorded any work in the curriculum (read once modules are set)."""
         times = [m.last_activity_at for m in self.modules if m.last_activity_at]
         return max(times) if times else None
 
@@ -280,15 +281,28 @@ def as_utc(value: Any) -> dt.datetime | None:
 def build_progress(person: tuple[int, str, str], items: list[CurriculumItem],
                    required: dict[int, int], work: dict) -> ParticipantProgress:
     """One participant's progress from the aggregates."""
+    return progress_of(person, module_facts(items, required), work)
+
+
+def module_facts(items: list[CurriculumItem],
+                 required: dict[int, int]) -> list[tuple[int, str, str, dt.date | None, int]]:
+    """(id, slug, title, opens on, required activities) per module, read once per request
+    rather than once per participant."""
+    return [(item.module.id, item.module.slug, item.module.title, item.opens_on,
+             required.get(item.module.id, 0)) for item in items]
+
+
+def progress_of(person: tuple[int, str, str], modules: list[tuple], work: dict
+                ) -> ParticipantProgress:
+    """One participant's progress from the per-module facts and the aggregates."""
     user_id, name, email = person
-    progress = ParticipantProgress(user_id=user_id, display_name=name, email=email)
-    for item in items:
-        done, any_work, last = work.get((user_id, item.module.id), (0, False, None))
-        progress.modules.append(ModuleProgress(
-            slug=item.module.slug, title=item.module.title, opens_on=item.opens_on,
-            required=required.get(item.module.id, 0), done=done, any_work=any_work,
-            last_activity_at=last))
-    return progress
+    nothing = (0, False, None)
+    return ParticipantProgress(
+        user_id=user_id, display_name=name, email=email,
+        modules=[ModuleProgress(slug=slug, title=title, opens_on=opens_on, required=needed,
+                                done=done, any_work=any_work, last_activity_at=last)
+                 for module_id, slug, title, opens_on, needed in modules
+                 for done, any_work, last in (work.get((user_id, module_id), nothing),)])
 
 
 def due_modules(items: list[CurriculumItem], cohort: Cohort, today: dt.date) -> set[str]:
@@ -332,8 +346,9 @@ def cohort_progress(cohort: Cohort, today: dt.date | None = None) -> dict[str, A
     work = work_by_user_and_module(participant_ids, module_ids)
     due = due_modules(items, cohort, today)
     participants = []
+    modules = module_facts(items, required)
     for person in people:
-        progress = build_progress(tuple(person), items, required, work)
+        progress = progress_of(tuple(person), modules, work)
         flag_risk(progress, cohort, due, today)
         participants.append(progress)
     return {"cohort_id": cohort.id, "as_of": today, "curriculum": items,

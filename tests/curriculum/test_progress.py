@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 import sqlalchemy as sa
 
 from lms.accounts.models import User
-from lms.cohorts.models import Enrolment
+from lms.cohorts.models import Cohort, Enrolment
 from lms.curriculum.models import ActivityRecord
+from lms.curriculum.schemas import CohortProgressSchema
 from lms.curriculum.service import cohort_progress, set_cohort_curriculum
 from lms.extensions import db
 from tests import builders as b
@@ -172,6 +174,10 @@ def test_the_tutor_sees_every_participant_and_module(client, course):
     assert pat["at_risk"] is True
     assert "no activity for 14 days" in pat["risk_reasons"]
     assert sam["at_risk"] is False
+    # The document is written out by hand for speed; it is exactly what the documented
+    # schema gives.
+    progress = cohort_progress(db.session.get(Cohort, course["cohort"].id))
+    assert body == json.loads(json.dumps(CohortProgressSchema().dump(progress)))
 
 
 def test_behind_schedule_means_a_module_unfinished_after_the_next_one_opened(course):
