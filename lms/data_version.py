@@ -1,11 +1,19 @@
-"""The data version: a token that changes in every transaction that changes what reports,
-charts and progress views are built from.
+"""Data versions: tokens that change in every transaction that changes what a kind of answer
+is built from.
 
-Expensive answers (outcome reports, drawn charts) are cached under keys that include the
-token, and chart ETags are derived from it, so a change anywhere is seen at once by every
-server process, and nothing has to be invalidated by hand. The token is a random string
-stored in one row: a new one is written in the same transaction as the change (atomic with
-it), and reading it is a single primary-key lookup.
+Expensive answers (outcome reports, drawn charts, cohort progress, the framework document) are
+cached under keys that include the token of what they depend on, and chart ETags are derived
+from it, so a change is seen at once by every server process and nothing is invalidated by
+hand. A token is a random string in one row of ``data_version``: a new one is written in the
+same transaction as the change (atomic with it); reading one is a primary-key lookup.
+
+There are three, so that frequent writes do not throw away answers they cannot change:
+
+- ``framework``: the framework's tables;
+- ``outcomes``: the above, programmes, cohorts, enrolments, organisations, and submitted
+  assessments with their ratings (saving a draft changes no report);
+- ``progress``: cohorts, enrolments, curricula, recorded work, people's names, and
+  submissions (the progress chart counts them).
 
 Changes are noticed through the ORM session: objects of the watched tables flushed, and bulk
 INSERT, UPDATE or DELETE statements on them sent through ``db.session.execute``. Code that
@@ -18,27 +26,41 @@ import secrets
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm.util import identity_key
 
 from lms.extensions import db
 
-#: Tables whose rows feed reports, charts and the framework document (audit, tokens and
-#: accounts do not: a sign-in must not throw away every cached report).
-WATCHED = frozenset({
-    "programme", "cohort", "enrolment", "organisation", "sponsorship",
-    "assessment", "rating", "framework", "theme", "behaviour", "leadership_level",
-    "external_framework", "external_heading", "external_indicator", "theme_link",
-    "theme_link_quote",
-    "module", "activity", "cohort_module", "activity_record",
-})
+FRAMEWORK, OUTCOMES, PROGRESS = "framework", "outcomes", "progress"
+NAMES = (FRAMEWORK, OUTCOMES, PROGRESS)
+FRAMEWORK_TABLES = ("framework", "theme", "behaviour", "leadership_level", "external_framework",
+                    "external_heading", "external_indicator", "theme_link", "theme_link_quote")
+#: Which versions a change to each table moves. Audit entries, tokens, sign-ins and password
+#: links move none: they feed no cached answer.
+WATCHED: dict[str, frozenset[str]] = {
+    **{table: frozenset(NAMES) for table in FRAMEWORK_TABLES},
+    "programme": frozenset({OUTCOMES, PROGRESS}),
+    "cohort": frozenset({OUTCOMES, PROGRESS}),
+    "enrolment": frozenset({OUTCOMES, PROGRESS}),
+    "organisation": frozenset({OUTCOMES}),
+    "assessment": frozenset({OUTCOMES, PROGRESS}),
+    "rating": frozenset({OUTCOMES}),
+    "module": frozenset({PROGRESS}),
+    "activity": frozenset({PROGRESS}),
+    "cohort_module": frozenset({PROGRESS}),
+    "activity_record": frozenset({PROGRESS}),
+    "user_account": frozenset({PROGRESS}),
+}
+#: For these tables only a change to these columns counts (a sign-in writes the account).
+WATCHED_COLUMNS = {"user_account": ("display_name", "email")}
 FLAG = "lms_data_changed"
 
 
 class DataVersion(db.Model):
-    """The single row holding the current data version."""
+    """The current token of one kind of data."""
 
     __tablename__ = "data_version"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
     token: Mapped[str] = mapped_column(sa.String(32))
 
 
@@ -47,44 +69,94 @@ def new_token() -> str:
     return secrets.token_hex(16)
 
 
-def current() -> str:
-    """The current data version (one query). With no row yet (a database just emptied), a
-    fresh token every time, so nothing cached under an old one can be served."""
-    token = db.session.scalar(sa.select(DataVersion.token).where(DataVersion.id == 1))
+def current(name: str) -> str:
+    """The current version of ``name`` (one query). With no row yet (a database just
+    emptied), a fresh token every time, so nothing cached under an old one can be served."""
+    token = db.session.scalar(sa.select(DataVersion.token).where(DataVersion.name == name))
     return token or new_token()
 
 
-def mark_changed(session: Session | None = None) -> None:
-    """Note that this transaction changed watched data (for writes made around the ORM)."""
-    (session or db.session()).info[FLAG] = True
+def mark_changed(names=NAMES, session: Session | None = None) -> None:
+    """Note that this transaction changed data behind ``names`` (for writes made around the
+    ORM)."""
+    (session or db.session()).info.setdefault(FLAG, set()).update(names)
+
+
+def draft_only(session: Session, obj) -> bool:
+    """A change to a draft assessment or its ratings: no report can see it."""
+    table = getattr(obj, "__tablename__", None)
+    if obj is None:
+        return False
+    if table == "assessment":
+        state = sa.inspect(obj)
+        if obj in session.deleted:
+            return False
+        if state.pending:  # a new draft: its status may only be set on INSERT
+            return obj.status in (None, "draft")
+        return obj.status == "draft" and not state.attrs.status.history.has_changes()
+    if table == "rating":
+        return draft_only(session, loaded_assessment(session, obj))
+    return False
+
+
+def loaded_assessment(session: Session, rating):
+    """The assessment of a rating if the session already holds it (never a query)."""
+    loaded = sa.inspect(rating).dict
+    if loaded.get("assessment") is not None:
+        return loaded["assessment"]
+    if rating.assessment_id is None:
+        return None
+    mapper = type(rating).assessment.property.mapper
+    return session.identity_map.get(identity_key(mapper.class_, rating.assessment_id))
+
+
+def touched_columns(obj, columns: tuple[str, ...]) -> bool:
+    """Whether any of ``columns`` of a changed object changed."""
+    state = sa.inspect(obj)
+    return state.pending or state.deleted or any(
+        state.attrs[column].history.has_changes() for column in columns)
+
+
+def versions_moved_by(session: Session, obj) -> frozenset[str]:
+    """Which versions a new, changed or deleted object moves."""
+    table = getattr(obj, "__tablename__", None)
+    names = WATCHED.get(table, frozenset())
+    if not names:
+        return names
+    if table in WATCHED_COLUMNS and obj not in session.new and obj not in session.deleted \
+            and not touched_columns(obj, WATCHED_COLUMNS[table]):
+        return frozenset()
+    if table in ("assessment", "rating") and draft_only(session, obj):
+        return frozenset()
+    return names
 
 
 def note_flushed_objects(session: Session, _context, _instances) -> None:
-    """before_flush: any new, changed or deleted object of a watched table."""
+    """before_flush: the versions moved by every new, changed or deleted object."""
     for obj in (*session.new, *session.dirty, *session.deleted):
-        if getattr(obj, "__tablename__", None) in WATCHED:
-            session.info[FLAG] = True
-            return
+        moved = versions_moved_by(session, obj)
+        if moved:
+            mark_changed(moved, session)
 
 
 def note_bulk_statements(state) -> None:
     """do_orm_execute: an INSERT, UPDATE or DELETE statement on a watched table."""
     if state.is_insert or state.is_update or state.is_delete:
         table = getattr(state.statement, "table", None)
-        if getattr(table, "name", None) in WATCHED:
-            state.session.info[FLAG] = True
+        names = WATCHED.get(getattr(table, "name", None))
+        if names:
+            mark_changed(names, state.session)
 
 
-def write_new_version(session: Session) -> None:
-    """before_commit: store a new token if this transaction changed watched data."""
+def write_new_versions(session: Session) -> None:
+    """before_commit: store a new token for each version this transaction moved."""
     session.flush()
-    if not session.info.pop(FLAG, False):
-        return
-    token = new_token()
-    updated = session.execute(sa.update(DataVersion).where(DataVersion.id == 1)
-                              .values(token=token))
-    if updated.rowcount == 0:
-        session.execute(sa.insert(DataVersion).values(id=1, token=token))
+    for name in sorted(session.info.pop(FLAG, ())):  # a fixed order: no lock cycles
+        token = new_token()
+        updated = session.execute(sa.update(DataVersion).where(DataVersion.name == name)
+                                  .values(token=token))
+        if updated.rowcount == 0:
+            session.execute(sa.insert(DataVersion).values(name=name, token=token))
 
 
 def forget_changes(session: Session, *_args) -> None:
@@ -96,7 +168,7 @@ def watch(session_class: type[Session]) -> None:
     """Listen to every session of ``session_class`` (idempotent)."""
     for name, handler in (("before_flush", note_flushed_objects),
                           ("do_orm_execute", note_bulk_statements),
-                          ("before_commit", write_new_version),
+                          ("before_commit", write_new_versions),
                           ("after_rollback", forget_changes),
                           ("after_soft_rollback", forget_changes)):
         if not sa.event.contains(session_class, name, handler):

@@ -32,7 +32,7 @@ def get_framework():
     """The whole framework, nested: themes, their behaviours and links."""
     # The same document for everyone, read often and changed only by `flask lms seed`: kept
     # as JSON under the data version, and answered 304 when the caller already has it.
-    version = data_version.current()
+    version = data_version.current(data_version.FRAMEWORK)
     etag = f"framework-{version}"
     if request.if_none_match.contains(etag):
         response = Response(status=304)

@@ -16,7 +16,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from webargs.fields import DelimitedList
 
-from lms import access
+from lms import access, data_version
 from lms.accounts.auth import guard
 from lms.caching import lookup, store
 from lms.errors import Forbidden, Invalid, NotFound
@@ -84,6 +84,11 @@ def scope_chart(name: str, cohorts, programme, protect: bool, query: dict) -> di
     return chart_data.progress_data(cohorts, programme)
 
 
+def version_of(name: str) -> str:
+    """The data version a scope chart is drawn from."""
+    return data_version.PROGRESS if name == "progress" else data_version.OUTCOMES
+
+
 def check_name(name: str, query: dict) -> None:
     """An unknown chart name is a 404 naming the ones there are; a breakdown is only for
     the charts that can show one readably."""
@@ -142,7 +147,8 @@ def get_cohort_chart(query, cohort_id: int, name: str, fmt: str):
     else:
         cohort = access.cohort_for(current_user, cohort_id)
         protect = access.outcomes_protected(current_user, cohort)
-    basis = chart_data.fingerprint([cohort.id], cohort.programme, {"protect": protect})
+    basis = chart_data.fingerprint([cohort.id], cohort.programme, {"protect": protect},
+                                   version_of(name))
     return chart_response(name, fmt, basis,
                           lambda: scope_chart(name, [cohort], cohort.programme, protect, query),
                           query)
@@ -160,7 +166,8 @@ def get_programme_chart(query, programme_id: int, name: str, fmt: str):
     cohorts, protect = access.outcome_cohorts(current_user, programme, query.get("cohorts"))
     if name == "progress" and protect:
         raise Forbidden("Progress charts are for tutors and administrators.")
-    basis = chart_data.fingerprint([c.id for c in cohorts], programme, {"protect": protect})
+    basis = chart_data.fingerprint([c.id for c in cohorts], programme, {"protect": protect},
+                                   version_of(name))
     return chart_response(name, fmt, basis,
                           lambda: scope_chart(name, cohorts, programme, protect, query), query)
 

@@ -152,11 +152,12 @@ def profile_data(profile: dict[str, Any], cohort: Cohort) -> dict[str, Any]:
 
 
 def fingerprint(cohort_ids: Sequence[int], programme: Programme,
-                extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """What a chart's data depends on: the data version (one query; it changes with any
-    rating, submission, import, enrolment, completion or change to the programme), the
-    cohorts in scope and who is asking."""
-    return {"version": data_version.current(), "cohorts": list(cohort_ids),
+                extra: dict[str, Any] | None = None,
+                version: str = data_version.OUTCOMES) -> dict[str, Any]:
+    """What a chart's data depends on: its data version (one query; outcomes move with any
+    submission, import, enrolment or change to the programme, progress with any recorded
+    work), the cohorts in scope and who is asking."""
+    return {"version": data_version.current(version), "cohorts": list(cohort_ids),
             "programme": programme.id, **(extra or {})}
 
 

@@ -169,7 +169,7 @@ def outcomes(cohorts: Sequence[Cohort], programme: Programme, level: str,
              breakdown: str | None, protect: bool) -> dict[str, Any]:
     """A report over ``cohorts``; ``protect`` applies disclosure control (sponsors). Cached
     under the data version: a repeated question costs one query until something changes."""
-    parts = {"version": data_version.current(), "programme": programme.id,
+    parts = {"version": data_version.current(data_version.OUTCOMES), "programme": programme.id,
              "cohorts": sorted(c.id for c in cohorts), "level": level, "breakdown": breakdown,
              "protect": protect}
     return cached("outcomes", parts,

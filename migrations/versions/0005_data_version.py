@@ -1,4 +1,4 @@
-"""data version: one row whose token changes with every change to reported data
+"""data versions: one row per kind of cached answer, whose token changes with its data
 
 Revision ID: 0005
 Revises: 0004
@@ -19,11 +19,12 @@ depends_on = None
 def upgrade():
     table = op.create_table(
         'data_version',
-        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('name', sa.String(length=16), nullable=False),
         sa.Column('token', sa.String(length=32), nullable=False),
-        sa.PrimaryKeyConstraint('id', name=op.f('pk_data_version')),
+        sa.PrimaryKeyConstraint('name', name=op.f('pk_data_version')),
     )
-    op.bulk_insert(table, [{'id': 1, 'token': secrets.token_hex(16)}])
+    op.bulk_insert(table, [{'name': name, 'token': secrets.token_hex(16)}
+                           for name in ('framework', 'outcomes', 'progress')])
 
 
 def downgrade():
