@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 import flask_migrate
 import pytest
 import sqlalchemy as sa
+from werkzeug.serving import make_server
 
 from lms import create_app
 from lms.extensions import db
@@ -117,6 +119,18 @@ def count_queries(engine: sa.Engine) -> Iterator[QueryCounter]:
         yield counter
     finally:
         sa.event.remove(engine, "before_cursor_execute", counter)
+
+
+@pytest.fixture
+def served(app) -> Iterator[str]:
+    """The app served over HTTP on a free port of 127.0.0.1, by a real server in a thread
+    (requests run outside the test's context, as in production); its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
 
 
 @pytest.fixture(scope="session")

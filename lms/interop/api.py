@@ -11,6 +11,8 @@ from flask_smorest import Blueprint
 
 from lms import access
 from lms.accounts.auth import guard, throttled
+from lms.cohorts.models import Cohort
+from lms.extensions import db
 from lms.interop import personal, xapi
 from lms.interop.framework_export import FILE_NAMES, MIMETYPES, export_framework
 
@@ -60,8 +62,14 @@ XAPI_RESPONSES = {
 @blp.alt_response(404, response="DEFAULT_ERROR", description="Not found, or not yours to see.")
 def get_cohort_xapi(cohort_id: int):
     """What the cohort's participants did, as xAPI statements (tutors and administrators)."""
-    cohort = access.cohort_for(current_user, cohort_id, "individuals")
-    lines = (json.dumps(entry, separators=(",", ":")) + "\n"
-             for entry in xapi.cohort_statements(cohort))
-    return Response(stream_with_context(lines), mimetype="application/x-ndjson",
+    access.cohort_for(current_user, cohort_id, "individuals")
+
+    def lines():
+        # Streamed after the view returns, when its session has been committed and closed:
+        # the cohort is read again in the session the stream runs in.
+        cohort = db.session.get(Cohort, cohort_id)
+        for entry in xapi.cohort_statements(cohort):
+            yield json.dumps(entry, separators=(",", ":")) + "\n"
+
+    return Response(stream_with_context(lines()), mimetype="application/x-ndjson",
                     headers={"Cache-Control": "no-store"})

@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import re
 import threading
+import urllib.request
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from urllib.parse import urlsplit
 
@@ -75,6 +76,17 @@ def statements(client, work, who="tutor") -> list[dict]:
     response = client.get(f"/api/v1/cohorts/{work['cohort']}/xapi", headers=work["headers"][who])
     assert response.status_code == 200 and response.mimetype == "application/x-ndjson"
     return [json.loads(line) for line in response.get_data(as_text=True).splitlines()]
+
+
+def test_statements_stream_over_a_real_server(client, cohort_work, served):
+    # Streamed after the view has returned and its session has ended (a test client inside
+    # the test's own context would hide that).
+    url = f"{served}/api/v1/cohorts/{cohort_work['cohort']}/xapi"
+    request = urllib.request.Request(url, headers=cohort_work["headers"]["tutor"])  # noqa: S310
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - our server
+        lines = response.read().decode().splitlines()
+    db.session.rollback()  # the test's session began before the server wrote (SQLite WAL)
+    assert [json.loads(line) for line in lines] == statements(client, cohort_work)
 
 
 def test_statements_are_valid_xapi_and_record_the_work(client, cohort_work):
