@@ -36,20 +36,21 @@ def lookup(key: str) -> Any:
         return None
 
 
-def store(key: str, value: Any) -> None:
-    """Keep ``value`` (silently skipped when the cache is unreachable)."""
+def store(key: str, value: Any, timeout: int | None = None) -> None:
+    """Keep ``value`` (skipped, and logged, when the cache is unreachable)."""
     try:
-        cache.set(key, value)
+        cache.set(key, value, timeout=timeout)
     except (RedisError, OSError) as exc:
         log.warning("cache unavailable, writing %s: %s", key, exc)
 
 
-def cached(kind: str, parts: dict[str, Any], build: Callable[[], T]) -> T:
+def cached(kind: str, parts: dict[str, Any], build: Callable[[], T],
+           timeout: int | None = None) -> T:
     """The cached answer for ``parts`` (which must include the data version), built and kept
-    on a miss."""
+    on a miss (for ``timeout`` seconds; the configured default when None)."""
     key = cache_key(kind, parts)
     value = lookup(key)
     if value is None:
         value = build()
-        store(key, value)
+        store(key, value, timeout)
     return value

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response
+from flask import Response, current_app
 from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -10,6 +10,7 @@ from webargs.fields import DelimitedList
 
 from lms import access
 from lms.accounts.auth import guard
+from lms.caching import cached
 from lms.outcomes import service
 from lms.outcomes.csv_export import profile_csv, report_csv
 from lms.outcomes.report import LEVELS
@@ -88,20 +89,41 @@ def as_csv(report: dict, name: str) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
 
 
+def cohort_scope(cohort_id: int) -> tuple[list, object, bool]:
+    """The cohort as the caller may see it: ([cohort], programme, protect)."""
+    cohort = access.cohort_for(current_user, cohort_id)
+    return [cohort], cohort.programme, access.outcomes_protected(current_user, cohort)
+
+
+def programme_scope(programme_id: int, query: dict) -> tuple[list, object, bool]:
+    """The programme's cohorts the caller may see: (cohorts, programme, protect)."""
+    programme = access.programme_for(current_user, programme_id)
+    cohorts, protect = access.outcome_cohorts(current_user, programme, query.get("cohorts"))
+    return cohorts, programme, protect
+
+
 def cohort_report(cohort_id: int, query: dict) -> dict:
     """A cohort's report as the caller may see it."""
-    cohort = access.cohort_for(current_user, cohort_id)
-    protect = access.outcomes_protected(current_user, cohort)
-    return service.outcomes([cohort], cohort.programme, query["level"],
-                            query.get("breakdown"), protect)
+    cohorts, programme, protect = cohort_scope(cohort_id)
+    return service.outcomes(cohorts, programme, query["level"], query.get("breakdown"),
+                            protect)
 
 
 def programme_report(programme_id: int, query: dict) -> dict:
     """A programme's report over the cohorts the caller may see."""
-    programme = access.programme_for(current_user, programme_id)
-    cohorts, protect = access.outcome_cohorts(current_user, programme, query.get("cohorts"))
+    cohorts, programme, protect = programme_scope(programme_id, query)
     return service.outcomes(cohorts, programme, query["level"], query.get("breakdown"),
                             protect)
+
+
+def report_response(cohorts, programme, protect: bool, query: dict) -> Response:
+    """A report as JSON, kept written out under its data version: a repeated question costs
+    the version's query and a cache read, not a serialisation of every figure."""
+    level, breakdown = query["level"], query.get("breakdown")
+    parts = service.report_key(cohorts, programme, level, breakdown, protect)
+    document = cached("outcomes-json", parts, lambda: current_app.json.dumps(
+        OutcomeReport().dump(service.outcomes(cohorts, programme, level, breakdown, protect))))
+    return Response(document, mimetype="application/json")
 
 
 @blp.get("/cohorts/<id:cohort_id>/outcomes")
@@ -111,7 +133,7 @@ def programme_report(programme_id: int, query: dict) -> dict:
 @blp.alt_response(404, **NOT_FOUND)
 def get_cohort_outcomes(query, cohort_id: int):
     """The cohort's outcomes: post − pre, post − then and then − pre per row."""
-    return cohort_report(cohort_id, query)
+    return report_response(*cohort_scope(cohort_id), query)
 
 
 @blp.get("/cohorts/<id:cohort_id>/outcomes.csv")
@@ -131,7 +153,7 @@ def get_cohort_outcomes_csv(query, cohort_id: int):
 @blp.alt_response(404, **NOT_FOUND)
 def get_programme_outcomes(query, programme_id: int):
     """Outcomes over the programme's cohorts you may see, or those named in ``cohorts``."""
-    return programme_report(programme_id, query)
+    return report_response(*programme_scope(programme_id, query), query)
 
 
 @blp.get("/programmes/<id:programme_id>/outcomes.csv")

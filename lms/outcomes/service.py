@@ -169,11 +169,17 @@ def outcomes(cohorts: Sequence[Cohort], programme: Programme, level: str,
              breakdown: str | None, protect: bool) -> dict[str, Any]:
     """A report over ``cohorts``; ``protect`` applies disclosure control (sponsors). Cached
     under the data version: a repeated question costs one query until something changes."""
-    parts = {"version": data_version.current(data_version.OUTCOMES), "programme": programme.id,
-             "cohorts": sorted(c.id for c in cohorts), "level": level, "breakdown": breakdown,
-             "protect": protect}
+    parts = report_key(cohorts, programme, level, breakdown, protect)
     return cached("outcomes", parts,
                   lambda: build_outcomes(cohorts, programme, level, breakdown, protect))
+
+
+def report_key(cohorts: Sequence[Cohort], programme: Programme, level: str,
+               breakdown: str | None, protect: bool) -> dict[str, Any]:
+    """What a report depends on, its data version included (one query)."""
+    return {"version": data_version.current(data_version.OUTCOMES), "programme": programme.id,
+            "cohorts": sorted(c.id for c in cohorts), "level": level, "breakdown": breakdown,
+            "protect": protect}
 
 
 def build_outcomes(cohorts: Sequence[Cohort], programme: Programme, level: str,
