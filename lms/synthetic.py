@@ -14,9 +14,8 @@ examples) and the same password, hashed once.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,6 +24,7 @@ import sqlalchemy as sa
 from lms import data_version
 from lms.accounts import passwords
 from lms.accounts.models import User
+from lms.bulk import bulk_insert
 from lms.cohorts.models import ORGANISATION_TYPES, Cohort, Enrolment, Organisation, Programme
 from lms.cohorts.service import default_programme
 from lms.curriculum.models import ActivityRecord, CohortModule
@@ -128,39 +128,6 @@ def next_run_number(programme: Programme) -> int:
     runs = [int(name.split()[1].split("-")[0]) for name in names
             if name.split()[1].split("-")[0].isdigit()]
     return max(runs, default=0) + 1
-
-
-# --- writing in bulk ------------------------------------------------------------------------
-
-def bulk_insert(table: sa.Table, columns: Sequence[str], rows: Iterable[tuple]) -> None:
-    """Insert many rows at once: COPY on PostgreSQL, executemany elsewhere."""
-    connection = db.session.connection()
-    if connection.dialect.name == "postgresql":
-        cursor = connection.connection.driver_connection.cursor()
-        with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
-            buffer = io.StringIO()
-            for row in rows:
-                buffer.write("\t".join(copy_text(value) for value in row))
-                buffer.write("\n")
-                if buffer.tell() > 1 << 20:
-                    copy.write(buffer.getvalue())
-                    buffer = io.StringIO()
-            copy.write(buffer.getvalue())
-        return
-    values = [dict(zip(columns, row, strict=True)) for row in rows]
-    if values:
-        connection.execute(table.insert(), values)
-
-
-def copy_text(value) -> str:
-    """A value in COPY's text format (only the kinds written here: no tabs or newlines)."""
-    if value is None:
-        return "\\N"
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, dt.datetime):
-        return value.isoformat()
-    return str(value)
 
 
 # --- organisations, cohorts and people ------------------------------------------------------

@@ -12,6 +12,7 @@ import secrets
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
+from sqlalchemy.orm import contains_eager
 
 from lms.accounts import passwords
 from lms.accounts.models import ROLES, ApiToken, PasswordLink, User
@@ -183,6 +184,7 @@ def user_for_token(secret: str) -> User | None:
     """The active user a bearer token belongs to, or None if it is unknown or unusable."""
     token = db.session.scalar(
         sa.select(ApiToken).filter_by(token_hash=digest(secret)).join(ApiToken.user)
+        .options(contains_eager(ApiToken.user))  # the user in the same query
     )
     now = utcnow()
     if token is None or not token.is_usable(now):

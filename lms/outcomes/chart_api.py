@@ -147,7 +147,7 @@ def get_cohort_chart(query, cohort_id: int, name: str, fmt: str):
     else:
         cohort = access.cohort_for(current_user, cohort_id)
         protect = access.outcomes_protected(current_user, cohort)
-    basis = chart_data.fingerprint([cohort.id], cohort.programme, {"protect": protect},
+    basis = chart_data.fingerprint([cohort.id], cohort.programme_id, {"protect": protect},
                                    version_of(name))
     return chart_response(name, fmt, basis,
                           lambda: scope_chart(name, [cohort], cohort.programme, protect, query),
@@ -166,7 +166,7 @@ def get_programme_chart(query, programme_id: int, name: str, fmt: str):
     cohorts, protect = access.outcome_cohorts(current_user, programme, query.get("cohorts"))
     if name == "progress" and protect:
         raise Forbidden("Progress charts are for tutors and administrators.")
-    basis = chart_data.fingerprint([c.id for c in cohorts], programme, {"protect": protect},
+    basis = chart_data.fingerprint([c.id for c in cohorts], programme.id, {"protect": protect},
                                    version_of(name))
     return chart_response(name, fmt, basis,
                           lambda: scope_chart(name, cohorts, programme, protect, query), query)
@@ -186,5 +186,5 @@ def get_my_profile_chart(query, fmt: str):
         profile = service.my_profile(current_user.id, cohort, sector_of(enrolment))
         return chart_data.profile_data(profile, cohort)
 
-    basis = chart_data.fingerprint([cohort.id], cohort.programme, {"user": current_user.id})
+    basis = chart_data.fingerprint([cohort.id], cohort.programme_id, {"user": current_user.id})
     return chart_response("profile", fmt, basis, build, query, keep=False)

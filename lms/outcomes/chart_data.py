@@ -151,14 +151,14 @@ def profile_data(profile: dict[str, Any], cohort: Cohort) -> dict[str, Any]:
             "behaviours": profile["behaviours"], "scale": scale, "scale_labels": labels}
 
 
-def fingerprint(cohort_ids: Sequence[int], programme: Programme,
+def fingerprint(cohort_ids: Sequence[int], programme_id: int,
                 extra: dict[str, Any] | None = None,
                 version: str = data_version.OUTCOMES) -> dict[str, Any]:
     """What a chart's data depends on: its data version (one query; outcomes move with any
     submission, import, enrolment or change to the programme, progress with any recorded
     work), the cohorts in scope and who is asking."""
     return {"version": data_version.current(version), "cohorts": list(cohort_ids),
-            "programme": programme.id, **(extra or {})}
+            "programme": programme_id, **(extra or {})}
 
 
 def etag_of(name: str, basis: dict[str, Any], options: dict[str, Any]) -> str:

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from lms.accounts.models import User
 from lms.audit.service import record
+from lms.bulk import bulk_insert
 from lms.cohorts import roster
 from lms.cohorts.models import Cohort, Enrolment, Organisation
 from lms.db_types import utcnow
@@ -204,8 +205,10 @@ def write_ratings(cohort_id: int, rows: list[RatingRow],
             updates.append({"id": stored[(assessment_id, behaviour_id)][0], "value": value})
         else:
             result.ratings_unchanged += 1
-    if inserts:
-        db.session.execute(sa.insert(Rating), inserts)
+    # COPY on PostgreSQL (lms.bulk): psycopg's executemany sends one statement per rating.
+    # The UPDATE of the assessments below moves the data version.
+    bulk_insert(Rating.__table__, ("assessment_id", "behaviour_id", "value"),
+                [(row["assessment_id"], row["behaviour_id"], row["value"]) for row in inserts])
     if updates:
         db.session.execute(sa.update(Rating), updates)
     updated_ids = {row["id"] for row in updates}
