@@ -25,6 +25,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -346,13 +347,16 @@ def serve(app_path: str, env: dict[str, str]) -> tuple[subprocess.Popen, int]:
          f"127.0.0.1:{port}", app_path], cwd=ROOT,
         env={**os.environ, "LMS_GUNICORN_ACCESSLOG": "/dev/null", **env},
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 30
+    # The port opens before the workers have imported the app: wait for an answer.
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return process, port
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/framework",
+                                        timeout=5) as response:
+                if response.status == 200:
+                    return process, port
         except OSError:
-            time.sleep(0.2)
+            time.sleep(0.3)
     process.kill()
     raise SystemExit(f"gunicorn serving {app_path} did not start: "
                      f"{process.stderr.read().decode()[-2000:]}")

@@ -1,8 +1,6 @@
 """Read-only API of the framework: /api/v1/framework, /themes, /behaviours."""
 
-import json
-
-from flask import Response, request
+from flask import Response, current_app, request
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 
@@ -38,7 +36,8 @@ def get_framework():
         response = Response(status=304)
     else:
         document = cached("framework", {"version": version},
-                          lambda: json.dumps(FrameworkSchema().dump(service.get_framework())))
+                          lambda: current_app.json.dumps(
+                              FrameworkSchema().dump(service.get_framework())))
         response = Response(document, mimetype="application/json")
     response.set_etag(etag)
     response.headers["Cache-Control"] = "no-cache"

@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic.migration import MigrationContext
 
+from lms.data_version import DataVersion
 from lms.db_types import UTCDateTime
 from lms.extensions import db
 from lms.seeding import SeedError
@@ -24,8 +25,9 @@ FORMAT_VERSION = 1
 
 
 def tables() -> list[sa.Table]:
-    """The service's tables, parents before children."""
-    return list(db.metadata.sorted_tables)
+    """The service's tables, parents before children; not the data versions, which are keys
+    of cached answers rather than data (a restore moves them)."""
+    return [t for t in db.metadata.sorted_tables if t.name != DataVersion.__tablename__]
 
 
 def current_revision() -> str | None:
