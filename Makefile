@@ -31,9 +31,13 @@ test: $(VENV)/.installed-dev $(FRONTEND)
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
-## bench: run the benchmarks in bench/ (set LMS_BENCH_DATABASE_URL for PostgreSQL)
+## bench: build a 20,000-participant programme in PostgreSQL (database lms_bench, emptied;
+##        LMS_BENCH_DATABASE_URL to change) and measure every case against its limit; prints
+##        one table and writes bench/results/bench.md (a few minutes; needs PostgreSQL, Redis)
 bench: $(VENV)/.installed-dev
-	@for script in bench/[!_]*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@command -v wrk >/dev/null || { echo "installing wrk (the HTTP load generator)"; \
+		apt-get install -y -qq wrk >/dev/null || { echo "make bench needs wrk: apt-get install wrk"; exit 1; }; }
+	$(BIN)/python bench/run.py
 
 ## screenshots: retake the README's pictures of each role's home (docs/screenshots/)
 screenshots: $(VENV)/.installed-dev $(FRONTEND)

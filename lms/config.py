@@ -48,6 +48,8 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
         "LMS_TRUSTED_PROXIES": int_setting(env, "LMS_TRUSTED_PROXIES", 0),
         "LMS_REDIS_URL": env.get("LMS_REDIS_URL") or None,
         "LMS_RATE_LIMIT": env.get("LMS_RATE_LIMIT", "600 per minute"),
+        # How long a process may keep the framework document before asking for its version.
+        "LMS_LOCAL_CACHE_SECONDS": float_setting(env, "LMS_LOCAL_CACHE_SECONDS", 1.0),
         "LMS_SIGN_IN_LIMIT_PER_ACCOUNT": env.get("LMS_SIGN_IN_LIMIT_PER_ACCOUNT", "5 per minute"),
         "LMS_SIGN_IN_LIMIT_PER_ADDRESS": env.get("LMS_SIGN_IN_LIMIT_PER_ADDRESS",
                                                  "30 per minute"),
@@ -64,6 +66,20 @@ def int_setting(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a whole number; got {raw!r}.") from None
+
+
+def float_setting(env: Mapping[str, str], name: str, default: float) -> float:
+    """A number of seconds from the environment; ConfigError naming it if it is not one."""
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds; got {raw!r}.") from None
+    if not 0 <= value <= 3600:
+        raise ConfigError(f"{name} must be between 0 and 3600 seconds; got {raw!r}.")
+    return value
 
 
 def derived_settings(config: Mapping[str, Any]) -> dict[str, Any]:

@@ -177,6 +177,8 @@ def commit_request(response: Response) -> Response:
     back, and any other 4xx or 5xx answer is rolled back here. A write that lost a race to
     another request (a unique key taken meanwhile) is answered 409, never 500.
     """
+    if not db.session.registry.has():
+        return response  # the request never touched the database: nothing to commit
     if response.status_code >= 400:
         # A page that caught a refusal to show it in its form answers 4xx without passing
         # through the handlers above: what the refused operation had written goes too.

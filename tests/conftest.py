@@ -26,7 +26,10 @@ POSTGRES_URL = os.environ.get("LMS_TEST_DATABASE_URL")
 
 def app_settings(database_url: str, **overrides) -> dict:
     """The settings every test app gets."""
-    return {"LMS_ENV": "testing", "SQLALCHEMY_DATABASE_URI": database_url, **overrides}
+    # No process-local window: every request asks for the framework's version, so a test
+    # sees its own changes at once (tests/framework/test_api.py tests the window itself).
+    return {"LMS_ENV": "testing", "SQLALCHEMY_DATABASE_URI": database_url,
+            "LMS_LOCAL_CACHE_SECONDS": 0, **overrides}
 
 
 def reset_postgres(url: str) -> None:

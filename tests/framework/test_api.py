@@ -5,6 +5,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
+from lms import create_app
 from lms.extensions import db
 from lms.framework.models import Behaviour
 from tests.conftest import count_queries
@@ -68,6 +69,37 @@ def test_framework_takes_a_fixed_number_of_queries(seeded, client):
         same = client.get("/api/v1/framework", headers={"If-None-Match": first.headers["ETag"]})
     assert same.status_code == 304
     assert len([s for s in queries.statements if s != "BEGIN"]) == 1
+
+
+def test_each_process_keeps_the_framework_for_a_moment(seeded, client):
+    seeded.config["LMS_LOCAL_CACHE_SECONDS"] = 60
+    with seeded.app_context():
+        engine = db.engine
+    first = client.get("/api/v1/framework")
+    with count_queries(engine) as queries:
+        again = client.get("/api/v1/framework")
+    assert again.get_json() == first.get_json()
+    assert [s for s in queries.statements if s != "BEGIN"] == []  # from memory
+    with seeded.app_context():
+        db.session.scalar(sa.select(Behaviour).filter_by(code="SI.1")).statement = "New."
+        db.session.commit()
+    assert client.get("/api/v1/framework").get_json() == first.get_json()  # within the window
+    seeded.extensions["lms.framework"]["at"] -= 60  # the window has passed
+    changed = client.get("/api/v1/framework")
+    assert changed.headers["ETag"] != first.headers["ETag"]
+    assert "New." in [b["statement"] for t in changed.get_json()["themes"]
+                      for b in t["behaviours"]]
+
+
+def test_the_framework_document_is_not_throttled(seeded):
+    from tests.conftest import app_settings
+
+    app = create_app(app_settings(seeded.config["SQLALCHEMY_DATABASE_URI"],
+                                  LMS_RATE_LIMIT="3 per minute"))
+    client = app.test_client()
+    assert [client.get("/api/v1/framework").status_code for _ in range(5)] == [200] * 5
+    assert client.get("/api/v1/themes").status_code == 200
+    assert [client.get("/api/v1/themes").status_code for _ in range(3)][-1] == 429
 
 
 def test_a_changed_framework_is_served_at_once(seeded, client):
