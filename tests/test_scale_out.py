@@ -82,9 +82,10 @@ def world() -> dict:
                             name="Tamsin Scale")
         tokens = {name: create_token(b.make_user("admin"), name, 1)[1]
                   for name in ("counted", "charts")}
+        email = tutor.email
         db.session.commit()
         db.engine.dispose()
-    return {"cohort": summary.cohort_ids[0], "tutor": tutor.email, "tokens": tokens}
+    return {"cohort": summary.cohort_ids[0], "tutor": email, "tokens": tokens}
 
 
 def free_port() -> int:

@@ -52,7 +52,7 @@ def unit_column(level: str) -> sa.ColumnElement:
             "framework": sa.literal("framework", sa.String)}[level]
 
 
-def answers_in_scope(cohort_ids: Sequence[int], level: str, breakdown: str | None) -> sa.CTE:
+def answers_in_scope(cohort_ids: Sequence[int], level: str, breakdown: str | None) -> sa.Select:
     """Every answer of a submitted assessment in scope: who, their group, the row, the phase
     and the value (NULL: "not applicable")."""
     query = (
@@ -69,17 +69,30 @@ def answers_in_scope(cohort_ids: Sequence[int], level: str, breakdown: str | Non
                                  Enrolment.leadership_level_id == LeadershipLevel.id)
                  if breakdown == "leadership_level"
                  else query.outerjoin(Organisation, Enrolment.organisation_id == Organisation.id))
-    return query.cte("answer")
+    return query
 
 
-def scores_of(answer: sa.CTE) -> sa.CTE:
-    """Per person, group and row: the sum and count of the points they gave in each phase
-    (their score is sum / count, worked out in Python so it is the same on every database)."""
+def distribution_keys(scale: Sequence[int]) -> list[tuple[str, int | str]]:
+    """(phase, point or NA) for every count a distribution needs."""
+    return [(phase, point) for phase in PHASES for point in (*scale, NA)]
+
+
+def scores_of(answer: sa.Subquery, scale: Sequence[int]) -> sa.CTE:
+    """Per person, group and row, in one pass over their answers: the sum and count of the
+    points they gave in each phase (their score is sum / count, worked out in Python so it is
+    the same on every database), how many answers they gave on each point, and whether they
+    answered the phase at all."""
     columns = []
     for phase in PHASES:
-        value = sa.case((answer.c.phase == phase, answer.c.value))
+        in_phase = answer.c.phase == phase
+        value = sa.case((in_phase, answer.c.value))
         columns += [sa.func.coalesce(sa.func.sum(value), 0).label(f"{phase}_sum"),
-                    sa.func.count(value).label(f"{phase}_count")]
+                    sa.func.count(value).label(f"{phase}_count"),
+                    sa.func.count(sa.case((in_phase, 1))).label(f"{phase}_answers")]
+    for index, (phase, point) in enumerate(distribution_keys(scale)):
+        on_point = (answer.c.value.is_(None) if point == NA else answer.c.value == point)
+        columns.append(sa.func.count(sa.case((sa.and_(answer.c.phase == phase, on_point), 1)))
+                       .label(f"d{index}"))
     return (sa.select(answer.c.user_id, answer.c.grp, answer.c.unit, *columns)
             .group_by(answer.c.user_id, answer.c.grp, answer.c.unit).cte("score"))
 
@@ -88,48 +101,52 @@ NO_NUMBER = sa.cast(sa.null(), sa.Integer)
 NO_TEXT = sa.cast(sa.null(), sa.String)
 
 
-def tally_query(cohort_ids: Sequence[int], level: str, breakdown: str | None) -> sa.Select:
-    """One statement counting everything a report needs, as rows of (kind, unit, group,
-    phase, four numbers, count): pairs of scores per comparison, answers per point, people
-    answering per phase, and people in all."""
-    answer = answers_in_scope(cohort_ids, level, breakdown)
-    score = scores_of(answer)
+def tally_query(cohort_ids: Sequence[int], level: str, breakdown: str | None,
+                scale: Sequence[int]) -> sa.Select:
+    """One statement counting everything a report needs, in one pass over the answers. Its
+    rows are (kind, unit, group, four numbers, count, then the distribution columns): pairs of
+    scores per comparison; per row and group, answers on each point and people answering
+    each phase; and people in all."""
+    score = scores_of(answers_in_scope(cohort_ids, level, breakdown).subquery("answer"), scale)
+    width = len(distribution_keys(scale)) + len(PHASES)
     parts = []
     for name, (before, after) in COMPARISONS.items():
         numbers = [score.c[f"{before}_sum"], score.c[f"{before}_count"],
                    score.c[f"{after}_sum"], score.c[f"{after}_count"]]
-        parts.append(sa.select(sa.literal(name, sa.String), score.c.unit, score.c.grp, NO_TEXT,
-                               *numbers, sa.func.count())
+        parts.append(sa.select(sa.literal(name, sa.String), score.c.unit, score.c.grp,
+                               *numbers, sa.func.count(), *[NO_NUMBER] * width)
                      .where(score.c[f"{before}_count"] > 0, score.c[f"{after}_count"] > 0)
                      .group_by(score.c.unit, score.c.grp, *numbers))
-    parts.append(sa.select(sa.literal("answers", sa.String), answer.c.unit, answer.c.grp,
-                           answer.c.phase, answer.c.value, NO_NUMBER, NO_NUMBER, NO_NUMBER,
-                           sa.func.count())
-                 .group_by(answer.c.unit, answer.c.grp, answer.c.phase, answer.c.value))
-    parts.append(sa.select(sa.literal("respondents", sa.String), answer.c.unit, answer.c.grp,
-                           answer.c.phase, NO_NUMBER, NO_NUMBER, NO_NUMBER, NO_NUMBER,
-                           sa.func.count(sa.distinct(answer.c.user_id)))
-                 .group_by(answer.c.unit, answer.c.grp, answer.c.phase))
-    parts.append(sa.select(sa.literal("people", sa.String), NO_TEXT, NO_TEXT, NO_TEXT,
-                           NO_NUMBER, NO_NUMBER, NO_NUMBER, NO_NUMBER,
-                           sa.func.count(sa.distinct(answer.c.user_id))))
+    spread = [sa.func.sum(score.c[f"d{i}"]) for i in range(len(distribution_keys(scale)))]
+    answered = [sa.func.sum(sa.case((score.c[f"{phase}_answers"] > 0, 1), else_=0))
+                for phase in PHASES]
+    parts.append(sa.select(sa.literal("groups", sa.String), score.c.unit, score.c.grp,
+                           *[NO_NUMBER] * 4, sa.func.count(), *spread, *answered)
+                 .group_by(score.c.unit, score.c.grp))
+    parts.append(sa.select(sa.literal("people", sa.String), NO_TEXT, NO_TEXT,
+                           *[NO_NUMBER] * 4, sa.func.count(sa.distinct(score.c.user_id)),
+                           *[NO_NUMBER] * width))
     return sa.union_all(*parts)
 
 
-def tallies(cohort_ids: Sequence[int], level: str,
-            breakdown: str | None) -> tuple[dict[tuple[str, str | None], Tally], int]:
+def tallies(cohort_ids: Sequence[int], level: str, breakdown: str | None,
+            scale: Sequence[int]) -> tuple[dict[tuple[str, str | None], Tally], int]:
     """Every row's tally, counted by the database in one statement, and how many people
     answered anything."""
     counted: dict[tuple[str, str | None], Tally] = defaultdict(Tally)
     people = 0
-    for kind, unit, group, phase, a, b, c, d, count in db.session.execute(
-            tally_query(cohort_ids, level, breakdown)):
+    keys = distribution_keys(scale)
+    for kind, unit, group, a, b, c, d, count, *extra in db.session.execute(
+            tally_query(cohort_ids, level, breakdown, scale)):
         if kind == "people":
             people = count
-        elif kind == "answers":
-            counted[(unit, group)].answers[phase][NA if a is None else int(a)] += count
-        elif kind == "respondents":
-            counted[(unit, group)].respondents[phase] = count
+        elif kind == "groups":
+            tally = counted[(unit, group)]
+            for (phase, point), n in zip(keys, extra, strict=False):
+                if n:
+                    tally.answers[phase][point] += int(n)
+            for phase, n in zip(PHASES, extra[len(keys):], strict=True):
+                tally.respondents[phase] = int(n)
         else:
             counted[(unit, group)].pairs[kind][(int(a) / int(b), int(c) / int(d))] += count
     return dict(counted), people
@@ -186,11 +203,11 @@ def build_outcomes(cohorts: Sequence[Cohort], programme: Programme, level: str,
                    breakdown: str | None, protect: bool) -> dict[str, Any]:
     """A report over ``cohorts``, computed now (see ``outcomes``)."""
     behaviour_codes, _themes, theme_codes = framework_codes()
-    counted, participants = tallies([c.id for c in cohorts], level, breakdown)
+    scale = [point["value"] for point in programme.rating_scale]
+    counted, participants = tallies([c.id for c in cohorts], level, breakdown, scale)
     labels = group_labels(breakdown, cohorts)
     codes = {"behaviour": behaviour_codes, "theme": theme_codes,
              "framework": ["framework"]}[level]
-    scale = [point["value"] for point in programme.rating_scale]
     report = report_from_tallies(counted, level, codes, list(labels), scale)
     if protect:
         suppress(report, programme.min_group_size)
@@ -239,8 +256,8 @@ def my_profile(user_id: int, cohort: Cohort, sector: str | None) -> dict[str, An
     asked = {b.code for b in behaviours_for_sector(sector)}
     programme = cohort.programme
     behaviour_codes, themes, _theme_codes = framework_codes()
-    counted, _people = tallies([cohort.id], "behaviour", None)
     scale = [point["value"] for point in programme.rating_scale]
+    counted, _people = tallies([cohort.id], "behaviour", None, scale)
     cohort_rows = {row.code: row for row in suppress(
         report_from_tallies(counted, "behaviour", behaviour_codes, [None], scale),
         programme.min_group_size)}
