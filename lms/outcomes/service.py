@@ -72,16 +72,10 @@ def answers_in_scope(cohort_ids: Sequence[int], level: str, breakdown: str | Non
     return query
 
 
-def distribution_keys(scale: Sequence[int]) -> list[tuple[str, int | str]]:
-    """(phase, point or NA) for every count a distribution needs."""
-    return [(phase, point) for phase in PHASES for point in (*scale, NA)]
-
-
-def scores_of(answer: sa.Subquery, scale: Sequence[int]) -> sa.CTE:
-    """Per person, group and row, in one pass over their answers: the sum and count of the
-    points they gave in each phase (their score is sum / count, worked out in Python so it is
-    the same on every database), how many answers they gave on each point, and whether they
-    answered the phase at all."""
+def scores_of(answer: sa.CTE) -> sa.CTE:
+    """Per person, group and row: the sum and count of the points they gave in each phase
+    (their score is sum / count, worked out in Python so it is the same on every database),
+    and whether they answered the phase at all."""
     columns = []
     for phase in PHASES:
         in_phase = answer.c.phase == phase
@@ -89,10 +83,6 @@ def scores_of(answer: sa.Subquery, scale: Sequence[int]) -> sa.CTE:
         columns += [sa.func.coalesce(sa.func.sum(value), 0).label(f"{phase}_sum"),
                     sa.func.count(value).label(f"{phase}_count"),
                     sa.func.count(sa.case((in_phase, 1))).label(f"{phase}_answers")]
-    for index, (phase, point) in enumerate(distribution_keys(scale)):
-        on_point = (answer.c.value.is_(None) if point == NA else answer.c.value == point)
-        columns.append(sa.func.count(sa.case((sa.and_(answer.c.phase == phase, on_point), 1)))
-                       .label(f"d{index}"))
     return (sa.select(answer.c.user_id, answer.c.grp, answer.c.unit, *columns)
             .group_by(answer.c.user_id, answer.c.grp, answer.c.unit).cte("score"))
 
@@ -101,52 +91,55 @@ NO_NUMBER = sa.cast(sa.null(), sa.Integer)
 NO_TEXT = sa.cast(sa.null(), sa.String)
 
 
-def tally_query(cohort_ids: Sequence[int], level: str, breakdown: str | None,
-                scale: Sequence[int]) -> sa.Select:
-    """One statement counting everything a report needs, in one pass over the answers. Its
-    rows are (kind, unit, group, four numbers, count, then the distribution columns): pairs of
-    scores per comparison; per row and group, answers on each point and people answering
-    each phase; and people in all."""
-    score = scores_of(answers_in_scope(cohort_ids, level, breakdown).subquery("answer"), scale)
-    width = len(distribution_keys(scale)) + len(PHASES)
+def tally_query(cohort_ids: Sequence[int], level: str, breakdown: str | None) -> sa.Select:
+    """One statement counting everything a report needs, as rows of (kind, unit, group,
+    phase, four numbers, count): pairs of scores per comparison, answers per point, people
+    answering per phase, and people in all. The answers are read once (a CTE); only the
+    pairs need them grouped by person, the distributions are counted straight from them."""
+    answer = answers_in_scope(cohort_ids, level, breakdown).cte("answer")
+    score = scores_of(answer)
     parts = []
     for name, (before, after) in COMPARISONS.items():
         numbers = [score.c[f"{before}_sum"], score.c[f"{before}_count"],
                    score.c[f"{after}_sum"], score.c[f"{after}_count"]]
-        parts.append(sa.select(sa.literal(name, sa.String), score.c.unit, score.c.grp,
-                               *numbers, sa.func.count(), *[NO_NUMBER] * width)
+        parts.append(sa.select(sa.literal(name, sa.String), score.c.unit, score.c.grp, NO_TEXT,
+                               *numbers, sa.func.count())
                      .where(score.c[f"{before}_count"] > 0, score.c[f"{after}_count"] > 0)
                      .group_by(score.c.unit, score.c.grp, *numbers))
-    spread = [sa.func.sum(score.c[f"d{i}"]) for i in range(len(distribution_keys(scale)))]
-    answered = [sa.func.sum(sa.case((score.c[f"{phase}_answers"] > 0, 1), else_=0))
-                for phase in PHASES]
-    parts.append(sa.select(sa.literal("groups", sa.String), score.c.unit, score.c.grp,
-                           *[NO_NUMBER] * 4, sa.func.count(), *spread, *answered)
-                 .group_by(score.c.unit, score.c.grp))
-    parts.append(sa.select(sa.literal("people", sa.String), NO_TEXT, NO_TEXT,
-                           *[NO_NUMBER] * 4, sa.func.count(sa.distinct(score.c.user_id)),
-                           *[NO_NUMBER] * width))
+    parts.append(sa.select(sa.literal("answers", sa.String), answer.c.unit, answer.c.grp,
+                           answer.c.phase, answer.c.value, NO_NUMBER, NO_NUMBER, NO_NUMBER,
+                           sa.func.count())
+                 .group_by(answer.c.unit, answer.c.grp, answer.c.phase, answer.c.value))
+    for phase in PHASES:
+        parts.append(sa.select(sa.literal("respondents", sa.String), score.c.unit, score.c.grp,
+                               sa.literal(phase, sa.String), NO_NUMBER, NO_NUMBER, NO_NUMBER,
+                               NO_NUMBER, sa.func.count())
+                     .where(score.c[f"{phase}_answers"] > 0)
+                     .group_by(score.c.unit, score.c.grp))
+    parts.append(sa.select(sa.literal("people", sa.String), NO_TEXT, NO_TEXT, NO_TEXT,
+                           NO_NUMBER, NO_NUMBER, NO_NUMBER, NO_NUMBER,
+                           sa.func.count(sa.distinct(score.c.user_id))))
     return sa.union_all(*parts)
 
 
-def tallies(cohort_ids: Sequence[int], level: str, breakdown: str | None,
-            scale: Sequence[int]) -> tuple[dict[tuple[str, str | None], Tally], int]:
+def tallies(cohort_ids: Sequence[int], level: str,
+            breakdown: str | None) -> tuple[dict[tuple[str, str | None], Tally], int]:
     """Every row's tally, counted by the database in one statement, and how many people
     answered anything."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Grouping a programme's answers by person needs more than PostgreSQL's default 4 MB
+        # to stay in memory; for this transaction only.
+        db.session.execute(sa.text("SET LOCAL work_mem = '64MB'"))
     counted: dict[tuple[str, str | None], Tally] = defaultdict(Tally)
     people = 0
-    keys = distribution_keys(scale)
-    for kind, unit, group, a, b, c, d, count, *extra in db.session.execute(
-            tally_query(cohort_ids, level, breakdown, scale)):
+    for kind, unit, group, phase, a, b, c, d, count in db.session.execute(
+            tally_query(cohort_ids, level, breakdown)):
         if kind == "people":
             people = count
-        elif kind == "groups":
-            tally = counted[(unit, group)]
-            for (phase, point), n in zip(keys, extra, strict=False):
-                if n:
-                    tally.answers[phase][point] += int(n)
-            for phase, n in zip(PHASES, extra[len(keys):], strict=True):
-                tally.respondents[phase] = int(n)
+        elif kind == "answers":
+            counted[(unit, group)].answers[phase][NA if a is None else int(a)] += count
+        elif kind == "respondents":
+            counted[(unit, group)].respondents[phase] = count
         else:
             counted[(unit, group)].pairs[kind][(int(a) / int(b), int(c) / int(d))] += count
     return dict(counted), people
@@ -204,7 +197,7 @@ def build_outcomes(cohorts: Sequence[Cohort], programme: Programme, level: str,
     """A report over ``cohorts``, computed now (see ``outcomes``)."""
     behaviour_codes, _themes, theme_codes = framework_codes()
     scale = [point["value"] for point in programme.rating_scale]
-    counted, participants = tallies([c.id for c in cohorts], level, breakdown, scale)
+    counted, participants = tallies([c.id for c in cohorts], level, breakdown)
     labels = group_labels(breakdown, cohorts)
     codes = {"behaviour": behaviour_codes, "theme": theme_codes,
              "framework": ["framework"]}[level]
@@ -257,7 +250,7 @@ def my_profile(user_id: int, cohort: Cohort, sector: str | None) -> dict[str, An
     programme = cohort.programme
     behaviour_codes, themes, _theme_codes = framework_codes()
     scale = [point["value"] for point in programme.rating_scale]
-    counted, _people = tallies([cohort.id], "behaviour", None, scale)
+    counted, _people = tallies([cohort.id], "behaviour", None)
     cohort_rows = {row.code: row for row in suppress(
         report_from_tallies(counted, "behaviour", behaviour_codes, [None], scale),
         programme.min_group_size)}
