@@ -140,6 +140,10 @@ FIXED_SETTINGS: dict[str, Any] = {
     # sets it on 429 answers only.
     "RATELIMIT_HEADERS_ENABLED": False,
     "RATELIMIT_KEY_PREFIX": "lms",
+    # Redis away: count in this process's memory until it is back (and log), rather than
+    # answer every throttled request with an error.
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+    "RATELIMIT_SWALLOW_ERRORS": True,
     # Cached entries carry the data version in their key, so they never go stale; the
     # timeout only bounds how long unused ones take up memory.
     "CACHE_KEY_PREFIX": "lms:cache:",

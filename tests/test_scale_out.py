@@ -182,3 +182,27 @@ def test_a_chart_drawn_by_one_instance_is_served_from_the_cache_by_the_other(wor
     assert status == 200 and served_headers["X-Cache"] == "hit"
     assert served == drawn and served_headers["ETag"] == drawn_headers["ETag"]
     assert redis.Redis.from_url(REDIS_URL).keys("lms:cache:chart:*")
+
+
+def test_a_redis_that_is_away_costs_sharing_not_the_service(database_url, seed_data):
+    import copy
+
+    away = "redis://127.0.0.1:9/0"  # the discard port: nothing listens there
+    app = create_app({"LMS_ENV": "testing", "SQLALCHEMY_DATABASE_URI": database_url,
+                      "LMS_REDIS_URL": away, "CACHE_TYPE": "RedisCache",
+                      "CACHE_REDIS_URL": away, "RATELIMIT_STORAGE_URI": away,
+                      "LMS_RATE_LIMIT": "3 per minute", "LMS_LOCAL_CACHE_SECONDS": 0})
+    with app.app_context():
+        sync_framework(copy.deepcopy(seed_data))
+        db.session.commit()
+    try:
+        client = app.test_client()
+        assert client.get("/api/v1/framework").status_code == 200  # built, not cached
+        statuses = [client.get("/api/v1/themes").status_code for _ in range(4)]
+        assert statuses == [200, 200, 200, 429]  # counted in memory meanwhile
+    finally:
+        with app.app_context():
+            from tests.conftest import empty_tables
+
+            empty_tables()
+            db.engine.dispose()
