@@ -33,6 +33,7 @@ from lms.outcomes.api import blp as outcomes_api
 from lms.outcomes.chart_api import blp as charts_api
 from lms.ratings.api import blp as ratings_api
 from lms.schemas import MAX_ID, IdConverter
+from lms.security import init_security
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -48,6 +49,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # (which still sees the signed-in user as the request loaded them).
     app.after_request(errors.commit_request)
     app.after_request(no_store_for_people)
+    init_security(app)
     register_commands(app)
     return app
 

@@ -64,13 +64,14 @@ def init_pages(app: Flask) -> None:
 
 
 def no_store_for_people(response: Response) -> Response:
-    """A page or download shown to a signed-in person may hold personal data: no cache (the
-    browser's, a proxy's) may keep it. The API's own caching headers are left alone.
+    """A page, download or API answer for a signed-in caller may hold personal data: no cache
+    (the browser's, a proxy's) may keep it. A response that set its own caching headers
+    (charts and the framework, revalidated by ETag) keeps them.
 
     It must run before the request's commit: afterwards the user is expired, and asking
     whether they are signed in would load them again in a new transaction.
     """
-    if (current_user.is_authenticated and not request.path.startswith(("/api/", "/static/"))
+    if (current_user.is_authenticated and not request.path.startswith("/static/")
             and "Cache-Control" not in response.headers):
         response.headers["Cache-Control"] = "no-store"
     return response
