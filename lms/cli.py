@@ -301,8 +301,9 @@ def import_backup(file: Path, merge: bool) -> None:
     """Restore a backup made by `flask lms export`: all of it or nothing."""
     try:
         document = json.loads(file.read_text(encoding="utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise click.ClickException(f"{file} is not a JSON backup: {exc}.") from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # JSONDecodeError too
+        raise click.ClickException(f"{file} is not a JSON backup: "
+                                   f"{exc or 'nested too deeply'}.") from None
     try:
         written = backup.import_document(document, str(file), merge=merge)
     except sa.exc.IntegrityError as exc:

@@ -14,7 +14,7 @@ from http import HTTPStatus
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, Response, jsonify, make_response, render_template, request
+from flask import Flask, Response, current_app, jsonify, make_response, render_template, request
 from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
 
@@ -119,6 +119,10 @@ def handle_http_exception(exc: HTTPException):
         if key.lower() not in ("content-type", "content-length")
     }
     headers.update(data.get("headers") or {})
+    if status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE:
+        limit = current_app.config["MAX_CONTENT_LENGTH"]
+        message = (f"The request body is too large: this service accepts at most "
+                   f"{limit // (1024 * 1024)} MB.")
     if isinstance(exc, RateLimitExceeded):
         headers["Retry-After"] = str(seconds_until_reset())
         message = f"Too many requests ({exc.description}); try again in {headers['Retry-After']} s."

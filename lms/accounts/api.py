@@ -5,7 +5,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import g
 from flask_login import current_user
-from flask_smorest import Blueprint
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy.orm import joinedload
 
@@ -27,6 +26,7 @@ from lms.accounts.schemas import (
 )
 from lms.cohorts.models import Enrolment, Sponsorship
 from lms.extensions import db
+from lms.json_body import Blueprint
 from lms.schemas import page_of
 
 blp = Blueprint("accounts", __name__, description="You, your API tokens, and user accounts.")

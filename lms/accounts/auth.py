@@ -15,12 +15,12 @@ from argon2 import PasswordHasher
 from argon2.profiles import CHEAPEST, RFC_9106_LOW_MEMORY
 from flask import Flask, current_app, g, redirect, request, url_for
 from flask_login import current_user
-from flask_smorest import Blueprint
 
 from lms.accounts.models import User
 from lms.accounts.service import user_for_token
 from lms.errors import Forbidden, Unauthorized, wants_json
 from lms.extensions import api, csrf, db, login_manager
+from lms.json_body import Blueprint
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SECURITY = [{"bearerAuth": []}, {"cookieAuth": []}]

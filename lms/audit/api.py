@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from lms.accounts.auth import guard
 from lms.audit.models import AuditEvent
+from lms.json_body import Blueprint
 from lms.schemas import PageQuery, Text, page_of, page_schema
 
 blp = Blueprint("audit", __name__, description="Who did what, when (administrators).")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import request
 from flask_login import current_user
-from flask_smorest import Blueprint
 
 from lms import access
 from lms.accounts.auth import guard
@@ -28,6 +27,7 @@ from lms.cohorts.schemas import (
 )
 from lms.errors import Invalid
 from lms.extensions import db
+from lms.json_body import Blueprint
 
 blp = Blueprint("cohorts", __name__,
                 description="The programme, organisations, cohorts, enrolments and sponsors.")

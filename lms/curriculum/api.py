@@ -7,7 +7,6 @@ import datetime as dt
 import sqlalchemy as sa
 from flask import Response, current_app
 from flask_login import current_user
-from flask_smorest import Blueprint
 
 from lms import access, data_version
 from lms.accounts.auth import guard, throttled
@@ -28,6 +27,7 @@ from lms.curriculum.schemas import (
     ParticipantWorkSchema,
 )
 from lms.extensions import db
+from lms.json_body import Blueprint
 
 blp = Blueprint("curriculum", __name__,
                 description="Modules, activities, and participants' progress through them.")

@@ -4,7 +4,6 @@ import math
 import time
 
 from flask import Response, current_app, request
-from flask_smorest import Blueprint
 from marshmallow import RAISE
 
 from lms import data_version
@@ -18,6 +17,7 @@ from lms.framework.schemas import (
     FrameworkSchema,
     ThemeSchema,
 )
+from lms.json_body import Blueprint
 
 blp = Blueprint(
     "framework",

@@ -7,7 +7,6 @@ import json
 
 from flask import Response, stream_with_context
 from flask_login import current_user
-from flask_smorest import Blueprint
 
 from lms import access
 from lms.accounts.auth import guard, throttled
@@ -15,6 +14,7 @@ from lms.cohorts.models import Cohort
 from lms.extensions import db
 from lms.interop import personal, xapi
 from lms.interop.framework_export import FILE_NAMES, MIMETYPES, export_framework
+from lms.json_body import Blueprint
 
 blp = Blueprint("interop", __name__,
                 description="The framework in the formats of other learning systems.")

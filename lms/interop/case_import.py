@@ -37,6 +37,10 @@ def read_package(data: bytes, source: str) -> dict[str, Any]:
     except json.JSONDecodeError as exc:
         raise SeedError(source, [f"not JSON: {exc.msg} at line {exc.lineno}, "
                                  f"column {exc.colno}"]) from None
+    except RecursionError:
+        raise SeedError(source, ["nested too deeply to read"]) from None
+    except ValueError as exc:  # e.g. an integer too long to convert
+        raise SeedError(source, [f"cannot be read: {exc}"]) from None
     schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
     errors = sorted(jsonschema.Draft4Validator(schema).iter_errors(package),
                     key=lambda error: list(map(str, error.absolute_path)))

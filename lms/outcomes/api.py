@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from flask import Response, current_app
 from flask_login import current_user
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from webargs.fields import DelimitedList
 
 from lms import access
 from lms.accounts.auth import guard
 from lms.caching import cached
+from lms.json_body import Blueprint
 from lms.outcomes import service
 from lms.outcomes.csv_export import profile_csv, report_csv
 from lms.outcomes.report import LEVELS

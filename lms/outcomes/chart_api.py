@@ -12,7 +12,6 @@ from typing import Any
 
 from flask import Response, jsonify, request
 from flask_login import current_user
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from webargs.fields import DelimitedList
 
@@ -20,6 +19,7 @@ from lms import access, data_version
 from lms.accounts.auth import guard
 from lms.caching import lookup, store
 from lms.errors import Forbidden, Invalid, NotFound
+from lms.json_body import Blueprint
 from lms.outcomes import chart_data, service
 from lms.outcomes.charts import DESCRIBE, DRAW, render
 from lms.outcomes.report import COMPARISONS, LEVELS

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask_login import current_user
-from flask_smorest import Blueprint
 
 from lms import access
 from lms.accounts.auth import guard
 from lms.cohorts.api import ROSTER_BODY, uploaded_csv
+from lms.json_body import Blueprint
 from lms.ratings import importer, service
 from lms.ratings.schemas import (
     AnswersSchema,

@@ -1,0 +1,85 @@
+"""Hostile and malformed bodies: each answered 4xx with a message a person can act on, and
+nothing stored."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import sqlalchemy as sa
+
+from lms.accounts.models import User
+from lms.cohorts.models import Cohort
+from lms.extensions import db
+from tests import builders as b
+
+JSON = {"Content-Type": "application/json"}
+BODIES = {
+    "oversized": (b'{"name":"' + b"x" * (9 * 1024 * 1024) + b'"}', 413, "too large"),
+    "not JSON": (b"{name: 1", 400, "not valid JSON"),
+    "invalid UTF-8": (b'{"name":"\xff\xfe"}', 400, "not valid JSON"),
+    "nested 100,000 deep": (b"[" * 100_000 + b"]" * 100_000, 400, "nested too deeply"),
+    "objects nested deep": (b'{"a":' * 50_000 + b"1" + b"}" * 50_000, 400,
+                            "nested too deeply"),
+    "an integer of 5,000 digits": (b'{"programme_id":' + b"9" * 5000 + b"}", 400,
+                                   "cannot be read"),
+    "a list, not an object": (b"[1, 2]", 422, "invalid"),
+    "NUL in a string": (json.dumps({"name": "a\x00b", "starts_on": "2026-01-01",
+                                    "ends_on": "2026-06-01"}).encode(), 422, "invalid"),
+    "an integer beyond any id": (json.dumps({"name": "n", "starts_on": "2026-01-01",
+                                             "ends_on": "2026-06-01",
+                                             "programme_id": 10**400}).encode(), 422,
+                                 "invalid"),
+}
+
+
+@pytest.fixture
+def admin(seeded):
+    """An administrator's token headers, and a programme to add cohorts to."""
+    b.make_programme(slug="lehc")
+    headers = b.bearer(b.make_user("admin"))
+    db.session.commit()
+    return headers
+
+
+def count(model) -> int:
+    """Rows of ``model`` now."""
+    db.session.rollback()
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+@pytest.mark.parametrize("name", BODIES)
+@pytest.mark.parametrize("path, model", [("/api/v1/cohorts", Cohort),
+                                         ("/api/v1/users", User)])
+def test_hostile_bodies_are_refused_and_nothing_is_stored(client, admin, name, path, model):
+    body, status, words = BODIES[name]
+    before = count(model)
+    response = client.post(path, data=body, headers={**admin, **JSON})
+    assert response.status_code == status, response.get_data(as_text=True)[:300]
+    answer = response.get_json()
+    assert answer["code"] == status and words.lower() in answer["message"].lower()
+    assert "Traceback" not in response.get_data(as_text=True)
+    assert count(model) == before
+
+
+def test_a_body_that_is_not_said_to_be_json_is_refused(client, admin):
+    response = client.post("/api/v1/cohorts", data=b'{"name": "x"}',
+                           headers={**admin, "Content-Type": "text/plain"})
+    assert response.status_code == 422 and count(Cohort) == 0
+
+
+@pytest.mark.parametrize("document, message", [
+    ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+    ('{"n": ' + "9" * 5000 + "}", "cannot be read"),
+])
+def test_files_that_cannot_be_read_are_refused_by_the_commands(seeded, tmp_path, document,
+                                                                message):
+    runner = seeded.test_cli_runner()
+    path = tmp_path / "hostile.json"
+    path.write_text(document)
+    for command in (["lms", "import-framework", str(path)], ["lms", "import", str(path)]):
+        result = runner.invoke(args=command)
+        assert result.exit_code != 0, command
+        assert "Traceback" not in result.output
+        assert ("nested too deeply" in result.output or message in result.output
+                or "not a JSON backup" in result.output), (command, result.output)
