@@ -19,8 +19,8 @@ from lms import create_app
 from lms.extensions import db
 from lms.framework import service as framework_service
 from lms.framework.seed import sync_framework
-from tests.conftest import app_settings
-from tests.test_scale_out import DATABASE, fresh_database
+from tests.conftest import PROJECT_ROOT, app_settings
+from tests.services import DATABASE, GUNICORN, fresh_database
 
 
 @pytest.fixture
@@ -84,7 +84,6 @@ def test_an_import_killed_halfway_leaves_nothing_behind(postgres_app, tmp_path):
     from lms import synthetic
     from lms.ratings.models import Assessment, Rating
     from lms.ratings.service import behaviours_for_sector
-    from tests.test_scale_out import GUNICORN, PROJECT_ROOT
 
     with postgres_app.app_context():
         from lms.cohorts.seed import read_programme_file, sync_programme

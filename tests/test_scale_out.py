@@ -15,18 +15,15 @@ import re
 import secrets
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import flask_migrate
 import pytest
 import redis
-import sqlalchemy as sa
 
 from lms import create_app, synthetic
 from lms.accounts.service import create_token
@@ -35,32 +32,10 @@ from lms.extensions import db
 from lms.framework.seed import read_seed_file, sync_framework
 from tests import builders as b
 from tests.conftest import PROJECT_ROOT
+from tests.services import DATABASE, GUNICORN, fresh_database
 
-SERVER = os.environ.get("LMS_TEST_DATABASE_URL_PG",
-                        "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-DATABASE = str(sa.engine.make_url(SERVER).set(database="lms_scale_out"))
 REDIS_URL = "redis://127.0.0.1:6379/14"  # a database of its own: emptied by this test
-GUNICORN = Path(sys.executable).parent / "gunicorn"
 API_LIMIT = 10
-
-
-def fresh_database() -> None:
-    """An empty lms_scale_out database; fail (never skip) if PostgreSQL is not there."""
-    admin = sa.create_engine(sa.engine.make_url(DATABASE).set(database="postgres"),
-                             isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            if not connection.scalar(sa.text(
-                    "SELECT 1 FROM pg_database WHERE datname = 'lms_scale_out'")):
-                connection.execute(sa.text("CREATE DATABASE lms_scale_out"))
-    except sa.exc.OperationalError as exc:
-        pytest.fail(f"PostgreSQL is needed on {DATABASE} (.ci/run starts it): {exc}")
-    finally:
-        admin.dispose()
-    engine = sa.create_engine(DATABASE)
-    with engine.begin() as connection:
-        connection.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    engine.dispose()
 
 
 @pytest.fixture(scope="module")
