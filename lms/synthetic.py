@@ -92,7 +92,7 @@ def generate(participants: int, cohorts: int, password: str, seed: int = 2012,
     password_hash = passwords.hash_password(password)
     people = insert_people(run, participants, cohort_ids, organisations, password_hash, rng)
     tutors = insert_tutors(run, cohort_ids, password_hash)
-    enrol(people, tutors, rng)
+    enrol(people, tutors)
     schedules = set_curricula(cohort_ids, today)
     summary.activity_records = record_progress(people, schedules, today, rng)
     summary.assessments, summary.ratings = rate(people, programme, today, rng)
@@ -242,7 +242,7 @@ def insert_tutors(run: int, cohorts: dict[int, dict], password_hash: str) -> dic
     return {cohort_id: ids[rows[n][0]] for n, cohort_id in enumerate(cohorts)}
 
 
-def enrol(people: list[Person], tutors: dict[int, int], rng: np.random.Generator) -> None:
+def enrol(people: list[Person], tutors: dict[int, int]) -> None:
     """Enrol participants and tutors."""
     now = dt.datetime.now(dt.UTC)
     rows = [(p.cohort_id, p.user_id, "participant", p.organisation_id, p.level_id, now)
