@@ -11,7 +11,7 @@ export FLASK_APP := lms
 NHSUK_DIST := node_modules/nhsuk-frontend/dist/nhsuk
 FRONTEND := lms/static/nhsuk/.installed
 
-.PHONY: run test bench lint format lock clean screenshots
+.PHONY: run test fuzz bench lint format lock clean screenshots
 
 ## run: install, migrate the SQLite database, load the framework, the modules and a demo programme,
 ##      print the demo logins, serve on http://127.0.0.1:5000
@@ -30,6 +30,11 @@ test: $(VENV)/.installed-dev $(FRONTEND)
 	.ci/ensure-chromium
 	$(BIN)/ruff check .
 	$(BIN)/pytest
+
+## fuzz: Schemathesis against every API operation with many more examples than `make test`
+##       (LMS_FUZZ_EXAMPLES, default 200; LMS_TEST_DATABASE_URL for PostgreSQL); a few minutes
+fuzz: $(VENV)/.installed-dev
+	LMS_FUZZ_EXAMPLES=$${LMS_FUZZ_EXAMPLES:-200} $(BIN)/pytest -p no:cacheprovider tests/test_fuzz_api.py
 
 ## bench: build a 20,000-participant programme in PostgreSQL (database lms_bench, emptied;
 ##        LMS_BENCH_DATABASE_URL to change) and measure every case against its limit; prints

@@ -12,6 +12,8 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase
 
+from lms.openapi_rules import SchemaRulesPlugin
+
 # Named constraints let Alembic create, compare and drop them the same way on SQLite and
 # PostgreSQL.
 NAMING_CONVENTION = {
@@ -32,7 +34,7 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 # SQLite cannot ALTER most things in place; batch mode rebuilds the table instead.
 migrate = Migrate(render_as_batch=True, compare_type=True)
-api = Api()
+api = Api(spec_kwargs={"extra_plugins": [SchemaRulesPlugin()]})
 login_manager = LoginManager()
 csrf = CSRFProtect()
 # Expensive answers (outcome reports, drawn charts), keyed on the data version: in Redis when

@@ -21,13 +21,25 @@ class Text(fields.String):
     def __init__(self, *args: Any, max_length: int = 1000, min_length: int = 0,
                  **kwargs: Any) -> None:
         validators = [validate.Length(min=min_length, max=max_length)]
-        super().__init__(*args, validate=validators, **kwargs)
+        # The document says what _deserialize refuses, so clients (and the fuzzer) know.
+        metadata = {"not": {"pattern": "\\u0000"}, **kwargs.pop("metadata", {})}
+        super().__init__(*args, validate=validators, metadata=metadata, **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
         if "\x00" in text:
             raise ValidationError("Must not contain NUL characters.")
         return text.strip()
+
+
+class JsonBoolean(fields.Boolean):
+    """A boolean in a JSON body: true or false, never 1, "yes" or "on" (the document says
+    boolean, and a client sending 0 for false has a bug worth hearing about)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
 
 
 def Id(*, strict: bool = True, **kwargs: Any) -> fields.Integer:  # noqa: N802 - a field
@@ -72,3 +84,4 @@ def page_schema(item_schema: type[Schema], name: str) -> type[Schema]:
         },
         name=name,
     )
+

@@ -62,7 +62,7 @@ def list_my_tokens():
 
 @blp.post("/me/tokens")
 @guard(blp)
-@blp.arguments(TokenCreateSchema)
+@blp.arguments(TokenCreateSchema, required=False)
 @blp.response(201, TokenCreatedSchema)
 def create_my_token(body):
     """Create an API token. The response holds its secret: this is the only time it is shown."""
@@ -120,7 +120,7 @@ def get_user(user_id: int):
 
 @blp.patch("/users/<id:user_id>")
 @guard(blp, "admin")
-@blp.arguments(UserUpdateSchema)
+@blp.arguments(UserUpdateSchema, required=False)
 @blp.response(200, UserSchema)
 @blp.alt_response(404, response="DEFAULT_ERROR", description="No user has that id.")
 def update_user(body, user_id: int):

@@ -77,6 +77,10 @@ def forget_previous_caller() -> None:
 
 def authenticate_request() -> None:
     """Authenticate a bearer token if one is sent; otherwise require CSRF on cookie writes."""
+    if request.routing_exception is not None:
+        # No such route, or not with this method: the 404 or 405 (with Allow) says so to
+        # anyone, whatever their credentials, and there is nothing to protect.
+        return
     header = request.headers.get("Authorization")
     if header is not None:
         g.auth_method = "token"

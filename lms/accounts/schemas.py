@@ -3,7 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from lms.accounts.models import ROLES
-from lms.schemas import PageQuery, Text, page_schema
+from lms.schemas import JsonBoolean, PageQuery, Text, page_schema
 
 
 class UserSchema(Schema):
@@ -32,7 +32,7 @@ class UserQuerySchema(PageQuery):
 class UserCreateSchema(Schema):
     """A new user; they set their password through the one-time link returned."""
 
-    email = Text(required=True, max_length=320)
+    email = Text(required=True, max_length=320, metadata={"format": "email"})
     display_name = Text(required=True, min_length=1, max_length=200)
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
 
@@ -42,7 +42,7 @@ class UserUpdateSchema(Schema):
 
     display_name = Text(min_length=1, max_length=200)
     role = fields.String(validate=validate.OneOf(ROLES))
-    active = fields.Boolean()
+    active = JsonBoolean()
 
 
 class PasswordLinkSchema(Schema):

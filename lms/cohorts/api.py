@@ -70,7 +70,7 @@ def get_programme(programme_id: int):
 
 @blp.patch("/programmes/<id:programme_id>")
 @guard(blp, "admin")
-@blp.arguments(ProgrammeUpdateSchema)
+@blp.arguments(ProgrammeUpdateSchema, required=False)
 @blp.response(200, ProgrammeSchema)
 @blp.alt_response(404, **NOT_FOUND)
 def update_programme(body, programme_id: int):
@@ -139,7 +139,7 @@ def get_organisation(organisation_id: int):
 
 @blp.patch("/organisations/<id:organisation_id>")
 @guard(blp, "admin")
-@blp.arguments(OrganisationUpdateSchema)
+@blp.arguments(OrganisationUpdateSchema, required=False)
 @blp.response(200, OrganisationSchema)
 @blp.alt_response(404, **NOT_FOUND)
 @blp.alt_response(409, response="DEFAULT_ERROR", description="The name is taken.")
@@ -179,7 +179,7 @@ def get_cohort(cohort_id: int):
 
 @blp.patch("/cohorts/<id:cohort_id>")
 @guard(blp)
-@blp.arguments(CohortUpdateSchema)
+@blp.arguments(CohortUpdateSchema, required=False)
 @blp.response(200, CohortSchema)
 @blp.alt_response(404, **NOT_FOUND)
 @blp.alt_response(409, response="DEFAULT_ERROR", description="The name is taken.")

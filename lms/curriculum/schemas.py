@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from lms.schemas import Text
+from lms.schemas import JsonBoolean, Text
 
 STATUSES = ("not_started", "in_progress", "complete")
 
@@ -60,7 +60,9 @@ class ActivityWorkSchema(Schema):
 class ActivityWorkUpdateSchema(Schema):
     """Mark an activity done (or not) and save its reflection or evidence note."""
 
-    done = fields.Boolean()
+    OPENAPI_RULES = {"minProperties": 1}  # what not_empty checks
+
+    done = JsonBoolean()
     reflection = Text(max_length=20_000, allow_none=True)
     evidence = Text(max_length=20_000, allow_none=True)
 

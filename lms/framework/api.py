@@ -88,6 +88,7 @@ def get_theme(code: str):
 # Unknown query parameters are refused, so a misspelt filter is not silently ignored.
 @blp.arguments(BehaviourQuerySchema, location="query", unknown=RAISE, as_kwargs=True)
 @blp.response(200, BehaviourSchema(many=True))
+@blp.alt_response(404, response="DEFAULT_ERROR", description="No theme has the code in `theme`.")
 def list_behaviours(theme=None, applies_to=None):
     """Key behaviours, filtered by theme and by the kind of organisation they apply to."""
     return service.list_behaviours(theme=theme, applies_to=applies_to)

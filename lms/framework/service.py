@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
-from lms.errors import Invalid, NotFound
+from lms.errors import NotFound
 from lms.extensions import db
 from lms.framework.models import (
     Behaviour,
@@ -88,7 +88,8 @@ def list_behaviours(theme: str | None = None, applies_to: str | None = None) -> 
         theme_code = theme.upper()
         if db.session.scalar(sa.select(Theme.id).filter_by(code=theme_code)) is None:
             known = ", ".join(db.session.scalars(sa.select(Theme.code).order_by(Theme.position)))
-            raise Invalid(
+            # 404 like /themes/<code>: the filter names a theme that does not exist.
+            raise NotFound(
                 f"There is no theme with the code {theme!r}.",
                 errors={"query": {"theme": [f"Unknown theme {theme!r}; known: {known}."]}},
             )

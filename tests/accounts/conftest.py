@@ -36,6 +36,12 @@ class World:
 @pytest.fixture
 def world(curriculum) -> World:
     """Cohort A with a participant, a tutor and a sponsor; cohort B with other people."""
+    with curriculum.app_context():
+        return build_world()
+
+
+def build_world() -> World:
+    """Make the world's rows in the current app's database and commit them."""
     programme = b.make_programme()
     today = dt.date.today()
     cohort = b.make_cohort(programme, name="Cohort A", starts_on=today - dt.timedelta(days=5),

@@ -179,7 +179,6 @@ def test_one_behaviour(seeded, client):
     ("query", "field"),
     [
         ("?applies_to=everyone", "applies_to"),
-        ("?theme=ZZ", "theme"),
         ("?theme=DT&bogus=1", "bogus"),
     ],
 )
@@ -189,6 +188,13 @@ def test_bad_filters_are_422_naming_the_field(seeded, client, query, field):
     body = response.get_json()
     assert body["status"] == "Unprocessable Entity"
     assert field in body["errors"]["query"]
+
+
+def test_an_unknown_theme_in_the_filter_is_404_naming_the_themes(seeded, client):
+    # A well-formed filter naming a theme that does not exist: not found, as /themes/ZZ is.
+    response = client.get("/api/v1/behaviours?theme=ZZ")
+    assert response.status_code == 404
+    assert "SI, FC, DT, FO" in response.get_json()["errors"]["query"]["theme"][0]
 
 
 def test_openapi_document_describes_every_framework_route(client):
