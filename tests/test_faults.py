@@ -5,11 +5,15 @@ coming back. Needs PostgreSQL on 127.0.0.1 (.ci/run starts it); fails, never ski
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import os
+import secrets
 import signal
 import subprocess
 import threading
 import time
+import urllib.error
+import urllib.request
 
 import flask_migrate
 import pytest
@@ -19,8 +23,9 @@ from lms import create_app
 from lms.extensions import db
 from lms.framework import service as framework_service
 from lms.framework.seed import sync_framework
+from tests import builders as b
 from tests.conftest import PROJECT_ROOT, app_settings
-from tests.services import DATABASE, GUNICORN, fresh_database
+from tests.services import DATABASE, GUNICORN, free_port, fresh_database, wait_until_serving
 
 
 @pytest.fixture
@@ -134,3 +139,96 @@ def test_an_import_killed_halfway_leaves_nothing_behind(postgres_app, tmp_path):
         if process.poll() is None:
             process.kill()
         admin.dispose()
+
+
+def submit_over_http(url: str, headers: dict, outcome: dict) -> None:
+    """POST a submission; record its status, or the connection error if the worker died."""
+    request = urllib.request.Request(url, data=b"", method="POST", headers=headers)  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+            outcome["status"] = response.status
+    except urllib.error.HTTPError as error:
+        outcome["status"] = error.code
+    except OSError as error:  # the worker was killed: no answer at all
+        outcome["error"] = error
+
+
+def submission_state(engine: sa.Engine, assessment_id: int) -> tuple[str, bool, int]:
+    """(status, has a submitted_at, submission events in the audit log) of an assessment."""
+    with engine.connect() as connection:
+        status, submitted_at = connection.execute(sa.text(
+            "SELECT status, submitted_at FROM assessment WHERE id = :id"),
+            {"id": assessment_id}).one()
+        events = connection.scalar(sa.text(
+            "SELECT count(*) FROM audit_event WHERE action = 'assessment.submit'"))
+    return status, submitted_at is not None, events
+
+
+def test_a_worker_killed_during_a_submission_leaves_a_draft_not_half_a_submission(
+        postgres_app):
+    today = dt.date.today()
+    with postgres_app.app_context():
+        cohort = b.make_cohort(starts_on=today - dt.timedelta(days=5),
+                               ends_on=today + dt.timedelta(days=100))
+        cohort.pre_opens_on, cohort.pre_closes_on = today - dt.timedelta(days=5), today
+        participant = b.make_user("participant")
+        b.enrol(participant, cohort)
+        assessment_id = b.assess(participant, cohort, "pre", status="draft").id
+        headers = b.bearer(participant)
+        db.session.commit()
+    port = free_port()
+    env = {**os.environ, "LMS_ENV": "development", "LMS_SECRET_KEY": secrets.token_urlsafe(32),
+           "LMS_DATABASE_URL": DATABASE, "LMS_GUNICORN_WORKERS": "1",
+           "LMS_GUNICORN_THREADS": "1", "LMS_GUNICORN_ACCESSLOG": "/dev/null"}
+    server = subprocess.Popen(  # noqa: S603 - our own server, fixed arguments
+        [str(GUNICORN), "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+        cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    engine = sa.create_engine(DATABASE)
+    url = f"http://127.0.0.1:{port}/api/v1/me/assessments/pre/submit"
+    try:
+        wait_until_serving(port, server)
+        # Hold the audit log so the submission stops after its status UPDATE, before its
+        # audit row: the worker is then in the middle of the transaction, and is killed.
+        with engine.connect() as holder:
+            holder.execute(sa.text("LOCK TABLE audit_event IN EXCLUSIVE MODE"))
+            outcome: dict = {}
+            request = threading.Thread(target=submit_over_http, args=(url, headers, outcome))
+            request.start()
+            assert wait_for_a_blocked_writer(engine), "the submission never reached the lock"
+            worker_pids = subprocess.run(["pgrep", "-P", str(server.pid)],  # noqa: S603,S607
+                                         capture_output=True, text=True, check=True)
+            for pid in worker_pids.stdout.split():
+                os.kill(int(pid), signal.SIGKILL)
+            request.join(timeout=60)
+            holder.rollback()  # the lock goes; the dead worker's transaction cannot commit
+        assert "error" in outcome, f"the killed worker answered: {outcome}"
+        time.sleep(1)
+        assert submission_state(engine, assessment_id) == ("draft", False, 0)
+        # gunicorn starts a new worker; the participant submits again, exactly once.
+        wait_until_serving(port, server)
+        again: dict = {}
+        submit_over_http(url, headers, again)
+        assert again == {"status": 200}
+        assert submission_state(engine, assessment_id) == ("submitted", True, 1)
+        submit_over_http(url, headers, again)
+        assert again == {"status": 409}
+        assert submission_state(engine, assessment_id) == ("submitted", True, 1)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        server.stderr.close()
+        engine.dispose()
+
+
+def wait_for_a_blocked_writer(engine: sa.Engine, seconds: float = 30) -> bool:
+    """Whether, within ``seconds``, another session waits on a lock inside a transaction that
+    has already written (the submission, stopped after its UPDATE)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with engine.connect() as connection:
+            if connection.scalar(sa.text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock' AND backend_xid IS NOT NULL")):
+                return True
+        time.sleep(0.05)
+    return False

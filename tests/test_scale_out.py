@@ -13,9 +13,7 @@ import http.cookiejar
 import os
 import re
 import secrets
-import socket
 import subprocess
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -32,7 +30,7 @@ from lms.extensions import db
 from lms.framework.seed import read_seed_file, sync_framework
 from tests import builders as b
 from tests.conftest import PROJECT_ROOT
-from tests.services import DATABASE, GUNICORN, fresh_database
+from tests.services import DATABASE, GUNICORN, free_port, fresh_database, wait_until_serving
 
 REDIS_URL = "redis://127.0.0.1:6379/14"  # a database of its own: emptied by this test
 API_LIMIT = 10
@@ -61,27 +59,6 @@ def world() -> dict:
         db.session.commit()
         db.engine.dispose()
     return {"cohort": summary.cohort_ids[0], "tutor": email, "tokens": tokens}
-
-
-def free_port() -> int:
-    """A port nobody listens on."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_until_serving(port: int, process: subprocess.Popen) -> None:
-    """Until the workers answer (they import the app after the port opens)."""
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"gunicorn on {port} exited: {process.stderr.read().decode()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5):
-                return
-        except OSError:
-            time.sleep(0.3)
-    pytest.fail(f"gunicorn on {port} did not answer within 90 s")
 
 
 @pytest.fixture(scope="module")
