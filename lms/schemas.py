@@ -42,17 +42,30 @@ class JsonBoolean(fields.Boolean):
         return value
 
 
+class QueryInteger(fields.Integer):
+    """An integer in a query string: ASCII digits only (Python's int() would also take "٣"
+    or "４", which no client means and the document does not allow)."""
+
+    def _validated(self, value: Any) -> int:
+        if isinstance(value, str) and not value.removeprefix("-").isascii():
+            raise self.make_error("invalid")
+        return super()._validated(value)
+
+
 def Id(*, strict: bool = True, **kwargs: Any) -> fields.Integer:  # noqa: N802 - a field
     """An integer id within what the database can store.
 
     Strict in JSON bodies (``"3"`` is not a number there); pass ``strict=False`` for query
     strings, where every value arrives as text.
     """
-    return fields.Integer(strict=strict, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+    field = fields.Integer if strict else QueryInteger
+    return field(strict=strict, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
 class IdConverter(IntegerConverter):
     """``<id:name>`` in a route: a positive id the database can hold, else the route is a 404."""
+
+    regex = r"[0-9]+"  # werkzeug's \d+ also matches other scripts' digits
 
     def __init__(self, url_map, *args: Any, **kwargs: Any) -> None:
         super().__init__(url_map, min=1, max=MAX_ID)
@@ -61,8 +74,8 @@ class IdConverter(IntegerConverter):
 class PageQuery(Schema):
     """``?page=&per_page=`` for lists that can grow."""
 
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_ID))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
+    page = QueryInteger(load_default=1, validate=validate.Range(min=1, max=MAX_ID))
+    per_page = QueryInteger(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
 
 
 def page_of(query: sa.Select, page: int, per_page: int) -> dict[str, Any]:

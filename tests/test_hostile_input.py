@@ -83,3 +83,24 @@ def test_files_that_cannot_be_read_are_refused_by_the_commands(seeded, tmp_path,
         assert "Traceback" not in result.output
         assert ("nested too deeply" in result.output or message in result.output
                 or "not a JSON backup" in result.output), (command, result.output)
+
+
+def arabic_indic(number: int) -> str:
+    """``number`` in Arabic-Indic digits, which Python's int() reads as the same number."""
+    return "".join(chr(0x0660 + int(digit)) for digit in str(number))
+
+
+@pytest.mark.parametrize("path, status", [
+    ("/api/v1/cohorts/{id}/sponsors", 404),
+    ("/api/v1/cohorts/{id}", 404),
+    ("/api/v1/users?page={id}", 422),
+    ("/api/v1/programmes/{programme}/outcomes?cohorts={id}", 422),
+])
+def test_ids_and_numbers_are_ascii_digits_only(client, admin, path, status):
+    # Found by Schemathesis: werkzeug's \d+ and Python's int() take any script's digits, so
+    # /cohorts/𑜴 was cohort 4, against the document's integer.
+    cohort = b.make_cohort()
+    db.session.commit()
+    assert client.get(f"/api/v1/cohorts/{cohort.id}", headers=admin).status_code == 200
+    url = path.format(id=arabic_indic(cohort.id), programme=cohort.programme_id)
+    assert client.get(url, headers=admin).status_code == status
