@@ -11,7 +11,7 @@ export FLASK_APP := lms
 NHSUK_DIST := node_modules/nhsuk-frontend/dist/nhsuk
 FRONTEND := lms/static/nhsuk/.installed
 
-.PHONY: run test fuzz bench lint format lock clean screenshots
+.PHONY: run test fuzz load bench lint format lock clean screenshots
 
 ## run: install, migrate the SQLite database, load the framework, the modules and a demo programme,
 ##      print the demo logins, serve on http://127.0.0.1:5000
@@ -35,6 +35,12 @@ test: $(VENV)/.installed-dev $(FRONTEND)
 ##       (LMS_FUZZ_EXAMPLES, default 200; LMS_TEST_DATABASE_URL for PostgreSQL); a few minutes
 fuzz: $(VENV)/.installed-dev
 	LMS_FUZZ_EXAMPLES=$${LMS_FUZZ_EXAMPLES:-200} $(BIN)/pytest -p no:cacheprovider tests/test_fuzz_api.py
+
+## load: participants saving drafts and submitting at once, tutors reading, against gunicorn,
+##       PostgreSQL (database lms_load, emptied) and Redis; checks every accepted write is
+##       stored exactly once and nothing is 5xx; writes bench/results/load.md (a few minutes)
+load: $(VENV)/.installed-dev
+	$(BIN)/python bench/load.py $(LOAD_ARGS)
 
 ## bench: build a 20,000-participant programme in PostgreSQL (database lms_bench, emptied;
 ##        LMS_BENCH_DATABASE_URL to change) and measure every case against its limit; prints
