@@ -104,3 +104,80 @@ def test_ids_and_numbers_are_ascii_digits_only(client, admin, path, status):
     assert client.get(f"/api/v1/cohorts/{cohort.id}", headers=admin).status_code == 200
     url = path.format(id=arabic_indic(cohort.id), programme=cohort.programme_id)
     assert client.get(url, headers=admin).status_code == status
+
+
+ROSTER_HEADER = b"email,name,organisation,organisation_type,sector,leadership_level,role\n"
+GOOD_ROW = b"new.person@example.org,New Person,Northshire Council,local_authority," \
+           b"commissioning,manager,participant\n"
+RATINGS_HEADER = b"email,phase,behaviour,value\n"
+HOSTILE_CSV = {
+    "invalid UTF-8": (b"\xff\xfe,broken\n", "not UTF-8"),
+    "a NUL byte": (b"a\x00b,c\n", "NUL"),
+    "a formula in a name": (b'x.y@example.org,"=HYPERLINK(""http://evil.example"",""x"")",'
+                            b"Northshire Council,local_authority,commissioning,manager,"
+                            b"participant\n", "formula"),
+    "a formula in an organisation": (b"x.y@example.org,X Y,+cmd|' /C calc'!A0,local_authority,"
+                                     b"commissioning,manager,participant\n", "formula"),
+    "an @ formula": (b"x.y@example.org,@SUM(1+1)*cmd,Northshire Council,local_authority,"
+                     b"commissioning,manager,participant\n", "formula"),
+    "a - formula": (b"x.y@example.org,-2+3+cmd,Northshire Council,local_authority,"
+                    b"commissioning,manager,participant\n", "formula"),
+}
+
+
+@pytest.mark.parametrize("name", HOSTILE_CSV)
+def test_hostile_roster_files_are_refused_whole_and_nothing_is_stored(client, admin, name):
+    # The good row comes first: refusing the file must not keep it.
+    cohort = b.make_cohort()
+    db.session.commit()
+    hostile, words = HOSTILE_CSV[name]
+    before = count(User)
+    response = client.post(f"/api/v1/cohorts/{cohort.id}/roster",
+                           data=ROSTER_HEADER + GOOD_ROW + hostile,
+                           content_type="text/csv", headers=admin)
+    assert response.status_code == 422
+    assert words.lower() in response.get_data(as_text=True).lower()
+    assert count(User) == before
+
+
+@pytest.mark.parametrize("cells", [
+    b"=1+1,pre,SI.1,3", b"x@example.org,=pre,SI.1,3", b"x@example.org,pre,=SI.1,3",
+    b"x@example.org,pre,SI.1,+3", b"x@example.org,pre,SI.1,=3", b"x@example.org,pre,SI.1,-3",
+    b"x@example.org,pre,SI.1,3\x00", b"x@example.org,pre,SI.1,\xff",
+])
+def test_hostile_ratings_files_are_refused_and_nothing_is_stored(client, admin, cells):
+    from lms.ratings.models import Rating
+
+    cohort = b.make_cohort()
+    b.enrol(b.make_user("participant", email="x@example.org"), cohort)
+    db.session.commit()
+    response = client.post(f"/api/v1/cohorts/{cohort.id}/ratings/import",
+                           data=RATINGS_HEADER + b"x@example.org,pre,SI.2,3\n" + cells + b"\n",
+                           content_type="text/csv", headers=admin)
+    assert response.status_code == 422, response.get_data(as_text=True)
+    assert count(Rating) == 0
+
+
+@pytest.mark.parametrize("path", [
+    "/static/../lms/app.py", "/static/%2e%2e/lms/app.py", "/static/..%2flms%2fapp.py",
+    "/api/v1/modules/..%2f..%2fpyproject.toml", "/api/v1/framework/export/..%2fcase",
+    "/api/v1/cohorts/1/charts/..%2f..%2fwsgi.png", "/modules/..%2f..%2fwsgi.py",
+])
+def test_path_tricks_in_urls_reach_no_file(client, admin, path):
+    response = client.get(path, headers=admin)
+    assert response.status_code in (400, 404), path
+    body = response.get_data(as_text=True)
+    assert "import" not in body and "[project]" not in body
+    response.close()
+
+
+@pytest.mark.parametrize("args, words", [
+    (["lms", "import", "/etc/passwd"], "not"),
+    (["lms", "import-framework", "/etc"], "directory"),
+    (["lms", "export", "--out", "/nonexistent-directory/backup.json"], "nonexistent-directory"),
+])
+def test_path_tricks_in_file_options_are_refused_with_a_reason(seeded, args, words):
+    result = seeded.test_cli_runner().invoke(args=args)
+    assert result.exit_code != 0
+    assert words in result.output.lower()
+    assert "Traceback" not in result.output

@@ -36,6 +36,9 @@ HEADER = ("email", "name", "organisation", "organisation_type", "sector", "leade
 ROW_ROLES = ("participant", "tutor", "sponsor")
 MAX_ROWS = 10_000
 MAX_LENGTHS = {"email": 320, "name": 200, "organisation": 255}
+#: What makes a spreadsheet read a cell as a formula (OWASP "CSV injection"): such a cell,
+#: stored and later exported, would run in the spreadsheet of whoever opens the export.
+FORMULA_STARTS = ("=", "+", "-", "@")
 
 
 @dataclass
@@ -165,6 +168,9 @@ def row_problems(row: RosterRow, known: Known) -> list[str]:
         return [f"has {row.cell_count} cells; the header has {len(HEADER)}"]
     problems = [f"{name} is longer than {limit} characters"
                 for name, limit in MAX_LENGTHS.items() if len(getattr(row, name)) > limit]
+    problems += [f"{name} starts with {getattr(row, name)[0]!r}, which a spreadsheet would "
+                 "run as a formula" for name in MAX_LENGTHS
+                 if getattr(row, name).startswith(FORMULA_STARTS)]
     try:
         validate_email(row.email, check_deliverability=False)
     except EmailNotValidError as exc:

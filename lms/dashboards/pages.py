@@ -47,6 +47,12 @@ class SharedBytecodeCache(BytecodeCache):
 TEMPLATE_CACHE = SharedBytecodeCache()
 
 
+def escape_html_and_macros(template_name: str | None) -> bool:
+    """Whether a template escapes what it prints: ours (.html), the design system's macros
+    (.jinja, which mark their "html" parameters safe themselves) and templates from strings."""
+    return template_name is None or template_name.endswith((".html", ".htm", ".xml", ".jinja"))
+
+
 def init_pages(app: Flask) -> None:
     """Let templates use the NHS.UK design system's macros (nhsuk-frontend-jinja).
 
@@ -56,6 +62,10 @@ def init_pages(app: Flask) -> None:
     # Extensions have already made the environment (Flask-WTF adds csrf_token to it), so it
     # is changed in place rather than through app.jinja_options.
     app.jinja_env.undefined = ChainableUndefined
+    # Flask escapes only .html-like templates; the design system's macros are .jinja files
+    # and print their "text" parameters (a person's name in the header, say) as given, so
+    # without this a display name of "<script>…" went into every page as markup.
+    app.jinja_env.autoescape = escape_html_and_macros
     app.jinja_env.bytecode_cache = TEMPLATE_CACHE
     app.jinja_env.loader = ChoiceLoader([app.jinja_env.loader,
                                          PackageLoader("nhsuk_frontend_jinja")])

@@ -83,3 +83,21 @@ def test_nobody_can_revoke_someone_elses_token(client, world):
                                   "/api/v1/users/2147483648"])
 def test_ids_out_of_range_are_404_not_500(client, world, path):
     assert client.get(path, headers=world.headers["admin"]).status_code == 404
+
+
+@pytest.mark.parametrize("path", [
+    "/api/v1/cohorts/{own}/participants/{person}/work",
+    "/api/v1/cohorts/{own}/assessments/{person}/pre",
+    "/api/v1/cohorts/{other}/participants/{person}/work",
+    "/api/v1/cohorts/{other}/assessments/{person}/pre",
+    "/cohorts/{own}/participants/{person}",
+    "/cohorts/{other}/participants/{person}",
+])
+def test_a_tutor_cannot_reach_another_cohorts_person_by_id(client, world, path):
+    # The person is in cohort B; the tutor teaches cohort A. Through either cohort's address,
+    # the person does not exist for them.
+    url = path.format(own=world.cohort_id, other=world.other_cohort_id,
+                      person=world.other_participant_id)
+    response = client.get(url, headers=world.headers["tutor"])
+    assert response.status_code == 404, url
+    assert "Sam" not in response.get_data(as_text=True)
