@@ -139,6 +139,9 @@ FIXED_SETTINGS: dict[str, Any] = {
     # Flask-Limiter would put Retry-After on every response (and over a 503's); lms.errors
     # sets it on 429 answers only.
     "RATELIMIT_HEADERS_ENABLED": False,
+    # Said for every app: the limiter is one object per process, and without this an app
+    # inherits whatever the previous app of the process set (tests make many apps).
+    "RATELIMIT_ENABLED": True,
     "RATELIMIT_KEY_PREFIX": "lms",
     # Redis away: count in this process's memory until it is back (and log), rather than
     # answer every throttled request with an error.
