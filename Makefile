@@ -26,10 +26,17 @@ run: $(VENV)/.installed-main $(FRONTEND)
 
 ## test: install the dev dependencies (and Chromium for the browser tests), run ruff and the
 ##       whole suite (set LMS_TEST_DATABASE_URL to run it against PostgreSQL)
+# pytest-xdist: one worker per core (TEST_WORKERS to change), each with its own database;
+# a file's tests stay on one worker, in order (the service tests share a database per file).
+# The API fuzzing runs after, in one process: under xdist its 66 tests share one node id.
+TEST_WORKERS ?= auto
+FUZZ_TESTS := tests/test_fuzz_api.py
+
 test: $(VENV)/.installed-dev $(FRONTEND)
 	.ci/ensure-chromium
 	$(BIN)/ruff check .
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --ignore=$(FUZZ_TESTS)
+	$(BIN)/pytest $(FUZZ_TESTS)
 
 ## fuzz: Schemathesis against every API operation with many more examples than `make test`
 ##       (LMS_FUZZ_EXAMPLES, default 200; LMS_TEST_DATABASE_URL for PostgreSQL); a few minutes

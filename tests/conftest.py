@@ -45,12 +45,33 @@ def reset_postgres(url: str) -> None:
         engine.dispose()
 
 
+def worker_database(url: str) -> str:
+    """The PostgreSQL database of this pytest-xdist worker (``lms_test_gw0``…), created if
+    missing; ``url`` itself when the suite runs in one process."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    target = sa.engine.make_url(url)
+    target = target.set(database=f"{target.database}_{worker}")
+    server = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as connection:
+            if not connection.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                                     {"n": target.database}):
+                connection.execute(sa.text(f'CREATE DATABASE "{target.database}"'))
+    except sa.exc.OperationalError as exc:
+        pytest.exit(f"LMS_TEST_DATABASE_URL={url} is not reachable: {exc}", returncode=3)
+    finally:
+        server.dispose()
+    return target.render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
     """The database this run tests against, empty and migrated to the newest revision."""
     if POSTGRES_URL:
-        reset_postgres(POSTGRES_URL)
-        url = POSTGRES_URL
+        url = worker_database(POSTGRES_URL)
+        reset_postgres(url)
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'lms-test.sqlite'}"
     app = create_app(app_settings(url))

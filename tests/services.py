@@ -1,5 +1,7 @@
-"""The real services some tests need beside the suite's own database: a PostgreSQL database
-of their own (lms_scale_out, on the server CI provides) and the gunicorn of this venv."""
+"""The real services some tests need beside the suite's own database: PostgreSQL databases
+of their own (lms_scale_out for tests/test_scale_out.py, lms_faults for tests/test_faults.py,
+on the server CI provides) and the gunicorn of this venv. pytest-xdist runs each test file
+on one worker (`--dist loadfile`), so no two tests share one of these at the same moment."""
 
 from __future__ import annotations
 
@@ -16,24 +18,33 @@ import sqlalchemy as sa
 
 SERVER = os.environ.get("LMS_TEST_DATABASE_URL_PG",
                         "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-DATABASE = str(sa.engine.make_url(SERVER).set(database="lms_scale_out"))
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 
 
-def fresh_database() -> None:
-    """An empty lms_scale_out database; fail (never skip) if PostgreSQL is not there."""
-    admin = sa.create_engine(sa.engine.make_url(DATABASE).set(database="postgres"),
+def database_named(name: str) -> str:
+    """The address of database ``name`` on the test PostgreSQL server."""
+    return sa.engine.make_url(SERVER).set(database=name).render_as_string(hide_password=False)
+
+
+DATABASE = database_named("lms_scale_out")
+
+
+def fresh_database(url: str = DATABASE) -> None:
+    """An empty database at ``url``, created if missing; fail (never skip) if PostgreSQL is
+    not there."""
+    name = sa.engine.make_url(url).database
+    admin = sa.create_engine(sa.engine.make_url(url).set(database="postgres"),
                              isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
-            if not connection.scalar(sa.text(
-                    "SELECT 1 FROM pg_database WHERE datname = 'lms_scale_out'")):
-                connection.execute(sa.text("CREATE DATABASE lms_scale_out"))
+            if not connection.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                                     {"n": name}):
+                connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
     except sa.exc.OperationalError as exc:
-        pytest.fail(f"PostgreSQL is needed on {DATABASE} (.ci/run starts it): {exc}")
+        pytest.fail(f"PostgreSQL is needed on {url} (.ci/run starts it): {exc}")
     finally:
         admin.dispose()
-    engine = sa.create_engine(DATABASE)
+    engine = sa.create_engine(url)
     with engine.begin() as connection:
         connection.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     engine.dispose()

@@ -25,13 +25,15 @@ from lms.framework import service as framework_service
 from lms.framework.seed import sync_framework
 from tests import builders as b
 from tests.conftest import PROJECT_ROOT, app_settings
-from tests.services import DATABASE, GUNICORN, free_port, fresh_database, wait_until_serving
+from tests.services import GUNICORN, database_named, free_port, fresh_database, wait_until_serving
+
+DATABASE = database_named("lms_faults")
 
 
 @pytest.fixture
 def postgres_app(seed_data):
     """An app on a PostgreSQL database of its own, with the framework loaded."""
-    fresh_database()
+    fresh_database(DATABASE)
     app = create_app(app_settings(DATABASE))
     with app.app_context():
         flask_migrate.upgrade()

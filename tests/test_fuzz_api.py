@@ -28,6 +28,11 @@ from lms.framework.seed import sync_framework
 from tests.accounts.conftest import World, build_world
 from tests.conftest import app_settings, empty_tables
 
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # Under pytest-xdist every operation's test gets the same node id and only one of the 66
+    # would run; `make test` runs this file in a pytest of its own for that reason.
+    pytest.fail("run tests/test_fuzz_api.py without -n (make test does)", pytrace=False)
+
 EXAMPLES = int(os.environ.get("LMS_FUZZ_EXAMPLES", "3"))
 CALLERS = ("anonymous", "participant", "tutor", "sponsor", "admin")
 
