@@ -105,7 +105,7 @@ class TokenCreateSchema(Schema):
     """A token to create."""
 
     name = Text(load_default="API token", max_length=100)
-    days = fields.Integer(load_default=90, validate=validate.Range(min=1, max=365))
+    days = fields.Integer(load_default=90, strict=True, validate=validate.Range(min=1, max=365))
 
 
 class TokenCreatedSchema(TokenSchema):
