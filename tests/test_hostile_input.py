@@ -172,9 +172,9 @@ def test_path_tricks_in_urls_reach_no_file(client, admin, path):
 
 
 @pytest.mark.parametrize("args, words", [
-    (["lms", "import", "/etc/passwd"], "not"),
-    (["lms", "import-framework", "/etc"], "directory"),
-    (["lms", "export", "--out", "/nonexistent-directory/backup.json"], "nonexistent-directory"),
+    (["lms", "import", "/etc/passwd"], "not a json backup"),
+    (["lms", "import-framework", "/etc"], "is a directory"),
+    (["lms", "export", "--out", "/nonexistent-directory/backup.json"], "cannot write"),
 ])
 def test_path_tricks_in_file_options_are_refused_with_a_reason(seeded, args, words):
     result = seeded.test_cli_runner().invoke(args=args)
