@@ -22,6 +22,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from lms import data_version
 from lms.accounts.models import ApiToken, PasswordLink, User, new_session_token
 from lms.audit.models import AuditEvent
 from lms.audit.service import record
@@ -34,6 +35,8 @@ from lms.ratings.models import Assessment, Rating
 #: Columns never given out, even to the person: they are credentials.
 SECRETS = {"password_hash", "session_token", "token_hash"}
 ERASED = "erased person"
+#: An erased person's address ends with this (the participant flow counts them by it).
+ERASED_DOMAIN = "erased.invalid"
 #: For every table holding data about a person: what the export gives and what erasure does.
 COVERAGE = {
     "user_account": ("the account, without secrets", "anonymised and disabled"),
@@ -111,11 +114,13 @@ def erase_person(user: User) -> None:
         assessment.reopen_reason = None
     for model in (ApiToken, PasswordLink, Sponsorship):
         db.session.execute(sa.delete(model).where(model.user_id == user.id))
-    user.email = f"erased-{user.id}@erased.invalid"
+    user.email = f"erased-{user.id}@{ERASED_DOMAIN}"
     user.display_name = "Erased person"
     user.password_hash = None
     user.active = False
     user.last_sign_in_at = None
     user.session_token = new_session_token()  # ends every session
+    # The participant flow counts erased people, so every outcomes answer must be rebuilt.
+    data_version.mark_changed([data_version.OUTCOMES])
     db.session.flush()
     record("person.erase", user)

@@ -14,6 +14,8 @@ from lms.json_body import Blueprint
 from lms.outcomes import service
 from lms.outcomes.csv_export import profile_csv, report_csv
 from lms.outcomes.report import LEVELS
+from lms.outcomes.schemas import OutcomeReport, Profile
+from lms.outcomes.service import LINKED_FRAMEWORKS
 from lms.ratings.service import participant_enrolment, sector_of
 from lms.schemas import Id
 
@@ -29,8 +31,14 @@ CSV_RESPONSE = {"200": {"description": "One line per figure; formula-like text n
 class OutcomeQuerySchema(Schema):
     """What to report and how to split it."""
 
-    level = fields.String(load_default="behaviour", validate=validate.OneOf(LEVELS))
+    level = fields.String(load_default="behaviour", validate=validate.OneOf(LEVELS),
+                          metadata={"description": "Rows: behaviours, themes, the whole "
+                                    "framework, or the headings of a linked framework "
+                                    "(`linked`, with `framework`)."})
     breakdown = fields.String(validate=validate.OneOf(service.BREAKDOWNS))
+    framework = fields.String(validate=validate.OneOf(LINKED_FRAMEWORKS),
+                              metadata={"description": "With level=linked: the framework "
+                                        "whose headings are the rows."})
 
 
 class ProgrammeOutcomeQuerySchema(OutcomeQuerySchema):
@@ -43,44 +51,6 @@ class MeQuerySchema(Schema):
     """Which cohort, for a participant in more than one."""
 
     cohort = Id(strict=False)
-
-
-def comparison_schema() -> Schema:
-    """One comparison object: its figures, or only that it is suppressed."""
-    numbers = {name: fields.Float(allow_none=True) for name in service.FIGURES}
-    numbers["n"] = fields.Integer()
-    return Schema.from_dict({**numbers, "suppressed": fields.Boolean(),
-                             "reason": fields.String(allow_none=True)}, name="Comparison")
-
-
-Comparison = comparison_schema()
-Distribution = Schema.from_dict(
-    {"suppressed": fields.Boolean(), "reason": fields.String(),
-     "counts": fields.Dict(keys=fields.String(), values=fields.Integer()),
-     "people": fields.Integer(metadata={"description": "How many answered in this phase."})},
-    name="Distribution")
-OutcomeRow = Schema.from_dict(
-    {"level": fields.String(), "code": fields.String(), "group": fields.String(allow_none=True),
-     "group_label": fields.String(allow_none=True),
-     "post_pre": fields.Nested(Comparison), "post_then": fields.Nested(Comparison),
-     "then_pre": fields.Nested(Comparison),
-     "distribution": fields.Dict(keys=fields.String(), values=fields.Nested(Distribution))},
-    name="OutcomeRow")
-OutcomeReport = Schema.from_dict(
-    {"scope": fields.Dict(), "level": fields.String(), "breakdown": fields.String(allow_none=True),
-     "disclosure_control": fields.Boolean(), "min_group_size": fields.Integer(),
-     "participants": fields.Integer(allow_none=True,
-                                    metadata={"description": "Who counted; null if too few "
-                                              "to show."}),
-     "suppressed_cells": fields.Integer(), "rows": fields.List(fields.Nested(OutcomeRow))},
-    name="OutcomeReport")
-ProfileRow = Schema.from_dict(
-    {"code": fields.String(), "theme": fields.String(), "pre": fields.Raw(allow_none=True),
-     "then": fields.Raw(allow_none=True), "post": fields.Raw(allow_none=True),
-     "cohort": fields.Dict()}, name="ProfileRow")
-Profile = Schema.from_dict(
-    {"cohort_id": fields.Integer(), "min_group_size": fields.Integer(),
-     "behaviours": fields.List(fields.Nested(ProfileRow))}, name="Profile")
 
 
 def as_csv(report: dict, name: str) -> Response:
@@ -106,23 +76,24 @@ def cohort_report(cohort_id: int, query: dict) -> dict:
     """A cohort's report as the caller may see it."""
     cohorts, programme, protect = cohort_scope(cohort_id)
     return service.outcomes(cohorts, programme, query["level"], query.get("breakdown"),
-                            protect)
+                            protect, query.get("framework"))
 
 
 def programme_report(programme_id: int, query: dict) -> dict:
     """A programme's report over the cohorts the caller may see."""
     cohorts, programme, protect = programme_scope(programme_id, query)
     return service.outcomes(cohorts, programme, query["level"], query.get("breakdown"),
-                            protect)
+                            protect, query.get("framework"))
 
 
 def report_response(cohorts, programme, protect: bool, query: dict) -> Response:
     """A report as JSON, kept written out under its data version: a repeated question costs
     the version's query and a cache read, not a serialisation of every figure."""
-    level, breakdown = query["level"], query.get("breakdown")
-    parts = service.report_key(cohorts, programme, level, breakdown, protect)
+    level, breakdown, linked = query["level"], query.get("breakdown"), query.get("framework")
+    parts = service.report_key(cohorts, programme, level, breakdown, protect, linked)
     document = cached("outcomes-json", parts, lambda: current_app.json.dumps(
-        OutcomeReport().dump(service.outcomes(cohorts, programme, level, breakdown, protect))))
+        OutcomeReport().dump(service.outcomes(cohorts, programme, level, breakdown, protect,
+                                              linked))))
     return Response(document, mimetype="application/json")
 
 

@@ -7,7 +7,7 @@ import io
 from typing import Any
 
 from lms.outcomes.report import COMPARISONS, PHASES
-from lms.outcomes.service import FIGURES
+from lms.outcomes.service import FIGURES, LABELS
 
 HEADER = ("level", "code", "group", "group_label", "comparison", "figure", "value", "note")
 # A spreadsheet runs a cell that starts with one of these as a formula (OWASP: CSV injection).
@@ -31,7 +31,7 @@ def figure_rows(row: dict[str, Any]) -> list[tuple]:
             lines.append((*head, name, "", "suppressed", cell["reason"]))
             continue
         lines += [(*head, name, figure, "" if cell[figure] is None else cell[figure], "")
-                  for figure in FIGURES]
+                  for figure in (*FIGURES, *LABELS)]
     for phase in PHASES:
         counts = row["distribution"][phase]
         if counts["suppressed"]:
@@ -39,7 +39,59 @@ def figure_rows(row: dict[str, Any]) -> list[tuple]:
             continue
         lines += [(*head, f"distribution_{phase}", point, count, "")
                   for point, count in counts["counts"].items()]
-    return lines
+    return lines + scale_rows(head, row)
+
+
+def blank(value: Any) -> Any:
+    """None as an empty cell."""
+    return "" if value is None else value
+
+
+def scale_rows(head: tuple, row: dict[str, Any]) -> list[tuple]:
+    """A scale row's alpha per phase and its reliable change counts."""
+    lines = []
+    for phase, alpha in (row.get("reliability") or {}).items():
+        if alpha["suppressed"]:
+            lines.append((*head, f"reliability_{phase}", "", "suppressed", alpha["reason"]))
+            continue
+        lines += [(*head, f"reliability_{phase}", figure, blank(alpha[figure]), "")
+                  for figure in ("n", "items", "alpha", "ci_low", "ci_high")]
+    change = row.get("reliable_change")
+    if change is None:
+        return lines
+    if change["suppressed"]:
+        return [*lines, (*head, "reliable_change", "", "suppressed", change["reason"])]
+    if not change["available"]:
+        return [*lines, (*head, "reliable_change", "", "not available",
+                         "fewer than 20 complete pre self-assessments in the programme")]
+    return lines + [(*head, "reliable_change", figure, blank(change[figure]), "")
+                    for figure in ("improved", "none", "declined", "improved_share",
+                                   "none_share", "declined_share")]
+
+
+def flow_rows(flow: dict[str, Any]) -> list[tuple]:
+    """The participant flow and the attrition check, as lines of level "flow"."""
+    head = ("flow", "", "", "")
+    lines = [(*head, "flow", name, blank(flow[name]), "")
+             for name in ("enrolled", "withdrawn", "erased")]
+    for phase, counts in flow["phases"].items():
+        lines += [(*head, "flow", f"{phase}_{what}", blank(count), "")
+                  for what, count in counts.items()]
+    lines += [(*head, "flow", f"paired_{name}", blank(count), "")
+              for name, count in flow["paired"].items()]
+    lines = [(*line[:6], line[6], "suppressed: " + flow["reason"]) if line[6] == "" and
+             flow["reason"] else line for line in lines]
+    attrition = flow["attrition"]
+    if attrition["suppressed"]:
+        return [*lines, (*head, "attrition", "", "suppressed", attrition["reason"])]
+    return lines + [
+        (*head, "attrition", "with_post_n", attrition["with_post"]["n"], ""),
+        (*head, "attrition", "with_post_mean_pre", blank(attrition["with_post"]["mean_pre"]), ""),
+        (*head, "attrition", "without_post_n", attrition["without_post"]["n"], ""),
+        (*head, "attrition", "without_post_mean_pre",
+         blank(attrition["without_post"]["mean_pre"]), ""),
+        *[(*head, "attrition", name, blank(attrition[name]), "")
+          for name in ("difference", "ci_low", "ci_high")]]
 
 
 PROFILE_HEADER = ("code", "theme", "pre", "then", "post", "cohort_mean_pre",
@@ -64,6 +116,8 @@ def report_csv(report: dict[str, Any]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(HEADER)
+    for line in flow_rows(report["flow"]):
+        writer.writerow([neutralise(value) for value in line])
     for row in report["rows"]:
         for line in figure_rows(row):
             writer.writerow([neutralise(value) for value in line])

@@ -6,19 +6,22 @@ figure of a breakdown can be set against the same row without a breakdown (anoth
 the sponsor may ask for), the suppressed cells of one code and comparison must not add up to
 a group under the minimum either: while their combined n is above 0 and below the minimum,
 the smallest cell still shown is suppressed too. Distributions of answers are treated the
-same way, by the number of people (not answers) who answered in that phase.
+same way, by the number of people (not answers) who answered in that phase, and a scale's
+reliability (alpha) by the number of complete self-assessments behind it. Reliable change
+counts follow their row's post − pre comparison.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from lms.outcomes.report import COMPARISONS, PHASES, Row
 
 PRIMARY = "fewer than {k} paired participants"
 SECONDARY = "hidden so that a smaller group cannot be worked out from the total"
 FEW_ANSWERS = "fewer than {k} people answered"
+FEW_COMPLETE = "fewer than {k} people answered every behaviour of the theme"
 
 
 def suppress(rows: Sequence[Row], minimum: int) -> list[Row]:
@@ -30,7 +33,11 @@ def suppress(rows: Sequence[Row], minimum: int) -> list[Row]:
         for name in COMPARISONS:
             suppress_cells(same_code, name, minimum)
         for phase in PHASES:
-            suppress_distributions(same_code, phase, minimum)
+            suppress_groups(same_code, minimum, lambda r, p=phase: answered(r, p),
+                            lambda r, p=phase: r.hidden_distributions, phase, FEW_ANSWERS)
+            if same_code[0].reliability is not None:
+                suppress_groups(same_code, minimum, lambda r, p=phase: r.reliability[p].n,
+                                lambda r: r.hidden_reliability, phase, FEW_COMPLETE)
     return list(rows)
 
 
@@ -53,15 +60,16 @@ def answered(row: Row, phase: str) -> int:
     return row.respondents[phase]
 
 
-def suppress_distributions(rows: Sequence[Row], phase: str, minimum: int) -> None:
-    """Hide the distributions of groups too small to show, and enough others to protect them."""
+def suppress_groups(rows: Sequence[Row], minimum: int, size: Callable[[Row], int],
+                    hidden: Callable[[Row], dict[str, str]], phase: str, reason: str) -> None:
+    """Hide one phase's figure (a distribution, an alpha) of groups too small to show, and
+    enough others that the hidden ones cannot be worked out from the total."""
     for row in rows:
-        if answered(row, phase) < minimum:
-            row.hidden_distributions[phase] = FEW_ANSWERS.format(k=minimum)
-    hidden = sum(answered(r, phase) for r in rows if phase in r.hidden_distributions)
-    shown = sorted((r for r in rows if phase not in r.hidden_distributions),
-                   key=lambda r: answered(r, phase))
-    while 0 < hidden < minimum and shown:
+        if size(row) < minimum:
+            hidden(row)[phase] = reason.format(k=minimum)
+    total_hidden = sum(size(r) for r in rows if phase in hidden(r))
+    shown = sorted((r for r in rows if phase not in hidden(r)), key=size)
+    while 0 < total_hidden < minimum and shown:
         row = shown.pop(0)
-        row.hidden_distributions[phase] = SECONDARY
-        hidden += answered(row, phase)
+        hidden(row)[phase] = SECONDARY
+        total_hidden += size(row)

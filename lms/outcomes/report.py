@@ -4,7 +4,13 @@ An ``Answer`` is one participant's answers to one behaviour in each phase: a poi
 scale, ``NA`` ("not applicable", left out of every figure but counted in distributions), or
 ``None`` (not answered). Rows are behaviours, themes (a participant's theme score is the mean
 of the behaviours they answered in it) or the whole framework, each split by group when the
-report has a breakdown.
+report has a breakdown. Rows of a linked framework (``linked``) are the headings of the NHS
+Leadership Framework, the Hay Group CCG model or the LQF that the themes link to, a person's
+score being the mean of their answers to the behaviours of the linked themes.
+
+Theme, framework and linked rows also carry reliable change: how many of the people paired
+post − pre changed by more than the scale's measurement error (lms.outcomes.reliability), by
+the threshold worked out from the programme's pre answers for that row.
 """
 
 from __future__ import annotations
@@ -13,7 +19,15 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from lms.outcomes.stats import PairedResult, holm, mean, paired_counts
+from lms.outcomes.reliability import (
+    DECLINED,
+    IMPROVED,
+    NO_CHANGE,
+    Alpha,
+    classify,
+    reliable_change_index,
+)
+from lms.outcomes.stats import PairedResult, holm, mean, paired_many
 
 NA = "na"
 PHASES = ("pre", "then", "post")
@@ -21,7 +35,13 @@ PHASES = ("pre", "then", "post")
 #: baseline, and the response shift.
 COMPARISONS = {"post_pre": ("pre", "post"), "post_then": ("then", "post"),
                "then_pre": ("pre", "then")}
-LEVELS = ("behaviour", "theme", "framework")
+LEVELS = ("behaviour", "theme", "framework", "linked")
+#: The levels whose rows follow from the answers alone (a linked report also needs the
+#: links: the database joins them; see lms.outcomes.scope).
+ANSWER_LEVELS = ("behaviour", "theme", "framework")
+#: Levels whose rows are scales of several behaviours: they carry reliability and reliable
+#: change.
+SCALE_LEVELS = ("theme", "framework", "linked")
 
 
 @dataclass(frozen=True)
@@ -64,6 +84,13 @@ class Row:
     respondents: dict[str, int]
     #: Phases whose distribution disclosure control hides, with why.
     hidden_distributions: dict[str, str] = field(default_factory=dict)
+    #: A linked heading's themes (None for other levels).
+    themes: list[str] | None = None
+    #: Cronbach's alpha per phase (scale levels only), and the phases hidden, with why.
+    reliability: dict[str, Alpha] | None = None
+    hidden_reliability: dict[str, str] = field(default_factory=dict)
+    #: Of the people paired post − pre: how many changed reliably (None: not available).
+    reliable_change: dict[str, int] | None = None
 
 
 @dataclass
@@ -110,7 +137,8 @@ def tally_of(answers: Sequence[Answer]) -> Tally:
 
 
 def row_keys(level: str, answer: Answer) -> str:
-    """Which row of ``level`` an answer belongs to."""
+    """Which row of ``level`` an answer belongs to (linked rows are not built from answers
+    here: the database joins the headings)."""
     return {"behaviour": answer.behaviour, "theme": answer.theme,
             "framework": "framework"}[level]
 
@@ -123,13 +151,22 @@ def tally(answers: Iterable[Answer], level: str) -> dict[tuple[str, str | None],
     return {key: tally_of(rows) for key, rows in buckets.items()}
 
 
-def build_row(level: str, code: str, group: str | None, counted: Tally,
+def build_row(level: str, code: str, group: str | None, counted: Tally, cells: dict[str, Cell],
               scale: Sequence[int]) -> Row:
-    """Every figure of one row from its tally."""
-    cells = {name: Cell(paired_counts(counted.pairs[name])) for name in COMPARISONS}
+    """A row from its tally and its already computed cells."""
     counts = {phase: {**{str(point): counted.answers[phase].get(point, 0) for point in scale},
                       "na": counted.answers[phase].get(NA, 0)} for phase in PHASES}
     return Row(level, code, group, cells, counts, dict(counted.respondents))
+
+
+def reliable_changes(pairs: Counter, threshold: float | None) -> dict[str, int] | None:
+    """How many pairs (pre, post) changed reliably up, not reliably, reliably down."""
+    if threshold is None:
+        return None
+    counts = dict.fromkeys((IMPROVED, NO_CHANGE, DECLINED), 0)
+    for (before, after), count in pairs.items():
+        counts[classify(reliable_change_index(after - before, threshold))] += count
+    return counts
 
 
 def build_report(answers: Iterable[Answer], level: str, codes: Sequence[str],
@@ -140,10 +177,22 @@ def build_report(answers: Iterable[Answer], level: str, codes: Sequence[str],
 
 def report_from_tallies(tallies: dict[tuple[str, str | None], Tally], level: str,
                         codes: Sequence[str], groups: Sequence[str | None],
-                        scale: Sequence[int]) -> list[Row]:
-    """Rows for every code (in ``codes`` order) and group, with Holm-adjusted p-values."""
-    rows = [build_row(level, code, group, tallies.get((code, group)) or Tally(), scale)
-            for group in groups for code in codes]
+                        scale: Sequence[int],
+                        thresholds: dict[str, float | None] | None = None) -> list[Row]:
+    """Rows for every code (in ``codes`` order) and group, with Holm-adjusted p-values, and
+    reliable change where ``thresholds`` gives a row's S_diff."""
+    keys = [(code, group) for group in groups for code in codes]
+    counted = [tallies.get(key) or Tally() for key in keys]
+    # Every cell of the report at once: the d_z intervals are found in one vectorised search.
+    results = iter(paired_many([c.pairs[name] for c in counted for name in COMPARISONS]))
+    rows = []
+    for (code, group), tallied in zip(keys, counted, strict=True):
+        cells = {name: Cell(next(results)) for name in COMPARISONS}
+        row = build_row(level, code, group, tallied, cells, scale)
+        if thresholds is not None:
+            row.reliable_change = reliable_changes(tallied.pairs["post_pre"],
+                                                   thresholds.get(code))
+        rows.append(row)
     for name in COMPARISONS:
         adjusted = holm([row.cells[name].result.wilcoxon_p for row in rows])
         for row, p in zip(rows, adjusted, strict=True):

@@ -17,15 +17,35 @@ import sqlalchemy as sa
 
 from lms import data_version
 from lms.caching import cached
-from lms.cohorts.models import ORGANISATION_TYPES, Cohort, Enrolment, Organisation, Programme
+from lms.cohorts.models import ORGANISATION_TYPES, Cohort, Programme
+from lms.errors import Invalid
 from lms.extensions import db
-from lms.framework.models import Behaviour, LeadershipLevel, Theme
+from lms.framework.models import (
+    Behaviour,
+    ExternalFramework,
+    ExternalHeading,
+    LeadershipLevel,
+    Theme,
+    ThemeLink,
+)
+from lms.outcomes import flow, scales
 from lms.outcomes.disclosure import suppress
-from lms.outcomes.report import COMPARISONS, NA, PHASES, Row, Tally, report_from_tallies
+from lms.outcomes.report import (
+    COMPARISONS,
+    NA,
+    PHASES,
+    SCALE_LEVELS,
+    Row,
+    Tally,
+    report_from_tallies,
+)
+from lms.outcomes.scope import answers_in_scope
 from lms.ratings.models import Assessment, Rating
 from lms.ratings.service import behaviours_for_sector
 
 BREAKDOWNS = ("leadership_level", "organisation_type", "sector", "cohort")
+#: The frameworks the themes link to, whose headings a ``linked`` report's rows are.
+LINKED_FRAMEWORKS = ("hay-ccg", "nhs-lf", "lqf")
 
 
 def framework_codes() -> tuple[list[str], dict[str, str], list[str]]:
@@ -37,39 +57,22 @@ def framework_codes() -> tuple[list[str], dict[str, str], list[str]]:
     return [code for code, _t in behaviours], dict(behaviours), list(themes)
 
 
-def group_column(breakdown: str | None) -> sa.ColumnElement:
-    """The participant's group in ``breakdown``, as text (NULL without a breakdown)."""
-    if breakdown is None:
-        return sa.cast(sa.null(), sa.String)
-    column = {"leadership_level": LeadershipLevel.code, "organisation_type": Organisation.type,
-              "sector": Organisation.sector, "cohort": Assessment.cohort_id}[breakdown]
-    return sa.cast(column, sa.String)
-
-
-def unit_column(level: str) -> sa.ColumnElement:
-    """What a row of ``level`` is: a behaviour, a theme, or the whole framework."""
-    return {"behaviour": Behaviour.code, "theme": Theme.code,
-            "framework": sa.literal("framework", sa.String)}[level]
-
-
-def answers_in_scope(cohort_ids: Sequence[int], level: str, breakdown: str | None) -> sa.Select:
-    """Every answer of a submitted assessment in scope: who, their group, the row, the phase
-    and the value (NULL: "not applicable")."""
-    query = (
-        sa.select(Assessment.user_id, group_column(breakdown).label("grp"),
-                  unit_column(level).label("unit"), Assessment.phase, Rating.value)
-        .join(Rating, Rating.assessment_id == Assessment.id)
-        .join(Behaviour, Rating.behaviour_id == Behaviour.id)
-        .join(Theme, Behaviour.theme_id == Theme.id)
-        .where(Assessment.cohort_id.in_(cohort_ids), Assessment.status == "submitted"))
-    if breakdown in ("leadership_level", "organisation_type", "sector"):
-        query = query.join(Enrolment, sa.and_(Enrolment.cohort_id == Assessment.cohort_id,
-                                              Enrolment.user_id == Assessment.user_id))
-        query = (query.outerjoin(LeadershipLevel,
-                                 Enrolment.leadership_level_id == LeadershipLevel.id)
-                 if breakdown == "leadership_level"
-                 else query.outerjoin(Organisation, Enrolment.organisation_id == Organisation.id))
-    return query
+def linked_headings(linked: str) -> list[tuple[str, str]]:
+    """(heading title, theme code) for every link of one external framework, headings in the
+    order the themes first link to them (one query); a clear 422 for an unknown framework."""
+    links = db.session.execute(
+        sa.select(ExternalHeading.title, Theme.code, ExternalFramework.code)
+        .select_from(ExternalFramework)
+        .outerjoin(ExternalHeading, ExternalHeading.external_framework_id == ExternalFramework.id)
+        .outerjoin(ThemeLink, ThemeLink.heading_id == ExternalHeading.id)
+        .outerjoin(Theme, ThemeLink.theme_id == Theme.id)
+        .order_by(Theme.position, ThemeLink.position)).all()
+    known = sorted({code for _h, _t, code in links})
+    if linked not in known:
+        raise Invalid(f"Unknown linked framework {linked[:40]!r}.",
+                      errors={"query": {"framework": [f"One of {', '.join(known)}."]}})
+    return [(heading, theme) for heading, theme, code in links
+            if code == linked and heading is not None and theme is not None]
 
 
 def scores_of(answer: sa.CTE) -> sa.CTE:
@@ -91,12 +94,13 @@ NO_NUMBER = sa.cast(sa.null(), sa.Integer)
 NO_TEXT = sa.cast(sa.null(), sa.String)
 
 
-def tally_query(cohort_ids: Sequence[int], level: str, breakdown: str | None) -> sa.Select:
+def tally_query(cohort_ids: Sequence[int], level: str, breakdown: str | None,
+                linked: str | None = None) -> sa.Select:
     """One statement counting everything a report needs, as rows of (kind, unit, group,
     phase, four numbers, count): pairs of scores per comparison, answers per point, people
     answering per phase, and people in all. The answers are read once (a CTE); only the
     pairs need them grouped by person, the distributions are counted straight from them."""
-    answer = answers_in_scope(cohort_ids, level, breakdown).cte("answer")
+    answer = answers_in_scope(cohort_ids, level, breakdown, linked).cte("answer")
     score = scores_of(answer)
     parts = []
     for name, (before, after) in COMPARISONS.items():
@@ -122,8 +126,8 @@ def tally_query(cohort_ids: Sequence[int], level: str, breakdown: str | None) ->
     return sa.union_all(*parts)
 
 
-def tallies(cohort_ids: Sequence[int], level: str,
-            breakdown: str | None) -> tuple[dict[tuple[str, str | None], Tally], int]:
+def tallies(cohort_ids: Sequence[int], level: str, breakdown: str | None,
+            linked: str | None = None) -> tuple[dict[tuple[str, str | None], Tally], int]:
     """Every row's tally, counted by the database in one statement, and how many people
     answered anything."""
     if db.session.get_bind().dialect.name == "postgresql":
@@ -133,7 +137,7 @@ def tallies(cohort_ids: Sequence[int], level: str,
     counted: dict[tuple[str, str | None], Tally] = defaultdict(Tally)
     people = 0
     for kind, unit, group, phase, a, b, c, d, count in db.session.execute(
-            tally_query(cohort_ids, level, breakdown)):
+            tally_query(cohort_ids, level, breakdown, linked)):
         if kind == "people":
             people = count
         elif kind == "answers":
@@ -176,55 +180,95 @@ def group_labels(breakdown: str | None, cohorts: Sequence[Cohort]) -> dict[str |
 
 
 def outcomes(cohorts: Sequence[Cohort], programme: Programme, level: str,
-             breakdown: str | None, protect: bool) -> dict[str, Any]:
-    """A report over ``cohorts``; ``protect`` applies disclosure control (sponsors). Cached
-    under the data version: a repeated question costs one query until something changes."""
-    parts = report_key(cohorts, programme, level, breakdown, protect)
-    return cached("outcomes", parts,
-                  lambda: build_outcomes(cohorts, programme, level, breakdown, protect))
+             breakdown: str | None, protect: bool, linked: str | None = None) -> dict[str, Any]:
+    """A report over ``cohorts``; ``protect`` applies disclosure control (sponsors); ``linked``
+    names the external framework of a ``linked`` report. Cached under the data version: a
+    repeated question costs one query until something changes."""
+    parts = report_key(cohorts, programme, level, breakdown, protect, linked)
+    return cached("outcomes", parts, lambda: build_outcomes(cohorts, programme, level,
+                                                            breakdown, protect, linked))
 
 
 def report_key(cohorts: Sequence[Cohort], programme: Programme, level: str,
-               breakdown: str | None, protect: bool) -> dict[str, Any]:
+               breakdown: str | None, protect: bool, linked: str | None = None
+               ) -> dict[str, Any]:
     """What a report depends on, its data version included (one query)."""
     return {"version": data_version.current(data_version.OUTCOMES), "programme": programme.id,
             "cohorts": sorted(c.id for c in cohorts), "level": level, "breakdown": breakdown,
-            "protect": protect}
+            "protect": protect, "linked": linked}
+
+
+def check_linked(level: str, linked: str | None) -> None:
+    """``framework=`` goes with ``level=linked`` and only with it."""
+    if level == "linked" and linked is None:
+        raise Invalid("level=linked needs framework= (hay-ccg, nhs-lf or lqf).",
+                      errors={"query": {"framework": ["Required with level=linked."]}})
+    if level != "linked" and linked is not None:
+        raise Invalid("framework= is for level=linked only.",
+                      errors={"query": {"framework": ["Only with level=linked."]}})
+
+
+def row_codes(level: str, linked: str | None) -> tuple[list[str], dict[str, list[str]]]:
+    """The codes of a report's rows in order, and each linked heading's themes."""
+    behaviour_codes, _themes, theme_codes = framework_codes()
+    if level != "linked":
+        return {"behaviour": behaviour_codes, "theme": theme_codes,
+                "framework": ["framework"]}[level], {}
+    themes_of: dict[str, list[str]] = {}
+    for heading, theme in linked_headings(linked):
+        themes_of.setdefault(heading, [])
+        if theme not in themes_of[heading]:
+            themes_of[heading].append(theme)
+    return list(themes_of), themes_of
 
 
 def build_outcomes(cohorts: Sequence[Cohort], programme: Programme, level: str,
-                   breakdown: str | None, protect: bool) -> dict[str, Any]:
+                   breakdown: str | None, protect: bool,
+                   linked: str | None = None) -> dict[str, Any]:
     """A report over ``cohorts``, computed now (see ``outcomes``)."""
-    behaviour_codes, _themes, theme_codes = framework_codes()
+    check_linked(level, linked)
+    codes, themes_of = row_codes(level, linked)
     scale = [point["value"] for point in programme.rating_scale]
-    counted, participants = tallies([c.id for c in cohorts], level, breakdown)
+    ids = [c.id for c in cohorts]
+    counted, participants = tallies(ids, level, breakdown, linked)
     labels = group_labels(breakdown, cohorts)
-    codes = {"behaviour": behaviour_codes, "theme": theme_codes,
-             "framework": ["framework"]}[level]
-    report = report_from_tallies(counted, level, codes, list(labels), scale)
+    thresholds = (scales.change_thresholds(programme, level, linked)
+                  if level in SCALE_LEVELS else None)
+    report = report_from_tallies(counted, level, codes, list(labels), scale, thresholds)
+    if level in SCALE_LEVELS:
+        scales.attach_reliability(report, scales.reliability(ids, level, breakdown, linked))
+    for row in report:
+        row.themes = themes_of.get(row.code) if level == "linked" else None
+    people_flow = flow.participant_flow(ids)
     if protect:
         suppress(report, programme.min_group_size)
+        people_flow = flow.protect(people_flow, programme.min_group_size)
     return {
-        "scope": {"programme_id": programme.id, "cohort_ids": [c.id for c in cohorts]},
-        "level": level, "breakdown": breakdown,
+        "scope": {"programme_id": programme.id, "cohort_ids": ids},
+        "level": level, "breakdown": breakdown, "framework": linked,
         "disclosure_control": protect, "min_group_size": programme.min_group_size,
         "participants": (participants if not protect or participants >= programme.min_group_size
                          or participants == 0 else None),
         "suppressed_cells": sum(cell.suppressed for row in report
                                 for cell in row.cells.values()),
+        "flow": people_flow,
         "rows": [row_json(row, labels) for row in report],
     }
 
 
-FIGURES = ("n", "mean_before", "mean_after", "mean_change", "ci_low", "ci_high", "sd_change",
-           "d_z", "wilcoxon_p", "p_holm", "rank_biserial", "improved", "same", "declined")
+FIGURES = ("n", "mean_before", "mean_after", "mean_change", "median_change", "ci_low",
+           "ci_high", "sd_change", "d_z", "d_z_ci_low", "d_z_ci_high", "d_av", "wilcoxon_p",
+           "p_holm", "rank_biserial", "improved", "same", "declined")
+#: Figures that are words, not numbers.
+LABELS = ("wilcoxon_method",)
 
 
 def cell_json(cell) -> dict[str, Any]:
     """A comparison: every figure, or only that it is suppressed and why."""
     if cell.suppressed:
         return {"suppressed": True, "reason": cell.reason}
-    figures = {name: getattr(cell.result, name) for name in FIGURES if name != "p_holm"}
+    figures = {name: getattr(cell.result, name) for name in (*FIGURES, *LABELS)
+               if name != "p_holm"}
     return {**figures, "p_holm": cell.p_holm, "suppressed": False, "reason": None}
 
 
@@ -232,7 +276,7 @@ def row_json(row: Row, labels: dict[str | None, str]) -> dict[str, Any]:
     """A report row as the API answers it."""
     return {
         "level": row.level, "code": row.code, "group": row.group,
-        "group_label": labels.get(row.group),
+        "group_label": labels.get(row.group), "themes": row.themes,
         **{name: cell_json(row.cells[name]) for name in COMPARISONS},
         "distribution": {
             phase: ({"suppressed": True, "reason": row.hidden_distributions[phase]}
@@ -240,6 +284,8 @@ def row_json(row: Row, labels: dict[str | None, str]) -> dict[str, Any]:
                     else {"suppressed": False, "counts": row.distribution[phase],
                           "people": row.respondents[phase]})
             for phase in PHASES},
+        "reliability": scales.reliability_json(row),
+        "reliable_change": scales.reliable_change_json(row),
     }
 
 

@@ -9,7 +9,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lms.outcomes.disclosure import suppress
-from lms.outcomes.report import COMPARISONS, LEVELS, NA, PHASES, Answer, build_report
+from lms.outcomes.report import (
+    ANSWER_LEVELS,
+    COMPARISONS,
+    NA,
+    PHASES,
+    Answer,
+    build_report,
+)
 
 SCALE = [1, 2, 3, 4, 5]
 BEHAVIOURS = {"SI.1": "SI", "SI.2": "SI", "FC.1": "FC"}
@@ -38,7 +45,7 @@ def codes_for(level):
 
 
 @settings(max_examples=300, deadline=None)
-@given(cohorts(), st.sampled_from(LEVELS), st.integers(min_value=2, max_value=8),
+@given(cohorts(), st.sampled_from(ANSWER_LEVELS), st.integers(min_value=2, max_value=8),
        st.booleans())
 def test_no_answer_reveals_a_group_under_the_minimum(cohort, level, minimum, broken_down):
     groups, answers = cohort

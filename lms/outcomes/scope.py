@@ -1,0 +1,70 @@
+"""Which answers a report is built from: the submitted answers of the cohorts in scope, each
+with the person's group in a breakdown and the row it belongs to. Shared by the tallies
+(lms.outcomes.service) and the scale reliability (lms.outcomes.scales)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+
+from lms.cohorts.models import Enrolment, Organisation
+from lms.framework.models import (
+    Behaviour,
+    ExternalFramework,
+    ExternalHeading,
+    LeadershipLevel,
+    Theme,
+    ThemeLink,
+)
+from lms.ratings.models import Assessment, Rating
+
+
+def group_column(breakdown: str | None) -> sa.ColumnElement:
+    """The participant's group in ``breakdown``, as text (NULL without a breakdown)."""
+    if breakdown is None:
+        return sa.cast(sa.null(), sa.String)
+    column = {"leadership_level": LeadershipLevel.code, "organisation_type": Organisation.type,
+              "sector": Organisation.sector, "cohort": Assessment.cohort_id}[breakdown]
+    return sa.cast(column, sa.String)
+
+
+def unit_column(level: str) -> sa.ColumnElement:
+    """What a row of ``level`` is: a behaviour, a theme, the whole framework, or a heading of
+    a linked framework."""
+    return {"behaviour": Behaviour.code, "theme": Theme.code,
+            "framework": sa.literal("framework", sa.String),
+            "linked": ExternalHeading.title}[level]
+
+
+def join_linked(query: sa.Select, linked: str) -> sa.Select:
+    """Each answer once per heading of ``linked`` that its theme links to."""
+    return (query.join(ThemeLink, ThemeLink.theme_id == Theme.id)
+            .join(ExternalHeading, ThemeLink.heading_id == ExternalHeading.id)
+            .join(ExternalFramework,
+                  ExternalHeading.external_framework_id == ExternalFramework.id)
+            .where(ExternalFramework.code == linked))
+
+
+def answers_in_scope(cohort_ids: Sequence[int] | sa.Select, level: str, breakdown: str | None,
+                     linked: str | None = None, extra: Sequence[sa.ColumnElement] = ()
+                     ) -> sa.Select:
+    """Every answer of a submitted assessment in scope: who, their group, the row, the phase
+    and the value (NULL: "not applicable"), and any ``extra`` columns."""
+    query = (
+        sa.select(Assessment.user_id, group_column(breakdown).label("grp"),
+                  unit_column(level).label("unit"), Assessment.phase, Rating.value, *extra)
+        .join(Rating, Rating.assessment_id == Assessment.id)
+        .join(Behaviour, Rating.behaviour_id == Behaviour.id)
+        .join(Theme, Behaviour.theme_id == Theme.id)
+        .where(Assessment.cohort_id.in_(cohort_ids), Assessment.status == "submitted"))
+    if level == "linked":
+        query = join_linked(query, linked)
+    if breakdown in ("leadership_level", "organisation_type", "sector"):
+        query = query.join(Enrolment, sa.and_(Enrolment.cohort_id == Assessment.cohort_id,
+                                              Enrolment.user_id == Assessment.user_id))
+        query = (query.outerjoin(LeadershipLevel,
+                                 Enrolment.leadership_level_id == LeadershipLevel.id)
+                 if breakdown == "leadership_level"
+                 else query.outerjoin(Organisation, Enrolment.organisation_id == Organisation.id))
+    return query
