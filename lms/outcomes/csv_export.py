@@ -55,7 +55,7 @@ def scale_rows(head: tuple, row: dict[str, Any]) -> list[tuple]:
             lines.append((*head, f"reliability_{phase}", "", "suppressed", alpha["reason"]))
             continue
         lines += [(*head, f"reliability_{phase}", figure, blank(alpha[figure]), "")
-                  for figure in ("n", "items", "alpha", "ci_low", "ci_high")]
+                  for figure in ("n", "behaviours", "alpha", "ci_low", "ci_high")]
     change = row.get("reliable_change")
     if change is None:
         return lines

@@ -125,7 +125,7 @@ def reliability_json(row: Row) -> dict[str, Any] | None:
             answer[phase] = {"suppressed": True, "reason": row.hidden_reliability[phase]}
         else:
             answer[phase] = {"suppressed": False, "reason": None, "n": alpha.n,
-                             "items": alpha.items, "alpha": alpha.alpha,
+                             "behaviours": alpha.items, "alpha": alpha.alpha,
                              "ci_low": alpha.ci_low, "ci_high": alpha.ci_high}
     return answer
 

@@ -35,7 +35,8 @@ Reliability = Schema.from_dict(
     {"suppressed": fields.Boolean(), "reason": fields.String(allow_none=True),
      "n": fields.Integer(metadata={"description": "Complete self-assessments (a point on "
                                    "every behaviour of the scale asked of everyone)."}),
-     "items": fields.Integer(), "alpha": fields.Float(allow_none=True),
+     "behaviours": fields.Integer(metadata={"description": "How many behaviours the scale has."}),
+     "alpha": fields.Float(allow_none=True),
      "ci_low": fields.Float(allow_none=True,
                             metadata={"description": "Feldt's (1965) 95% interval."}),
      "ci_high": fields.Float(allow_none=True)}, name="Reliability")
