@@ -14,12 +14,16 @@ from lms.cohorts.models import Programme
 from lms.dashboards.pages import is_whole_number, page
 from lms.errors import Invalid
 from lms.extensions import db
-from lms.outcomes import chart_data
+from lms.outcomes import chart_data, wording
 from lms.outcomes import service as outcomes_service
 from lms.outcomes.charts import COMPARISON_TITLES, DESCRIBE
 
 bp = Blueprint("outcome_pages", __name__)
 
+FRAMEWORK_NAMES = {"": "This framework (its four themes)",
+                   "nhs-lf": "NHS Leadership Framework",
+                   "hay-ccg": "Hay Group 360 model for CCGs",
+                   "lqf": "Leadership Qualities Framework for social care"}
 BREAKDOWN_NAMES = {"": "No breakdown", "leadership_level": "Leadership level",
                    "organisation_type": "Type of organisation",
                    "sector": "Commissioning or providing", "cohort": "Cohort"}
@@ -69,8 +73,14 @@ def items(options: dict[str, str], chosen: str) -> list[dict[str, Any]]:
 
 
 def figures(report: dict[str, Any], comparison: str) -> list[dict[str, Any]]:
-    """One line per row of the report: its label and the comparison's figures (or why not)."""
-    return [{"code": row["code"], "group": row["group_label"], "cell": row[comparison]}
+    """One line per row of the report: its label, the comparison's figures (or why not), the
+    same in a sentence, and the row's reliability and reliable change."""
+    titles = chart_data.theme_titles() if report["level"] == "theme" else {}
+    return [{"code": row["code"], "group": row["group_label"], "cell": row[comparison],
+             "title": titles.get(row["code"]), "shows_group": row["group"] is not None
+             or report["breakdown"] is not None,
+             "themes": row["themes"], "headline": wording.headline(row[comparison], comparison),
+             "reliability": row["reliability"], "reliable_change": row["reliable_change"]}
             for row in report["rows"]]
 
 
@@ -80,15 +90,18 @@ def outcomes():
     """Outcome charts, text alternatives and figures, with a comparison and a breakdown."""
     comparison = choice("comparison", COMPARISON_TITLES, "post_pre")
     breakdown = choice("breakdown", BREAKDOWN_NAMES, "")
+    linked = choice("framework", FRAMEWORK_NAMES, "")
+    level = "linked" if linked else "theme"
     programme = visible_programme()
     if programme is None:
         return render_template("outcomes/none.html")
     cohorts, protect, every, scope = scope_of(programme)
     if not cohorts:
         return render_template("outcomes/none.html")
-    report = outcomes_service.outcomes(cohorts, programme, "theme", breakdown or None, protect)
-    effects = chart_data.effects_data(cohorts, programme, protect, comparison, "theme",
-                                      breakdown or None)
+    report = outcomes_service.outcomes(cohorts, programme, level, breakdown or None, protect,
+                                       linked or None)
+    effects = chart_data.effects_data(cohorts, programme, protect, comparison, level,
+                                      breakdown or None, linked or None)
     likert = chart_data.likert_data(cohorts, programme, protect, None, breakdown or None)
     behaviours = chart_data.behaviours_data(cohorts, programme, protect)
     query = {"cohorts": ",".join(str(c.id) for c in cohorts),
@@ -97,6 +110,10 @@ def outcomes():
         "outcomes/outcomes.html", programme=programme, cohorts=cohorts, every=every,
         scope=scope, protect=protect, report=report, comparison=comparison,
         breakdown=breakdown, comparisons=COMPARISON_TITLES, breakdowns=BREAKDOWN_NAMES,
+        level=level, linked=linked, frameworks=FRAMEWORK_NAMES,
+        framework_items=items(FRAMEWORK_NAMES, linked), wording=wording,
+        effects_query={**query, "comparison": comparison, "level": level,
+                       **({"framework": linked} if linked else {})},
         scope_items=items({"all": f"Every cohort you can see ({len(every)})",
                            **{str(c.id): c.name for c in every}}, scope),
         comparison_items=items(COMPARISON_TITLES, comparison),

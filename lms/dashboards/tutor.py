@@ -18,6 +18,7 @@ from lms.dashboards.pages import field_errors, page
 from lms.dashboards.participant import PHASE_NAMES
 from lms.errors import Conflict, NotFound
 from lms.extensions import db
+from lms.outcomes import individual
 from lms.outcomes.csv_export import table_csv
 from lms.ratings import service as ratings
 from lms.ratings.models import PHASES
@@ -94,16 +95,28 @@ def assessments_csv(cohort_id: int):
     """Self-assessment completion per participant and phase, as CSV."""
     found = access.cohort_for(current_user, cohort_id, "individuals")
     assessments = ratings.cohort_assessments(found)
+    verdicts = individual.cohort_reliable_change(found)
+    scales = [v["code"] for v in next(iter(verdicts.values()), [])]
     rows = []
     for person in assessments["participants"]:
         row: list[Any] = [person["display_name"]]
         for phase in PHASES:
             state = person["phases"][phase]
             row += [STATUS_WORDS[state["status"]], state["answered"], state["required"]]
+        for verdict in verdicts.get(person["user_id"], [{}] * len(scales)):
+            row += [rounded(verdict.get("change")), rounded(verdict.get("rci")),
+                    verdict.get("words", "not available")]
         rows.append(row)
     header = ["name"] + [f"{phase}_{what}" for phase in PHASES
                          for what in ("status", "answered", "required")]
+    header += [f"{code}_{what}" for code in scales
+               for what in ("change", "rci", "reliable_change")]
     return csv_download(table_csv(header, rows), f"cohort-{cohort_id}-self-assessments")
+
+
+def rounded(value: float | None) -> float | str:
+    """A figure to three places for a spreadsheet, or an empty cell."""
+    return "" if value is None else round(value, 3)
 
 
 def participant_context(cohort_id: int, user_id: int) -> dict[str, Any]:
@@ -114,7 +127,8 @@ def participant_context(cohort_id: int, user_id: int) -> dict[str, Any]:
                for phase in PHASES}
     behaviours = ratings.behaviours_for_sector(sector_of(found, user_id))
     return {"cohort": found, "work": work, "answers": answers, "behaviours": behaviours,
-            "phase_names": PHASE_NAMES}
+            "phase_names": PHASE_NAMES,
+            "reliable_change": individual.participant_reliable_change(found, user_id)}
 
 
 def sector_of(cohort: Cohort, user_id: int) -> str | None:

@@ -54,8 +54,12 @@ class ChartQuerySchema(Schema):
     comparison = fields.String(load_default="post_pre", validate=validate.OneOf(COMPARISONS),
                                metadata={"description": "effects: which comparison."})
     level = fields.String(load_default="theme", validate=validate.OneOf(LEVELS),
-                          metadata={"description": "effects: rows by theme, behaviour or "
-                                    "for the whole framework."})
+                          metadata={"description": "effects: rows by theme, behaviour, "
+                                    "for the whole framework, or by the headings of a linked "
+                                    "framework (`linked`, with `framework`)."})
+    framework = fields.String(validate=validate.OneOf(service.LINKED_FRAMEWORKS),
+                              metadata={"description": "effects with level=linked: "
+                                        "hay-ccg, nhs-lf or lqf."})
     breakdown = fields.String(validate=validate.OneOf(service.BREAKDOWNS),
                               metadata={"description": "likert and effects: a row per group "
                                         "(as in the outcomes API)."})
@@ -80,7 +84,7 @@ def scope_chart(name: str, cohorts, programme, protect: bool, query: dict) -> di
         return chart_data.behaviours_data(cohorts, programme, protect)
     if name == "effects":
         return chart_data.effects_data(cohorts, programme, protect, query["comparison"],
-                                       query["level"], breakdown)
+                                       query["level"], breakdown, query.get("framework"))
     return chart_data.progress_data(cohorts, programme)
 
 

@@ -94,10 +94,10 @@ def behaviours_data(cohorts, programme, protect) -> dict[str, Any]:
 
 
 def effects_data(cohorts, programme, protect, comparison: str, level: str,
-                 breakdown: str | None = None) -> dict[str, Any]:
-    """d_z with intervals per theme (or behaviour, or the framework) for one comparison,
-    split by group when a breakdown is asked for."""
-    report = service.outcomes(cohorts, programme, level, breakdown, protect)
+                 breakdown: str | None = None, linked: str | None = None) -> dict[str, Any]:
+    """d_z with intervals per theme (or behaviour, the framework, or the headings of a
+    linked framework) for one comparison, split by group when a breakdown is asked for."""
+    report = service.outcomes(cohorts, programme, level, breakdown, protect, linked)
     titles = theme_titles()
     rows = []
     for row in report["rows"]:

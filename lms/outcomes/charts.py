@@ -204,14 +204,12 @@ def describe_behaviours(data: dict) -> TextAlternative:
 # --- effects: d_z per theme with intervals ------------------------------------------------
 
 def dz_interval(cell: dict) -> tuple[float | None, float | None]:
-    """An approximate interval for d_z: the mean change's t interval divided by the SD."""
-    if cell["d_z"] is None or not cell["sd_change"]:
-        return None, None
-    return cell["ci_low"] / cell["sd_change"], cell["ci_high"] / cell["sd_change"]
+    """d_z's 95% interval from the noncentral t distribution, as the report gives it."""
+    return cell.get("d_z_ci_low"), cell.get("d_z_ci_high")
 
 
 def draw_effects(fig: Figure, data: dict) -> None:
-    """d_z per row with its approximate 95% interval, and zero marked."""
+    """d_z per row with its noncentral-t 95% interval, and zero marked."""
     ax = fig.subplots()
     rows = data["rows"]
     for y, row in enumerate(rows):
@@ -221,12 +219,13 @@ def draw_effects(fig: Figure, data: dict) -> None:
             ax.text(0.05, y, note, va="center", fontsize=8, color="#444444")
             continue
         low, high = dz_interval(cell)
-        ax.plot([low, high], [y, y], color=PHASE_COLOURS["post"], linewidth=2)
+        if low is not None:
+            ax.plot([low, high], [y, y], color=PHASE_COLOURS["post"], linewidth=2)
         ax.scatter(cell["d_z"], y, color=PHASE_COLOURS["post"], s=40, zorder=3)
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_yticks(range(len(rows)), [f"{r['label']} (n={r['n']})" for r in rows], fontsize=9)
     ax.invert_yaxis()
-    ax.set_xlabel("Cohen's d_z with an approximate 95% interval")
+    ax.set_xlabel("Cohen's d_z with its 95% interval (noncentral t)")
     ax.set_title(data["title"], fontsize=11)
     ax.grid(axis="x", color="#eeeeee")
 
@@ -243,7 +242,8 @@ def describe_effects(data: dict) -> TextAlternative:
         rows.append([row["label"], cell["n"], fmt_number(cell["d_z"]), fmt_number(low),
                      fmt_number(high)])
     compared = COMPARISON_TITLES[data["comparison"]]
-    return TextAlternative(data["title"], f"Effect sizes for {compared}, per row.",
+    return TextAlternative(data["title"], f"Effect sizes for {compared}, per row, each with "
+                           "its 95% interval from the noncentral t distribution.",
                            ["row", "n", "d_z", "interval low", "interval high"], rows)
 
 

@@ -51,6 +51,10 @@ def test_the_effects_alternative_carries_the_reports_numbers(client, programme_d
         assert line[1] == cell["n"]
         expected = "—" if cell["d_z"] is None else f"{cell['d_z']:.2f}"
         assert line[2] == expected
+        # The noncentral-t interval the report gives, not the mean change's t interval / SD.
+        for bound, column in (("d_z_ci_low", 3), ("d_z_ci_high", 4)):
+            assert line[column] == ("—" if cell[bound] is None else f"{cell[bound]:.2f}")
+    assert "noncentral t" in alt["summary"]
 
 
 def test_the_likert_alternative_gives_percentages_of_answers(client, programme_data, headers):
