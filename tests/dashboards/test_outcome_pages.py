@@ -69,3 +69,77 @@ def test_a_tutor_sees_their_cohort_whole(browse, cohorts):
     assert page.status_code == 200
     assert "Suppressed" not in page.text  # tutors are not under disclosure control
     assert "<h1>Outcomes: Cohort A</h1>" in page.text
+
+
+def rate_a_programme(cohort_id: int, count: int = 24) -> list[int]:
+    """``count`` participants with varied answers to every behaviour in every phase, so that
+    alpha and reliable change can be worked out; their ids."""
+    cohort = db.session.get(Cohort, cohort_id)
+    ids = []
+    for number in range(count):
+        person = b.make_user("participant", name=f"Rated Person{number}")
+        b.enrol(person, cohort, level_code=("manager", "front_line", "senior_leader")[number % 3])
+        base = 1 + number % 4
+        for phase, lift in (("pre", 0), ("then", 0), ("post", number % 3)):
+            values = {code: min(5, base + lift + (index * number) % 2)
+                      for index, code in enumerate(BEHAVIOUR_CODES)}
+            b.assess(person, cohort, phase, values=values)
+        ids.append(person.id)
+    db.session.commit()
+    return ids
+
+
+BEHAVIOUR_CODES = [f"SI.{i}" for i in range(1, 8)] + [f"FC.{i}" for i in range(1, 13)] + [
+    f"DT.{i}" for i in range(1, 12) if i not in (8, 9)] + [f"FO.{i}" for i in range(1, 8)]
+
+
+def test_the_page_shows_the_flow_sentences_and_reliability_with_their_meaning(browse, cohorts):
+    rate_a_programme(cohorts.cohort_id)
+    page = browse(cohorts.emails["sponsor"]).get("/outcomes")
+    text = html.unescape(page.text)
+    assert page.status_code == 200
+    assert "Who is in these figures" in text and 'class="lms-flow"' in text
+    assert "25</strong> enrolled" in text  # Pat and the 24 rated
+    assert "24</strong> have both a pre and a post rating" in text
+    assert re.search(r"SI Strategic intent</strong>: On average participants rated themselves "
+                     r"[\d.]+ points? higher after the programme than before it \(95% interval",
+                     text)
+    assert "Cronbach's α per theme and phase" in text
+    assert "Reliably improved" in text  # 24 complete pre self-assessments: available
+    assert text.count("What this means") >= 4
+    assert "(exact)" in text  # 24 pairs: the exact signed-rank p
+    assert "Rated Person" not in text
+
+
+def test_the_framework_choice_reports_in_a_linked_frameworks_terms(browse, cohorts):
+    rate_a_programme(cohorts.cohort_id, count=6)
+    sponsor = browse(cohorts.emails["sponsor"])
+    page = sponsor.get("/outcomes?framework=nhs-lf")
+    text = html.unescape(page.text)
+    assert page.status_code == 200
+    assert "headings of the NHS Leadership Framework" in text
+    assert "Creating the vision" in text and "(themes SI" in text
+    assert "level=linked" in text and "framework=nhs-lf" in text  # the effects chart
+    assert re.search(r'<option value="nhs-lf" selected\s*>', page.text)
+    refused = sponsor.get("/outcomes?framework=mbti")
+    assert refused.status_code == 422 and "'framework'" in html.unescape(refused.text)
+    chart = sponsor.get(re.search(r'<img src="([^"]*effects[^"]*)"', page.text)
+                        .group(1).replace("&amp;", "&"))
+    assert chart.status_code == 200 and chart.mimetype == "image/png"
+
+
+def test_a_tutor_sees_each_persons_reliable_change(browse, cohorts):
+    ids = rate_a_programme(cohorts.cohort_id)
+    tutor = browse(cohorts.emails["tutor"])
+    page = tutor.get(f"/cohorts/{cohorts.cohort_id}/participants/{ids[2]}")
+    text = html.unescape(page.text)
+    assert "Reliable change, pre to post" in text
+    assert "Whole framework" in text
+    assert "reliably improved" in text  # person 2 rose by two points on every behaviour
+    csv_text = tutor.get(f"/cohorts/{cohorts.cohort_id}/assessments.csv").text
+    header = csv_text.splitlines()[0].split(",")
+    assert {"SI_change", "SI_rci", "SI_reliable_change", "framework_reliable_change"} <= set(
+        header)
+    assert "reliably improved" in csv_text and "not available" in csv_text  # Pat: no ratings
+    nobody = tutor.get(f"/cohorts/{cohorts.cohort_id}/participants/{cohorts.participant_id}")
+    assert "Nothing to show until" in nobody.text
