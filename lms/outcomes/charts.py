@@ -68,6 +68,13 @@ def scale_colours(count: int) -> list[str]:
     return [cmap(0.1 + 0.8 * i / max(1, count - 1)) for i in range(count)]
 
 
+def wrapped(title: str, fig: Figure) -> str:
+    """A title broken into lines that fit the figure's width (about 7 px a character at 11
+    points), so a long programme name is not cut off at the edge."""
+    characters = max(30, int(fig.get_figwidth() * fig.dpi / 7.5))
+    return textwrap.fill(title, characters)
+
+
 def short(text: str, width: int = 48) -> str:
     """A statement cut to fit beside a chart."""
     return textwrap.shorten(text, width=width, placeholder="…")
@@ -123,7 +130,7 @@ def draw_likert(fig: Figure, data: dict) -> None:
     ax.set_xlabel("% of answers (below the midpoint to the left, above to the right)")
     ax.legend(ncols=len(scale), loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize=8,
               frameon=False)
-    ax.set_title(data["title"], fontsize=11)
+    ax.set_title(wrapped(data["title"], fig), fontsize=11)
 
 
 def describe_likert(data: dict) -> TextAlternative:
@@ -180,7 +187,7 @@ def draw_behaviours(fig: Figure, data: dict) -> None:
         ax.axhline(boundary - 0.5, color="#cccccc", linewidth=0.8)
     ax.grid(axis="x", color="#eeeeee")
     ax.legend(loc="lower right", fontsize=7)
-    ax.set_title(data["title"], fontsize=11)
+    ax.set_title(wrapped(data["title"], fig), fontsize=11)
 
 
 def describe_behaviours(data: dict) -> TextAlternative:
@@ -226,7 +233,7 @@ def draw_effects(fig: Figure, data: dict) -> None:
     ax.set_yticks(range(len(rows)), [f"{r['label']} (n={r['n']})" for r in rows], fontsize=9)
     ax.invert_yaxis()
     ax.set_xlabel("Cohen's d_z with its 95% interval (noncentral t)")
-    ax.set_title(data["title"], fontsize=11)
+    ax.set_title(wrapped(data["title"], fig), fontsize=11)
     ax.grid(axis="x", color="#eeeeee")
 
 
@@ -262,7 +269,7 @@ def draw_progress(fig: Figure, data: dict) -> None:
     ax.set_ylim(bottom=0)
     ax.set_ylabel("per week")
     ax.legend(fontsize=8)
-    ax.set_title(data["title"], fontsize=11)
+    ax.set_title(wrapped(data["title"], fig), fontsize=11)
 
 
 def describe_progress(data: dict) -> TextAlternative:
@@ -301,7 +308,7 @@ def draw_profile(fig: Figure, data: dict) -> None:
                   fontsize=7)
     ax.grid(axis="x", color="#eeeeee")
     ax.legend(fontsize=7, loc="lower right")
-    ax.set_title(data["title"], fontsize=11)
+    ax.set_title(wrapped(data["title"], fig), fontsize=11)
 
 
 def describe_profile(data: dict) -> TextAlternative:
