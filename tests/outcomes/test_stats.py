@@ -243,7 +243,7 @@ def test_the_enumeration_reference_agrees_with_scipy_where_scipy_is_exact():
 pairs_up_to_50 = st.lists(st.tuples(likert, likert), min_size=2, max_size=EXACT_MAX_N)
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(pairs_up_to_50)
 def test_exact_p_with_ties_and_zeros_matches_the_references(pairs):
     before, after = zip(*pairs, strict=True)
