@@ -16,13 +16,19 @@ Counted over people (a person in two cohorts of a programme once), in one statem
   minus the rest) and its 95% Welch interval: a positive difference means the people the
   post − pre figures rest on started out rating themselves higher.
 
+The counts come from enrolments, self-assessments and the audit log in one statement; the
+pairing and the attrition check need the answers, so the report's own statement counts them
+from the answers it reads anyway (``answer_parts``), without a second pass over the ratings.
+
 For sponsors (``protect``), a count about 1 to minimum − 1 people is hidden, and the attrition
 means only appear when both groups reach the minimum.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -34,7 +40,7 @@ from lms.extensions import db
 from lms.interop.personal import ERASED_DOMAIN
 from lms.outcomes.report import COMPARISONS, PHASES
 from lms.outcomes.stats import welch_from_sums
-from lms.ratings.models import Assessment, Rating
+from lms.ratings.models import Assessment
 
 FEW_PEOPLE = "fewer than {k} people"
 
@@ -60,25 +66,23 @@ def withdrawn_users(cohort_ids: Sequence[int]) -> sa.Select:
 
 
 def phase_columns() -> list[sa.ColumnElement]:
-    """Per person and phase: started, submitted, points given; and their pre answers' sum."""
+    """Per person and phase: whether they started and submitted a self-assessment."""
     columns = []
     for phase in PHASES:
         in_phase = Assessment.phase == phase
         submitted = sa.and_(in_phase, Assessment.status == "submitted")
         columns += [sa.func.max(sa.case((in_phase, 1), else_=0)).label(f"{phase}_started"),
-                    sa.func.max(sa.case((submitted, 1), else_=0)).label(f"{phase}_submitted"),
-                    sa.func.count(sa.case((submitted, Rating.value))).label(f"{phase}_points")]
-    pre_submitted = sa.and_(Assessment.phase == "pre", Assessment.status == "submitted")
-    return [*columns, sa.func.sum(sa.case((pre_submitted, Rating.value))).label("pre_sum")]
+                    sa.func.max(sa.case((submitted, 1), else_=0)).label(f"{phase}_submitted")]
+    return columns
 
 
 def flow_query(cohort_ids: Sequence[int]) -> sa.Select:
-    """One statement: every count of the flow and the attrition groups' moments."""
+    """One statement over enrolments, self-assessments and the audit log (no ratings): who
+    is enrolled, withdrawn, erased, and who started and submitted each phase."""
     enrolled = sa.select(enrolled_pairs(cohort_ids).subquery().c.user_id).distinct().cte(
         "flow_enrolled")
     withdrawn = withdrawn_users(cohort_ids).cte("flow_withdrawn")
     per_user = (sa.select(Assessment.user_id, *phase_columns())
-                .outerjoin(Rating, Rating.assessment_id == Assessment.id)
                 .where(Assessment.cohort_id.in_(cohort_ids))
                 .group_by(Assessment.user_id).cte("flow_person"))
     people = sa.union(sa.select(enrolled.c.user_id), sa.select(withdrawn.c.user_id),
@@ -87,50 +91,90 @@ def flow_query(cohort_ids: Sequence[int]) -> sa.Select:
     is_withdrawn = people.c.user_id.in_(sa.select(withdrawn.c.user_id))
     person = sa.join(people, User, User.id == people.c.user_id).outerjoin(
         per_user, per_user.c.user_id == people.c.user_id)
-    has = {phase: sa.func.coalesce(per_user.c[f"{phase}_points"], 0) > 0 for phase in PHASES}
-    score = sa.cast(per_user.c.pre_sum, sa.Float) / per_user.c.pre_points
-
-    def count_where(condition) -> sa.ColumnElement:
-        return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
-
-    def moments(condition) -> list[sa.ColumnElement]:
-        return [count_where(condition), sa.func.sum(sa.case((condition, score))),
-                sa.func.sum(sa.case((condition, score * score)))]
-
-    completed = sa.func.coalesce(per_user.c.post_submitted, 0) == 1
     return sa.select(
         count_where(is_enrolled), count_where(is_withdrawn),
         count_where(sa.and_(is_enrolled, User.email.like(f"%@{ERASED_DOMAIN}"))),
         *[count_where(sa.func.coalesce(per_user.c[f"{phase}_{what}"], 0) == 1)
           for phase in PHASES for what in ("started", "submitted")],
-        *[count_where(sa.and_(has[before], has[after]))
-          for before, after in COMPARISONS.values()],
-        *moments(sa.and_(has["pre"], completed)),
-        *moments(sa.and_(has["pre"], sa.not_(completed))),
     ).select_from(person)
 
 
-def participant_flow(cohort_ids: Sequence[int]) -> dict[str, Any]:
-    """The flow of the cohorts in scope, every count shown (see ``protect``)."""
-    row = [0 if value is None else value
-           for value in db.session.execute(flow_query(cohort_ids)).one()]
-    enrolled, withdrawn, erased, *rest = row
-    phases = {phase: {"started": int(rest[2 * i]), "submitted": int(rest[2 * i + 1])}
-              for i, phase in enumerate(PHASES)}
-    paired = dict(zip(COMPARISONS, (int(v) for v in rest[6:9]), strict=True))
-    with_post, without_post = rest[9:12], rest[12:15]
-    compared = welch_from_sums(int(with_post[0]), float(with_post[1]), float(with_post[2]),
-                               int(without_post[0]), float(without_post[1]),
-                               float(without_post[2]))
-    return {
-        "enrolled": int(enrolled), "withdrawn": int(withdrawn), "erased": int(erased),
-        "phases": phases, "paired": paired, "suppressed": [], "reason": None,
-        "attrition": {
-            "with_post": {"n": compared.n_first, "mean_pre": compared.mean_first},
+def count_where(condition) -> sa.ColumnElement:
+    """How many rows meet ``condition`` (0, not NULL, when none)."""
+    return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
+
+
+def answer_parts(answer: sa.CTE) -> list[sa.Select]:
+    """Parts of a report's one statement, over its answers (the framework's, each once):
+    per person, the sum and count of their pre points and whether they submitted post,
+    counted by (sum, count, post) like the pairs, as ("attrition", …, sum, count, post, NULL,
+    people); and per comparison how many people have points in both phases, as ("paired",
+    …, post − pre, post − then, then − pre, NULL, NULL)."""
+    def points(phase: str) -> sa.ColumnElement:
+        return sa.func.count(sa.case((answer.c.phase == phase, answer.c.value)))
+
+    person = (sa.select(answer.c.user_id,
+                        sa.func.coalesce(sa.func.sum(
+                            sa.case((answer.c.phase == "pre", answer.c.value))), 0)
+                        .label("pre_sum"),
+                        *[points(phase).label(f"{phase}_points") for phase in PHASES],
+                        sa.func.max(sa.case((answer.c.phase == "post", 1), else_=0))
+                        .label("posted"))
+              .group_by(answer.c.user_id).cte("flow_answers"))
+    no_text, no_number = sa.cast(sa.null(), sa.String), sa.cast(sa.null(), sa.Integer)
+    attrition = (sa.select(sa.literal("attrition", sa.String), no_text, no_text, no_text,
+                           person.c.pre_sum, person.c.pre_points, person.c.posted, no_number,
+                           sa.func.count())
+                 .where(person.c.pre_points > 0)
+                 .group_by(person.c.pre_sum, person.c.pre_points, person.c.posted))
+    both = [count_where(sa.and_(person.c[f"{before}_points"] > 0,
+                                person.c[f"{after}_points"] > 0))
+            for before, after in COMPARISONS.values()]
+    paired = sa.select(sa.literal("paired", sa.String), no_text, no_text, no_text, *both,
+                       no_number, sa.cast(sa.literal(0), sa.Integer))
+    return [attrition, paired]
+
+
+@dataclass
+class AnswerCounts:
+    """What the report's statement counted for the flow: people per (pre sum, pre count,
+    submitted post), and people paired per comparison."""
+
+    attrition: Counter = field(default_factory=Counter)
+    paired: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COMPARISONS, 0))
+
+    def add(self, kind: str, a, b, c, count) -> None:
+        """One row of an answer part."""
+        if kind == "attrition":
+            self.attrition[(int(a), int(b), bool(c))] += int(count)
+        else:
+            self.paired = dict(zip(COMPARISONS, (int(a), int(b), int(c)), strict=True))
+
+
+def attrition_check(counted: Counter) -> dict[str, Any]:
+    """Completers' mean pre score against the others', from the counted (sum, count, post)."""
+    moments = {True: [0, 0.0, 0.0], False: [0, 0.0, 0.0]}
+    for (total, points, posted), people in counted.items():
+        score = total / points
+        moments[posted][0] += people
+        moments[posted][1] += people * score
+        moments[posted][2] += people * score * score
+    compared = welch_from_sums(*moments[True], *moments[False])
+    return {"with_post": {"n": compared.n_first, "mean_pre": compared.mean_first},
             "without_post": {"n": compared.n_second, "mean_pre": compared.mean_second},
             "difference": compared.difference, "ci_low": compared.ci_low,
-            "ci_high": compared.ci_high, "suppressed": False, "reason": None},
-    }
+            "ci_high": compared.ci_high, "suppressed": False, "reason": None}
+
+
+def participant_flow(cohort_ids: Sequence[int], counted: AnswerCounts) -> dict[str, Any]:
+    """The flow of the cohorts in scope, every count shown (see ``protect``)."""
+    row = [int(value or 0) for value in db.session.execute(flow_query(cohort_ids)).one()]
+    enrolled, withdrawn, erased, *rest = row
+    phases = {phase: {"started": rest[2 * i], "submitted": rest[2 * i + 1]}
+              for i, phase in enumerate(PHASES)}
+    return {"enrolled": enrolled, "withdrawn": withdrawn, "erased": erased,
+            "phases": phases, "paired": dict(counted.paired), "suppressed": [],
+            "reason": None, "attrition": attrition_check(counted.attrition)}
 
 
 def protect(flow: dict[str, Any], minimum: int) -> dict[str, Any]:

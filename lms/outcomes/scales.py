@@ -23,6 +23,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from lms import data_version
+from lms.caching import cached
 from lms.cohorts.models import Cohort, Programme
 from lms.extensions import db
 from lms.framework.models import Behaviour, Theme
@@ -47,62 +49,110 @@ def item_counts(level: str, linked: str | None) -> sa.CTE:
     return query.cte("scale_items")
 
 
-def reliability_query(cohort_ids: Sequence[int] | sa.Select, level: str,
-                      breakdown: str | None, linked: str | None,
-                      phases: Sequence[str] = PHASES) -> sa.Select:
-    """One statement: per row, group and phase, the n, sum and sum of squares of each item
-    over the complete self-assessments, and the same of their totals."""
-    answer = (answers_in_scope(cohort_ids, level, breakdown, linked,
-                               extra=(Assessment.id.label("aid"), Behaviour.id.label("item")))
-              .where(Behaviour.applies_to == "all", Assessment.phase.in_(phases))
-              .cte("scale_answer"))
-    per_assessment = (
-        sa.select(answer.c.aid, answer.c.grp, answer.c.unit, answer.c.phase,
-                  sa.func.count(answer.c.value).label("points"),
-                  sa.func.sum(answer.c.value).label("total"))
-        .group_by(answer.c.aid, answer.c.grp, answer.c.unit, answer.c.phase)
-        .cte("scale_respondent"))
+def alpha_parts(answer: sa.CTE, level: str, linked: str | None) -> list[sa.Select]:
+    """Parts of a report's one statement, over its answers (with their self-assessment
+    ``aid``, behaviour ``item`` and ``applies_to``): per row, group and phase, the n, sum and
+    sum of squares of each item over the complete self-assessments, and of their totals, as
+    (kind, unit, group, phase, item, sum, sum of squares, NULL, n).
+
+    A self-assessment's points and total on a scale are window sums over its answers, so the
+    complete ones are found without joining the answers to an aggregate of themselves (which
+    PostgreSQL, blind to a CTE's size, planned as a nested loop taking minutes)."""
+    everyone = answer.c.applies_to == "all"
+    per_scale = (answer.c.aid, answer.c.unit)
+    windowed = (
+        sa.select(answer.c.unit, answer.c.grp, answer.c.phase, answer.c.item, answer.c.value,
+                  sa.func.count(answer.c.value).over(partition_by=per_scale).label("points"),
+                  sa.func.sum(answer.c.value).over(partition_by=per_scale).label("total"))
+        .where(everyone).cte("scale_windowed"))
     items = item_counts(level, linked)
-    complete = (sa.select(per_assessment).join(items, items.c.unit == per_assessment.c.unit)
-                .where(per_assessment.c.points == items.c.item_count).cte("scale_complete"))
+    complete = (sa.select(windowed, items.c.item_count)
+                .join(items, items.c.unit == windowed.c.unit)
+                .where(windowed.c.points == items.c.item_count).cte("scale_complete"))
     item_rows = (
-        sa.select(sa.literal("item", sa.String), answer.c.unit, answer.c.grp, answer.c.phase,
-                  answer.c.item, sa.func.count(), sa.func.sum(answer.c.value),
-                  sa.func.sum(answer.c.value * answer.c.value))
-        .join(complete, sa.and_(complete.c.aid == answer.c.aid,
-                                complete.c.unit == answer.c.unit))
-        .group_by(answer.c.unit, answer.c.grp, answer.c.phase, answer.c.item))
+        sa.select(sa.literal("alpha_item", sa.String), complete.c.unit, complete.c.grp,
+                  complete.c.phase, complete.c.item, sa.func.sum(complete.c.value),
+                  sa.func.sum(complete.c.value * complete.c.value), NO_NUMBER,
+                  sa.func.count())
+        .group_by(complete.c.unit, complete.c.grp, complete.c.phase, complete.c.item))
+    # Every complete self-assessment has one line per item, each carrying its total: the
+    # totals' n, sum and sum of squares are the lines' sums divided by the item count.
+    k = sa.func.max(complete.c.item_count)
     total_rows = (
-        sa.select(sa.literal("total", sa.String), complete.c.unit, complete.c.grp,
-                  complete.c.phase, NO_NUMBER, sa.func.count(), sa.func.sum(complete.c.total),
-                  sa.func.sum(complete.c.total * complete.c.total))
+        sa.select(sa.literal("alpha_total", sa.String), complete.c.unit, complete.c.grp,
+                  complete.c.phase, NO_NUMBER, whole(sa.func.sum(complete.c.total) / k),
+                  whole(sa.func.sum(complete.c.total * complete.c.total) / k), NO_NUMBER,
+                  whole(sa.func.count() / k))
         .group_by(complete.c.unit, complete.c.grp, complete.c.phase))
-    return sa.union_all(item_rows, total_rows)
+    return [item_rows, total_rows]
 
 
-def reliability(cohort_ids: Sequence[int] | sa.Select, level: str, breakdown: str | None,
+def whole(number: sa.ColumnElement) -> sa.ColumnElement:
+    """An exact quotient as a whole number, so the statement's columns stay integers."""
+    return sa.cast(number, sa.BigInteger)
+
+
+#: The extra columns of a report's answers that alpha needs.
+def alpha_columns() -> tuple[sa.ColumnElement, ...]:
+    """Each answer's self-assessment, behaviour and to whom the behaviour applies."""
+    return (Assessment.id.label("aid"), Behaviour.id.label("item"),
+            Behaviour.applies_to.label("applies_to"))
+
+
+class AlphaCounts:
+    """Alpha parts' rows as they arrive, turned into alpha per (row, group) and phase."""
+
+    def __init__(self) -> None:
+        self.items: dict[tuple, list[Moments]] = defaultdict(list)
+        self.totals: dict[tuple, Moments] = {}
+
+    def add(self, kind: str, unit: str, group: str | None, phase: str, total, squares,
+            n) -> None:
+        """One row of an alpha part."""
+        moments = Moments(int(n), int(total), int(squares))
+        if kind == "alpha_item":
+            self.items[(unit, group, phase)].append(moments)
+        else:
+            self.totals[(unit, group, phase)] = moments
+
+    def alphas(self) -> dict[tuple[str, str | None], dict[str, Alpha]]:
+        """Alpha per (row code, group) and phase."""
+        found: dict[tuple[str, str | None], dict[str, Alpha]] = defaultdict(dict)
+        for (unit, group, phase), moments in self.totals.items():
+            found[(unit, group)][phase] = cronbach_alpha(self.items[(unit, group, phase)],
+                                                         moments)
+        return dict(found)
+
+
+def reliability(cohort_ids: Sequence[int], level: str, breakdown: str | None,
                 linked: str | None, phases: Sequence[str] = PHASES
                 ) -> dict[tuple[str, str | None], dict[str, Alpha]]:
-    """Alpha per (row code, group) and phase, from one statement."""
-    items: dict[tuple, list[Moments]] = defaultdict(list)
-    totals: dict[tuple, Moments] = {}
-    for kind, unit, group, phase, _item, n, total, squares in db.session.execute(
-            reliability_query(cohort_ids, level, breakdown, linked, phases)):
-        moments = Moments(int(n), int(total), int(squares))
-        if kind == "item":
-            items[(unit, group, phase)].append(moments)
-        else:
-            totals[(unit, group, phase)] = moments
-    found: dict[tuple[str, str | None], dict[str, Alpha]] = defaultdict(dict)
-    for (unit, group, phase), moments in totals.items():
-        found[(unit, group)][phase] = cronbach_alpha(items[(unit, group, phase)], moments)
-    return dict(found)
+    """Alpha per (row code, group) and phase, in a statement of its own."""
+    answer = (answers_in_scope(cohort_ids, level, breakdown, linked, extra=alpha_columns())
+              .where(Assessment.phase.in_(phases)).cte("scale_answer"))
+    counts = AlphaCounts()
+    for kind, unit, group, phase, _item, total, squares, _none, n in db.session.execute(
+            sa.union_all(*alpha_parts(answer, level, linked))):
+        counts.add(kind, unit, group, phase, total, squares, n)
+    return counts.alphas()
 
 
 def change_thresholds(programme: Programme, level: str,
                       linked: str | None) -> dict[str, float | None]:
-    """S_diff per row code from the programme's complete pre self-assessments (one query)."""
-    every_cohort = sa.select(Cohort.id).where(Cohort.programme_id == programme.id)
+    """S_diff per row code from the programme's complete pre self-assessments. They change
+    only with the programme's data, so they are kept under its data version: every report of
+    the programme shares one computation (two queries when cached, three when not)."""
+    key = {"version": data_version.current(data_version.OUTCOMES), "programme": programme.id,
+           "level": level, "linked": linked}
+    return cached("rci-thresholds", key,
+                  lambda: compute_thresholds(programme, level, linked))
+
+
+def compute_thresholds(programme: Programme, level: str,
+                       linked: str | None) -> dict[str, float | None]:
+    """``change_thresholds`` worked out now."""
+    every_cohort = db.session.scalars(
+        sa.select(Cohort.id).where(Cohort.programme_id == programme.id)).all()
     pre = reliability(every_cohort, level, None, linked, phases=("pre",))
     return {unit: change_threshold(phases["pre"]) for (unit, _group), phases in pre.items()}
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -100,9 +101,17 @@ def tally_query(cohort_ids: Sequence[int], level: str, breakdown: str | None,
     phase, four numbers, count): pairs of scores per comparison, answers per point, people
     answering per phase, and people in all. The answers are read once (a CTE); only the
     pairs need them grouped by person, the distributions are counted straight from them."""
-    answer = answers_in_scope(cohort_ids, level, breakdown, linked).cte("answer")
+    extra = scales.alpha_columns() if level in SCALE_LEVELS else ()
+    answer = answers_in_scope(cohort_ids, level, breakdown, linked, extra=extra).cte("answer")
     score = scores_of(answer)
     parts = []
+    if level in SCALE_LEVELS:
+        parts += scales.alpha_parts(answer, level, linked)
+    # The flow's pairing and attrition check need each answer once: a linked report's
+    # answers repeat under every heading their theme links to, so it reads them again.
+    once = (answer if level != "linked" else
+            answers_in_scope(cohort_ids, "framework", None).cte("answer_once"))
+    parts += flow.answer_parts(once)
     for name, (before, after) in COMPARISONS.items():
         numbers = [score.c[f"{before}_sum"], score.c[f"{before}_count"],
                    score.c[f"{after}_sum"], score.c[f"{after}_count"]]
@@ -126,27 +135,43 @@ def tally_query(cohort_ids: Sequence[int], level: str, breakdown: str | None,
     return sa.union_all(*parts)
 
 
+@dataclass
+class Counted:
+    """Everything one statement counted for a report: each row's tally, how many people
+    answered anything, each scale row's alpha, and the flow's pairing and attrition counts."""
+
+    rows: dict[tuple[str, str | None], Tally]
+    people: int
+    alphas: dict[tuple[str, str | None], dict[str, Any]]
+    flow: flow.AnswerCounts
+
+
 def tallies(cohort_ids: Sequence[int], level: str, breakdown: str | None,
-            linked: str | None = None) -> tuple[dict[tuple[str, str | None], Tally], int]:
-    """Every row's tally, counted by the database in one statement, and how many people
-    answered anything."""
+            linked: str | None = None) -> Counted:
+    """Every row's tally and the rest of ``Counted``, counted by the database in one
+    statement."""
     if db.session.get_bind().dialect.name == "postgresql":
         # Grouping a programme's answers by person needs more than PostgreSQL's default 4 MB
         # to stay in memory; for this transaction only.
         db.session.execute(sa.text("SET LOCAL work_mem = '64MB'"))
     counted: dict[tuple[str, str | None], Tally] = defaultdict(Tally)
     people = 0
+    alphas, answered = scales.AlphaCounts(), flow.AnswerCounts()
     for kind, unit, group, phase, a, b, c, d, count in db.session.execute(
             tally_query(cohort_ids, level, breakdown, linked)):
         if kind == "people":
             people = count
+        elif kind.startswith("alpha_"):
+            alphas.add(kind, unit, group, phase, b, c, count)
+        elif kind in ("attrition", "paired"):
+            answered.add(kind, a, b, c, count)
         elif kind == "answers":
             counted[(unit, group)].answers[phase][NA if a is None else int(a)] += count
         elif kind == "respondents":
             counted[(unit, group)].respondents[phase] = count
         else:
             counted[(unit, group)].pairs[kind][(int(a) / int(b), int(c) / int(d))] += count
-    return dict(counted), people
+    return Counted(dict(counted), people, alphas.alphas(), answered)
 
 
 def my_answers(user_id: int, cohort_id: int) -> dict[str, dict[str, int | str]]:
@@ -230,16 +255,17 @@ def build_outcomes(cohorts: Sequence[Cohort], programme: Programme, level: str,
     codes, themes_of = row_codes(level, linked)
     scale = [point["value"] for point in programme.rating_scale]
     ids = [c.id for c in cohorts]
-    counted, participants = tallies(ids, level, breakdown, linked)
+    counted = tallies(ids, level, breakdown, linked)
+    participants = counted.people
     labels = group_labels(breakdown, cohorts)
     thresholds = (scales.change_thresholds(programme, level, linked)
                   if level in SCALE_LEVELS else None)
-    report = report_from_tallies(counted, level, codes, list(labels), scale, thresholds)
+    report = report_from_tallies(counted.rows, level, codes, list(labels), scale, thresholds)
     if level in SCALE_LEVELS:
-        scales.attach_reliability(report, scales.reliability(ids, level, breakdown, linked))
+        scales.attach_reliability(report, counted.alphas)
     for row in report:
         row.themes = themes_of.get(row.code) if level == "linked" else None
-    people_flow = flow.participant_flow(ids)
+    people_flow = flow.participant_flow(ids, counted.flow)
     if protect:
         suppress(report, programme.min_group_size)
         people_flow = flow.protect(people_flow, programme.min_group_size)
@@ -296,7 +322,7 @@ def my_profile(user_id: int, cohort: Cohort, sector: str | None) -> dict[str, An
     programme = cohort.programme
     behaviour_codes, themes, _theme_codes = framework_codes()
     scale = [point["value"] for point in programme.rating_scale]
-    counted, _people = tallies([cohort.id], "behaviour", None)
+    counted = tallies([cohort.id], "behaviour", None).rows
     cohort_rows = {row.code: row for row in suppress(
         report_from_tallies(counted, "behaviour", behaviour_codes, [None], scale),
         programme.min_group_size)}
