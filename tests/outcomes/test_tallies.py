@@ -85,8 +85,10 @@ def as_headings(answers: list[Answer], linked: str) -> list[Answer]:
             for theme, title in headings if theme == a.theme]
 
 
-@pytest.mark.parametrize("breakdown", [None, *service.BREAKDOWNS])
-@pytest.mark.parametrize("level", [*LEVELS[:3], "nhs-lf", "hay-ccg", "lqf"])
+@pytest.mark.parametrize(("level", "breakdown"), [
+    *[(level, breakdown) for level in (*LEVELS[:3], "nhs-lf")
+      for breakdown in (None, *service.BREAKDOWNS)],
+    ("hay-ccg", None), ("lqf", "sector")])
 def test_database_tallies_match_the_reference(curriculum, synthetic_programme, level,
                                               breakdown):
     with curriculum.app_context():
@@ -126,6 +128,8 @@ def test_a_report_takes_the_same_statements_whatever_its_size(curriculum, synthe
                 service.build_outcomes(cohorts, programme, level, "leadership_level",
                                        False, linked)
             counts.append(len([s for s in queries.statements if s != "BEGIN"]))
+        # PostgreSQL's report transaction also sets its work_mem: one statement more.
+        most += db.engine.dialect.name == "postgresql"
         assert counts[0] == counts[1] <= most, counts
 
 
