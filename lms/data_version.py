@@ -7,13 +7,17 @@ from it, so a change is seen at once by every server process and nothing is inva
 hand. A token is a random string in one row of ``data_version``: a new one is written in the
 same transaction as the change (atomic with it); reading one is a primary-key lookup.
 
-There are three, so that frequent writes do not throw away answers they cannot change:
+There are four, so that frequent writes do not throw away answers they cannot change:
 
 - ``framework``: the framework's tables;
 - ``outcomes``: the above, programmes, cohorts, enrolments, organisations, and submitted
   assessments with their ratings (saving a draft changes no report);
 - ``progress``: cohorts, enrolments, curricula, recorded work, people's names, and
-  submissions (the progress chart counts them).
+  submissions (the progress chart counts them);
+- ``baseline``: the framework, cohorts, and submitted *pre* self-assessments with their
+  ratings: the programme's reliable-change thresholds rest on these alone, so post and
+  "then" submissions, which come when reliable change is read, keep them (a change whose
+  phase is not known, such as a bulk statement on ratings, moves it too).
 
 Changes are noticed through the ORM session: objects of the watched tables flushed, and bulk
 INSERT, UPDATE or DELETE statements on them sent through ``db.session.execute``. Code that
@@ -30,8 +34,8 @@ from sqlalchemy.orm.util import identity_key
 
 from lms.extensions import db
 
-FRAMEWORK, OUTCOMES, PROGRESS = "framework", "outcomes", "progress"
-NAMES = (FRAMEWORK, OUTCOMES, PROGRESS)
+FRAMEWORK, OUTCOMES, PROGRESS, BASELINE = "framework", "outcomes", "progress", "baseline"
+NAMES = (FRAMEWORK, OUTCOMES, PROGRESS, BASELINE)
 FRAMEWORK_TABLES = ("framework", "theme", "behaviour", "leadership_level", "external_framework",
                     "external_heading", "external_indicator", "theme_link", "theme_link_quote")
 #: Which versions a change to each table moves. Audit entries, tokens, sign-ins and password
@@ -39,11 +43,11 @@ FRAMEWORK_TABLES = ("framework", "theme", "behaviour", "leadership_level", "exte
 WATCHED: dict[str, frozenset[str]] = {
     **{table: frozenset(NAMES) for table in FRAMEWORK_TABLES},
     "programme": frozenset({OUTCOMES, PROGRESS}),
-    "cohort": frozenset({OUTCOMES, PROGRESS}),
+    "cohort": frozenset({OUTCOMES, PROGRESS, BASELINE}),
     "enrolment": frozenset({OUTCOMES, PROGRESS}),
     "organisation": frozenset({OUTCOMES}),
-    "assessment": frozenset({OUTCOMES, PROGRESS}),
-    "rating": frozenset({OUTCOMES}),
+    "assessment": frozenset({OUTCOMES, PROGRESS, BASELINE}),
+    "rating": frozenset({OUTCOMES, BASELINE}),
     "module": frozenset({PROGRESS}),
     "activity": frozenset({PROGRESS}),
     "cohort_module": frozenset({PROGRESS}),
@@ -128,7 +132,20 @@ def versions_moved_by(session: Session, obj) -> frozenset[str]:
         return frozenset()
     if table in ("assessment", "rating") and draft_only(session, obj):
         return frozenset()
+    if table in ("assessment", "rating") and not_baseline(session, obj):
+        return names - {BASELINE}
     return names
+
+
+def not_baseline(session: Session, obj) -> bool:
+    """A change known to be to a post or "then" self-assessment (or its ratings), which the
+    baseline does not rest on; a phase the session cannot tell without a query counts."""
+    assessment = obj if obj.__tablename__ == "assessment" else loaded_assessment(session, obj)
+    if assessment is None:
+        return False
+    phase = sa.inspect(assessment).attrs.phase
+    was = phase.history.deleted
+    return assessment.phase in ("post", "then") and all(p in ("post", "then") for p in was)
 
 
 def note_flushed_objects(session: Session, _context, _instances) -> None:

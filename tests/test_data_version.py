@@ -51,7 +51,26 @@ def test_a_draft_moves_nothing_and_a_submission_moves_outcomes(seeded, cohort_wi
     db.session.execute(sa.update(Assessment).where(Assessment.id == assessment.id)
                        .values(status="submitted"))
     db.session.commit()
+    assert moved(before) == {"outcomes", "progress", "baseline"}  # a pre: the baseline too
+
+
+def test_a_post_submission_leaves_the_baseline(seeded, cohort_with_participant):
+    cohort, person = cohort_with_participant
+    b.assess(person, cohort, "pre")
+    db.session.commit()
+    before = versions()
+    b.assess(person, cohort, "post", status="draft")
+    db.session.commit()
+    post = db.session.scalar(sa.select(Assessment).filter_by(user_id=person.id, phase="post"))
+    post.ratings[0].value = 2
+    post.status = "submitted"
+    db.session.commit()
     assert moved(before) == {"outcomes", "progress"}
+    before = versions()
+    pre = db.session.scalar(sa.select(Assessment).filter_by(user_id=person.id, phase="pre"))
+    pre.status = "draft"  # reopened: the baseline changes
+    db.session.commit()
+    assert moved(before) == {"outcomes", "progress", "baseline"}
 
 
 def test_recorded_work_moves_progress_only(curriculum):

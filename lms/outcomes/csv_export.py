@@ -94,6 +94,18 @@ def flow_rows(flow: dict[str, Any]) -> list[tuple]:
           for name in ("difference", "ci_low", "ci_high")]]
 
 
+def held_back_rows(held_back: list[dict[str, Any]]) -> list[tuple]:
+    """What disclosure control keeps out, as lines of level "held_back": one per cohort and
+    breakdown or row list."""
+    lines = []
+    for entry in held_back:
+        what = (f"breakdown {entry['breakdown']}" if entry["breakdown"]
+                else "rows " + " ".join(entry["rows"]))
+        lines.append(("held_back", "", str(entry["cohort_id"]), "", "held_back", "", what,
+                      entry["reason"]))
+    return lines
+
+
 PROFILE_HEADER = ("code", "theme", "pre", "then", "post", "cohort_mean_pre",
                   "cohort_mean_post", "cohort_note")
 
@@ -117,6 +129,8 @@ def report_csv(report: dict[str, Any]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(HEADER)
     for line in flow_rows(report["flow"]):
+        writer.writerow([neutralise(value) for value in line])
+    for line in held_back_rows(report.get("held_back", [])):
         writer.writerow([neutralise(value) for value in line])
     for row in report["rows"]:
         for line in figure_rows(row):

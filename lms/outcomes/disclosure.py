@@ -45,7 +45,7 @@ def suppress_cells(rows: Sequence[Row], name: str, minimum: int) -> None:
     """Suppress one comparison across the groups of one code."""
     cells = [row.cells[name] for row in rows]
     for cell in cells:
-        if cell.result.n < minimum:
+        if cell.result.n < minimum and not cell.suppressed:
             cell.suppressed, cell.reason = True, PRIMARY.format(k=minimum)
     hidden = sum(cell.result.n for cell in cells if cell.suppressed)
     shown = sorted((c for c in cells if not c.suppressed), key=lambda c: c.result.n)
@@ -66,7 +66,7 @@ def suppress_groups(rows: Sequence[Row], minimum: int, size: Callable[[Row], int
     enough others that the hidden ones cannot be worked out from the total."""
     for row in rows:
         if size(row) < minimum:
-            hidden(row)[phase] = reason.format(k=minimum)
+            hidden(row).setdefault(phase, reason.format(k=minimum))
     total_hidden = sum(size(r) for r in rows if phase in hidden(r))
     shown = sorted((r for r in rows if phase not in hidden(r)), key=size)
     while 0 < total_hidden < minimum and shown:

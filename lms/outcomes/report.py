@@ -106,6 +106,17 @@ class Tally:
         default_factory=lambda: {phase: Counter() for phase in PHASES})
     respondents: dict[str, int] = field(default_factory=lambda: dict.fromkeys(PHASES, 0))
 
+    def add(self, other: Tally, figures=(*COMPARISONS, *PHASES)) -> None:
+        """Count another group's people in with these (groups never share a person), in the
+        comparisons and phases named in ``figures`` only."""
+        for name in COMPARISONS:
+            if name in figures:
+                self.pairs[name].update(other.pairs[name])
+        for phase in PHASES:
+            if phase in figures:
+                self.answers[phase].update(other.answers[phase])
+                self.respondents[phase] += other.respondents[phase]
+
 
 def score(values: Iterable[int | str | None]) -> float | None:
     """The mean of the points answered (NA and unanswered left out), or None."""

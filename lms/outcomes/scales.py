@@ -30,7 +30,7 @@ from lms.extensions import db
 from lms.framework.models import Behaviour, Theme
 from lms.outcomes.reliability import Alpha, Moments, change_threshold, cronbach_alpha
 from lms.outcomes.report import PHASES, Row
-from lms.outcomes.scope import answers_in_scope, join_linked, unit_column
+from lms.outcomes.scope import answers_in_scope, join_linked, room_to_group, unit_column
 from lms.ratings.models import Assessment
 
 NO_NUMBER = sa.cast(sa.null(), sa.Integer)
@@ -103,38 +103,87 @@ class AlphaCounts:
     """Alpha parts' rows as they arrive, turned into alpha per (row, group) and phase."""
 
     def __init__(self) -> None:
-        self.items: dict[tuple, list[Moments]] = defaultdict(list)
+        self.items: dict[tuple, dict[int, Moments]] = defaultdict(dict)
         self.totals: dict[tuple, Moments] = {}
 
-    def add(self, kind: str, unit: str, group: str | None, phase: str, total, squares,
+    def add(self, kind: str, unit: str, group: str | None, phase: str, item, total, squares,
             n) -> None:
-        """One row of an alpha part."""
+        """One row of an alpha part (counts of the same item and group add up)."""
         moments = Moments(int(n), int(total), int(squares))
         if kind == "alpha_item":
-            self.items[(unit, group, phase)].append(moments)
+            self.items[(unit, group, phase)][item] = plus(
+                self.items[(unit, group, phase)].get(item), moments)
         else:
-            self.totals[(unit, group, phase)] = moments
+            self.totals[(unit, group, phase)] = plus(self.totals.get((unit, group, phase)),
+                                                     moments)
+
+    def regrouped(self, group_of) -> AlphaCounts:
+        """The same counts under other groups: ``group_of(unit, group, phase)`` names each
+        fine group's new group, or False to leave it out."""
+        merged = AlphaCounts()
+        for (unit, group, phase), moments in self.totals.items():
+            new = group_of(unit, group, phase)
+            if new is False:
+                continue
+            merged.totals[(unit, new, phase)] = plus(merged.totals.get((unit, new, phase)),
+                                                     moments)
+            for item, item_moments in self.items[(unit, group, phase)].items():
+                mine = merged.items[(unit, new, phase)]
+                mine[item] = plus(mine.get(item), item_moments)
+        return merged
 
     def alphas(self) -> dict[tuple[str, str | None], dict[str, Alpha]]:
         """Alpha per (row code, group) and phase."""
         found: dict[tuple[str, str | None], dict[str, Alpha]] = defaultdict(dict)
         for (unit, group, phase), moments in self.totals.items():
-            found[(unit, group)][phase] = cronbach_alpha(self.items[(unit, group, phase)],
-                                                         moments)
+            items = list(self.items[(unit, group, phase)].values())
+            found[(unit, group)][phase] = cronbach_alpha(items, moments)
         return dict(found)
 
 
-def reliability(cohort_ids: Sequence[int], level: str, breakdown: str | None,
-                linked: str | None, phases: Sequence[str] = PHASES
-                ) -> dict[tuple[str, str | None], dict[str, Alpha]]:
-    """Alpha per (row code, group) and phase, in a statement of its own."""
-    answer = (answers_in_scope(cohort_ids, level, breakdown, linked, extra=alpha_columns())
-              .where(Assessment.phase.in_(phases)).cte("scale_answer"))
+def plus(first: Moments | None, second: Moments) -> Moments:
+    """The moments of two sets of values together."""
+    if first is None:
+        return second
+    return Moments(first.n + second.n, first.total + second.total,
+                   first.squares + second.squares)
+
+
+def pre_alphas(cohort_ids: Sequence[int] | sa.Select, level: str,
+               linked: str | None) -> dict[str, Alpha]:
+    """Alpha of each row's scale over the complete pre self-assessments in scope, in a
+    statement of its own (the reliable-change thresholds' input).
+
+    Over a whole programme this reads hundreds of thousands of answers, so it groups rather
+    than windows: each self-assessment's points and total per scale by GROUP BY (a hash
+    aggregate), then the items of the complete ones by joining the answers to those totals."""
+    room_to_group()
+    answer = (answers_in_scope(cohort_ids, level, None, linked, extra=alpha_columns())
+              .where(Assessment.phase == "pre", Behaviour.applies_to == "all")
+              .cte("pre_answer"))
+    items = item_counts(level, linked)
+    per_scale = (sa.select(answer.c.aid, answer.c.unit,
+                           sa.func.count(answer.c.value).label("points"),
+                           sa.func.sum(answer.c.value).label("total"))
+                 .group_by(answer.c.aid, answer.c.unit).subquery("pre_scale"))
+    complete = (sa.select(per_scale.c.aid, per_scale.c.unit, per_scale.c.total)
+                .join(items, items.c.unit == per_scale.c.unit)
+                .where(per_scale.c.points == items.c.item_count).cte("pre_complete"))
+    totals = (sa.select(sa.literal("alpha_total", sa.String), complete.c.unit, NO_NUMBER,
+                        sa.func.sum(complete.c.total),
+                        sa.func.sum(complete.c.total * complete.c.total), sa.func.count())
+              .group_by(complete.c.unit))
+    item_rows = (sa.select(sa.literal("alpha_item", sa.String), answer.c.unit, answer.c.item,
+                           sa.func.sum(answer.c.value),
+                           sa.func.sum(answer.c.value * answer.c.value), sa.func.count())
+                 .join(complete, sa.and_(complete.c.aid == answer.c.aid,
+                                         complete.c.unit == answer.c.unit))
+                 .group_by(answer.c.unit, answer.c.item))
     counts = AlphaCounts()
-    for kind, unit, group, phase, _item, total, squares, _none, n in db.session.execute(
-            sa.union_all(*alpha_parts(answer, level, linked))):
-        counts.add(kind, unit, group, phase, total, squares, n)
-    return counts.alphas()
+    for kind, unit, item, total, squares, n in db.session.execute(
+            sa.union_all(totals, item_rows)):
+        counts.add(kind, unit, None, "pre", item, total, squares, n)
+    return {unit: phases["pre"] for (unit, _group), phases in counts.alphas().items()}
 
 
 def change_thresholds(programme: Programme, level: str,
@@ -151,10 +200,9 @@ def change_thresholds(programme: Programme, level: str,
 def compute_thresholds(programme: Programme, level: str,
                        linked: str | None) -> dict[str, float | None]:
     """``change_thresholds`` worked out now."""
-    every_cohort = db.session.scalars(
-        sa.select(Cohort.id).where(Cohort.programme_id == programme.id)).all()
-    pre = reliability(every_cohort, level, None, linked, phases=("pre",))
-    return {unit: change_threshold(phases["pre"]) for (unit, _group), phases in pre.items()}
+    every_cohort = sa.select(Cohort.id).where(Cohort.programme_id == programme.id)
+    return {unit: change_threshold(alpha)
+            for unit, alpha in pre_alphas(every_cohort, level, linked).items()}
 
 
 def attach_reliability(rows: Sequence[Row],

@@ -83,6 +83,13 @@ Flow = Schema.from_dict(
          "description": "The counts hidden (null above) to protect small groups."}),
      "reason": fields.String(allow_none=True), "attrition": fields.Nested(Attrition)},
     name="Flow")
+HeldBack = Schema.from_dict(
+    {"cohort_id": fields.Integer(),
+     "rows": fields.List(fields.String(), metadata={
+         "description": "Rows some of whose figures leave this cohort's people out."}),
+     "breakdown": fields.String(allow_none=True, metadata={
+         "description": "A breakdown this cohort does not publish in full."}),
+     "reason": fields.String()}, name="HeldBack")
 OutcomeReport = Schema.from_dict(
     {"scope": fields.Dict(), "level": fields.String(), "breakdown": fields.String(allow_none=True),
      "framework": fields.String(allow_none=True), "disclosure_control": fields.Boolean(),
@@ -91,6 +98,10 @@ OutcomeReport = Schema.from_dict(
                                     metadata={"description": "Who counted; null if too few "
                                               "to show."}),
      "suppressed_cells": fields.Integer(), "flow": fields.Nested(Flow),
+     "held_back": fields.List(fields.Nested(HeldBack), metadata={
+         "description": "Under disclosure control: what each cohort keeps out of the "
+                        "figures so that no combination of answers singles out a small "
+                        "group (lms.outcomes.publication)."}),
      "rows": fields.List(fields.Nested(OutcomeRow))},
     name="OutcomeReport")
 ProfileRow = Schema.from_dict(

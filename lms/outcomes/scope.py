@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 
 from lms.cohorts.models import Enrolment, Organisation
+from lms.extensions import db
 from lms.framework.models import (
     Behaviour,
     ExternalFramework,
@@ -19,11 +20,23 @@ from lms.framework.models import (
 )
 from lms.ratings.models import Assessment, Rating
 
+#: The finest groups a sponsor's figures are built from (lms.outcomes.publication): cohort,
+#: leadership level, organisation type and sector, as one text key.
+ATOM = "atom"
+ATOM_SEPARATOR = "|"
+
 
 def group_column(breakdown: str | None) -> sa.ColumnElement:
     """The participant's group in ``breakdown``, as text (NULL without a breakdown)."""
     if breakdown is None:
         return sa.cast(sa.null(), sa.String)
+    if breakdown == ATOM:
+        parts = [sa.cast(Assessment.cohort_id, sa.String), LeadershipLevel.code,
+                 Organisation.type, Organisation.sector]
+        joined = parts[0]
+        for part in parts[1:]:
+            joined = joined + ATOM_SEPARATOR + sa.func.coalesce(part, "")
+        return joined
     column = {"leadership_level": LeadershipLevel.code, "organisation_type": Organisation.type,
               "sector": Organisation.sector, "cohort": Assessment.cohort_id}[breakdown]
     return sa.cast(column, sa.String)
@@ -60,11 +73,37 @@ def answers_in_scope(cohort_ids: Sequence[int] | sa.Select, level: str, breakdow
         .where(Assessment.cohort_id.in_(cohort_ids), Assessment.status == "submitted"))
     if level == "linked":
         query = join_linked(query, linked)
-    if breakdown in ("leadership_level", "organisation_type", "sector"):
+    if breakdown in ("leadership_level", "organisation_type", "sector", ATOM):
         query = query.join(Enrolment, sa.and_(Enrolment.cohort_id == Assessment.cohort_id,
                                               Enrolment.user_id == Assessment.user_id))
-        query = (query.outerjoin(LeadershipLevel,
-                                 Enrolment.leadership_level_id == LeadershipLevel.id)
-                 if breakdown == "leadership_level"
-                 else query.outerjoin(Organisation, Enrolment.organisation_id == Organisation.id))
+        if breakdown in ("leadership_level", ATOM):
+            query = query.outerjoin(LeadershipLevel,
+                                    Enrolment.leadership_level_id == LeadershipLevel.id)
+        if breakdown != "leadership_level":
+            query = query.outerjoin(Organisation, Enrolment.organisation_id == Organisation.id)
     return query
+
+
+def split_atom(key: str) -> tuple[int, tuple[str | None, ...]]:
+    """An atom key's cohort and its groups (leadership level, organisation type, sector)."""
+    cohort, *groups = key.split(ATOM_SEPARATOR)
+    return int(cohort), tuple(group or None for group in groups)
+
+
+def row_items(level: str, linked: str | None) -> sa.CTE:
+    """How many behaviours each row of ``level`` has (all of them, whoever is asked)."""
+    query = (sa.select(unit_column(level).label("unit"),
+                       sa.func.count(sa.distinct(Behaviour.id)).label("behaviours"))
+             .select_from(Behaviour).join(Theme, Behaviour.theme_id == Theme.id))
+    if level == "linked":
+        query = join_linked(query, linked)
+    if level != "framework":
+        query = query.group_by(unit_column(level))
+    return query.cte("row_items")
+
+
+def room_to_group() -> None:
+    """Grouping a programme's answers by person needs more than PostgreSQL's default 4 MB
+    of working memory to stay in memory: 64 MB, for this transaction only."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.text("SET LOCAL work_mem = '64MB'"))

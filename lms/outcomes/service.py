@@ -9,7 +9,7 @@ with the number of people, so a report over 20,000 people costs little more than
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from lms import data_version
 from lms.caching import cached
-from lms.cohorts.models import ORGANISATION_TYPES, Cohort, Programme
+from lms.cohorts.models import ORGANISATION_TYPES, Cohort, Enrolment, Organisation, Programme
 from lms.errors import Invalid
 from lms.extensions import db
 from lms.framework.models import (
@@ -29,7 +29,7 @@ from lms.framework.models import (
     Theme,
     ThemeLink,
 )
-from lms.outcomes import flow, scales
+from lms.outcomes import flow, publication, scales, scope
 from lms.outcomes.disclosure import suppress
 from lms.outcomes.report import (
     COMPARISONS,
@@ -129,10 +129,34 @@ def tally_query(cohort_ids: Sequence[int], level: str, breakdown: str | None,
                                NO_NUMBER, sa.func.count())
                      .where(score.c[f"{phase}_answers"] > 0)
                      .group_by(score.c.unit, score.c.grp))
-    parts.append(sa.select(sa.literal("people", sa.String), NO_TEXT, NO_TEXT, NO_TEXT,
-                           NO_NUMBER, NO_NUMBER, NO_NUMBER, NO_NUMBER,
-                           sa.func.count(sa.distinct(score.c.user_id))))
+    if breakdown == scope.ATOM:
+        parts.append(row_atom_part(score, level, linked))
+        # People per fine group: a sponsor's count is the sum of the cohorts it may show.
+        parts.append(sa.select(sa.literal("people", sa.String), NO_TEXT, score.c.grp, NO_TEXT,
+                               NO_NUMBER, NO_NUMBER, NO_NUMBER, NO_NUMBER,
+                               sa.func.count(sa.distinct(score.c.user_id)))
+                     .group_by(score.c.grp))
+    else:
+        parts.append(sa.select(sa.literal("people", sa.String), NO_TEXT, NO_TEXT, NO_TEXT,
+                               NO_NUMBER, NO_NUMBER, NO_NUMBER, NO_NUMBER,
+                               sa.func.count(sa.distinct(score.c.user_id))))
     return sa.union_all(*parts)
+
+
+def row_atom_part(score: sa.CTE, level: str, linked: str | None) -> sa.Select:
+    """Per row and fine group: how many people gave points in which phases (pre, then,
+    post as 0/1) and whether over fewer than all the row's behaviours in any phase, as
+    ("row_atom", unit, group, NULL, pre, then, post, partial, people)."""
+    items = scope.row_items(level, linked)
+    gave = [sa.case((score.c[f"{phase}_count"] > 0, 1), else_=0) for phase in PHASES]
+    partial = sa.case((sa.or_(*[sa.and_(score.c[f"{phase}_count"] > 0,
+                                         score.c[f"{phase}_count"] < items.c.behaviours)
+                                for phase in PHASES]), 1), else_=0)
+    return (sa.select(sa.literal("row_atom", sa.String), score.c.unit, score.c.grp, NO_TEXT,
+                      *gave, partial, sa.func.count())
+            .join(items, items.c.unit == score.c.unit)
+            .where(sa.or_(*[score.c[f"{phase}_count"] > 0 for phase in PHASES]))
+            .group_by(score.c.unit, score.c.grp, *gave, partial))
 
 
 @dataclass
@@ -142,27 +166,34 @@ class Counted:
 
     rows: dict[tuple[str, str | None], Tally]
     people: int
-    alphas: dict[tuple[str, str | None], dict[str, Any]]
+    alphas: scales.AlphaCounts
     flow: flow.AnswerCounts
+    #: Per (row, fine group): people by the phases they gave points in (atom reports only).
+    row_atoms: dict[tuple[str, str], publication.RowAtom]
+    #: People per fine group (atom reports only).
+    people_by_group: dict[str, int]
 
 
 def tallies(cohort_ids: Sequence[int], level: str, breakdown: str | None,
             linked: str | None = None) -> Counted:
     """Every row's tally and the rest of ``Counted``, counted by the database in one
     statement."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        # Grouping a programme's answers by person needs more than PostgreSQL's default 4 MB
-        # to stay in memory; for this transaction only.
-        db.session.execute(sa.text("SET LOCAL work_mem = '64MB'"))
+    scope.room_to_group()
     counted: dict[tuple[str, str | None], Tally] = defaultdict(Tally)
     people = 0
     alphas, answered = scales.AlphaCounts(), flow.AnswerCounts()
+    row_atoms: dict[tuple[str, str], publication.RowAtom] = defaultdict(publication.RowAtom)
+    people_by_group: dict[str, int] = {}
     for kind, unit, group, phase, a, b, c, d, count in db.session.execute(
             tally_query(cohort_ids, level, breakdown, linked)):
-        if kind == "people":
+        if kind == "people" and group is not None:
+            people_by_group[group] = count
+        elif kind == "people":
             people = count
         elif kind.startswith("alpha_"):
-            alphas.add(kind, unit, group, phase, b, c, count)
+            alphas.add(kind, unit, group, phase, a, b, c, count)
+        elif kind == "row_atom":
+            row_atoms[(unit, group)].add_people(a, b, c, d, count)
         elif kind in ("attrition", "paired"):
             answered.add(kind, a, b, c, count)
         elif kind == "answers":
@@ -171,7 +202,66 @@ def tallies(cohort_ids: Sequence[int], level: str, breakdown: str | None,
             counted[(unit, group)].respondents[phase] = count
         else:
             counted[(unit, group)].pairs[kind][(int(a) / int(b), int(c) / int(d))] += count
-    return Counted(dict(counted), people, alphas.alphas(), answered)
+    return Counted(dict(counted), people, alphas, answered, dict(row_atoms), people_by_group)
+
+
+def paired_people(cohort_ids: Sequence[int]) -> dict[int, Counter]:
+    """Per cohort, how many enrolled participants submitted both pre and post, by their
+    (leadership level, organisation type, sector): what a cohort's published breakdowns are
+    chosen from (one statement over enrolments and self-assessments, no ratings)."""
+    both = (sa.select(Assessment.cohort_id, Assessment.user_id)
+            .where(Assessment.cohort_id.in_(cohort_ids), Assessment.status == "submitted",
+                   Assessment.phase.in_(("pre", "post")))
+            .group_by(Assessment.cohort_id, Assessment.user_id)
+            .having(sa.func.count(sa.distinct(Assessment.phase)) == 2).subquery())
+    rows = db.session.execute(
+        sa.select(Enrolment.cohort_id, LeadershipLevel.code, Organisation.type,
+                  Organisation.sector, sa.func.count())
+        .join(both, sa.and_(both.c.cohort_id == Enrolment.cohort_id,
+                            both.c.user_id == Enrolment.user_id))
+        .outerjoin(LeadershipLevel, Enrolment.leadership_level_id == LeadershipLevel.id)
+        .outerjoin(Organisation, Enrolment.organisation_id == Organisation.id)
+        .where(Enrolment.role == "participant")
+        .group_by(Enrolment.cohort_id, LeadershipLevel.code, Organisation.type,
+                  Organisation.sector))
+    found: dict[int, Counter] = defaultdict(Counter)
+    for cohort, level_code, kind, sector, count in rows:
+        found[cohort][(level_code, kind, sector)] += count
+    return dict(found)
+
+
+def published_counts(cohort_ids: Sequence[int], level: str, breakdown: str | None,
+                     linked: str | None, minimum: int
+                     ) -> tuple[Counted, list[dict[str, Any]], set[str | None]]:
+    """What a sponsor's report is built from: everything counted per atom (cohort, level,
+    organisation type, sector), then regrouped into the report's groups with only the
+    atoms and groups lms.outcomes.publication lets through; what it held back, and which
+    groups any cohort shows."""
+    fine = tallies(cohort_ids, level, scope.ATOM, linked)
+    plans = publication.plan_cohorts(paired_people(cohort_ids), minimum)
+    keys = set(fine.rows) | set(fine.row_atoms)
+    decided = publication.regroup(keys, fine.row_atoms, plans, breakdown, minimum,
+                                  scope.split_atom)
+    rows: dict[tuple[str, str | None], Tally] = defaultdict(Tally)
+    for (unit, key), tallied in fine.rows.items():
+        group = decided.groups.get((unit, key), False)
+        if group is not False:
+            rows[(unit, group)].add(tallied, decided.kinds.get((unit, key), frozenset()))
+    alphas = fine.alphas.regrouped(
+        lambda unit, key, phase: (decided.groups.get((unit, key), False)
+                                  if phase in decided.kinds.get((unit, key), ()) else False))
+    counted = Counted(dict(rows), people_shown(fine.people_by_group, minimum), alphas,
+                      fine.flow, {}, {})
+    return counted, decided.held_back, decided.shown
+
+
+def people_shown(by_group: dict[str, int], minimum: int) -> int:
+    """How many people answered, over the cohorts whose count may be shown."""
+    per_cohort: Counter = Counter()
+    for key, count in by_group.items():
+        per_cohort[scope.split_atom(key)[0]] += count
+    return sum(count for count in per_cohort.values()
+               if publication.passes(count, minimum))
 
 
 def my_answers(user_id: int, cohort_id: int) -> dict[str, dict[str, int | str]]:
@@ -255,20 +345,26 @@ def build_outcomes(cohorts: Sequence[Cohort], programme: Programme, level: str,
     codes, themes_of = row_codes(level, linked)
     scale = [point["value"] for point in programme.rating_scale]
     ids = [c.id for c in cohorts]
-    counted = tallies(ids, level, breakdown, linked)
+    minimum = programme.min_group_size
+    held_back: list[dict[str, Any]] = []
+    if protect:
+        counted, held_back, shown = published_counts(ids, level, breakdown, linked, minimum)
+    else:
+        counted = tallies(ids, level, breakdown, linked)
     participants = counted.people
     labels = group_labels(breakdown, cohorts)
     thresholds = (scales.change_thresholds(programme, level, linked)
                   if level in SCALE_LEVELS else None)
     report = report_from_tallies(counted.rows, level, codes, list(labels), scale, thresholds)
     if level in SCALE_LEVELS:
-        scales.attach_reliability(report, counted.alphas)
+        scales.attach_reliability(report, counted.alphas.alphas())
     for row in report:
         row.themes = themes_of.get(row.code) if level == "linked" else None
     people_flow = flow.participant_flow(ids, counted.flow)
     if protect:
-        suppress(report, programme.min_group_size)
-        people_flow = flow.protect(people_flow, programme.min_group_size)
+        hold_back_groups(report, shown)
+        suppress(report, minimum)
+        people_flow = flow.protect(people_flow, minimum)
     return {
         "scope": {"programme_id": programme.id, "cohort_ids": ids},
         "level": level, "breakdown": breakdown, "framework": linked,
@@ -277,9 +373,24 @@ def build_outcomes(cohorts: Sequence[Cohort], programme: Programme, level: str,
                          or participants == 0 else None),
         "suppressed_cells": sum(cell.suppressed for row in report
                                 for cell in row.cells.values()),
+        "held_back": held_back,
         "flow": people_flow,
         "rows": [row_json(row, labels) for row in report],
     }
+
+
+def hold_back_groups(report: Sequence[Row], shown: set[str | None]) -> None:
+    """Mark every figure of a group no cohort publishes as held back (before the ordinary
+    suppression, which leaves an already hidden figure as it is)."""
+    for row in report:
+        if row.group in shown:
+            continue
+        for cell in row.cells.values():
+            cell.suppressed, cell.reason = True, publication.HELD_BACK
+        for phase in PHASES:
+            row.hidden_distributions[phase] = publication.HELD_BACK
+            if row.reliability is not None:
+                row.hidden_reliability[phase] = publication.HELD_BACK
 
 
 FIGURES = ("n", "mean_before", "mean_after", "mean_change", "median_change", "ci_low",

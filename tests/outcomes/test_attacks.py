@@ -1,0 +1,183 @@
+"""A sponsor who sets answers against each other (issue 18's attacks, as written there):
+overlapping scopes, two breakdowns of one cohort, a withdrawal, and "not applicable". Each
+test asks for every answer it can and checks that no two figures of the same row and kind
+whose groups nest (by what an attacker who knows everyone's level and employer knows) differ
+by 1 to minimum − 1 people, and that what the attack needed is held back."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+import sqlalchemy as sa
+
+from lms.cohorts.models import Enrolment
+from lms.extensions import db
+from tests import builders as b
+
+MINIMUM = 5
+BREAKDOWNS = (None, "leadership_level", "organisation_type", "sector", "cohort")
+
+
+#: Everyone made, as an attacker who knows them would: id → (cohort, level, organisation type).
+KNOWN: dict[int, tuple[int, str, str]] = {}
+
+
+def people(cohort, specs, values=None):
+    """Participants of ``cohort``: (level, organisation) per person, pre 2 and post 4 on
+    every behaviour unless ``values`` says otherwise (a function of the person's index)."""
+    made = []
+    for index, (level_code, organisation) in enumerate(specs):
+        user = b.make_user("participant")
+        b.enrol(user, cohort, level_code=level_code, organisation=organisation)
+        pre, post = values(index) if values else ({"SI.1": 2 + index % 3}, {"SI.1": 4})
+        b.assess(user, cohort, "pre", values=pre)
+        b.assess(user, cohort, "post", values=post)
+        KNOWN[user.id] = (cohort.id, level_code, organisation.type)
+        made.append(user)
+    return made
+
+
+def members(scope, breakdown, group):
+    """Who a figure is about, as the attacker sees it: everyone in the scope and group."""
+    index = {"leadership_level": 1, "organisation_type": 2}.get(breakdown)
+    return frozenset(
+        user for user, (cohort, *groups) in KNOWN.items()
+        if cohort in scope and (breakdown is None
+                                or (breakdown == "cohort" and str(cohort) == group)
+                                or (index is not None and groups[index - 1] == group)
+                                or breakdown == "sector" and group == "providing"))
+
+
+def figures(report):
+    """Every figure a report shows: (code, group, kind) → n, with the sums it gives away."""
+    shown = {}
+    for row in report["rows"]:
+        cell = row["post_pre"]
+        if not cell["suppressed"]:
+            shown[(row["code"], row["group"], "post_pre")] = (
+                cell["n"], cell["n"] * cell["mean_before"], cell["n"] * cell["mean_after"])
+        for phase, distribution in row["distribution"].items():
+            if not distribution["suppressed"]:
+                shown[(row["code"], row["group"], phase)] = (
+                    distribution["people"], *distribution["counts"].values())
+    return shown
+
+
+def assert_no_small_difference(reports):
+    """No figure set against another of the same row and kind whose people it contains (any
+    group, any breakdown, any scope) differs by 1 to minimum − 1 people."""
+    by_kind = {}
+    for report in reports:
+        scope = set(report["scope"]["cohort_ids"])
+        for (code, group, kind), numbers in figures(report).items():
+            who = members(scope, report["breakdown"], group)
+            by_kind.setdefault((code, kind), []).append((who, numbers))
+    for (code, kind), found in by_kind.items():
+        for (first_who, first), (second_who, second) in itertools.combinations(found, 2):
+            if first_who <= second_who or second_who <= first_who:
+                gap = abs(first[0] - second[0])
+                assert gap == 0 or gap >= MINIMUM, (code, kind, first, second)
+
+
+def every_answer(client, headers, base, levels=("behaviour", "theme", "framework")):
+    """Every level and breakdown of one scope."""
+    answers = []
+    for level, breakdown in itertools.product(levels, BREAKDOWNS):
+        query = f"level={level}" + (f"&breakdown={breakdown}" if breakdown else "")
+        response = client.get(f"{base}{'&' if '?' in base else '?'}{query}", headers=headers)
+        assert response.status_code == 200, response.text
+        answers.append(response.get_json())
+    return answers
+
+
+@pytest.fixture
+def programme(seeded):
+    KNOWN.clear()
+    return b.make_programme(slug="attacks", min_group_size=MINIMUM)
+
+
+def test_overlapping_scopes_give_nothing_about_a_small_cohort(client, programme):
+    trust, council = b.make_organisation(), b.make_organisation(type_="local_authority")
+    big, small = b.make_cohort(programme, "A"), b.make_cohort(programme, "B")
+    people(big, [("manager", trust)] * 6 + [("senior_leader", council)] * 6)
+    people(small, [("manager", trust)] * 3,
+           values=lambda i: ({"SI.1": 1}, {"SI.1": 5}))
+    sponsor = b.make_user("sponsor")
+    b.sponsor(sponsor, programme=programme)
+    headers = b.bearer(sponsor)
+    db.session.commit()
+    base = f"/api/v1/programmes/{programme.id}/outcomes"
+    both = every_answer(client, headers, f"{base}?cohorts={big.id},{small.id}")
+    alone = every_answer(client, headers, f"{base}?cohorts={big.id}")
+    only_small = every_answer(client, headers, f"{base}?cohorts={small.id}")
+    assert_no_small_difference(both + alone + only_small)
+    for with_b, without_b in zip(both, alone, strict=True):
+        assert figures(with_b) == figures(without_b)  # B adds nothing to subtract
+    assert any(entry["cohort_id"] == small.id for entry in both[0]["held_back"])
+    assert figures(only_small[0]) == {}
+    # The big cohort's own headline stays.
+    si = next(r for r in alone[0]["rows"] if r["code"] == "SI.1")
+    assert si["post_pre"]["n"] == 12
+
+
+def test_two_breakdowns_of_one_cohort_do_not_give_the_sixth_person(client, programme):
+    trust, council = b.make_organisation(), b.make_organisation(type_="local_authority")
+    cohort = b.make_cohort(programme, "C")
+    people(cohort, [("senior_leader", trust)] * 5 + [("manager", trust)]
+           + [("manager", council)] * 6)
+    sponsor = b.make_user("sponsor")
+    b.sponsor(sponsor, cohort=cohort)
+    headers = b.bearer(sponsor)
+    db.session.commit()
+    answers = every_answer(client, headers, f"/api/v1/cohorts/{cohort.id}/outcomes")
+    assert_no_small_difference(answers)
+    by_type = next(a for a in answers if a["breakdown"] == "organisation_type"
+                   and a["level"] == "behaviour")
+    trust_row = next(r for r in by_type["rows"]
+                     if r["code"] == "SI.1" and r["group"] == "nhs_trust")
+    assert trust_row["post_pre"] == {"suppressed": True,
+                                     "reason": "held back to protect small groups"}
+    by_level = next(a for a in answers if a["breakdown"] == "leadership_level"
+                    and a["level"] == "behaviour")
+    seniors = next(r for r in by_level["rows"]
+                   if r["code"] == "SI.1" and r["group"] == "senior_leader")
+    assert seniors["post_pre"]["n"] == 5  # the first breakdown survives
+
+
+def test_a_withdrawn_participant_is_in_no_group_and_not_in_the_total(client, programme):
+    trust = b.make_organisation()
+    cohort = b.make_cohort(programme, "D")
+    made = people(cohort, [("manager", trust)] * 6 + [("senior_leader", trust)] * 6)
+    sponsor = b.make_user("sponsor")
+    b.sponsor(sponsor, cohort=cohort)
+    headers = b.bearer(sponsor)
+    db.session.execute(sa.delete(Enrolment).where(Enrolment.user_id == made[0].id))
+    db.session.commit()
+    answers = every_answer(client, headers, f"/api/v1/cohorts/{cohort.id}/outcomes")
+    assert_no_small_difference(answers)
+    total = next(a for a in answers if a["breakdown"] is None and a["level"] == "behaviour")
+    by_level = next(a for a in answers if a["breakdown"] == "leadership_level"
+                    and a["level"] == "behaviour")
+    n_total = next(r for r in total["rows"] if r["code"] == "SI.1")["post_pre"]["n"]
+    n_groups = sum(r["post_pre"].get("n") or 0 for r in by_level["rows"] if r["code"] == "SI.1")
+    assert n_total == n_groups == 11
+
+
+def test_not_applicable_never_shows_a_small_numeric_group(client, programme):
+    trust = b.make_organisation()
+    cohort = b.make_cohort(programme, "E")
+    people(cohort, [("manager", trust)] * 5,
+           values=lambda i: (({"SI.1": 2}, {"SI.1": 5}) if i == 0
+                             else ({"SI.1": None}, {"SI.1": None})))
+    sponsor = b.make_user("sponsor")
+    b.sponsor(sponsor, cohort=cohort)
+    headers = b.bearer(sponsor)
+    db.session.commit()
+    report = client.get(f"/api/v1/cohorts/{cohort.id}/outcomes", headers=headers).get_json()
+    si = next(r for r in report["rows"] if r["code"] == "SI.1")
+    assert si["post_pre"]["suppressed"] is True
+    for phase in ("pre", "post"):
+        assert si["distribution"][phase]["suppressed"] is True
+    assert_no_small_difference(every_answer(client, headers,
+                                            f"/api/v1/cohorts/{cohort.id}/outcomes"))

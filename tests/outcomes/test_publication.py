@@ -1,0 +1,148 @@
+"""The publication rule, checked from outside: over random programmes, the sets of people
+behind every figure a sponsor could be shown (every scope, breakdown, row and figure) split
+people only into sets of 0 or at least the minimum, so no combination of answers singles out
+fewer. The check groups people by exactly which figures they are in; it shares nothing with
+the rule's own greedy construction."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lms.outcomes import publication
+from lms.outcomes.publication import DIMENSIONS, KINDS, NEEDS, RowAtom
+
+LEVELS = ("front_line", "manager", "senior_leader")
+TYPES = ("nhs_trust", "local_authority", "charity")
+SECTORS = ("providing", "commissioning")
+ROWS = ("SI.1", "SI")
+PATTERNS = [frozenset(p) for p in ({"pre", "post"}, {"pre", "then", "post"}, {"pre"},
+                                   {"pre", "then"}, {"post"})]
+
+
+@st.composite
+def programmes(draw):
+    """Cohorts of 1 to 30 people in random groups, each giving points in random phases on
+    each row (a "not applicable" shows as a missing phase), some over fewer behaviours."""
+    people = []
+    for cohort in range(draw(st.integers(1, 3))):
+        for _ in range(draw(st.integers(1, 30))):
+            groups = (draw(st.sampled_from(LEVELS)), draw(st.sampled_from(TYPES)),
+                      draw(st.sampled_from(SECTORS)))
+            common = draw(st.sampled_from(PATTERNS[:3]))
+            rows = {row: (common if draw(st.integers(0, 5)) else draw(st.sampled_from(PATTERNS)),
+                          row == "SI" and draw(st.integers(0, 6)) == 0)
+                    for row in ROWS}
+            people.append((cohort, groups, rows))
+    return people
+
+
+def key_of(cohort, groups) -> str:
+    return "|".join([str(cohort), *groups])
+
+
+def split(key: str):
+    cohort, *groups = key.split("|")
+    return int(cohort), tuple(groups)
+
+
+def plan_and_decide(people, minimum, breakdown):
+    """What the service does: plans from paired people, row atoms per fine group."""
+    paired = defaultdict(Counter)
+    for cohort, groups, rows in people:
+        if rows["SI"][0] >= {"pre", "post"}:
+            paired[cohort][groups] += 1
+    plans = publication.plan_cohorts(paired, minimum)
+    row_atoms = defaultdict(RowAtom)
+    for cohort, groups, rows in people:
+        for row, (pattern, partial) in rows.items():
+            flags = [int(phase in pattern) for phase in ("pre", "then", "post")]
+            row_atoms[(row, key_of(cohort, groups))].add_people(*flags, int(partial), 1)
+    return publication.regroup(set(row_atoms), row_atoms, plans, breakdown, minimum, split)
+
+
+def figures_of(people, minimum):
+    """For each person, every figure they are in (breakdown, group, row, figure), over
+    every breakdown a sponsor can ask."""
+    membership = defaultdict(set)
+    for breakdown in (None, "cohort", *DIMENSIONS):
+        decided = plan_and_decide(people, minimum, breakdown)
+        for index, (cohort, groups, rows) in enumerate(people):
+            key = key_of(cohort, groups)
+            for row, (pattern, _partial) in rows.items():
+                group = decided.groups[(row, key)]
+                if group is False:
+                    continue
+                for kind in decided.kinds[(row, key)]:
+                    if pattern >= NEEDS[kind]:
+                        membership[index].add((breakdown, group, row, kind))
+    return membership
+
+
+def atoms(people, membership) -> Counter:
+    """People grouped by cohort (a scope is any set of cohorts), row (each row's figures
+    are sums of its own values) and the figures of that row they are in."""
+    found = Counter()
+    for index, figures in membership.items():
+        for row in ROWS:
+            mine = frozenset(f for f in figures if f[2] == row)
+            if mine:
+                found[(people[index][0], row, mine)] += 1
+    return found
+
+
+@settings(max_examples=150, deadline=None)
+@given(programmes(), st.integers(2, 6))
+def test_every_set_a_sponsor_can_isolate_holds_at_least_the_minimum(people, minimum):
+    membership = figures_of(people, minimum)
+    for (_cohort, _row, _figures), size in atoms(people, membership).items():
+        assert size >= minimum
+
+
+@settings(max_examples=100, deadline=None)
+@given(programmes(), st.integers(2, 6))
+def test_a_cohort_of_at_least_the_minimum_keeps_its_headline(people, minimum):
+    """Breakdowns go before headlines: when every pair-giver of a cohort gave points in the
+    same phases, the cohort's whole-cohort post − pre figure keeps them all."""
+    by_cohort = defaultdict(list)
+    for person in people:
+        by_cohort[person[0]].append(person)
+    for cohort, members in by_cohort.items():
+        patterns = {rows["SI.1"][0] for _c, _g, rows in members}
+        if len(patterns) == 1 and len(members) >= minimum:
+            decided = plan_and_decide(members, minimum, None)
+            kinds = {decided.kinds[("SI.1", key_of(cohort, g))] for _c, g, _r in members}
+            assert all("post_pre" in k for k in kinds) or next(iter(patterns)) < NEEDS[
+                "post_pre"]
+
+
+def test_without_the_rule_the_checker_finds_the_sixth_person():
+    """The check is not vacuous: publishing every group of both breakdowns (no plan) of the
+    issue's cohort (five senior leaders at an NHS trust, one manager there, six managers
+    at a council) leaves the one manager at the trust as a set of one."""
+    people = ([(0, ("senior_leader", "nhs_trust", "providing"))] * 5
+              + [(0, ("manager", "nhs_trust", "providing"))]
+              + [(0, ("manager", "local_authority", "providing"))] * 6)
+    every_group = [(cohort, frozenset({("leadership_level", groups[0]),
+                                       ("organisation_type", groups[1])}))
+                   for cohort, groups in people]
+    assert min(Counter(every_group).values()) == 1
+    with_rule = [(0, groups, {row: (frozenset({"pre", "post"}), False) for row in ROWS})
+                 for _c, groups in people]
+    membership = figures_of(with_rule, 5)
+    assert min(atoms(with_rule, membership).values()) >= 5
+    decided = plan_and_decide(with_rule, 5, "organisation_type")
+    assert "organisation_type" in {e["breakdown"] for e in decided.held_back}
+    assert set(decided.groups.values()) == {False}  # the breakdown is not published
+
+
+def test_kinds_are_kept_in_order_headline_first():
+    atom = RowAtom()
+    atom.add_people(1, 0, 1, 0, 10)  # ten paired
+    atom.add_people(1, 0, 0, 0, 2)  # two gave a pre only
+    kept = atom.published_kinds(5)
+    assert "post_pre" in kept and "post" in kept
+    assert "pre" not in kept  # the pre distribution would single out the two
+    assert set(kept) <= set(KINDS)
