@@ -13,8 +13,10 @@ not do (a participant asking for their own cohort's roster).
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask import has_request_context, request
 
 from lms.accounts.models import User
+from lms.audit.service import record_at_end
 from lms.cohorts.models import Cohort, Enrolment, Programme, Sponsorship
 from lms.errors import Forbidden, NotFound
 from lms.extensions import db
@@ -128,6 +130,8 @@ def outcomes_protected(user: User, cohort: Cohort) -> bool:
         raise NotFound(f"There is no cohort with id {cohort.id}.")
     if relation == "participant":
         raise Forbidden("Participants see their own outcomes at /api/v1/me/outcomes.")
+    if relation == "sponsor":
+        note_sponsor_question(cohort.programme_id, [cohort.id])
     return relation == "sponsor"
 
 
@@ -151,5 +155,19 @@ def outcome_cohorts(user: User, programme: Programme,
         unknown = [cid for cid in requested if cid not in allowed]
         if unknown:
             raise NotFound(f"There is no cohort with id {unknown[0]} in this programme.")
-        return [allowed[cid] for cid in dict.fromkeys(requested)], user.role == "sponsor"
-    return list(allowed.values()), user.role == "sponsor"
+        chosen = [allowed[cid] for cid in dict.fromkeys(requested)]
+    else:
+        chosen = list(allowed.values())
+    if user.role == "sponsor":
+        note_sponsor_question(programme.id, [cohort.id for cohort in chosen])
+    return chosen, user.role == "sponsor"
+
+
+def note_sponsor_question(programme_id: int, cohort_ids: list[int]) -> None:
+    """Audit a sponsor's question about outcomes: who, which scope, what they asked (the
+    path and query), when; once per request (a page asks for its scope more than once)."""
+    if not has_request_context() or request.environ.get("lms.sponsor_question_noted"):
+        return
+    request.environ["lms.sponsor_question_noted"] = True
+    record_at_end("outcomes.question", programme_id=programme_id, cohort_ids=cohort_ids,
+                  question=request.full_path[:500])

@@ -39,3 +39,20 @@ def record(
 def default_actor_label() -> str:
     """Who acted when no user is known: an anonymous request, or the server's command line."""
     return "anonymous" if has_request_context() else "command line"
+
+
+AT_END = "lms.audit_at_end"
+
+
+def record_at_end(action: str, **details: Any) -> None:
+    """Record ``action`` when the request commits, not now: an event of a read (a sponsor's
+    question) then takes the database's write lock only for the instant of its commit, not
+    for the whole of a slow read such as drawing a chart (SQLite has one writer at a time)."""
+    actor = current_user._get_current_object() if current_user.is_authenticated else None
+    request.environ.setdefault(AT_END, []).append((action, actor, details))
+
+
+def write_recorded_at_end() -> None:
+    """Add the events this request deferred (called just before it commits)."""
+    for action, actor, details in request.environ.pop(AT_END, []):
+        record(action, actor=actor, **details)

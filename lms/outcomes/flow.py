@@ -99,56 +99,118 @@ def flow_query(cohort_ids: Sequence[int]) -> sa.Select:
     ).select_from(person)
 
 
+def flow_by_cohort_query(cohort_ids: Sequence[int]) -> sa.Select:
+    """The flow's counts per cohort, over (cohort, person) pairs (one statement, no
+    ratings): what a sponsor's flow is summed from, so that it is always a sum of cohorts'
+    counts that each pass (lms.outcomes.publication)."""
+    enrolled = (enrolled_pairs(cohort_ids).add_columns(sa.literal(1).label("flag"))
+                .cte("cohort_enrolled"))
+    deleted_cohort = AuditEvent.details["cohort_id"].as_integer()
+    were_in = sa.union(
+        sa.select(Assessment.cohort_id, Assessment.user_id)
+        .where(Assessment.cohort_id.in_(cohort_ids)),
+        sa.select(deleted_cohort, AuditEvent.details["user_id"].as_integer())
+        .where(AuditEvent.action == "enrolment.delete", deleted_cohort.in_(cohort_ids)))
+    left = sa.except_(sa.select(were_in.subquery()),
+                      enrolled_pairs(cohort_ids)).subquery("cohort_left")
+    withdrawn = (sa.select(left.c[0].label("cohort_id"), left.c[1].label("user_id"),
+                           sa.literal(1).label("flag"))
+                 .join(User, User.id == left.c[1]).where(User.role == "participant")
+                 .cte("cohort_withdrawn"))
+    per_pair = (sa.select(Assessment.cohort_id, Assessment.user_id, *phase_columns())
+                .where(Assessment.cohort_id.in_(cohort_ids))
+                .group_by(Assessment.cohort_id, Assessment.user_id).cte("cohort_person"))
+    pairs = sa.union(sa.select(enrolled.c.cohort_id, enrolled.c.user_id),
+                     sa.select(withdrawn.c.cohort_id, withdrawn.c.user_id),
+                     sa.select(per_pair.c.cohort_id, per_pair.c.user_id)).subquery("pairs")
+
+    def on(other):
+        return sa.and_(other.c.cohort_id == pairs.c.cohort_id,
+                       other.c.user_id == pairs.c.user_id)
+
+    is_enrolled, is_withdrawn = enrolled.c.flag == 1, withdrawn.c.flag == 1
+    source = (sa.join(pairs, User, User.id == pairs.c.user_id)
+              .outerjoin(enrolled, on(enrolled)).outerjoin(withdrawn, on(withdrawn))
+              .outerjoin(per_pair, on(per_pair)))
+    return (sa.select(
+        pairs.c.cohort_id, count_where(is_enrolled), count_where(is_withdrawn),
+        count_where(sa.and_(is_enrolled, User.email.like(f"%@{ERASED_DOMAIN}"))),
+        *[count_where(sa.func.coalesce(per_pair.c[f"{phase}_{what}"], 0) == 1)
+          for phase in PHASES for what in ("started", "submitted")])
+        .select_from(source).group_by(pairs.c.cohort_id))
+
+
 def count_where(condition) -> sa.ColumnElement:
     """How many rows meet ``condition`` (0, not NULL, when none)."""
     return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
 
 
-def answer_parts(answer: sa.CTE) -> list[sa.Select]:
+def answer_parts(answer: sa.CTE, per_group: bool = False) -> list[sa.Select]:
     """Parts of a report's one statement, over its answers (the framework's, each once):
     per person, the sum and count of their pre points and whether they submitted post,
     counted by (sum, count, post) like the pairs, as ("attrition", …, sum, count, post, NULL,
     people); and per comparison how many people have points in both phases, as ("paired",
-    …, post − pre, post − then, then − pre, NULL, NULL)."""
+    …, post − pre, post − then, then − pre, NULL, NULL). With ``per_group`` (a sponsor's
+    report, whose groups are atoms naming the cohort) both are counted per group, in the
+    third column."""
     def points(phase: str) -> sa.ColumnElement:
         return sa.func.count(sa.case((answer.c.phase == phase, answer.c.value)))
 
-    person = (sa.select(answer.c.user_id,
+    no_text, no_number = sa.cast(sa.null(), sa.String), sa.cast(sa.null(), sa.Integer)
+    keys = (answer.c.user_id, answer.c.grp) if per_group else (answer.c.user_id,)
+    person = (sa.select(*keys,
                         sa.func.coalesce(sa.func.sum(
                             sa.case((answer.c.phase == "pre", answer.c.value))), 0)
                         .label("pre_sum"),
                         *[points(phase).label(f"{phase}_points") for phase in PHASES],
                         sa.func.max(sa.case((answer.c.phase == "post", 1), else_=0))
                         .label("posted"))
-              .group_by(answer.c.user_id).cte("flow_answers"))
-    no_text, no_number = sa.cast(sa.null(), sa.String), sa.cast(sa.null(), sa.Integer)
-    attrition = (sa.select(sa.literal("attrition", sa.String), no_text, no_text, no_text,
+              .group_by(*keys).cte("flow_answers"))
+    group = person.c.grp if per_group else no_text
+    by_group = (person.c.grp,) if per_group else ()
+    attrition = (sa.select(sa.literal("attrition", sa.String), no_text, group, no_text,
                            person.c.pre_sum, person.c.pre_points, person.c.posted, no_number,
                            sa.func.count())
                  .where(person.c.pre_points > 0)
-                 .group_by(person.c.pre_sum, person.c.pre_points, person.c.posted))
+                 .group_by(*by_group, person.c.pre_sum, person.c.pre_points, person.c.posted))
     both = [count_where(sa.and_(person.c[f"{before}_points"] > 0,
                                 person.c[f"{after}_points"] > 0))
             for before, after in COMPARISONS.values()]
-    paired = sa.select(sa.literal("paired", sa.String), no_text, no_text, no_text, *both,
+    paired = sa.select(sa.literal("paired", sa.String), no_text, group, no_text, *both,
                        no_number, sa.cast(sa.literal(0), sa.Integer))
+    if per_group:
+        paired = paired.group_by(person.c.grp)
     return [attrition, paired]
 
 
 @dataclass
 class AnswerCounts:
     """What the report's statement counted for the flow: people per (pre sum, pre count,
-    submitted post), and people paired per comparison."""
+    submitted post), and people paired per comparison; in all and per group."""
 
     attrition: Counter = field(default_factory=Counter)
     paired: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COMPARISONS, 0))
+    attrition_by: dict[str, Counter] = field(default_factory=dict)
+    paired_by: dict[str, dict[str, int]] = field(default_factory=dict)
 
-    def add(self, kind: str, a, b, c, count) -> None:
+    def add(self, kind: str, group: str | None, a, b, c, count) -> None:
         """One row of an answer part."""
         if kind == "attrition":
             self.attrition[(int(a), int(b), bool(c))] += int(count)
+            if group is not None:
+                self.attrition_by.setdefault(group, Counter())[
+                    (int(a), int(b), bool(c))] += int(count)
+            return
+        counts = dict(zip(COMPARISONS, (int(a or 0), int(b or 0), int(c or 0)), strict=True))
+        if group is None:
+            self.paired = counts
         else:
-            self.paired = dict(zip(COMPARISONS, (int(a), int(b), int(c)), strict=True))
+            self.paired_by[group] = counts
+            self.paired = {name: self.paired_by_total(name) for name in COMPARISONS}
+
+    def paired_by_total(self, name: str) -> int:
+        """People paired in one comparison, over every group."""
+        return sum(counts[name] for counts in self.paired_by.values())
 
 
 def attrition_check(counted: Counter) -> dict[str, Any]:
@@ -175,6 +237,63 @@ def participant_flow(cohort_ids: Sequence[int], counted: AnswerCounts) -> dict[s
     return {"enrolled": enrolled, "withdrawn": withdrawn, "erased": erased,
             "phases": phases, "paired": dict(counted.paired), "suppressed": [],
             "reason": None, "attrition": attrition_check(counted.attrition)}
+
+
+def published_flow(cohort_ids: Sequence[int], counted: AnswerCounts, minimum: int,
+                   cohort_of) -> dict[str, Any]:
+    """The flow as a sponsor may see it, over any scope: each count is the sum of the
+    cohorts' counts when every cohort's passes (0 or at least the minimum), else hidden, so
+    one scope's flow set against another's never gives a small cohort's count; the
+    attrition check only when every cohort's two groups pass and both totals reach the
+    minimum. ``cohort_of`` names the cohort of a group key of ``counted``."""
+    per_cohort: dict[int, dict[str, int]] = {}
+    for cohort, *numbers in db.session.execute(flow_by_cohort_query(cohort_ids)):
+        enrolled, withdrawn, erased, *rest = (int(n or 0) for n in numbers)
+        counts = {"enrolled": enrolled, "withdrawn": withdrawn, "erased": erased}
+        for i, phase in enumerate(PHASES):
+            counts[f"phases.{phase}.started"] = rest[2 * i]
+            counts[f"phases.{phase}.submitted"] = rest[2 * i + 1]
+        per_cohort[int(cohort)] = counts
+    for group, paired in counted.paired_by.items():
+        mine = per_cohort.setdefault(cohort_of(group), {})
+        for name, count in paired.items():
+            mine[f"paired.{name}"] = mine.get(f"paired.{name}", 0) + count
+    names = ["enrolled", "withdrawn", "erased",
+             *[f"phases.{p}.{w}" for p in PHASES for w in ("started", "submitted")],
+             *[f"paired.{name}" for name in COMPARISONS]]
+    hidden, shown = [], {}
+    for name in names:
+        counts = [counts.get(name, 0) for counts in per_cohort.values()]
+        if all(count == 0 or count >= minimum for count in counts):
+            shown[name] = sum(counts)
+        else:
+            hidden.append(name)
+            shown[name] = None
+    return {
+        "enrolled": shown["enrolled"], "withdrawn": shown["withdrawn"],
+        "erased": shown["erased"],
+        "phases": {p: {w: shown[f"phases.{p}.{w}"] for w in ("started", "submitted")}
+                   for p in PHASES},
+        "paired": {name: shown[f"paired.{name}"] for name in COMPARISONS},
+        "suppressed": hidden, "reason": FEW_PEOPLE.format(k=minimum) if hidden else None,
+        "attrition": published_attrition(counted, minimum, cohort_of),
+    }
+
+
+def published_attrition(counted: AnswerCounts, minimum: int, cohort_of) -> dict[str, Any]:
+    """The attrition check over cohorts whose completers and others each pass."""
+    by_cohort: dict[int, Counter] = {}
+    for group, counts in counted.attrition_by.items():
+        by_cohort.setdefault(cohort_of(group), Counter()).update(counts)
+    for counts in by_cohort.values():
+        sizes = [sum(n for (_s, _c, posted), n in counts.items() if posted is flag)
+                 for flag in (True, False)]
+        if not all(size == 0 or size >= minimum for size in sizes):
+            return {"suppressed": True, "reason": FEW_PEOPLE.format(k=minimum)}
+    check = attrition_check(counted.attrition)
+    if check["with_post"]["n"] < minimum or check["without_post"]["n"] < minimum:
+        return {"suppressed": True, "reason": FEW_PEOPLE.format(k=minimum)}
+    return check
 
 
 def protect(flow: dict[str, Any], minimum: int) -> dict[str, Any]:

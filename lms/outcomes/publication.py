@@ -23,13 +23,15 @@ So sponsors' figures are built from atoms, and only from atoms that pass:
    published for that cohort. Dimensions are tried in a fixed order, so the first (leadership
    level) survives before the later ones: breakdowns go before headlines do.
 2. **Row atoms.** Within an atom, a row's figures (a behaviour, theme, the framework, a
-   linked heading) rest on the people who gave points on it before and after (post and pre;
-   a "then" comparison on those of them who gave "then" points too). The atom joins a row's
-   figures only if those people, those of them who also gave "then" points and those who did
-   not, and those whose score on the row is over fewer than all its behaviours (a "not
-   applicable", or behaviours asked of one sector), each number 0 or at least the minimum. A
-   theme score weighs a person's answers by how many they gave, so a theme set against its
-   behaviours would otherwise single out the few who answered fewer.
+   linked heading) are joined in order (post − pre, then − pre, post − then, then each
+   phase's distribution), each only while the people split by which of the chosen figures
+   they are in form sets of 0 or at least the minimum. A scale score is a person's mean, so
+   each of their answers weighs 1 / (how many they gave): set against its behaviours' rows,
+   a theme isolates whoever gave a different number of points from everyone else (a "not
+   applicable", a behaviour asked of one sector). Two large groups of different weights
+   cannot be told apart this way, a small remainder can: in each phase, the people outside
+   the most common number of points must be 0 or at least the minimum, or the scale row
+   leaves the atom.
 3. **Scopes.** A cohort whose atom fails a row is left out of that row in every scope, and a
    group pooled in a cohort is left out of that group in every scope: a scope's figure is
    always the sum of its cohorts' published atoms, never a figure that a smaller scope's
@@ -43,7 +45,7 @@ answered ("not applicable") is held back for the cohorts where it was.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 #: Breakdown dimensions in the order they are published (the first survives longest).
@@ -93,22 +95,25 @@ def all_pass(counts: Iterable[int], minimum: int) -> bool:
     return all(passes(count, minimum) for count in counts)
 
 
-def plan_cohort(people: Counter, minimum: int) -> CohortPlan:
+def plan_cohort(people: Counter, minimum: int,
+                keeps: Callable[[CohortPlan, CohortPlan], bool] | None = None) -> CohortPlan:
     """The dimensions one cohort publishes, from how many paired people have each
-    combination of groups (``people``: groups tuple → count)."""
+    combination of groups (``people``: groups tuple → count). ``keeps(before, after)`` says
+    whether a finer plan keeps every figure the coarser one published (the headline rows'
+    atoms must not fail because a breakdown split them)."""
     plan = CohortPlan()
     for index, name in enumerate(DIMENSIONS):
-        trial = CohortPlan({**plan.dimensions, name: set()})
-        pooled = pool_for(people, trial, name, index, minimum)
+        pooled = pool_for(people, plan, name, index, minimum, keeps)
         if pooled is not None:
             plan = CohortPlan({**plan.dimensions, name: pooled})
     return plan
 
 
-def pool_for(people: Counter, trial: CohortPlan, name: str, index: int,
-             minimum: int) -> set[str | None] | None:
-    """The groups of ``name`` to pool so that every atom passes, pooling the smallest groups
-    first; None when no pooling makes it pass (the dimension is not published)."""
+def pool_for(people: Counter, plan: CohortPlan, name: str, index: int, minimum: int,
+             keeps: Callable[[CohortPlan, CohortPlan], bool] | None = None
+             ) -> set[str | None] | None:
+    """The groups of ``name`` to pool so that every atom passes (and ``keeps`` holds),
+    pooling the smallest groups first; None when no pooling does (not published)."""
     sizes = Counter()
     for groups, count in people.items():
         sizes[groups[index]] += count
@@ -116,61 +121,117 @@ def pool_for(people: Counter, trial: CohortPlan, name: str, index: int,
     for group in [None, *sorted(sizes, key=lambda g: (sizes[g], str(g)))]:
         if group is not None:
             pooled.add(group)
-        candidate = CohortPlan({**trial.dimensions, name: set(pooled)})
+        if not set(sizes) - pooled:
+            return None
+        candidate = CohortPlan({**plan.dimensions, name: set(pooled)})
         atoms = Counter()
         for groups, count in people.items():
             atoms[candidate.atom_of(groups)] += count
-        if all_pass(atoms.values(), minimum):
-            shown = set(sizes) - pooled
-            return pooled if shown else None
+        if all_pass(atoms.values(), minimum) and (keeps is None or keeps(plan, candidate)):
+            return pooled
     return None
 
 
-def plan_cohorts(paired: Mapping[int, Counter], minimum: int) -> dict[int, CohortPlan]:
-    """Every cohort's plan (``paired``: cohort → groups tuple → paired people)."""
-    return {cohort: plan_cohort(people, minimum) for cohort, people in paired.items()}
+def plan_cohorts(paired: Mapping[int, Counter], minimum: int,
+                 row_atoms: Mapping[tuple[str, str], RowAtom] | None = None,
+                 split=None) -> dict[int, CohortPlan]:
+    """Every cohort's plan (``paired``: cohort → groups tuple → paired people); with the
+    report's ``row_atoms`` (per row and fine group key, ``split`` reading a key), a
+    breakdown is published only if no row's figures lose anyone by it."""
+    plans = {}
+    for cohort, people in paired.items():
+        keeps = None
+        if row_atoms is not None:
+            mine = {(unit, key): atom for (unit, key), atom in row_atoms.items()
+                    if split(key)[0] == cohort}
+
+            def keeps(before, after, mine=mine):
+                return gains_nothing_lost(mine, before, after, minimum, split)
+        plans[cohort] = plan_cohort(people, minimum, keeps)
+    return plans
+
+
+def kinds_under(row_atoms: Mapping[tuple[str, str], RowAtom], plan: CohortPlan,
+                minimum: int, split) -> dict[tuple[str, str], frozenset[str]]:
+    """Each (row, fine key)'s figures when its cohort follows ``plan``."""
+    merged: dict[tuple, RowAtom] = defaultdict(RowAtom)
+    atom_of = {}
+    for (unit, key), atom in row_atoms.items():
+        atom_of[(unit, key)] = (unit, plan.atom_of(split(key)[1]))
+        merged[atom_of[(unit, key)]].add(atom)
+    kinds = {atom: counted.published_kinds(minimum) for atom, counted in merged.items()}
+    return {fine: kinds[atom] for fine, atom in atom_of.items()}
+
+
+def gains_nothing_lost(row_atoms: Mapping[tuple[str, str], RowAtom], before: CohortPlan,
+                       after: CohortPlan, minimum: int, split) -> bool:
+    """Whether every (row, fine key) keeps, under ``after``, each figure it had."""
+    old = kinds_under(row_atoms, before, minimum, split)
+    new = kinds_under(row_atoms, after, minimum, split)
+    return all(new[key] >= kinds for key, kinds in old.items())
 
 
 @dataclass
 class RowAtom:
-    """How many people of one atom gave points on one row, by the phases they gave points in
-    (a frozenset of phases), and how many over fewer than all the row's behaviours."""
+    """How many people of one atom gave how many points on one row in each phase:
+    (pre, then, post) counts of points → people. A behaviour row's counts are 0 or 1; a
+    scale row's say over how many of its behaviours a person's score is."""
 
-    patterns: Counter = field(default_factory=Counter)
-    partial: int = 0
+    points: Counter = field(default_factory=Counter)
 
-    def add_people(self, pre, then, post, partial, count) -> None:
-        """People counted by the database: whether they gave pre, then, post points (0/1)
-        and whether over fewer than all the row's behaviours (0/1)."""
-        phases = frozenset(phase for phase, gave in zip(("pre", "then", "post"),
-                                                         (pre, then, post), strict=True)
-                           if int(gave))
-        self.patterns[phases] += int(count)
-        self.partial += int(count) if int(partial) else 0
+    def add_people(self, pre, then, post, count) -> None:
+        """People counted by the database, by their points in each phase."""
+        self.points[(int(pre), int(then), int(post))] += int(count)
 
     def add(self, other: RowAtom) -> None:
         """Merge another part of the same atom."""
-        self.patterns.update(other.patterns)
-        self.partial += other.partial
+        self.points.update(other.points)
+
+    @property
+    def patterns(self) -> Counter:
+        """People by the phases they gave points in."""
+        found: Counter = Counter()
+        for counts, people in self.points.items():
+            found[frozenset(p for p, n in zip(PHASES_ORDER, counts, strict=True) if n)] += people
+        return found
+
+    def weights_pass(self, minimum: int) -> bool:
+        """A scale score is a person's mean, so each answer weighs 1 / (their points): set
+        against its behaviours' rows, a scale row isolates whoever's weight differs from
+        everyone else's. Within each phase, those outside the most common number of points
+        must be 0 or at least the minimum (two big groups of different weights cannot be
+        told apart, a small remainder can)."""
+        for index in range(len(PHASES_ORDER)):
+            by_points: Counter = Counter()
+            for counts, people in self.points.items():
+                if counts[index]:
+                    by_points[counts[index]] += people
+            if by_points:
+                remainder = sum(by_points.values()) - max(by_points.values())
+                if not passes(remainder, minimum):
+                    return False
+        return True
 
     def published_kinds(self, minimum: int) -> frozenset[str]:
         """The figures of this row this atom may join: comparisons first, then the phases'
         distributions, each only if the people split by which of the chosen figures they are
-        in still form sets of 0 or at least the minimum; none if the people over fewer than
-        all the row's behaviours are a set too small."""
-        if not passes(self.partial, minimum):
+        in still form sets of 0 or at least the minimum; none if the scores' weights would
+        single out a small remainder (``weights_pass``)."""
+        if not self.weights_pass(minimum):
             return frozenset()
+        patterns = self.patterns
         chosen: list[str] = []
         for kind in KINDS:
             trial = [*chosen, kind]
             classes: Counter = Counter()
-            for phases, count in self.patterns.items():
+            for phases, count in patterns.items():
                 classes[frozenset(k for k in trial if phases >= NEEDS[k])] += count
             if all(passes(count, minimum) for member, count in classes.items() if member):
                 chosen.append(kind)
         return frozenset(chosen)
 
 
+PHASES_ORDER = ("pre", "then", "post")
 #: A row's figures, in the order they are kept: the comparisons, then each phase's
 #: distribution (and alpha); what each needs a person to have given points in.
 KINDS = ("post_pre", "then_pre", "post_then", "pre", "post", "then")

@@ -90,18 +90,6 @@ def split_atom(key: str) -> tuple[int, tuple[str | None, ...]]:
     return int(cohort), tuple(group or None for group in groups)
 
 
-def row_items(level: str, linked: str | None) -> sa.CTE:
-    """How many behaviours each row of ``level`` has (all of them, whoever is asked)."""
-    query = (sa.select(unit_column(level).label("unit"),
-                       sa.func.count(sa.distinct(Behaviour.id)).label("behaviours"))
-             .select_from(Behaviour).join(Theme, Behaviour.theme_id == Theme.id))
-    if level == "linked":
-        query = join_linked(query, linked)
-    if level != "framework":
-        query = query.group_by(unit_column(level))
-    return query.cte("row_items")
-
-
 def room_to_group() -> None:
     """Grouping a programme's answers by person needs more than PostgreSQL's default 4 MB
     of working memory to stay in memory: 64 MB, for this transaction only."""

@@ -44,6 +44,7 @@ from lms.outcomes.scope import answers_in_scope
 from lms.ratings.models import Assessment, Rating
 from lms.ratings.service import behaviours_for_sector
 
+FEW_BESIDES = "fewer than {k} paired participants besides you"
 BREAKDOWNS = ("leadership_level", "organisation_type", "sector", "cohort")
 #: The frameworks the themes link to, whose headings a ``linked`` report's rows are.
 LINKED_FRAMEWORKS = ("hay-ccg", "nhs-lf", "lqf")
@@ -110,8 +111,9 @@ def tally_query(cohort_ids: Sequence[int], level: str, breakdown: str | None,
     # The flow's pairing and attrition check need each answer once: a linked report's
     # answers repeat under every heading their theme links to, so it reads them again.
     once = (answer if level != "linked" else
-            answers_in_scope(cohort_ids, "framework", None).cte("answer_once"))
-    parts += flow.answer_parts(once)
+            answers_in_scope(cohort_ids, "framework", breakdown if breakdown == scope.ATOM
+                             else None).cte("answer_once"))
+    parts += flow.answer_parts(once, per_group=breakdown == scope.ATOM)
     for name, (before, after) in COMPARISONS.items():
         numbers = [score.c[f"{before}_sum"], score.c[f"{before}_count"],
                    score.c[f"{after}_sum"], score.c[f"{after}_count"]]
@@ -130,7 +132,7 @@ def tally_query(cohort_ids: Sequence[int], level: str, breakdown: str | None,
                      .where(score.c[f"{phase}_answers"] > 0)
                      .group_by(score.c.unit, score.c.grp))
     if breakdown == scope.ATOM:
-        parts.append(row_atom_part(score, level, linked))
+        parts.append(row_atom_part(score))
         # People per fine group: a sponsor's count is the sum of the cohorts it may show.
         parts.append(sa.select(sa.literal("people", sa.String), NO_TEXT, score.c.grp, NO_TEXT,
                                NO_NUMBER, NO_NUMBER, NO_NUMBER, NO_NUMBER,
@@ -143,20 +145,14 @@ def tally_query(cohort_ids: Sequence[int], level: str, breakdown: str | None,
     return sa.union_all(*parts)
 
 
-def row_atom_part(score: sa.CTE, level: str, linked: str | None) -> sa.Select:
-    """Per row and fine group: how many people gave points in which phases (pre, then,
-    post as 0/1) and whether over fewer than all the row's behaviours in any phase, as
-    ("row_atom", unit, group, NULL, pre, then, post, partial, people)."""
-    items = scope.row_items(level, linked)
-    gave = [sa.case((score.c[f"{phase}_count"] > 0, 1), else_=0) for phase in PHASES]
-    partial = sa.case((sa.or_(*[sa.and_(score.c[f"{phase}_count"] > 0,
-                                         score.c[f"{phase}_count"] < items.c.behaviours)
-                                for phase in PHASES]), 1), else_=0)
+def row_atom_part(score: sa.CTE) -> sa.Select:
+    """Per row and fine group: how many people gave how many points in each phase, as
+    ("row_atom", unit, group, NULL, pre points, then points, post points, NULL, people)."""
+    points = [score.c[f"{phase}_count"] for phase in PHASES]
     return (sa.select(sa.literal("row_atom", sa.String), score.c.unit, score.c.grp, NO_TEXT,
-                      *gave, partial, sa.func.count())
-            .join(items, items.c.unit == score.c.unit)
-            .where(sa.or_(*[score.c[f"{phase}_count"] > 0 for phase in PHASES]))
-            .group_by(score.c.unit, score.c.grp, *gave, partial))
+                      *points, NO_NUMBER, sa.func.count())
+            .where(sa.or_(*[count > 0 for count in points]))
+            .group_by(score.c.unit, score.c.grp, *points))
 
 
 @dataclass
@@ -193,9 +189,9 @@ def tallies(cohort_ids: Sequence[int], level: str, breakdown: str | None,
         elif kind.startswith("alpha_"):
             alphas.add(kind, unit, group, phase, a, b, c, count)
         elif kind == "row_atom":
-            row_atoms[(unit, group)].add_people(a, b, c, d, count)
+            row_atoms[(unit, group)].add_people(a, b, c, count)
         elif kind in ("attrition", "paired"):
-            answered.add(kind, a, b, c, count)
+            answered.add(kind, group, a, b, c, count)
         elif kind == "answers":
             counted[(unit, group)].answers[phase][NA if a is None else int(a)] += count
         elif kind == "respondents":
@@ -238,7 +234,8 @@ def published_counts(cohort_ids: Sequence[int], level: str, breakdown: str | Non
     atoms and groups lms.outcomes.publication lets through; what it held back, and which
     groups any cohort shows."""
     fine = tallies(cohort_ids, level, scope.ATOM, linked)
-    plans = publication.plan_cohorts(paired_people(cohort_ids), minimum)
+    plans = publication.plan_cohorts(paired_people(cohort_ids), minimum, fine.row_atoms,
+                                     scope.split_atom)
     keys = set(fine.rows) | set(fine.row_atoms)
     decided = publication.regroup(keys, fine.row_atoms, plans, breakdown, minimum,
                                   scope.split_atom)
@@ -360,11 +357,13 @@ def build_outcomes(cohorts: Sequence[Cohort], programme: Programme, level: str,
         scales.attach_reliability(report, counted.alphas.alphas())
     for row in report:
         row.themes = themes_of.get(row.code) if level == "linked" else None
-    people_flow = flow.participant_flow(ids, counted.flow)
     if protect:
         hold_back_groups(report, shown)
         suppress(report, minimum)
-        people_flow = flow.protect(people_flow, minimum)
+        people_flow = flow.published_flow(ids, counted.flow, minimum,
+                                          lambda key: scope.split_atom(key)[0])
+    else:
+        people_flow = flow.participant_flow(ids, counted.flow)
     return {
         "scope": {"programme_id": programme.id, "cohort_ids": ids},
         "level": level, "breakdown": breakdown, "framework": linked,
@@ -441,10 +440,18 @@ def my_profile(user_id: int, cohort: Cohort, sector: str | None) -> dict[str, An
     profile = []
     for code in (code for code in behaviour_codes if code in asked):
         averages = cohort_rows[code].cells["post_pre"]
+        answers = mine.get(code, {})
+        # A participant knows their own answers: the cohort's means must rest on at least the
+        # minimum people besides them, or subtracting their own would leave a small group.
+        paired = all(isinstance(answers.get(phase), int) for phase in ("pre", "post"))
+        others = averages.result.n - (1 if paired else 0)
+        hidden = averages.suppressed or others < programme.min_group_size
+        reason = averages.reason if averages.suppressed else FEW_BESIDES.format(
+            k=programme.min_group_size)
         profile.append({
             "code": code, "theme": themes[code],
-            **{phase: mine.get(code, {}).get(phase) for phase in PHASES},
-            "cohort": ({"suppressed": True, "reason": averages.reason} if averages.suppressed
+            **{phase: answers.get(phase) for phase in PHASES},
+            "cohort": ({"suppressed": True, "reason": reason} if hidden
                        else {"suppressed": False, "n": averages.result.n,
                              "mean_pre": averages.result.mean_before,
                              "mean_post": averages.result.mean_after}),

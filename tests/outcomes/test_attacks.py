@@ -80,6 +80,22 @@ def assert_no_small_difference(reports):
                 assert gap == 0 or gap >= MINIMUM, (code, kind, first, second)
 
 
+def flow_counts(flow):
+    """A flow's counts by name (None where hidden)."""
+    counts = {name: flow[name] for name in ("enrolled", "withdrawn", "erased")}
+    counts.update({f"{p}.{w}": n for p, c in flow["phases"].items() for w, n in c.items()})
+    counts.update({f"paired.{k}": n for k, n in flow["paired"].items()})
+    return counts
+
+
+def assert_flows_differ_by_none_or_many(first, second):
+    """Two flows' counts, where both are shown, differ by 0 or at least the minimum."""
+    for name, count in flow_counts(first).items():
+        other = flow_counts(second)[name]
+        if count is not None and other is not None:
+            assert count == other or abs(count - other) >= MINIMUM, name
+
+
 def every_answer(client, headers, base, levels=("behaviour", "theme", "framework")):
     """Every level and breakdown of one scope."""
     answers = []
@@ -115,6 +131,10 @@ def test_overlapping_scopes_give_nothing_about_a_small_cohort(client, programme)
     for with_b, without_b in zip(both, alone, strict=True):
         assert figures(with_b) == figures(without_b)  # B adds nothing to subtract
     assert any(entry["cohort_id"] == small.id for entry in both[0]["held_back"])
+    # The flow neither: every count shown over both scopes equals the big cohort's.
+    for with_b, without_b in zip(both, alone, strict=True):
+        assert_flows_differ_by_none_or_many(with_b["flow"], without_b["flow"])
+    assert both[0]["flow"]["enrolled"] is None and alone[0]["flow"]["enrolled"] == 12
     assert figures(only_small[0]) == {}
     # The big cohort's own headline stays.
     si = next(r for r in alone[0]["rows"] if r["code"] == "SI.1")
@@ -181,3 +201,43 @@ def test_not_applicable_never_shows_a_small_numeric_group(client, programme):
         assert si["distribution"][phase]["suppressed"] is True
     assert_no_small_difference(every_answer(client, headers,
                                             f"/api/v1/cohorts/{cohort.id}/outcomes"))
+
+
+@pytest.mark.parametrize(("size", "shown"), [(5, False), (6, True)])
+def test_a_participant_sees_cohort_means_only_over_the_minimum_besides_them(client, programme,
+                                                                           size, shown):
+    """A participant who subtracts their own answers from the cohort's means must be left
+    with at least the minimum: five paired including them is too few."""
+    trust = b.make_organisation()
+    cohort = b.make_cohort(programme, "F")
+    made = people(cohort, [("manager", trust)] * size)
+    headers = b.bearer(made[0])
+    db.session.commit()
+    profile = client.get("/api/v1/me/outcomes", headers=headers).get_json()
+    si = next(row for row in profile["behaviours"] if row["code"] == "SI.1")
+    assert si["cohort"]["suppressed"] is (not shown)
+    if not shown:
+        assert si["cohort"]["reason"] == "fewer than 5 paired participants besides you"
+
+
+def test_every_sponsor_question_is_audited(client, programme):
+    from lms.audit.models import AuditEvent
+
+    trust = b.make_organisation()
+    cohort = b.make_cohort(programme, "G")
+    people(cohort, [("manager", trust)] * 6)
+    sponsor = b.make_user("sponsor")
+    b.sponsor(sponsor, programme=programme)
+    headers = b.bearer(sponsor)
+    db.session.commit()
+    for path in (f"/api/v1/cohorts/{cohort.id}/outcomes?level=theme",
+                 f"/api/v1/programmes/{programme.id}/outcomes.csv?cohorts={cohort.id}",
+                 f"/api/v1/programmes/{programme.id}/charts/behaviours.json"):
+        assert client.get(path, headers=headers).status_code == 200
+    db.session.rollback()
+    events = db.session.scalars(sa.select(AuditEvent).where(
+        AuditEvent.action == "outcomes.question").order_by(AuditEvent.id)).all()
+    assert [e.actor for e in events] == [sponsor.email] * 3
+    assert events[0].details["question"] == f"/api/v1/cohorts/{cohort.id}/outcomes?level=theme"
+    assert events[1].details["cohort_ids"] == [cohort.id]
+    assert all(e.details["programme_id"] == programme.id for e in events)
