@@ -32,6 +32,7 @@ from lms.extensions import db
 from lms.framework.seed import read_seed_file, sync_framework
 from lms.interop import backup, case_import, framework_export, lrs, personal, xapi
 from lms.interop.framework_export import FORMATS
+from lms.outcomes import releases
 from lms.ratings import importer as ratings_importer
 from lms.schemas import MAX_ID
 from lms.seeding import SeedError, flatten_errors
@@ -333,6 +334,20 @@ def erase_person(email: str, yes: bool) -> None:
         raise click.ClickException(f"Erasing {email} cannot be undone; run again with --yes.")
     personal.erase_person(user)
     click.echo(f"Erased {email}: the account is now {user.email}, disabled.")
+
+
+@lms.command("publish-outcomes")
+@click.option("--cohort", "cohort_id", required=True, type=int,
+              help="The cohort whose outcomes to release to its sponsors and participants.")
+@click.option("--dry-run", is_flag=True, help="Check what the release would reveal; write "
+              "nothing.")
+@one_transaction
+def publish_outcomes(cohort_id: int, dry_run: bool) -> None:
+    """Release a cohort's outcomes: sponsors and participants see released figures only. A
+    release that would let its difference from the last one single out fewer than the
+    programme's minimum is refused, saying why (exit 1)."""
+    outcome = releases.publish(find_cohort_or_fail(cohort_id), dry_run=dry_run)
+    click.echo(outcome.message)
 
 
 @lms.command("demo")

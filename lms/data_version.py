@@ -10,8 +10,8 @@ same transaction as the change (atomic with it); reading one is a primary-key lo
 There are four, so that frequent writes do not throw away answers they cannot change:
 
 - ``framework``: the framework's tables;
-- ``outcomes``: the above, programmes, cohorts, enrolments, organisations, and submitted
-  assessments with their ratings (saving a draft changes no report);
+- ``outcomes``: the above, programmes, cohorts, enrolments, organisations, submitted
+  assessments with their ratings (saving a draft changes no report), and outcome releases;
 - ``progress``: cohorts, enrolments, curricula, recorded work, people's names, and
   submissions (the progress chart counts them);
 - ``baseline``: the framework, cohorts, and submitted *pre* self-assessments with their
@@ -48,6 +48,9 @@ WATCHED: dict[str, frozenset[str]] = {
     "organisation": frozenset({OUTCOMES}),
     "assessment": frozenset({OUTCOMES, PROGRESS, BASELINE}),
     "rating": frozenset({OUTCOMES, BASELINE}),
+    "outcome_release": frozenset({OUTCOMES}),
+    "released_answer": frozenset({OUTCOMES}),
+    "released_person": frozenset({OUTCOMES}),
     "module": frozenset({PROGRESS}),
     "activity": frozenset({PROGRESS}),
     "cohort_module": frozenset({PROGRESS}),

@@ -145,3 +145,12 @@ def assess(user: User, cohort: Cohort, phase: str, status: str = "submitted",
     db.session.add(assessment)
     db.session.flush()
     return assessment
+
+
+def release(*cohorts: Cohort) -> None:
+    """Release each cohort's outcomes to its sponsors and participants (as `flask lms
+    publish-outcomes` does)."""
+    from lms.outcomes import releases
+
+    for cohort in cohorts:
+        releases.publish(cohort)

@@ -30,6 +30,7 @@ from lms.cohorts.models import Enrolment, Sponsorship
 from lms.curriculum.models import ActivityNoteVersion, ActivityRecord
 from lms.extensions import db
 from lms.interop.backup import to_json
+from lms.outcomes.release_models import OutcomeRelease, ReleasedAnswer, ReleasedPerson
 from lms.ratings.models import Assessment, Rating
 
 #: Columns never given out, even to the person: they are credentials.
@@ -48,6 +49,10 @@ COVERAGE = {
     "activity_note_version": ("every saved version of the notes", "deleted"),
     "assessment": ("every self-assessment", "kept for the results; reopening reason blanked"),
     "rating": ("every rating", "kept for the results"),
+    "outcome_release": ("the releases of outcomes they published", "kept: the publisher "
+                        "becomes unknown"),
+    "released_person": ("their groups in every release", "kept for the released results"),
+    "released_answer": ("their answers in every release", "kept for the released results"),
     "audit_event": ("events they caused or that are about them",
                     "kept, without their address, name or network address"),
 }
@@ -88,6 +93,9 @@ def person_export(user: User) -> dict[str, Any]:
             ActivityNoteVersion, ActivityNoteVersion.record_id.in_([r.id for r in records]))),
         "assessment": as_dicts(assessments),
         "rating": as_dicts(rows(Rating, Rating.assessment_id.in_([a.id for a in assessments]))),
+        "outcome_release": as_dicts(rows(OutcomeRelease, OutcomeRelease.created_by_id == user.id)),
+        "released_person": as_dicts(rows(ReleasedPerson, ReleasedPerson.user_id == user.id)),
+        "released_answer": as_dicts(rows(ReleasedAnswer, ReleasedAnswer.user_id == user.id)),
         "audit_event": as_dicts(audit_events_of(user)),
     }
 
@@ -114,6 +122,8 @@ def erase_person(user: User) -> None:
         assessment.reopen_reason = None
     for model in (ApiToken, PasswordLink, Sponsorship):
         db.session.execute(sa.delete(model).where(model.user_id == user.id))
+    db.session.execute(sa.update(OutcomeRelease).where(OutcomeRelease.created_by_id == user.id)
+                       .values(created_by_id=None))
     user.email = f"erased-{user.id}@{ERASED_DOMAIN}"
     user.display_name = "Erased person"
     user.password_hash = None

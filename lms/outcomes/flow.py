@@ -51,16 +51,22 @@ def enrolled_pairs(cohort_ids: Sequence[int]) -> sa.Select:
         Enrolment.cohort_id.in_(cohort_ids), Enrolment.role == "participant")
 
 
-def withdrawn_users(cohort_ids: Sequence[int]) -> sa.Select:
-    """People who were in a cohort in scope (by the audit log or their self-assessments) and
-    are no longer enrolled in it."""
+def were_in(cohort_ids: Sequence[int]) -> sa.CompoundSelect:
+    """(cohort, person) for everyone who was ever in a cohort in scope: by their
+    self-assessments, or by the audit log's record of their enrolment being deleted."""
     deleted_cohort = AuditEvent.details["cohort_id"].as_integer()
-    were_in = sa.union(
+    return sa.union(
         sa.select(Assessment.cohort_id, Assessment.user_id)
         .where(Assessment.cohort_id.in_(cohort_ids)),
         sa.select(deleted_cohort, AuditEvent.details["user_id"].as_integer())
         .where(AuditEvent.action == "enrolment.delete", deleted_cohort.in_(cohort_ids)))
-    left = sa.except_(sa.select(were_in.subquery()), enrolled_pairs(cohort_ids)).subquery()
+
+
+def withdrawn_users(cohort_ids: Sequence[int]) -> sa.Select:
+    """People who were in a cohort in scope (by the audit log or their self-assessments) and
+    are no longer enrolled in it."""
+    left = sa.except_(sa.select(were_in(cohort_ids).subquery()),
+                      enrolled_pairs(cohort_ids)).subquery()
     return (sa.select(left.c[1].label("user_id")).distinct()
             .join(User, User.id == left.c[1]).where(User.role == "participant"))
 
@@ -105,13 +111,7 @@ def flow_by_cohort_query(cohort_ids: Sequence[int]) -> sa.Select:
     counts that each pass (lms.outcomes.publication)."""
     enrolled = (enrolled_pairs(cohort_ids).add_columns(sa.literal(1).label("flag"))
                 .cte("cohort_enrolled"))
-    deleted_cohort = AuditEvent.details["cohort_id"].as_integer()
-    were_in = sa.union(
-        sa.select(Assessment.cohort_id, Assessment.user_id)
-        .where(Assessment.cohort_id.in_(cohort_ids)),
-        sa.select(deleted_cohort, AuditEvent.details["user_id"].as_integer())
-        .where(AuditEvent.action == "enrolment.delete", deleted_cohort.in_(cohort_ids)))
-    left = sa.except_(sa.select(were_in.subquery()),
+    left = sa.except_(sa.select(were_in(cohort_ids).subquery()),
                       enrolled_pairs(cohort_ids)).subquery("cohort_left")
     withdrawn = (sa.select(left.c[0].label("cohort_id"), left.c[1].label("user_id"),
                            sa.literal(1).label("flag"))
@@ -239,13 +239,9 @@ def participant_flow(cohort_ids: Sequence[int], counted: AnswerCounts) -> dict[s
             "reason": None, "attrition": attrition_check(counted.attrition)}
 
 
-def published_flow(cohort_ids: Sequence[int], counted: AnswerCounts, minimum: int,
-                   cohort_of) -> dict[str, Any]:
-    """The flow as a sponsor may see it, over any scope: each count is the sum of the
-    cohorts' counts when every cohort's passes (0 or at least the minimum), else hidden, so
-    one scope's flow set against another's never gives a small cohort's count; the
-    attrition check only when every cohort's two groups pass and both totals reach the
-    minimum. ``cohort_of`` names the cohort of a group key of ``counted``."""
+def counts_by_cohort(cohort_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    """The flow's counts of each cohort now, by name ("enrolled", "phases.pre.started", …):
+    what a release keeps (one statement)."""
     per_cohort: dict[int, dict[str, int]] = {}
     for cohort, *numbers in db.session.execute(flow_by_cohort_query(cohort_ids)):
         enrolled, withdrawn, erased, *rest = (int(n or 0) for n in numbers)
@@ -254,6 +250,18 @@ def published_flow(cohort_ids: Sequence[int], counted: AnswerCounts, minimum: in
             counts[f"phases.{phase}.started"] = rest[2 * i]
             counts[f"phases.{phase}.submitted"] = rest[2 * i + 1]
         per_cohort[int(cohort)] = counts
+    return per_cohort
+
+
+def published_flow(released: dict[int, dict[str, int]], counted: AnswerCounts, minimum: int,
+                   cohort_of) -> dict[str, Any]:
+    """The flow as a sponsor may see it, over any scope, from each cohort's released counts
+    (``released``): each count is the sum of the cohorts' counts when every cohort's passes
+    (0 or at least the minimum), else hidden, so one scope's flow set against another's
+    never gives a small cohort's count; the attrition check only when every cohort's two
+    groups pass and both totals reach the minimum. ``cohort_of`` names the cohort of a group
+    key of ``counted``."""
+    per_cohort = {cohort: dict(counts) for cohort, counts in released.items()}
     for group, paired in counted.paired_by.items():
         mine = per_cohort.setdefault(cohort_of(group), {})
         for name, count in paired.items():

@@ -28,6 +28,7 @@ from lms.caching import cached
 from lms.cohorts.models import Cohort, Programme
 from lms.extensions import db
 from lms.framework.models import Behaviour, Theme
+from lms.outcomes.release_models import ReleasedAnswer
 from lms.outcomes.reliability import Alpha, Moments, change_threshold, cronbach_alpha
 from lms.outcomes.report import PHASES, Row
 from lms.outcomes.scope import answers_in_scope, join_linked, room_to_group, unit_column
@@ -92,10 +93,11 @@ def whole(number: sa.ColumnElement) -> sa.ColumnElement:
     return sa.cast(number, sa.BigInteger)
 
 
-#: The extra columns of a report's answers that alpha needs.
-def alpha_columns() -> tuple[sa.ColumnElement, ...]:
-    """Each answer's self-assessment, behaviour and to whom the behaviour applies."""
-    return (Assessment.id.label("aid"), Behaviour.id.label("item"),
+def alpha_columns(released: bool = False) -> tuple[sa.ColumnElement, ...]:
+    """The extra columns of a report's answers that alpha needs: each answer's
+    self-assessment, behaviour and to whom the behaviour applies."""
+    aid = ReleasedAnswer.assessment_id if released else Assessment.id
+    return (aid.label("aid"), Behaviour.id.label("item"),
             Behaviour.applies_to.label("applies_to"))
 
 

@@ -83,6 +83,9 @@ Flow = Schema.from_dict(
          "description": "The counts hidden (null above) to protect small groups."}),
      "reason": fields.String(allow_none=True), "attrition": fields.Nested(Attrition)},
     name="Flow")
+Release = Schema.from_dict(
+    {"cohort_id": fields.Integer(), "number": fields.Integer(),
+     "released_at": fields.String()}, name="Release")
 HeldBack = Schema.from_dict(
     {"cohort_id": fields.Integer(),
      "rows": fields.List(fields.String(), metadata={
@@ -98,6 +101,9 @@ OutcomeReport = Schema.from_dict(
                                     metadata={"description": "Who counted; null if too few "
                                               "to show."}),
      "suppressed_cells": fields.Integer(), "flow": fields.Nested(Flow),
+     "releases": fields.List(fields.Nested(Release), allow_none=True, metadata={
+         "description": "Under disclosure control: the release of each cohort the figures "
+                        "come from (they change only with a new release)."}),
      "held_back": fields.List(fields.Nested(HeldBack), metadata={
          "description": "Under disclosure control: what each cohort keeps out of the "
                         "figures so that no combination of answers singles out a small "
@@ -110,4 +116,6 @@ ProfileRow = Schema.from_dict(
      "cohort": fields.Dict()}, name="ProfileRow")
 Profile = Schema.from_dict(
     {"cohort_id": fields.Integer(), "min_group_size": fields.Integer(),
+     "released_at": fields.String(allow_none=True, metadata={
+         "description": "When the cohort's means shown were released (None: not yet)."}),
      "behaviours": fields.List(fields.Nested(ProfileRow))}, name="Profile")

@@ -18,6 +18,7 @@ from lms.framework.models import (
     Theme,
     ThemeLink,
 )
+from lms.outcomes.release_models import OutcomeRelease, ReleasedAnswer, ReleasedPerson
 from lms.ratings.models import Assessment, Rating
 
 #: The finest groups a sponsor's figures are built from (lms.outcomes.publication): cohort,
@@ -60,10 +61,13 @@ def join_linked(query: sa.Select, linked: str) -> sa.Select:
 
 
 def answers_in_scope(cohort_ids: Sequence[int] | sa.Select, level: str, breakdown: str | None,
-                     linked: str | None = None, extra: Sequence[sa.ColumnElement] = ()
-                     ) -> sa.Select:
+                     linked: str | None = None, extra: Sequence[sa.ColumnElement] = (),
+                     released: bool = False) -> sa.Select:
     """Every answer of a submitted assessment in scope: who, their group, the row, the phase
-    and the value (NULL: "not applicable"), and any ``extra`` columns."""
+    and the value (NULL: "not applicable"), and any ``extra`` columns; ``released``: the
+    answers of each cohort's latest release instead of the live ones."""
+    if released:
+        return released_answers(cohort_ids, level, breakdown, linked, extra)
     query = (
         sa.select(Assessment.user_id, group_column(breakdown).label("grp"),
                   unit_column(level).label("unit"), Assessment.phase, Rating.value, *extra)
@@ -81,6 +85,54 @@ def answers_in_scope(cohort_ids: Sequence[int] | sa.Select, level: str, breakdow
                                     Enrolment.leadership_level_id == LeadershipLevel.id)
         if breakdown != "leadership_level":
             query = query.outerjoin(Organisation, Enrolment.organisation_id == Organisation.id)
+    return query
+
+
+def latest_releases(cohort_ids: Sequence[int] | sa.Select) -> sa.Subquery:
+    """Each cohort's latest release: (id, cohort_id)."""
+    newest = (sa.select(sa.func.max(OutcomeRelease.id))
+              .where(OutcomeRelease.cohort_id.in_(cohort_ids))
+              .group_by(OutcomeRelease.cohort_id))
+    return (sa.select(OutcomeRelease.id, OutcomeRelease.cohort_id)
+            .where(OutcomeRelease.id.in_(newest)).subquery("latest_release"))
+
+
+def released_group_column(breakdown: str | None, latest: sa.Subquery) -> sa.ColumnElement:
+    """A released participant's group in ``breakdown`` (as ``group_column``)."""
+    if breakdown is None:
+        return sa.cast(sa.null(), sa.String)
+    columns = {"leadership_level": ReleasedPerson.leadership_level,
+               "organisation_type": ReleasedPerson.organisation_type,
+               "sector": ReleasedPerson.sector}
+    if breakdown == "cohort":
+        return sa.cast(latest.c.cohort_id, sa.String)
+    if breakdown != ATOM:
+        return sa.cast(columns[breakdown], sa.String)
+    joined = sa.cast(latest.c.cohort_id, sa.String)
+    for part in columns.values():
+        joined = joined + ATOM_SEPARATOR + sa.func.coalesce(part, "")
+    return joined
+
+
+def released_answers(cohort_ids: Sequence[int] | sa.Select, level: str, breakdown: str | None,
+                     linked: str | None, extra: Sequence[sa.ColumnElement]) -> sa.Select:
+    """``answers_in_scope`` over each cohort's latest release."""
+    latest = latest_releases(cohort_ids)
+    query = (
+        sa.select(ReleasedAnswer.user_id,
+                  released_group_column(breakdown, latest).label("grp"),
+                  unit_column(level).label("unit"), ReleasedAnswer.phase, ReleasedAnswer.value,
+                  *extra)
+        .select_from(ReleasedAnswer)
+        .join(latest, latest.c.id == ReleasedAnswer.release_id)
+        .join(Behaviour, ReleasedAnswer.behaviour_id == Behaviour.id)
+        .join(Theme, Behaviour.theme_id == Theme.id))
+    if level == "linked":
+        query = join_linked(query, linked)
+    if breakdown not in (None, "cohort"):
+        query = query.join(ReleasedPerson, sa.and_(
+            ReleasedPerson.release_id == ReleasedAnswer.release_id,
+            ReleasedPerson.user_id == ReleasedAnswer.user_id))
     return query
 
 

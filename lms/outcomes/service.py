@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from lms import data_version
 from lms.caching import cached
-from lms.cohorts.models import ORGANISATION_TYPES, Cohort, Enrolment, Organisation, Programme
+from lms.cohorts.models import ORGANISATION_TYPES, Cohort, Programme
 from lms.errors import Invalid
 from lms.extensions import db
 from lms.framework.models import (
@@ -31,6 +31,7 @@ from lms.framework.models import (
 )
 from lms.outcomes import flow, publication, scales, scope
 from lms.outcomes.disclosure import suppress
+from lms.outcomes.release_models import OutcomeRelease, ReleasedAnswer, ReleasedPerson
 from lms.outcomes.report import (
     COMPARISONS,
     NA,
@@ -44,6 +45,7 @@ from lms.outcomes.scope import answers_in_scope
 from lms.ratings.models import Assessment, Rating
 from lms.ratings.service import behaviours_for_sector
 
+NOT_RELEASED = "no figures released yet"
 FEW_BESIDES = "fewer than {k} paired participants besides you"
 BREAKDOWNS = ("leadership_level", "organisation_type", "sector", "cohort")
 #: The frameworks the themes link to, whose headings a ``linked`` report's rows are.
@@ -97,13 +99,14 @@ NO_TEXT = sa.cast(sa.null(), sa.String)
 
 
 def tally_query(cohort_ids: Sequence[int], level: str, breakdown: str | None,
-                linked: str | None = None) -> sa.Select:
+                linked: str | None = None, released: bool = False) -> sa.Select:
     """One statement counting everything a report needs, as rows of (kind, unit, group,
     phase, four numbers, count): pairs of scores per comparison, answers per point, people
     answering per phase, and people in all. The answers are read once (a CTE); only the
     pairs need them grouped by person, the distributions are counted straight from them."""
-    extra = scales.alpha_columns() if level in SCALE_LEVELS else ()
-    answer = answers_in_scope(cohort_ids, level, breakdown, linked, extra=extra).cte("answer")
+    extra = scales.alpha_columns(released) if level in SCALE_LEVELS else ()
+    answer = answers_in_scope(cohort_ids, level, breakdown, linked, extra=extra,
+                              released=released).cte("answer")
     score = scores_of(answer)
     parts = []
     if level in SCALE_LEVELS:
@@ -112,7 +115,7 @@ def tally_query(cohort_ids: Sequence[int], level: str, breakdown: str | None,
     # answers repeat under every heading their theme links to, so it reads them again.
     once = (answer if level != "linked" else
             answers_in_scope(cohort_ids, "framework", breakdown if breakdown == scope.ATOM
-                             else None).cte("answer_once"))
+                             else None, released=released).cte("answer_once"))
     parts += flow.answer_parts(once, per_group=breakdown == scope.ATOM)
     for name, (before, after) in COMPARISONS.items():
         numbers = [score.c[f"{before}_sum"], score.c[f"{before}_count"],
@@ -171,9 +174,9 @@ class Counted:
 
 
 def tallies(cohort_ids: Sequence[int], level: str, breakdown: str | None,
-            linked: str | None = None) -> Counted:
+            linked: str | None = None, released: bool = False) -> Counted:
     """Every row's tally and the rest of ``Counted``, counted by the database in one
-    statement."""
+    statement (over the cohorts' latest releases when ``released``)."""
     scope.room_to_group()
     counted: dict[tuple[str, str | None], Tally] = defaultdict(Tally)
     people = 0
@@ -181,7 +184,7 @@ def tallies(cohort_ids: Sequence[int], level: str, breakdown: str | None,
     row_atoms: dict[tuple[str, str], publication.RowAtom] = defaultdict(publication.RowAtom)
     people_by_group: dict[str, int] = {}
     for kind, unit, group, phase, a, b, c, d, count in db.session.execute(
-            tally_query(cohort_ids, level, breakdown, linked)):
+            tally_query(cohort_ids, level, breakdown, linked, released)):
         if kind == "people" and group is not None:
             people_by_group[group] = count
         elif kind == "people":
@@ -202,28 +205,35 @@ def tallies(cohort_ids: Sequence[int], level: str, breakdown: str | None,
 
 
 def paired_people(cohort_ids: Sequence[int]) -> dict[int, Counter]:
-    """Per cohort, how many enrolled participants submitted both pre and post, by their
-    (leadership level, organisation type, sector): what a cohort's published breakdowns are
-    chosen from (one statement over enrolments and self-assessments, no ratings)."""
-    both = (sa.select(Assessment.cohort_id, Assessment.user_id)
-            .where(Assessment.cohort_id.in_(cohort_ids), Assessment.status == "submitted",
-                   Assessment.phase.in_(("pre", "post")))
-            .group_by(Assessment.cohort_id, Assessment.user_id)
-            .having(sa.func.count(sa.distinct(Assessment.phase)) == 2).subquery())
+    """Per cohort, how many participants of its latest release gave both a pre and a post
+    self-assessment, by their (leadership level, organisation type, sector): what a cohort's
+    published breakdowns are chosen from (one statement)."""
+    latest = scope.latest_releases(cohort_ids)
+    both = (sa.select(ReleasedAnswer.release_id, ReleasedAnswer.user_id)
+            .join(latest, latest.c.id == ReleasedAnswer.release_id)
+            .where(ReleasedAnswer.phase.in_(("pre", "post")))
+            .group_by(ReleasedAnswer.release_id, ReleasedAnswer.user_id)
+            .having(sa.func.count(sa.distinct(ReleasedAnswer.phase)) == 2).subquery())
     rows = db.session.execute(
-        sa.select(Enrolment.cohort_id, LeadershipLevel.code, Organisation.type,
-                  Organisation.sector, sa.func.count())
-        .join(both, sa.and_(both.c.cohort_id == Enrolment.cohort_id,
-                            both.c.user_id == Enrolment.user_id))
-        .outerjoin(LeadershipLevel, Enrolment.leadership_level_id == LeadershipLevel.id)
-        .outerjoin(Organisation, Enrolment.organisation_id == Organisation.id)
-        .where(Enrolment.role == "participant")
-        .group_by(Enrolment.cohort_id, LeadershipLevel.code, Organisation.type,
-                  Organisation.sector))
+        sa.select(latest.c.cohort_id, ReleasedPerson.leadership_level,
+                  ReleasedPerson.organisation_type, ReleasedPerson.sector, sa.func.count())
+        .select_from(ReleasedPerson)
+        .join(latest, latest.c.id == ReleasedPerson.release_id)
+        .join(both, sa.and_(both.c.release_id == ReleasedPerson.release_id,
+                            both.c.user_id == ReleasedPerson.user_id))
+        .group_by(latest.c.cohort_id, ReleasedPerson.leadership_level,
+                  ReleasedPerson.organisation_type, ReleasedPerson.sector))
     found: dict[int, Counter] = defaultdict(Counter)
     for cohort, level_code, kind, sector, count in rows:
         found[cohort][(level_code, kind, sector)] += count
     return dict(found)
+
+
+def releases_of(cohort_ids: Sequence[int]) -> dict[int, OutcomeRelease]:
+    """Each cohort's latest release (one statement; a cohort without one is absent)."""
+    latest = scope.latest_releases(cohort_ids)
+    return {release.cohort_id: release for release in db.session.scalars(
+        sa.select(OutcomeRelease).where(OutcomeRelease.id.in_(sa.select(latest.c.id))))}
 
 
 def published_counts(cohort_ids: Sequence[int], level: str, breakdown: str | None,
@@ -233,7 +243,7 @@ def published_counts(cohort_ids: Sequence[int], level: str, breakdown: str | Non
     organisation type, sector), then regrouped into the report's groups with only the
     atoms and groups lms.outcomes.publication lets through; what it held back, and which
     groups any cohort shows."""
-    fine = tallies(cohort_ids, level, scope.ATOM, linked)
+    fine = tallies(cohort_ids, level, scope.ATOM, linked, released=True)
     plans = publication.plan_cohorts(paired_people(cohort_ids), minimum, fine.row_atoms,
                                      scope.split_atom)
     keys = set(fine.rows) | set(fine.row_atoms)
@@ -250,6 +260,15 @@ def published_counts(cohort_ids: Sequence[int], level: str, breakdown: str | Non
     counted = Counted(dict(rows), people_shown(fine.people_by_group, minimum), alphas,
                       fine.flow, {}, {})
     return counted, decided.held_back, decided.shown
+
+
+def plans_for(cohort_ids: Sequence[int], level: str, minimum: int,
+              linked: str | None = None) -> dict[int, publication.CohortPlan]:
+    """The breakdowns each cohort's latest release publishes at ``level`` (as a sponsor's
+    report of that level would choose them)."""
+    fine = tallies(cohort_ids, level, scope.ATOM, linked, released=True)
+    return publication.plan_cohorts(paired_people(cohort_ids), minimum, fine.row_atoms,
+                                    scope.split_atom)
 
 
 def people_shown(by_group: dict[str, int], minimum: int) -> int:
@@ -360,8 +379,12 @@ def build_outcomes(cohorts: Sequence[Cohort], programme: Programme, level: str,
     if protect:
         hold_back_groups(report, shown)
         suppress(report, minimum)
-        people_flow = flow.published_flow(ids, counted.flow, minimum,
-                                          lambda key: scope.split_atom(key)[0])
+        released = releases_of(ids)
+        people_flow = flow.published_flow(
+            {cohort: release.flow for cohort, release in released.items()}, counted.flow,
+            minimum, lambda key: scope.split_atom(key)[0])
+        held_back += [{"cohort_id": cohort_id, "rows": [], "breakdown": None,
+                       "reason": NOT_RELEASED} for cohort_id in ids if cohort_id not in released]
     else:
         people_flow = flow.participant_flow(ids, counted.flow)
     return {
@@ -373,6 +396,10 @@ def build_outcomes(cohorts: Sequence[Cohort], programme: Programme, level: str,
         "suppressed_cells": sum(cell.suppressed for row in report
                                 for cell in row.cells.values()),
         "held_back": held_back,
+        "releases": ([{"cohort_id": r.cohort_id, "number": r.number,
+                       "released_at": r.created_at.isoformat()}
+                      for r in sorted(released.values(), key=lambda r: r.cohort_id)]
+                     if protect else None),
         "flow": people_flow,
         "rows": [row_json(row, labels) for row in report],
     }
@@ -427,34 +454,53 @@ def row_json(row: Row, labels: dict[str | None, str]) -> dict[str, Any]:
 
 def my_profile(user_id: int, cohort: Cohort, sector: str | None) -> dict[str, Any]:
     """A participant's own answers to the behaviours they are asked, beside their cohort's
-    averages (under disclosure control: a cohort is a group like any other)."""
+    averages from its latest release (under disclosure control: a cohort is a group like
+    any other, and the participant knows their own answers)."""
     asked = {b.code for b in behaviours_for_sector(sector)}
     programme = cohort.programme
     behaviour_codes, themes, _theme_codes = framework_codes()
     scale = [point["value"] for point in programme.rating_scale]
-    counted = tallies([cohort.id], "behaviour", None).rows
+    release = releases_of([cohort.id]).get(cohort.id)
+    counted = tallies([cohort.id], "behaviour", None, released=True).rows if release else {}
     cohort_rows = {row.code: row for row in suppress(
         report_from_tallies(counted, "behaviour", behaviour_codes, [None], scale),
         programme.min_group_size)}
     mine = my_answers(user_id, cohort.id)
+    in_release = released_pairs(release, user_id) if release else set()
     profile = []
     for code in (code for code in behaviour_codes if code in asked):
-        averages = cohort_rows[code].cells["post_pre"]
         answers = mine.get(code, {})
-        # A participant knows their own answers: the cohort's means must rest on at least the
-        # minimum people besides them, or subtracting their own would leave a small group.
-        paired = all(isinstance(answers.get(phase), int) for phase in ("pre", "post"))
-        others = averages.result.n - (1 if paired else 0)
-        hidden = averages.suppressed or others < programme.min_group_size
-        reason = averages.reason if averages.suppressed else FEW_BESIDES.format(
-            k=programme.min_group_size)
-        profile.append({
-            "code": code, "theme": themes[code],
-            **{phase: answers.get(phase) for phase in PHASES},
-            "cohort": ({"suppressed": True, "reason": reason} if hidden
-                       else {"suppressed": False, "n": averages.result.n,
-                             "mean_pre": averages.result.mean_before,
-                             "mean_post": averages.result.mean_after}),
-        })
+        profile.append({"code": code, "theme": themes[code],
+                        **{phase: answers.get(phase) for phase in PHASES},
+                        "cohort": cohort_means(cohort_rows[code].cells["post_pre"],
+                                               code in in_release, release is not None,
+                                               programme.min_group_size)})
     return {"cohort_id": cohort.id, "behaviours": profile,
-            "min_group_size": programme.min_group_size}
+            "min_group_size": programme.min_group_size,
+            "released_at": release.created_at.isoformat() if release else None}
+
+
+def cohort_means(averages, mine_in_it: bool, released: bool, minimum: int) -> dict[str, Any]:
+    """The cohort's released means of one behaviour as a participant may see them: they must
+    rest on at least the minimum people besides the participant, who knows their own."""
+    if not released:
+        return {"suppressed": True, "reason": NOT_RELEASED}
+    if averages.suppressed:
+        return {"suppressed": True, "reason": averages.reason}
+    if averages.result.n - (1 if mine_in_it else 0) < minimum:
+        return {"suppressed": True, "reason": FEW_BESIDES.format(k=minimum)}
+    return {"suppressed": False, "n": averages.result.n, "mean_pre": averages.result.mean_before,
+            "mean_post": averages.result.mean_after}
+
+
+def released_pairs(release: OutcomeRelease, user_id: int) -> set[str]:
+    """The behaviours on which a participant is paired (pre and post points) in a release."""
+    rows = db.session.execute(
+        sa.select(Behaviour.code, ReleasedAnswer.phase)
+        .join(Behaviour, Behaviour.id == ReleasedAnswer.behaviour_id)
+        .where(ReleasedAnswer.release_id == release.id, ReleasedAnswer.user_id == user_id,
+               ReleasedAnswer.value.is_not(None), ReleasedAnswer.phase.in_(("pre", "post"))))
+    phases: dict[str, set[str]] = defaultdict(set)
+    for code, phase in rows:
+        phases[code].add(phase)
+    return {code for code, given in phases.items() if len(given) == 2}

@@ -85,6 +85,7 @@ def rate_a_programme(cohort_id: int, count: int = 24) -> list[int]:
                       for index, code in enumerate(BEHAVIOUR_CODES)}
             b.assess(person, cohort, phase, values=values)
         ids.append(person.id)
+    b.release(cohort)
     db.session.commit()
     return ids
 

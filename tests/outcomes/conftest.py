@@ -41,6 +41,7 @@ def programme_data(seeded):
     headers = {"tutor": b.bearer(tutor), "sponsor": b.bearer(sponsor_a),
                "admin": b.bearer(admin), "programme_sponsor": b.bearer(programme_sponsor),
                "participant": b.bearer(db.session.get(User, participant))}
+    b.release(cohort_a, cohort_b)
     db.session.commit()
     return {"programme": programme, "a": cohort_a, "b": cohort_b, "values": values,
             "headers": headers, "participant": participant}

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from lms.cohorts.models import Enrolment
 from lms.extensions import db
+from lms.ratings.models import Assessment
 from tests import builders as b
 
 MINIMUM = 5
@@ -21,6 +22,8 @@ BREAKDOWNS = (None, "leadership_level", "organisation_type", "sector", "cohort")
 
 #: Everyone made, as an attacker who knows them would: id → (cohort, level, organisation type).
 KNOWN: dict[int, tuple[int, str, str]] = {}
+#: The cohorts made, to release.
+CREATED: list = []
 
 
 def people(cohort, specs, values=None):
@@ -35,6 +38,8 @@ def people(cohort, specs, values=None):
         b.assess(user, cohort, "post", values=post)
         KNOWN[user.id] = (cohort.id, level_code, organisation.type)
         made.append(user)
+    if cohort not in CREATED:
+        CREATED.append(cohort)
     return made
 
 
@@ -110,6 +115,7 @@ def every_answer(client, headers, base, levels=("behaviour", "theme", "framework
 @pytest.fixture
 def programme(seeded):
     KNOWN.clear()
+    CREATED.clear()
     return b.make_programme(slug="attacks", min_group_size=MINIMUM)
 
 
@@ -122,6 +128,7 @@ def test_overlapping_scopes_give_nothing_about_a_small_cohort(client, programme)
     sponsor = b.make_user("sponsor")
     b.sponsor(sponsor, programme=programme)
     headers = b.bearer(sponsor)
+    b.release(*CREATED)
     db.session.commit()
     base = f"/api/v1/programmes/{programme.id}/outcomes"
     both = every_answer(client, headers, f"{base}?cohorts={big.id},{small.id}")
@@ -149,6 +156,7 @@ def test_two_breakdowns_of_one_cohort_do_not_give_the_sixth_person(client, progr
     sponsor = b.make_user("sponsor")
     b.sponsor(sponsor, cohort=cohort)
     headers = b.bearer(sponsor)
+    b.release(*CREATED)
     db.session.commit()
     answers = every_answer(client, headers, f"/api/v1/cohorts/{cohort.id}/outcomes")
     assert_no_small_difference(answers)
@@ -173,6 +181,7 @@ def test_a_withdrawn_participant_is_in_no_group_and_not_in_the_total(client, pro
     b.sponsor(sponsor, cohort=cohort)
     headers = b.bearer(sponsor)
     db.session.execute(sa.delete(Enrolment).where(Enrolment.user_id == made[0].id))
+    b.release(*CREATED)
     db.session.commit()
     answers = every_answer(client, headers, f"/api/v1/cohorts/{cohort.id}/outcomes")
     assert_no_small_difference(answers)
@@ -193,6 +202,7 @@ def test_not_applicable_never_shows_a_small_numeric_group(client, programme):
     sponsor = b.make_user("sponsor")
     b.sponsor(sponsor, cohort=cohort)
     headers = b.bearer(sponsor)
+    b.release(*CREATED)
     db.session.commit()
     report = client.get(f"/api/v1/cohorts/{cohort.id}/outcomes", headers=headers).get_json()
     si = next(r for r in report["rows"] if r["code"] == "SI.1")
@@ -212,6 +222,7 @@ def test_a_participant_sees_cohort_means_only_over_the_minimum_besides_them(clie
     cohort = b.make_cohort(programme, "F")
     made = people(cohort, [("manager", trust)] * size)
     headers = b.bearer(made[0])
+    b.release(*CREATED)
     db.session.commit()
     profile = client.get("/api/v1/me/outcomes", headers=headers).get_json()
     si = next(row for row in profile["behaviours"] if row["code"] == "SI.1")
@@ -229,6 +240,7 @@ def test_every_sponsor_question_is_audited(client, programme):
     sponsor = b.make_user("sponsor")
     b.sponsor(sponsor, programme=programme)
     headers = b.bearer(sponsor)
+    b.release(*CREATED)
     db.session.commit()
     for path in (f"/api/v1/cohorts/{cohort.id}/outcomes?level=theme",
                  f"/api/v1/programmes/{programme.id}/outcomes.csv?cohorts={cohort.id}",
@@ -241,3 +253,52 @@ def test_every_sponsor_question_is_audited(client, programme):
     assert events[0].details["question"] == f"/api/v1/cohorts/{cohort.id}/outcomes?level=theme"
     assert events[1].details["cohort_ids"] == [cohort.id]
     assert all(e.details["programme_id"] == programme.id for e in events)
+
+
+def sponsor_view(client, headers, cohort):
+    """Everything a cohort's sponsor is shown at the behaviour level, as JSON."""
+    report = client.get(f"/api/v1/cohorts/{cohort.id}/outcomes", headers=headers).get_json()
+    return {key: report[key] for key in ("rows", "flow", "participants")}
+
+
+def test_figures_over_time_change_only_with_a_release_that_hides_no_one(client, seeded,
+                                                                        programme):
+    """One participant submits after a release: the sponsor's figures, and a fellow
+    participant's cohort means, stay as released; a release of that one change is refused;
+    once five have changed it goes out."""
+    cli_runner = seeded.test_cli_runner()
+    trust = b.make_organisation()
+    cohort = b.make_cohort(programme, "H")
+    made = people(cohort, [("manager", trust)] * 8)
+    sponsor = b.make_user("sponsor")
+    b.sponsor(sponsor, cohort=cohort)
+    headers = b.bearer(sponsor)
+    fellow = b.bearer(made[0])
+    b.release(cohort)
+    db.session.commit()
+    before = sponsor_view(client, headers, cohort)
+    means_before = client.get("/api/v1/me/outcomes", headers=fellow).get_json()
+    late = people(cohort, [("manager", trust)], values=lambda i: ({"SI.1": 1}, {"SI.1": 5}))
+    reopened = db.session.scalar(sa.select(Assessment).where(
+        Assessment.user_id == made[1].id, Assessment.phase == "post"))
+    reopened.status = "draft"
+    db.session.commit()
+    assert sponsor_view(client, headers, cohort) == before
+    assert client.get("/api/v1/me/outcomes", headers=fellow).get_json() == means_before
+    refused = cli_runner.invoke(args=["lms", "publish-outcomes", "--cohort", str(cohort.id)])
+    assert refused.exit_code == 1
+    assert "Release refused: 2 participants changed since release 1" in refused.output
+    assert sponsor_view(client, headers, cohort) == before  # nothing was written
+    people(cohort, [("manager", trust)] * 3)  # five changed in all
+    db.session.commit()
+    dry = cli_runner.invoke(args=["lms", "publish-outcomes", "--cohort", str(cohort.id),
+                                  "--dry-run"])
+    assert dry.exit_code == 0 and "Would publish: 5 participants differ" in dry.output
+    assert sponsor_view(client, headers, cohort) == before
+    done = cli_runner.invoke(args=["lms", "publish-outcomes", "--cohort", str(cohort.id)])
+    assert done.exit_code == 0 and "Published release 2" in done.output
+    after = sponsor_view(client, headers, cohort)
+    si = [r for r in after["rows"] if r["code"] == "SI.1"][0]["post_pre"]
+    # One reopened, four new: what the two releases differ by is those five together.
+    assert si["n"] == 8 - 1 + 1 + 3
+    assert "5 participants differ" in done.output and late

@@ -80,6 +80,7 @@ def evaluation(seeded):
     tutor, sponsor = b.make_user("tutor"), b.make_user("sponsor")
     b.enrol(tutor, cohort)
     b.sponsor(sponsor, cohort=cohort)
+    b.release(cohort)
     db.session.commit()
     return {"cohort": cohort, "people": people, "codes": codes,
             "tutor": b.bearer(tutor), "sponsor": b.bearer(sponsor)}

@@ -1,0 +1,68 @@
+"""Releases of a cohort's outcomes: what sponsors and participants are shown, frozen.
+
+A release copies a cohort's submitted answers and each participant's groups at one moment;
+every protected figure is worked out from the cohort's latest release, never from the live
+answers, so a submission, a late import, a reopening, a withdrawal or an erasure changes
+nothing a sponsor sees until a new release, and a new release is refused while the change
+since the last rests on fewer than the minimum (lms.outcomes.releases).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lms.db_types import UTCDateTime, utcnow
+from lms.extensions import db
+
+
+class OutcomeRelease(db.Model):
+    """One release of one cohort's outcomes (numbered from 1 per cohort)."""
+
+    __tablename__ = "outcome_release"
+    __table_args__ = (sa.UniqueConstraint("cohort_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("cohort.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int]
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Who published it (None: the command line).
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL"))
+    #: The participant flow's counts at the moment of release.
+    flow: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+
+
+class ReleasedPerson(db.Model):
+    """A participant of a release, with their groups as they were."""
+
+    __tablename__ = "released_person"
+
+    release_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("outcome_release.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(primary_key=True)
+    leadership_level: Mapped[str | None] = mapped_column(sa.String(32))
+    organisation_type: Mapped[str | None] = mapped_column(sa.String(32))
+    sector: Mapped[str | None] = mapped_column(sa.String(16))
+
+
+class ReleasedAnswer(db.Model):
+    """One answer of a submitted self-assessment, as released."""
+
+    __tablename__ = "released_answer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    release_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("outcome_release.id", ondelete="CASCADE"), index=True)
+    #: The self-assessment it came from (kept as a number: the release outlives it).
+    assessment_id: Mapped[int]
+    user_id: Mapped[int]
+    phase: Mapped[str] = mapped_column(sa.String(8))
+    behaviour_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("behaviour.id", ondelete="RESTRICT"))
+    #: A point of the scale, or None for "not applicable".
+    value: Mapped[int | None]

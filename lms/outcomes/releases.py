@@ -1,0 +1,157 @@
+"""Publishing a cohort's outcomes as a release, after a check of what the release would
+reveal.
+
+Live figures change with every submission, so a sponsor who asks before and after one
+learns that person's answers by subtraction, and a participant the same from their cohort's
+means. Sponsors and participants therefore see releases only (lms.outcomes.release_models):
+a release copies the cohort's submitted answers, its participants' groups and its flow's
+counts. A new release is compared with the last one: the people whose answers or groups
+differ, or who came or went, are the difference anyone can work out by setting the two
+releases' figures against each other. It is refused while that difference, in the whole
+cohort or in any atom that the new release publishes at any level, holds 1 to minimum − 1
+people; it then says how many more must change before it can go out.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from lms.cohorts.models import Cohort, Enrolment, Organisation
+from lms.errors import Invalid
+from lms.extensions import db
+from lms.framework.models import LeadershipLevel
+from lms.outcomes import flow, publication
+from lms.outcomes.release_models import OutcomeRelease, ReleasedAnswer, ReleasedPerson
+from lms.outcomes.service import plans_for
+from lms.ratings.models import Assessment, Rating
+
+#: The levels whose atoms a release's difference is checked against.
+CHECKED_LEVELS = ("behaviour", "theme", "framework")
+
+
+@dataclass
+class Outcome:
+    """What publishing did or would do."""
+
+    release: OutcomeRelease | None
+    changed: int
+    message: str
+
+
+def latest(cohort: Cohort) -> OutcomeRelease | None:
+    """The cohort's latest release, if any."""
+    return db.session.scalar(sa.select(OutcomeRelease).where(OutcomeRelease.cohort_id ==
+                                                             cohort.id)
+                             .order_by(OutcomeRelease.number.desc()).limit(1))
+
+
+def snapshot(cohort: Cohort, actor_id: int | None) -> OutcomeRelease:
+    """Copy the cohort's submitted answers, its current participants' groups and its flow
+    into a new release (three INSERT … SELECT statements, whatever the cohort's size)."""
+    previous = latest(cohort)
+    release = OutcomeRelease(cohort_id=cohort.id, number=(previous.number + 1 if previous
+                                                          else 1),
+                             created_by_id=actor_id,
+                             flow=flow.counts_by_cohort([cohort.id]).get(cohort.id, {}))
+    db.session.add(release)
+    db.session.flush()
+    participants = sa.and_(Enrolment.cohort_id == cohort.id, Enrolment.role == "participant")
+    db.session.execute(sa.insert(ReleasedPerson).from_select(
+        ["release_id", "user_id", "leadership_level", "organisation_type", "sector"],
+        sa.select(sa.literal(release.id), Enrolment.user_id, LeadershipLevel.code,
+                  Organisation.type, Organisation.sector)
+        .select_from(Enrolment)
+        .outerjoin(LeadershipLevel, Enrolment.leadership_level_id == LeadershipLevel.id)
+        .outerjoin(Organisation, Enrolment.organisation_id == Organisation.id)
+        .where(participants)))
+    db.session.execute(sa.insert(ReleasedAnswer).from_select(
+        ["release_id", "assessment_id", "user_id", "phase", "behaviour_id", "value"],
+        sa.select(sa.literal(release.id), Assessment.id, Assessment.user_id, Assessment.phase,
+                  Rating.behaviour_id, Rating.value)
+        .join(Rating, Rating.assessment_id == Assessment.id)
+        .join(Enrolment, sa.and_(Enrolment.cohort_id == Assessment.cohort_id,
+                                 Enrolment.user_id == Assessment.user_id))
+        .where(Assessment.cohort_id == cohort.id, Assessment.status == "submitted",
+               participants)))
+    return release
+
+
+def changed_people(old: OutcomeRelease | None, new: OutcomeRelease) -> dict[int, tuple]:
+    """Everyone whose released answers or groups differ between two releases (or who is in
+    one only), with their groups (the new release's, else the old's)."""
+    def answers(release):
+        return sa.select(ReleasedAnswer.user_id, ReleasedAnswer.phase,
+                         ReleasedAnswer.behaviour_id, ReleasedAnswer.value).where(
+            ReleasedAnswer.release_id == release.id)
+
+    def people(release):
+        return sa.select(ReleasedPerson.user_id, ReleasedPerson.leadership_level,
+                         ReleasedPerson.organisation_type, ReleasedPerson.sector).where(
+            ReleasedPerson.release_id == release.id)
+
+    groups = {user: tuple(rest) for user, *rest in db.session.execute(people(new))}
+    if old is None:
+        return groups
+    old_groups = {user: tuple(rest) for user, *rest in db.session.execute(people(old))}
+    differ = set()
+    for first, second in ((new, old), (old, new)):
+        differ |= set(db.session.scalars(sa.select(
+            sa.except_(answers(first), answers(second)).subquery().c.user_id)))
+    differ |= {user for user in set(groups) | set(old_groups)
+               if groups.get(user) != old_groups.get(user)}
+    return {user: groups.get(user) or old_groups[user] for user in differ}
+
+
+def too_few(changed: dict[int, tuple], cohort: Cohort, minimum: int) -> str | None:
+    """Why the difference would reveal a small group, or None: the whole difference, and its
+    part in every atom the new release publishes at each checked level."""
+    if not publication.passes(len(changed), minimum):
+        return f"{len(changed)} participant{'s' if len(changed) != 1 else ''} changed"
+    for level in CHECKED_LEVELS:
+        plan = plans_for([cohort.id], level, minimum).get(cohort.id, publication.CohortPlan())
+        by_atom = Counter(plan.atom_of(groups) for groups in changed.values())
+        for atom, count in by_atom.items():
+            if not publication.passes(count, minimum):
+                where = ", ".join(g for g in atom if g and g != publication.POOLED) or "all"
+                return (f"{count} participant{'s' if count != 1 else ''} changed in a group "
+                        f"the {level} figures publish ({where})")
+    return None
+
+
+def publish(cohort: Cohort, actor_id: int | None = None, dry_run: bool = False) -> Outcome:
+    """Release the cohort's outcomes if the difference from its last release reveals no
+    small group; otherwise refuse (Invalid) saying why. ``dry_run`` checks and writes
+    nothing."""
+    minimum = cohort.programme.min_group_size
+    previous = latest(cohort)
+    with db.session.begin_nested() as attempt:
+        release = snapshot(cohort, actor_id)
+        changed = changed_people(previous, release)
+        if previous is not None and not changed:
+            attempt.rollback()
+            return Outcome(None, 0, f"Nothing has changed since release {previous.number}; "
+                                    "no new release.")
+        # A first release reveals only its own figures, which the publication rule protects.
+        reason = too_few(changed, cohort, minimum) if previous is not None else None
+        if reason or dry_run:
+            attempt.rollback()
+    if reason:
+        raise Invalid(
+            f"Release refused: {reason} since {describe(previous)}, and a sponsor setting "
+            f"the two releases side by side would learn about fewer than {minimum} people. "
+            f"Publish when at least {minimum} have changed, or nothing has.",
+            errors={"cohort": [reason]})
+    if dry_run:
+        return Outcome(None, len(changed), f"Would publish: {len(changed)} participants "
+                                           f"differ from {describe(previous)}.")
+    return Outcome(release, len(changed), f"Published release {release.number} of "
+                                          f"{cohort.name}: {len(changed)} participants "
+                                          f"differ from {describe(previous)}.")
+
+
+def describe(release: OutcomeRelease | None) -> str:
+    """A release as words."""
+    return f"release {release.number}" if release else "no release (the first)"
