@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -95,12 +96,41 @@ def atoms(people, membership) -> Counter:
     return found
 
 
+def individuals_determined(people, membership) -> list[tuple[int, str]]:
+    """The attacker's linear algebra: per row, the figures' sets of people as rows of a
+    matrix over the people (every scope is a union of cohorts, so each figure is counted per
+    cohort too); whoever's indicator lies in the rows' span has their value determined by
+    some combination of the sums shown."""
+    found = []
+    for row in ROWS:
+        figures = sorted({(cohort, figure) for i, shown in membership.items()
+                          for figure in shown if figure[2] == row
+                          for cohort in [people[i][0]]}, key=str)
+        if not figures:
+            continue
+        index = {figure: k for k, figure in enumerate(figures)}
+        matrix = np.zeros((len(figures), len(people)))
+        for person, shown in membership.items():
+            for figure in shown:
+                if figure[2] == row:
+                    matrix[index[(people[person][0], figure)], person] = 1
+        rank = np.linalg.matrix_rank(matrix)
+        for person in range(len(people)):
+            if matrix[:, person].any():
+                unit = np.zeros(len(people))
+                unit[person] = 1
+                if np.linalg.matrix_rank(np.vstack([matrix, unit])) == rank:
+                    found.append((person, row))
+    return found
+
+
 @settings(max_examples=150, deadline=None)
 @given(programmes(), st.integers(2, 6))
 def test_every_set_a_sponsor_can_isolate_holds_at_least_the_minimum(people, minimum):
     membership = figures_of(people, minimum)
     for (_cohort, _row, _figures), size in atoms(people, membership).items():
         assert size >= minimum
+    assert individuals_determined(people, membership) == []
 
 
 @settings(max_examples=100, deadline=None)
@@ -131,6 +161,14 @@ def test_without_the_rule_the_checker_finds_the_sixth_person():
                                        ("organisation_type", groups[1])}))
                    for cohort, groups in people]
     assert min(Counter(every_group).values()) == 1
+    # The same people under every group of both breakdowns and the total, row SI.1 only:
+    # the linear algebra finds the manager at the trust.
+    unprotected = [(0, g, {"SI.1": (frozenset({"pre", "post"}), 1)}) for _c, g in people]
+    shown = {i: {(None, None, "SI.1", "post_pre"),
+                 ("leadership_level", g[0], "SI.1", "post_pre"),
+                 ("organisation_type", g[1], "SI.1", "post_pre")}
+             for i, (_c, g, _r) in enumerate(unprotected)}
+    assert individuals_determined(unprotected, shown) == [(5, "SI.1")]
     with_rule = [(0, groups, {row: (frozenset({"pre", "post"}), 1) for row in ROWS})
                  for _c, groups in people]
     membership = figures_of(with_rule, 5)
