@@ -401,3 +401,15 @@ def test_no_answer_set_against_another_singles_out_a_few(client, seeded, shape):
         answers += every_answer(client, headers, f"{base}?cohorts={','.join(map(str, scope))}",
                                 levels=("behaviour", "theme"))
     assert_no_small_difference(answers)
+    # A participant who knows their own answers: the cohort's means rest on the minimum
+    # besides them whenever they are shown.
+    asking = {user_id: b.bearer(db.session.get(User, user_id))
+              for user_id in list(KNOWN)[:5]}
+    db.session.commit()
+    for user_id, participant in asking.items():
+        cohort_id = KNOWN[user_id][0]
+        mine = client.get("/api/v1/me/outcomes", headers=participant).get_json()
+        si = next(row for row in mine["behaviours"] if row["code"] == "SI.1")
+        if not si["cohort"]["suppressed"]:
+            paired = isinstance(si["pre"], int) and isinstance(si["post"], int)
+            assert si["cohort"]["n"] - paired >= MINIMUM, (cohort_id, si)
