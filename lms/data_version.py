@@ -7,7 +7,7 @@ from it, so a change is seen at once by every server process and nothing is inva
 hand. A token is a random string in one row of ``data_version``: a new one is written in the
 same transaction as the change (atomic with it); reading one is a primary-key lookup.
 
-There are four, so that frequent writes do not throw away answers they cannot change:
+There are five, so that frequent writes do not throw away answers they cannot change:
 
 - ``framework``: the framework's tables;
 - ``outcomes``: the above, programmes, cohorts, enrolments, organisations, submitted
@@ -17,7 +17,10 @@ There are four, so that frequent writes do not throw away answers they cannot ch
 - ``baseline``: the framework, cohorts, and submitted *pre* self-assessments with their
   ratings: the programme's reliable-change thresholds rest on these alone, so post and
   "then" submissions, which come when reliable change is read, keep them (a change whose
-  phase is not known, such as a bulk statement on ratings, moves it too).
+  phase is not known, such as a bulk statement on ratings, moves it too);
+- ``released``: the framework, programmes, cohorts and outcome releases: what sponsors'
+  answers are built from (with the baseline, for the reliable-change thresholds), so they
+  stay cached between releases however many people submit.
 
 Changes are noticed through the ORM session: objects of the watched tables flushed, and bulk
 INSERT, UPDATE or DELETE statements on them sent through ``db.session.execute``. Code that
@@ -35,22 +38,23 @@ from sqlalchemy.orm.util import identity_key
 from lms.extensions import db
 
 FRAMEWORK, OUTCOMES, PROGRESS, BASELINE = "framework", "outcomes", "progress", "baseline"
-NAMES = (FRAMEWORK, OUTCOMES, PROGRESS, BASELINE)
+RELEASED = "released"
+NAMES = (FRAMEWORK, OUTCOMES, PROGRESS, BASELINE, RELEASED)
 FRAMEWORK_TABLES = ("framework", "theme", "behaviour", "leadership_level", "external_framework",
                     "external_heading", "external_indicator", "theme_link", "theme_link_quote")
 #: Which versions a change to each table moves. Audit entries, tokens, sign-ins and password
 #: links move none: they feed no cached answer.
 WATCHED: dict[str, frozenset[str]] = {
     **{table: frozenset(NAMES) for table in FRAMEWORK_TABLES},
-    "programme": frozenset({OUTCOMES, PROGRESS}),
-    "cohort": frozenset({OUTCOMES, PROGRESS, BASELINE}),
+    "programme": frozenset({OUTCOMES, PROGRESS, RELEASED}),
+    "cohort": frozenset({OUTCOMES, PROGRESS, BASELINE, RELEASED}),
     "enrolment": frozenset({OUTCOMES, PROGRESS}),
     "organisation": frozenset({OUTCOMES}),
     "assessment": frozenset({OUTCOMES, PROGRESS, BASELINE}),
     "rating": frozenset({OUTCOMES, BASELINE}),
-    "outcome_release": frozenset({OUTCOMES}),
-    "released_answer": frozenset({OUTCOMES}),
-    "released_person": frozenset({OUTCOMES}),
+    "outcome_release": frozenset({OUTCOMES, RELEASED}),
+    "released_answer": frozenset({OUTCOMES, RELEASED}),
+    "released_person": frozenset({OUTCOMES, RELEASED}),
     "module": frozenset({PROGRESS}),
     "activity": frozenset({PROGRESS}),
     "cohort_module": frozenset({PROGRESS}),
@@ -81,6 +85,13 @@ def current(name: str) -> str:
     emptied), a fresh token every time, so nothing cached under an old one can be served."""
     token = db.session.scalar(sa.select(DataVersion.token).where(DataVersion.name == name))
     return token or new_token()
+
+
+def current_of(names: tuple[str, ...]) -> str:
+    """The current versions of several kinds, as one token (one query)."""
+    rows = dict(db.session.execute(sa.select(DataVersion.name, DataVersion.token)
+                                   .where(DataVersion.name.in_(names))).all())
+    return ":".join(rows.get(name) or new_token() for name in names)
 
 
 def mark_changed(names=NAMES, session: Session | None = None) -> None:

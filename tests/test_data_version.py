@@ -123,3 +123,24 @@ def test_an_emptied_database_never_serves_an_old_token(seeded):
         connection.execute(sa.delete(data_version.DataVersion))
     db.session.rollback()
     assert data_version.current("outcomes") != data_version.current("outcomes")
+
+
+def test_the_reliable_change_thresholds_outlive_a_post_submission(seeded,
+                                                                  cohort_with_participant):
+    from lms.extensions import cache
+    from lms.outcomes import scales
+    from tests.conftest import count_queries
+
+    cohort, person = cohort_with_participant
+    b.assess(person, cohort, "pre")
+    db.session.commit()
+    cache.clear()
+    scales.change_thresholds(cohort.programme, "theme", None)
+    b.assess(person, cohort, "post")
+    db.session.commit()
+    programme = cohort.programme
+    with count_queries(db.engine) as queries:
+        scales.change_thresholds(programme, "theme", None)
+    # The baseline version only: the thresholds were not worked out again.
+    statements = [s for s in queries.statements if s != "BEGIN"]
+    assert len(statements) == 1 and "FROM data_version" in statements[0]

@@ -88,9 +88,11 @@ def scope_chart(name: str, cohorts, programme, protect: bool, query: dict) -> di
     return chart_data.progress_data(cohorts, programme)
 
 
-def version_of(name: str) -> str:
-    """The data version a scope chart is drawn from."""
-    return data_version.PROGRESS if name == "progress" else data_version.OUTCOMES
+def versions_of(name: str, protect: bool) -> tuple[str, ...]:
+    """The data versions a scope chart is drawn from."""
+    if name == "progress":
+        return (data_version.PROGRESS,)
+    return service.versions_for(protect)
 
 
 def check_name(name: str, query: dict) -> None:
@@ -152,7 +154,7 @@ def get_cohort_chart(query, cohort_id: int, name: str, fmt: str):
         cohort = access.cohort_for(current_user, cohort_id)
         protect = access.outcomes_protected(current_user, cohort)
     basis = chart_data.fingerprint([cohort.id], cohort.programme_id, {"protect": protect},
-                                   version_of(name))
+                                   versions_of(name, protect))
     return chart_response(name, fmt, basis,
                           lambda: scope_chart(name, [cohort], cohort.programme, protect, query),
                           query)
@@ -171,7 +173,7 @@ def get_programme_chart(query, programme_id: int, name: str, fmt: str):
     if name == "progress" and protect:
         raise Forbidden("Progress charts are for tutors and administrators.")
     basis = chart_data.fingerprint([c.id for c in cohorts], programme.id, {"protect": protect},
-                                   version_of(name))
+                                   versions_of(name, protect))
     return chart_response(name, fmt, basis,
                           lambda: scope_chart(name, cohorts, programme, protect, query), query)
 

@@ -153,11 +153,11 @@ def profile_data(profile: dict[str, Any], cohort: Cohort) -> dict[str, Any]:
 
 def fingerprint(cohort_ids: Sequence[int], programme_id: int,
                 extra: dict[str, Any] | None = None,
-                version: str = data_version.OUTCOMES) -> dict[str, Any]:
-    """What a chart's data depends on: its data version (one query; outcomes move with any
+                versions: tuple[str, ...] = (data_version.OUTCOMES,)) -> dict[str, Any]:
+    """What a chart's data depends on: its data versions (one query; outcomes move with any
     submission, import, enrolment or change to the programme, progress with any recorded
-    work), the cohorts in scope and who is asking."""
-    return {"version": data_version.current(version), "cohorts": list(cohort_ids),
+    work, releases with a release), the cohorts in scope and who is asking."""
+    return {"version": data_version.current_of(versions), "cohorts": list(cohort_ids),
             "programme": programme_id, **(extra or {})}
 
 

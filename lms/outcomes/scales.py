@@ -191,9 +191,10 @@ def pre_alphas(cohort_ids: Sequence[int] | sa.Select, level: str,
 def change_thresholds(programme: Programme, level: str,
                       linked: str | None) -> dict[str, float | None]:
     """S_diff per row code from the programme's complete pre self-assessments. They change
-    only with the programme's data, so they are kept under its data version: every report of
-    the programme shares one computation (two queries when cached, three when not)."""
-    key = {"version": data_version.current(data_version.OUTCOMES), "programme": programme.id,
+    only with the programme's pre answers, so they are kept under the baseline data version
+    (which post and "then" submissions, arriving when reliable change is read, leave alone):
+    every report of the programme shares one computation (one query when cached)."""
+    key = {"version": data_version.current(data_version.BASELINE), "programme": programme.id,
            "level": level, "linked": linked}
     return cached("rci-thresholds", key,
                   lambda: compute_thresholds(programme, level, linked))

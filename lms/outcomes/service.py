@@ -323,10 +323,20 @@ def outcomes(cohorts: Sequence[Cohort], programme: Programme, level: str,
 def report_key(cohorts: Sequence[Cohort], programme: Programme, level: str,
                breakdown: str | None, protect: bool, linked: str | None = None
                ) -> dict[str, Any]:
-    """What a report depends on, its data version included (one query)."""
-    return {"version": data_version.current(data_version.OUTCOMES), "programme": programme.id,
+    """What a report depends on, its data version included (one query): a sponsor's answer
+    rests on releases (and the live baseline's reliable-change thresholds), not on live
+    answers, so submissions between releases leave it cached."""
+    return {"version": data_version.current_of(versions_for(protect)),
+            "programme": programme.id,
             "cohorts": sorted(c.id for c in cohorts), "level": level, "breakdown": breakdown,
             "protect": protect, "linked": linked}
+
+
+def versions_for(protect: bool) -> tuple[str, ...]:
+    """The data versions a report rests on."""
+    if protect:
+        return (data_version.RELEASED, data_version.BASELINE)
+    return (data_version.OUTCOMES,)
 
 
 def check_linked(level: str, linked: str | None) -> None:

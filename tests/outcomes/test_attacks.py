@@ -413,3 +413,35 @@ def test_no_answer_set_against_another_singles_out_a_few(client, seeded, shape):
         if not si["cohort"]["suppressed"]:
             paired = isinstance(si["pre"], int) and isinstance(si["post"], int)
             assert si["cohort"]["n"] - paired >= MINIMUM, (cohort_id, si)
+
+
+def test_a_sponsors_answer_stays_cached_between_releases(client, programme):
+    """A sponsor's answer rests on releases, so a submission leaves it cached: the same
+    statements as a repeated question, not a rebuilt report."""
+    from lms.extensions import cache
+    from tests.conftest import count_queries
+
+    trust = b.make_organisation()
+    cohort = b.make_cohort(programme, "J")
+    made = people(cohort, [("manager", trust)] * 6)
+    sponsor = b.make_user("sponsor")
+    b.sponsor(sponsor, cohort=cohort)
+    headers = b.bearer(sponsor)
+    b.release(cohort)
+    db.session.commit()
+    cache.clear()
+    path = f"/api/v1/cohorts/{cohort.id}/outcomes?level=theme"
+    client.get(path, headers=headers)
+
+    def statements() -> int:
+        with count_queries(db.engine) as queries:
+            assert client.get(path, headers=headers).status_code == 200
+        return len(queries.statements)
+
+    repeated = statements()
+    # A "then" self-assessment arrives (a pre one would move the live baseline behind the
+    # reliable-change thresholds, and so the answer).
+    b.assess(db.session.get(User, made[0].id), cohort, "then")
+    db.session.commit()
+    assert statements() == repeated
+
