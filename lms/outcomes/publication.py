@@ -56,14 +56,6 @@ POOLED = "\x00pooled"
 HELD_BACK = "held back to protect small groups"
 
 
-@dataclass(frozen=True)
-class Person:
-    """A paired participant's cohort and group in each dimension (for cohort atoms)."""
-
-    cohort: int
-    groups: tuple[str | None, ...]
-
-
 @dataclass
 class CohortPlan:
     """Which dimensions a cohort publishes, and which of their groups are pooled."""
@@ -179,9 +171,14 @@ class RowAtom:
 
     points: Counter = field(default_factory=Counter)
 
-    def add_people(self, pre, then, post, count) -> None:
-        """People counted by the database, by their points in each phase."""
-        self.points[(int(pre), int(then), int(post))] += int(count)
+    def add_people(self, pre, then, post, count, answered=None) -> None:
+        """People counted by the database, by their points in each phase and the phases
+        they answered at all (a mask: pre 1, then 2, post 4; by default where they gave
+        points): a "not applicable" counts them in that phase's distribution."""
+        if answered is None:
+            answered = sum(bit for n, bit in zip((pre, then, post), (1, 2, 4), strict=True)
+                           if int(n))
+        self.points[(int(pre), int(then), int(post), int(answered))] += int(count)
 
     def add(self, other: RowAtom) -> None:
         """Merge another part of the same atom."""
@@ -189,10 +186,13 @@ class RowAtom:
 
     @property
     def patterns(self) -> Counter:
-        """People by the phases they gave points in."""
+        """People by the phases they gave points in, and answered in (``answered_tag``)."""
         found: Counter = Counter()
-        for counts, people in self.points.items():
-            found[frozenset(p for p, n in zip(PHASES_ORDER, counts, strict=True) if n)] += people
+        for (*counts, mask), people in self.points.items():
+            gave = {p for p, n in zip(PHASES_ORDER, counts, strict=True) if n}
+            said = {answered_tag(p) for p, bit in zip(PHASES_ORDER, (1, 2, 4), strict=True)
+                    if mask & bit}
+            found[frozenset(gave | said)] += people
         return found
 
     def weights_pass(self, minimum: int) -> bool:
@@ -232,12 +232,18 @@ class RowAtom:
 
 
 PHASES_ORDER = ("pre", "then", "post")
+
+
+def answered_tag(phase: str) -> str:
+    """The pattern tag of someone who answered in ``phase`` (a point or "not applicable"):
+    what puts them in that phase's distribution (its people and its "na" count)."""
+    return f"{phase}:answered"
 #: A row's figures, in the order they are kept: the comparisons, then each phase's
 #: distribution (and alpha); what each needs a person to have given points in.
 KINDS = ("post_pre", "then_pre", "post_then", "pre", "post", "then")
 NEEDS = {"post_pre": frozenset({"pre", "post"}), "then_pre": frozenset({"pre", "then"}),
-         "post_then": frozenset({"then", "post"}), "pre": frozenset({"pre"}),
-         "post": frozenset({"post"}), "then": frozenset({"then"})}
+         "post_then": frozenset({"then", "post"}), "pre": frozenset({"pre:answered"}),
+         "post": frozenset({"post:answered"}), "then": frozenset({"then:answered"})}
 
 
 @dataclass

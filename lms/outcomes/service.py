@@ -149,13 +149,19 @@ def tally_query(cohort_ids: Sequence[int], level: str, breakdown: str | None,
 
 
 def row_atom_part(score: sa.CTE) -> sa.Select:
-    """Per row and fine group: how many people gave how many points in each phase, as
-    ("row_atom", unit, group, NULL, pre points, then points, post points, NULL, people)."""
+    """Per row and fine group: how many people gave how many points in each phase, and in
+    which phases they answered at all (points or "not applicable", as a mask: pre 1, then 2,
+    post 4), as ("row_atom", unit, group, NULL, pre points, then points, post points, mask,
+    people)."""
     points = [score.c[f"{phase}_count"] for phase in PHASES]
+    answered = [score.c[f"{phase}_answers"] for phase in PHASES]
+    mask = sum((sa.case((given > 0, bit), else_=0) for given, bit in zip(answered, (1, 2, 4),
+                                                                           strict=True)),
+               sa.literal(0))
     return (sa.select(sa.literal("row_atom", sa.String), score.c.unit, score.c.grp, NO_TEXT,
-                      *points, NO_NUMBER, sa.func.count())
-            .where(sa.or_(*[count > 0 for count in points]))
-            .group_by(score.c.unit, score.c.grp, *points))
+                      *points, mask, sa.func.count())
+            .where(sa.or_(*[given > 0 for given in answered]))
+            .group_by(score.c.unit, score.c.grp, *points, mask))
 
 
 @dataclass
@@ -192,7 +198,7 @@ def tallies(cohort_ids: Sequence[int], level: str, breakdown: str | None,
         elif kind.startswith("alpha_"):
             alphas.add(kind, unit, group, phase, a, b, c, count)
         elif kind == "row_atom":
-            row_atoms[(unit, group)].add_people(a, b, c, count)
+            row_atoms[(unit, group)].add_people(a, b, c, count, answered=d)
         elif kind in ("attrition", "paired"):
             answered.add(kind, group, a, b, c, count)
         elif kind == "answers":

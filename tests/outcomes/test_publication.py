@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lms.outcomes import publication
-from lms.outcomes.publication import DIMENSIONS, KINDS, NEEDS, RowAtom
+from lms.outcomes.publication import DIMENSIONS, KINDS, NEEDS, RowAtom, answered_tag
 
 LEVELS = ("front_line", "manager", "senior_leader")
 TYPES = ("nhs_trust", "local_authority", "charity")
@@ -78,8 +78,9 @@ def figures_of(people, minimum):
                 group = decided.groups[(row, key)]
                 if group is False:
                     continue
+                tags = pattern | {answered_tag(phase) for phase in pattern}
                 for kind in decided.kinds[(row, key)]:
-                    if pattern >= NEEDS[kind]:
+                    if tags >= NEEDS[kind]:
                         membership[index].add((breakdown, group, row, kind))
     return membership
 
