@@ -224,14 +224,31 @@ class RowAtom:
         for kind in KINDS:
             trial = [*chosen, kind]
             classes: Counter = Counter()
-            for phases, count in patterns.items():
-                classes[frozenset(k for k in trial if phases >= NEEDS[k])] += count
+            for tags, count in patterns.items():
+                classes[frozenset(f for k in trial for f in figures_in(k, tags))] += count
             if all(passes(count, minimum) for member, count in classes.items() if member):
                 chosen.append(kind)
         return frozenset(chosen)
 
 
 PHASES_ORDER = ("pre", "then", "post")
+
+
+def figures_in(kind: str, tags: frozenset[str]) -> list[tuple[str, str]]:
+    """The sets of people a figure of ``kind`` is about that someone with ``tags`` is in: a
+    comparison's pairs; a distribution's points and, apart, its "not applicable" answers
+    (both are shown, so each must pass)."""
+    if kind in COMPARISON_KINDS:
+        return [(kind, "pairs")] if tags >= NEEDS[kind] else []
+    found = []
+    if kind in tags:
+        found.append((kind, "points"))
+    if answered_tag(kind) in tags:
+        found.append((kind, "answered"))
+    return found
+
+
+COMPARISON_KINDS = ("post_pre", "then_pre", "post_then")
 
 
 def answered_tag(phase: str) -> str:

@@ -13,7 +13,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lms.outcomes import publication
-from lms.outcomes.publication import DIMENSIONS, KINDS, NEEDS, RowAtom, answered_tag
+from lms.outcomes.publication import (
+    DIMENSIONS,
+    KINDS,
+    NEEDS,
+    RowAtom,
+    answered_tag,
+    figures_in,
+)
 
 LEVELS = ("front_line", "manager", "senior_leader")
 TYPES = ("nhs_trust", "local_authority", "charity")
@@ -80,8 +87,8 @@ def figures_of(people, minimum):
                     continue
                 tags = pattern | {answered_tag(phase) for phase in pattern}
                 for kind in decided.kinds[(row, key)]:
-                    if tags >= NEEDS[kind]:
-                        membership[index].add((breakdown, group, row, kind))
+                    for figure in figures_in(kind, frozenset(tags)):
+                        membership[index].add((breakdown, group, row, figure))
     return membership
 
 
