@@ -118,6 +118,17 @@ def chart_figures(document):
             if key not in ("scope", "cohort_ids", "title", "alt", "description")}
 
 
+def released_for_sponsor(**sponsored):
+    """A sponsor of ``cohort=`` or ``programme=``, after every cohort made is released and
+    committed: their Authorization header."""
+    sponsor = b.make_user("sponsor")
+    b.sponsor(sponsor, **sponsored)
+    headers = b.bearer(sponsor)
+    b.release(*CREATED)
+    db.session.commit()
+    return headers
+
+
 def every_answer(client, headers, base, levels=("behaviour", "theme", "framework")):
     """Every level and breakdown of one scope."""
     answers = []
@@ -142,11 +153,7 @@ def test_overlapping_scopes_give_nothing_about_a_small_cohort(client, programme)
     people(big, [("manager", trust)] * 6 + [("senior_leader", council)] * 6)
     people(small, [("manager", trust)] * 3,
            values=lambda i: ({"SI.1": 1}, {"SI.1": 5}))
-    sponsor = b.make_user("sponsor")
-    b.sponsor(sponsor, programme=programme)
-    headers = b.bearer(sponsor)
-    b.release(*CREATED)
-    db.session.commit()
+    headers = released_for_sponsor(programme=programme)
     base = f"/api/v1/programmes/{programme.id}/outcomes"
     both = every_answer(client, headers, f"{base}?cohorts={big.id},{small.id}")
     alone = every_answer(client, headers, f"{base}?cohorts={big.id}")
@@ -182,11 +189,7 @@ def test_two_breakdowns_of_one_cohort_do_not_give_the_sixth_person(client, progr
     cohort = b.make_cohort(programme, "C")
     people(cohort, [("senior_leader", trust)] * 5 + [("manager", trust)]
            + [("manager", council)] * 6)
-    sponsor = b.make_user("sponsor")
-    b.sponsor(sponsor, cohort=cohort)
-    headers = b.bearer(sponsor)
-    b.release(*CREATED)
-    db.session.commit()
+    headers = released_for_sponsor(cohort=cohort)
     answers = every_answer(client, headers, f"/api/v1/cohorts/{cohort.id}/outcomes")
     assert_no_small_difference(answers)
     by_type = next(a for a in answers if a["breakdown"] == "organisation_type"
@@ -228,11 +231,7 @@ def test_not_applicable_never_shows_a_small_numeric_group(client, programme):
     people(cohort, [("manager", trust)] * 5,
            values=lambda i: (({"SI.1": 2}, {"SI.1": 5}) if i == 0
                              else ({"SI.1": None}, {"SI.1": None})))
-    sponsor = b.make_user("sponsor")
-    b.sponsor(sponsor, cohort=cohort)
-    headers = b.bearer(sponsor)
-    b.release(*CREATED)
-    db.session.commit()
+    headers = released_for_sponsor(cohort=cohort)
     report = client.get(f"/api/v1/cohorts/{cohort.id}/outcomes", headers=headers).get_json()
     si = next(r for r in report["rows"] if r["code"] == "SI.1")
     assert si["post_pre"]["suppressed"] is True
@@ -266,11 +265,9 @@ def test_every_sponsor_question_is_audited(client, programme):
     trust = b.make_organisation()
     cohort = b.make_cohort(programme, "G")
     people(cohort, [("manager", trust)] * 6)
-    sponsor = b.make_user("sponsor")
-    b.sponsor(sponsor, programme=programme)
-    headers = b.bearer(sponsor)
-    b.release(*CREATED)
-    db.session.commit()
+    headers = released_for_sponsor(programme=programme)
+    sponsor_email = db.session.scalar(sa.select(User.email).where(User.role == "sponsor")
+                                      .order_by(User.id.desc()).limit(1))
     for path in (f"/api/v1/cohorts/{cohort.id}/outcomes?level=theme",
                  f"/api/v1/programmes/{programme.id}/outcomes.csv?cohorts={cohort.id}",
                  f"/api/v1/programmes/{programme.id}/charts/behaviours.json"):
@@ -278,7 +275,7 @@ def test_every_sponsor_question_is_audited(client, programme):
     db.session.rollback()
     events = db.session.scalars(sa.select(AuditEvent).where(
         AuditEvent.action == "outcomes.question").order_by(AuditEvent.id)).all()
-    assert [e.actor for e in events] == [sponsor.email] * 3
+    assert [e.actor for e in events] == [sponsor_email] * 3
     assert events[0].details["question"] == f"/api/v1/cohorts/{cohort.id}/outcomes?level=theme"
     assert events[1].details["cohort_ids"] == [cohort.id]
     assert all(e.details["programme_id"] == programme.id for e in events)
@@ -389,11 +386,7 @@ def test_no_answer_set_against_another_singles_out_a_few(client, seeded, shape):
         for level_code, employer, pre, post in members:
             people(cohort, [(level_code, employers[employer])],
                    values=lambda _i, pre=pre, post=post: ({"SI.1": pre}, {"SI.1": post}))
-    sponsor = b.make_user("sponsor")
-    b.sponsor(sponsor, programme=programme)
-    headers = b.bearer(sponsor)
-    b.release(*CREATED)
-    db.session.commit()
+    headers = released_for_sponsor(programme=programme)
     base = f"/api/v1/programmes/{programme.id}/outcomes"
     answers = []
     scopes = [[c.id] for c in CREATED] + ([[c.id for c in CREATED]] if len(CREATED) > 1 else [])
@@ -424,11 +417,7 @@ def test_a_sponsors_answer_stays_cached_between_releases(client, programme):
     trust = b.make_organisation()
     cohort = b.make_cohort(programme, "J")
     made = people(cohort, [("manager", trust)] * 6)
-    sponsor = b.make_user("sponsor")
-    b.sponsor(sponsor, cohort=cohort)
-    headers = b.bearer(sponsor)
-    b.release(cohort)
-    db.session.commit()
+    headers = released_for_sponsor(cohort=cohort)
     cache.clear()
     path = f"/api/v1/cohorts/{cohort.id}/outcomes?level=theme"
     client.get(path, headers=headers)
