@@ -30,8 +30,14 @@ So sponsors' figures are built from atoms, and only from atoms that pass:
    a theme isolates whoever gave a different number of points from everyone else (a "not
    applicable", a behaviour asked of one sector). Two large groups of different weights
    cannot be told apart this way, a small remainder can: in each phase, the people outside
-   the most common number of points must be 0 or at least the minimum, or the scale row
-   leaves the atom.
+   the most common number of points must be 0 or at least the minimum. Where they are not,
+   the scale row is not dropped (a cohort's theme is a headline): its comparisons score each
+   person over the behaviours that everyone in the comparison rated, in both phases (the
+   "core"). Every weight is then the same, 1 / (the core's size), so the scale's figures are
+   the sums of its behaviours' figures over the same people and add nothing to them. A
+   person's score over the core is still a mean on the programme's scale, like for like
+   before and after; what it costs is the answers outside the core (a behaviour asked of one
+   sector, one person's "not applicable"), said on the page.
 3. **Scopes.** A cohort whose atom fails a row is left out of that row in every scope, and a
    group pooled in a cohort is left out of that group in every scope: a scope's figure is
    always the sum of its cohorts' published atoms, never a figure that a smaller scope's
@@ -39,7 +45,8 @@ So sponsors' figures are built from atoms, and only from atoms that pass:
 
 What it costs: a cohort under the minimum is left out of sponsors' figures altogether; a
 small cohort shows its whole-cohort figures but few or no breakdowns; a behaviour that few
-answered ("not applicable") is held back for the cohorts where it was.
+answered ("not applicable") is held back for the cohorts where it was; a theme of a small
+cohort may be scored over its core behaviours only.
 """
 
 from __future__ import annotations
@@ -54,6 +61,8 @@ DIMENSIONS = ("leadership_level", "organisation_type", "sector")
 POOLED = "\x00pooled"
 
 HELD_BACK = "held back to protect small groups"
+CORE_SCORES = ("scored over the behaviours everyone in the comparison rated, to protect "
+               "small groups")
 
 
 @dataclass
@@ -155,12 +164,27 @@ def kinds_under(row_atoms: Mapping[tuple[str, str], RowAtom], plan: CohortPlan,
     return {fine: kinds[atom] for fine, atom in atom_of.items()}
 
 
+def cores_under(row_atoms: Mapping[tuple[str, str], RowAtom], plan: CohortPlan,
+                minimum: int, split) -> set[tuple[str, str]]:
+    """The (row, fine key)s whose atom, when its cohort follows ``plan``, is scored over its
+    core behaviours (``RowAtom.needs_core``)."""
+    merged: dict[tuple, RowAtom] = defaultdict(RowAtom)
+    for (unit, key), atom in row_atoms.items():
+        merged[(unit, plan.atom_of(split(key)[1]))].add(atom)
+    return {(unit, key) for unit, key in row_atoms
+            if merged[(unit, plan.atom_of(split(key)[1]))].needs_core(minimum)}
+
+
 def gains_nothing_lost(row_atoms: Mapping[tuple[str, str], RowAtom], before: CohortPlan,
                        after: CohortPlan, minimum: int, split) -> bool:
-    """Whether every (row, fine key) keeps, under ``after``, each figure it had."""
+    """Whether every (row, fine key) keeps, under ``after``, each figure it had, and is
+    scored as fully (not over its core where it was not)."""
     old = kinds_under(row_atoms, before, minimum, split)
     new = kinds_under(row_atoms, after, minimum, split)
-    return all(new[key] >= kinds for key, kinds in old.items())
+    if not all(new[key] >= kinds for key, kinds in old.items()):
+        return False
+    return (cores_under(row_atoms, after, minimum, split)
+            <= cores_under(row_atoms, before, minimum, split))
 
 
 @dataclass
@@ -212,13 +236,16 @@ class RowAtom:
                     return False
         return True
 
+    def needs_core(self, minimum: int) -> bool:
+        """Whether this atom's scale scores must be taken over its core behaviours."""
+        return not self.weights_pass(minimum)
+
     def published_kinds(self, minimum: int) -> frozenset[str]:
         """The figures of this row this atom may join: comparisons first, then the phases'
         distributions, each only if the people split by which of the chosen figures they are
-        in still form sets of 0 or at least the minimum; none if the scores' weights would
-        single out a small remainder (``weights_pass``)."""
-        if not self.weights_pass(minimum):
-            return frozenset()
+        in still form sets of 0 or at least the minimum (where the scores' weights would
+        single out a small remainder, the comparisons are scored over the core:
+        ``needs_core``)."""
         patterns = self.patterns
         chosen: list[str] = []
         for kind in KINDS:
@@ -275,6 +302,8 @@ class Published:
     held_back: list[dict[str, object]]
     #: The report groups some cohort publishes (the others are held back).
     shown: set[str | None] = field(default_factory=set)
+    #: (row code, fine group key) → its atom, for the atoms scored over their core.
+    core: dict[tuple[str, str], tuple] = field(default_factory=dict)
 
 
 def regroup(fine_keys: Iterable[tuple[str, str]], row_atoms: Mapping[tuple[str, str], RowAtom],
@@ -304,7 +333,69 @@ def regroup(fine_keys: Iterable[tuple[str, str]], row_atoms: Mapping[tuple[str, 
             left_out[cohort].add(unit)
         decided[(unit, key)] = group_in(breakdown, cohort, groups, plans.get(cohort))
     shown = {group for group in decided.values() if group is not False}
-    return Published(decided, kinds, notes(left_out, plans, breakdown), shown)
+    core = {fine: atom for fine, atom in atom_of.items()
+            if atom in kinds_of and atoms[atom].needs_core(minimum)}
+    scored = defaultdict(set)
+    for unit, cohort, _groups in core.values():
+        scored[cohort].add(unit)
+    return Published(decided, kinds, notes(left_out, plans, breakdown) + core_notes(scored),
+                     shown, core)
+
+
+def core_notes(scored: Mapping[int, set[str]]) -> list[dict[str, object]]:
+    """The note on a report for each cohort some of whose rows are scored over their core."""
+    return [{"cohort_id": cohort, "rows": sorted(units), "breakdown": None,
+             "reason": CORE_SCORES} for cohort, units in sorted(scored.items())]
+
+
+#: One released answer as ``core_pairs`` reads it: (person, fine group key, row, behaviour,
+#: phase, point or None for "not applicable").
+CoreAnswer = tuple[int, str, str, str, str, int | None]
+
+
+def core_pairs(answers: Iterable[CoreAnswer], core: Mapping[tuple[str, str], tuple],
+               comparisons: Mapping[str, tuple[str, str]]
+               ) -> dict[tuple[str, str], dict[str, Counter]]:
+    """The comparisons' (before, after) score pairs of the atoms in ``core``, each person
+    scored over the behaviours that everyone in the comparison (everyone of the atom with
+    points in both phases) rated in both phases: per (row, fine key), comparison → pairs."""
+    points: dict[tuple, dict[int, dict[tuple[str, str], int]]] = defaultdict(
+        lambda: defaultdict(dict))
+    key_of: dict[tuple[tuple, int], str] = {}
+    for user, key, unit, behaviour, phase, value in answers:
+        atom = core.get((unit, key))
+        if atom is None:
+            continue
+        key_of[(atom, user)] = key
+        if value is not None:
+            points[atom][user][(behaviour, phase)] = int(value)
+    found: dict[tuple[str, str], dict[str, Counter]] = {
+        fine: {name: Counter() for name in comparisons} for fine in core}
+    for atom, people in points.items():
+        unit = atom[0]
+        for name, phases in comparisons.items():
+            for user, pair in pairs_over_core(people, phases).items():
+                found[(unit, key_of[(atom, user)])][name][pair] += 1
+    return found
+
+
+def pairs_over_core(people: Mapping[int, Mapping[tuple[str, str], int]],
+                    phases: tuple[str, str]) -> dict[int, tuple[float, float]]:
+    """Each person's (before, after) mean over the behaviours every paired person rated in
+    both phases (nobody, if no behaviour is rated by all of them)."""
+    def rated(given, phase):
+        return {behaviour for behaviour, said in given if said == phase}
+
+    paired = {user: given for user, given in people.items()
+              if all(rated(given, phase) for phase in phases)}
+    if not paired:
+        return {}
+    core = set.intersection(*(rated(given, phase) for given in paired.values()
+                              for phase in phases))
+    if not core:
+        return {}
+    return {user: tuple(sum(given[(b, phase)] for b in core) / len(core) for phase in phases)
+            for user, given in paired.items()}
 
 
 def group_in(breakdown: str | None, cohort: int, groups: Sequence[str | None],

@@ -255,6 +255,8 @@ def published_counts(cohort_ids: Sequence[int], level: str, breakdown: str | Non
     keys = set(fine.rows) | set(fine.row_atoms)
     decided = publication.regroup(keys, fine.row_atoms, plans, breakdown, minimum,
                                   scope.split_atom)
+    if decided.core:
+        rescore_over_core(fine.rows, decided.core, cohort_ids, level, linked)
     rows: dict[tuple[str, str | None], Tally] = defaultdict(Tally)
     for (unit, key), tallied in fine.rows.items():
         group = decided.groups.get((unit, key), False)
@@ -266,6 +268,23 @@ def published_counts(cohort_ids: Sequence[int], level: str, breakdown: str | Non
     counted = Counted(dict(rows), people_shown(fine.people_by_group, minimum), alphas,
                       fine.flow, {}, {})
     return counted, decided.held_back, decided.shown
+
+
+def rescore_over_core(rows: dict[tuple[str, str], Tally], core: dict[tuple[str, str], tuple],
+                      cohort_ids: Sequence[int], level: str, linked: str | None) -> None:
+    """Replace the comparisons of the atoms publication scores over their core behaviours
+    (one statement: the released answers of those cohorts' rows, behaviour by behaviour)."""
+    cohorts = {scope.split_atom(key)[0] for _unit, key in core}
+    units = {unit for unit, _key in core}
+    answer = answers_in_scope([c for c in cohort_ids if c in cohorts], level, scope.ATOM,
+                              linked, extra=(Behaviour.code.label("behaviour"),),
+                              released=True).subquery()
+    found = db.session.execute(
+        sa.select(answer.c.user_id, answer.c.grp, answer.c.unit, answer.c.behaviour,
+                  answer.c.phase, answer.c.value).where(answer.c.unit.in_(units)))
+    for fine, pairs in publication.core_pairs(found, core, COMPARISONS).items():
+        if fine in rows:
+            rows[fine].pairs = pairs
 
 
 def plans_for(cohort_ids: Sequence[int], level: str, minimum: int,

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from lms.outcomes.publication import CORE_SCORES
+
 #: How each comparison's change is said: (what moved, the later rating, the earlier one).
 SAID = {
     "post_pre": "after the programme than before it",
@@ -81,3 +83,19 @@ def attrition_sentence(attrition: dict[str, Any]) -> str:
                "skewed by who finished." if covers_zero else
                "Those who finished started out differently, so the figures may not speak "
                "for everyone who enrolled."))
+
+
+def held_back_sentence(entry: dict[str, Any]) -> str:
+    """What one cohort's entry of a report's ``held_back`` list means, after its name."""
+    if entry["breakdown"]:
+        return (f"its people are left out of the breakdown by "
+                f"{entry['breakdown'].replace('_', ' ')}")
+    rows = ", ".join(entry["rows"][:6]) + (", …" if len(entry["rows"]) > 6 else "")
+    plural = "s" if len(entry["rows"]) != 1 else ""
+    if entry["reason"] == CORE_SCORES:
+        return (f"in the comparisons of {len(entry['rows'])} row{plural} ({rows}), each "
+                f"person's score is their mean over the behaviours that everyone compared "
+                f"rated, before and after (a behaviour asked of one sector, or one person's "
+                f"“not applicable”, is left out of it)")
+    return (f"some or all of its people are left out of figures of {len(entry['rows'])} "
+            f"row{plural} ({rows})")

@@ -6,6 +6,7 @@ the rule's own greedy construction."""
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter, defaultdict
 
 import numpy as np
@@ -196,16 +197,154 @@ def test_kinds_are_kept_in_order_headline_first():
     assert set(kept) <= set(KINDS)
 
 
-def test_a_scale_row_leaves_an_atom_whose_weights_single_out_a_few():
+def test_a_scale_row_whose_weights_single_out_a_few_is_scored_over_its_core():
     """Nine people answer 36 behaviours of the framework and one answers 37: the framework's
-    sum set against the behaviours' sums gives that one's total. Six and four of two
-    different counts cannot be told apart; nine and one can."""
+    sum set against the behaviours' sums gives that one's total, so the row is scored over
+    its core (and keeps its figures). Six and four of two different counts cannot be told
+    apart; nine and one can."""
     lone = RowAtom()
     lone.add_people(36, 0, 36, 9)
     lone.add_people(37, 0, 37, 1)
-    assert lone.published_kinds(5) == frozenset()
+    assert lone.needs_core(5)
+    assert "post_pre" in lone.published_kinds(5)
     spread = RowAtom()
     spread.add_people(36, 0, 36, 3)
     spread.add_people(35, 0, 35, 3)
     spread.add_people(37, 0, 37, 4)
-    assert "post_pre" in spread.published_kinds(5)
+    assert not spread.needs_core(5)
+
+
+THEME = ("B1", "B2", "B3", "B4")
+PAIR = ("pre", "post")
+
+
+@st.composite
+def rated_behaviours(draw):
+    """One cohort's answers to a four-behaviour theme: who gave a point (True) or "not
+    applicable" (False) on each behaviour in each phase; B4 asked of some people only."""
+    people = []
+    for _ in range(draw(st.integers(5, 11))):
+        asked_b4 = draw(st.integers(0, 3)) == 0
+        people.append({(b, phase): draw(st.integers(0, 7)) > 0
+                       for b in THEME if b != "B4" or asked_b4 for phase in PAIR})
+    return people
+
+
+def variables(people) -> dict[tuple[int, str, str], int]:
+    """One unknown per point answered: (person, behaviour, phase) → column."""
+    found = {}
+    for person, answered in enumerate(people):
+        for (behaviour, phase), rated in sorted(answered.items()):
+            if rated:
+                found[(person, behaviour, phase)] = len(found)
+    return found
+
+
+def behaviour_sums(people, columns, minimum):
+    """The post − pre figures of each behaviour row (its pre and post sums over its pairs),
+    where publication lets them through."""
+    rows = []
+    for behaviour in THEME:
+        pairs = [p for p, answered in enumerate(people) if all(answered.get((behaviour, ph))
+                                                          for ph in PAIR)]
+        atom = RowAtom()
+        for answered in people:
+            counts = [int(bool(answered.get((behaviour, ph)))) for ph in PAIR]
+            mask = sum(bit for ph, bit in zip(PAIR, (1, 4), strict=True)
+                       if (behaviour, ph) in answered)
+            if mask:
+                atom.add_people(counts[0], 0, counts[1], 1, answered=mask)
+        if "post_pre" not in atom.published_kinds(5) or not publication.passes(len(pairs),
+                                                                                minimum):
+            continue
+        for phase in PAIR:
+            row = np.zeros(len(columns))
+            for person in pairs:
+                row[columns[(person, behaviour, phase)]] = 1
+            rows.append(row)
+    return rows
+
+
+def theme_atom(people) -> RowAtom:
+    """The theme's row atom, as the database counts it."""
+    atom = RowAtom()
+    for answered in people:
+        counts = [sum(rated for (_b, ph), rated in answered.items() if ph == phase)
+                  for phase in PAIR]
+        atom.add_people(counts[0], 0, counts[1], 1, answered=5)
+    return atom
+
+
+def theme_sums(people, columns, over_core: bool):
+    """The theme's post − pre figures (the sums of its people's pre and post scores) as
+    functions of the points, found by asking the code that scores them: each sum is linear
+    in the points, so one point raised by 1 gives its coefficient."""
+    def sums(values):
+        if over_core:
+            answers = [(person, "k", "T", behaviour, phase, values.get((person, behaviour,
+                                                                        phase)))
+                       for person, answered in enumerate(people)
+                       for (behaviour, phase) in answered]
+            pairs = publication.core_pairs(answers, {("T", "k"): ("T", 0, ())},
+                                           {"post_pre": PAIR})[("T", "k")]["post_pre"]
+        else:
+            pairs = Counter()
+            for person, answered in enumerate(people):
+                points = [[values[(person, b, ph)] for (b, ph) in answered if ph == phase
+                           and (person, b, ph) in values] for phase in PAIR]
+                if all(points):
+                    pairs[tuple(sum(p) / len(p) for p in points)] += 1
+        return np.array([sum(pair[k] * n for pair, n in pairs.items()) for k in (0, 1)])
+
+    base = dict.fromkeys(columns, 1)
+    start = sums(base)
+    coefficients = np.zeros((2, len(columns)))
+    for variable, column in columns.items():
+        coefficients[:, column] = sums({**base, variable: 2}) - start
+    return list(coefficients)
+
+
+def small_group_determined(people, rows, columns, minimum) -> list[tuple[int, ...]]:
+    """The attacker's linear algebra over every point answered: a combination of the shown
+    sums that involves only the points of fewer than the minimum people exists exactly when
+    dropping those people's columns lowers the rank."""
+    matrix = np.array(rows)
+    rank = np.linalg.matrix_rank(matrix)
+    found = []
+    for size in range(1, minimum):
+        for group in itertools.combinations(range(len(people)), size):
+            keep = [c for (person, _b, _ph), c in columns.items() if person not in group]
+            if np.linalg.matrix_rank(matrix[:, keep]) < rank:
+                found.append(group)
+    return found
+
+
+@settings(max_examples=40, deadline=None)
+@given(rated_behaviours())
+def test_a_theme_beside_its_behaviours_determines_nothing_about_a_few(people):
+    """A theme's scores are means over different numbers of behaviours: set against the
+    behaviours' sums, they could give a small group's total. As published (over the core
+    where the weights would single anyone out), no combination involves fewer than five."""
+    columns = variables(people)
+    if not columns:
+        return
+    atom = theme_atom(people)
+    rows = behaviour_sums(people, columns, 5)
+    if "post_pre" in atom.published_kinds(5):
+        rows += theme_sums(people, columns, over_core=atom.needs_core(5))
+    if rows:
+        assert small_group_determined(people, rows, columns, 5) == []
+
+
+def test_without_the_core_a_theme_gives_two_peoples_total():
+    """The check is not vacuous: eight people asked three behaviours and two asked a fourth
+    as well. Scored the ordinary way, the theme against the behaviours gives the two's
+    total; over the core (the three everyone rated), nothing."""
+    people = ([{(b, ph): True for b in THEME[:3] for ph in PAIR}] * 8
+              + [{(b, ph): True for b in THEME for ph in PAIR}] * 2)
+    columns = variables(people)
+    assert theme_atom(people).needs_core(5)
+    ordinary = behaviour_sums(people, columns, 5) + theme_sums(people, columns, False)
+    assert (8, 9) in small_group_determined(people, ordinary, columns, 5)
+    core = behaviour_sums(people, columns, 5) + theme_sums(people, columns, True)
+    assert small_group_determined(people, core, columns, 5) == []
