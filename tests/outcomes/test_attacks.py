@@ -17,6 +17,7 @@ from lms.accounts.models import User
 from lms.cohorts.models import Enrolment
 from lms.extensions import db
 from lms.interop.personal import erase_person
+from lms.outcomes import publication
 from lms.ratings.models import Assessment
 from tests import builders as b
 
@@ -434,3 +435,39 @@ def test_a_sponsors_answer_stays_cached_between_releases(client, programme):
     db.session.commit()
     assert statements() == repeated
 
+
+
+def test_a_theme_keeps_everyone_scored_over_its_core(client, programme):
+    """Issue 18's headline rule with themes: ten paired people, two of whom (at a user-led
+    organisation that commissions and provides) rate DT.8 as well as DT.9 and one of whom
+    says "not applicable" to DT.1. Scored the ordinary way, DT's sums against its behaviours'
+    would give the two's totals; the sponsor still sees DT over all ten, each scored over the
+    behaviours everyone rated (so DT's figures are exactly its behaviours' figures, nothing
+    more), and is told so."""
+    trust = b.make_organisation()
+    both = b.make_organisation(type_="user_led", sector="both")
+    cohort = b.make_cohort(programme, "Core")
+    for index in range(10):
+        user = b.make_user("participant")
+        employer = both if index >= 8 else trust
+        b.enrol(user, cohort, level_code="manager", organisation=employer)
+        pre = {"DT.1": None if index == 0 else 1 + index % 3, "DT.8": 5, "DT.9": 1 + index % 2}
+        post = {"DT.1": None if index == 0 else 3 + index % 2, "DT.8": 5, "DT.9": 4}
+        b.assess(user, cohort, "pre", values=pre, sector=employer.sector)
+        b.assess(user, cohort, "post", values=post, sector=employer.sector)
+    CREATED.append(cohort)
+    headers = released_for_sponsor(cohort=cohort)
+    base = f"/api/v1/cohorts/{cohort.id}/outcomes"
+    themes = client.get(f"{base}?level=theme", headers=headers).get_json()
+    behaviours = client.get(base, headers=headers).get_json()
+    dt = next(r for r in themes["rows"] if r["code"] == "DT")["post_pre"]
+    assert dt["suppressed"] is False and dt["n"] == 10
+    assert {"cohort_id": cohort.id, "rows": ["DT"], "breakdown": None,
+            "reason": publication.CORE_SCORES} in themes["held_back"]
+    # The core: DT's behaviours everyone rated in both phases (not DT.1 or DT.8).
+    core = [r["post_pre"] for r in behaviours["rows"]
+            if r["code"].startswith("DT.") and r["code"] not in ("DT.1", "DT.8")]
+    assert all(cell["n"] == 10 for cell in core)
+    for figure in ("mean_before", "mean_after"):
+        assert dt[figure] == pytest.approx(sum(cell[figure] for cell in core) / len(core))
+    assert_no_small_difference(every_answer(client, headers, base, levels=("theme",)))
