@@ -85,6 +85,19 @@ class CohortPlan:
         """Whether a cohort's group of a breakdown may appear in sponsors' figures."""
         return dimension in self.dimensions and group not in self.dimensions[dimension]
 
+    def as_json(self, minimum: int) -> dict[str, object]:
+        """The plan as a release keeps it, with the minimum it was chosen for."""
+        return {"minimum": minimum,
+                "dimensions": {name: sorted(pooled, key=lambda g: (g is not None, g or ""))
+                               for name, pooled in self.dimensions.items()}}
+
+    @classmethod
+    def from_json(cls, kept: Mapping[str, object] | None, minimum: int) -> CohortPlan | None:
+        """A kept plan, or None when there is none for this minimum."""
+        if not kept or kept.get("minimum") != minimum:
+            return None
+        return cls({name: set(pooled) for name, pooled in kept["dimensions"].items()})
+
 
 def passes(count: int, minimum: int) -> bool:
     """The one test every atom must pass: nobody, or at least the minimum."""

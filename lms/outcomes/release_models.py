@@ -35,6 +35,10 @@ class OutcomeRelease(db.Model):
         sa.ForeignKey("user_account.id", ondelete="SET NULL"))
     #: The participant flow's counts at the moment of release.
     flow: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    #: The breakdowns its figures publish at every level, and the minimum they were chosen
+    #: for (lms.outcomes.publication.CohortPlan.as_json); None for a release made before
+    #: plans were kept, whose plan is worked out when asked.
+    plan: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON, default=None)
 
 
 class ReleasedPerson(db.Model):

@@ -25,11 +25,8 @@ from lms.extensions import db
 from lms.framework.models import LeadershipLevel
 from lms.outcomes import flow, publication
 from lms.outcomes.release_models import OutcomeRelease, ReleasedAnswer, ReleasedPerson
-from lms.outcomes.service import plans_for
+from lms.outcomes.service import plan_of_release
 from lms.ratings.models import Assessment, Rating
-
-#: The levels whose atoms a release's difference is checked against.
-CHECKED_LEVELS = ("behaviour", "theme", "framework")
 
 
 @dataclass
@@ -105,19 +102,18 @@ def changed_people(old: OutcomeRelease | None, new: OutcomeRelease) -> dict[int,
     return {user: groups.get(user) or old_groups[user] for user in differ}
 
 
-def too_few(changed: dict[int, tuple], cohort: Cohort, minimum: int) -> str | None:
+def too_few(changed: dict[int, tuple], plan: publication.CohortPlan,
+            minimum: int) -> str | None:
     """Why the difference would reveal a small group, or None: the whole difference, and its
-    part in every atom the new release publishes at each checked level."""
+    part in every atom the new release publishes (its plan holds at every level)."""
     if not publication.passes(len(changed), minimum):
         return f"{len(changed)} participant{'s' if len(changed) != 1 else ''} changed"
-    for level in CHECKED_LEVELS:
-        plan = plans_for([cohort.id], level, minimum).get(cohort.id, publication.CohortPlan())
-        by_atom = Counter(plan.atom_of(groups) for groups in changed.values())
-        for atom, count in by_atom.items():
-            if not publication.passes(count, minimum):
-                where = ", ".join(g for g in atom if g and g != publication.POOLED) or "all"
-                return (f"{count} participant{'s' if count != 1 else ''} changed in a group "
-                        f"the {level} figures publish ({where})")
+    by_atom = Counter(plan.atom_of(groups) for groups in changed.values())
+    for atom, count in by_atom.items():
+        if not publication.passes(count, minimum):
+            where = ", ".join(g for g in atom if g and g != publication.POOLED) or "all"
+            return (f"{count} participant{'s' if count != 1 else ''} changed in a group "
+                    f"the figures publish ({where})")
     return None
 
 
@@ -134,8 +130,10 @@ def publish(cohort: Cohort, actor_id: int | None = None, dry_run: bool = False) 
             attempt.rollback()
             return Outcome(None, 0, f"Nothing has changed since release {previous.number}; "
                                     "no new release.")
+        plan = plan_of_release(cohort.id, minimum)
+        release.plan = plan.as_json(minimum)
         # A first release reveals only its own figures, which the publication rule protects.
-        reason = too_few(changed, cohort, minimum) if previous is not None else None
+        reason = too_few(changed, plan, minimum) if previous is not None else None
         if reason or dry_run:
             attempt.rollback()
     if reason:

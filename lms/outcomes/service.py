@@ -250,8 +250,7 @@ def published_counts(cohort_ids: Sequence[int], level: str, breakdown: str | Non
     atoms and groups lms.outcomes.publication lets through; what it held back, and which
     groups any cohort shows."""
     fine = tallies(cohort_ids, level, scope.ATOM, linked, released=True)
-    plans = publication.plan_cohorts(paired_people(cohort_ids), minimum, fine.row_atoms,
-                                     scope.split_atom)
+    plans = release_plans(releases_of(cohort_ids), minimum)
     keys = set(fine.rows) | set(fine.row_atoms)
     decided = publication.regroup(keys, fine.row_atoms, plans, breakdown, minimum,
                                   scope.split_atom)
@@ -287,13 +286,35 @@ def rescore_over_core(rows: dict[tuple[str, str], Tally], core: dict[tuple[str, 
             rows[fine].pairs = pairs
 
 
-def plans_for(cohort_ids: Sequence[int], level: str, minimum: int,
-              linked: str | None = None) -> dict[int, publication.CohortPlan]:
-    """The breakdowns each cohort's latest release publishes at ``level`` (as a sponsor's
-    report of that level would choose them)."""
-    fine = tallies(cohort_ids, level, scope.ATOM, linked, released=True)
-    return publication.plan_cohorts(paired_people(cohort_ids), minimum, fine.row_atoms,
-                                    scope.split_atom)
+#: Every level a sponsor can ask for: one plan must hold at all of them, or a breakdown
+#: published at one level set against another published at the next would give their
+#: cross-cells.
+PLAN_LEVELS = (("behaviour", None), ("theme", None), ("framework", None),
+               *(("linked", name) for name in LINKED_FRAMEWORKS))
+
+
+def plan_of_release(cohort_id: int, minimum: int) -> publication.CohortPlan:
+    """The breakdowns a cohort's latest release publishes, the same at every level: each
+    dimension only if no row of any level loses a figure by it (one statement per level)."""
+    row_atoms: dict[tuple[str, str], publication.RowAtom] = {}
+    for level, linked in PLAN_LEVELS:
+        fine = tallies([cohort_id], level, scope.ATOM, linked, released=True)
+        row_atoms.update({(f"{level}:{linked or ''}:{unit}", key): atom
+                          for (unit, key), atom in fine.row_atoms.items()})
+    return publication.plan_cohorts(paired_people([cohort_id]), minimum, row_atoms,
+                                    scope.split_atom).get(cohort_id, publication.CohortPlan())
+
+
+def release_plans(released: dict[int, OutcomeRelease], minimum: int
+                  ) -> dict[int, publication.CohortPlan]:
+    """Each released cohort's plan: as its release keeps it, or worked out now for a
+    release made before plans were kept or under another minimum (read-only: a question
+    never writes)."""
+    plans = {}
+    for cohort_id, release in released.items():
+        kept = publication.CohortPlan.from_json(release.plan, minimum)
+        plans[cohort_id] = kept if kept is not None else plan_of_release(cohort_id, minimum)
+    return plans
 
 
 def people_shown(by_group: dict[str, int], minimum: int) -> int:

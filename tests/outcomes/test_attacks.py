@@ -349,7 +349,7 @@ def test_a_release_is_refused_while_its_change_in_a_published_group_is_small(cli
     result = seeded.test_cli_runner().invoke(
         args=["lms", "publish-outcomes", "--cohort", str(cohort.id)])
     assert result.exit_code == 1
-    assert "changed in a group the behaviour figures publish" in result.output
+    assert "changed in a group the figures publish" in result.output
     people(cohort, [("senior_leader", trust)] * 3 + [("manager", trust)] * 2)  # five each
     db.session.commit()
     result = seeded.test_cli_runner().invoke(
@@ -471,3 +471,28 @@ def test_a_theme_keeps_everyone_scored_over_its_core(client, programme):
     for figure in ("mean_before", "mean_after"):
         assert dt[figure] == pytest.approx(sum(cell[figure] for cell in core) / len(core))
     assert_no_small_difference(every_answer(client, headers, base, levels=("theme",)))
+
+
+def test_a_breakdown_is_published_at_every_level_or_at_none(client, programme):
+    """Five providers, three commissioners and two who do both: by sector (providers against
+    the rest, pooled), DT.9's people among the rest would be two, so the behaviours cannot
+    be broken down by sector; the themes alone could, but a breakdown of the themes set
+    against the behaviours' whole-cohort figures gives its cross-cells with them. A cohort's
+    release keeps one plan for every level, and no level shows the breakdown."""
+    trust = b.make_organisation()
+    council = b.make_organisation(type_="local_authority", sector="commissioning")
+    both = b.make_organisation(type_="user_led", sector="both")
+    cohort = b.make_cohort(programme, "One plan")
+    for index, employer in enumerate([trust] * 5 + [council] * 3 + [both] * 2):
+        user = b.make_user("participant")
+        b.enrol(user, cohort, level_code="manager", organisation=employer)
+        for phase, value in (("pre", 1 + index % 3), ("post", 4)):
+            b.assess(user, cohort, phase, values={"SI.1": value}, sector=employer.sector)
+    CREATED.append(cohort)
+    headers = released_for_sponsor(cohort=cohort)
+    base = f"/api/v1/cohorts/{cohort.id}/outcomes?breakdown=sector"
+    for level in ("behaviour", "theme", "framework"):
+        report = client.get(f"{base}&level={level}", headers=headers).get_json()
+        assert {"cohort_id": cohort.id, "rows": [], "breakdown": "sector",
+                "reason": publication.HELD_BACK} in report["held_back"], level
+        assert all(r["post_pre"]["suppressed"] for r in report["rows"]), level
