@@ -21,7 +21,11 @@ So sponsors' figures are built from atoms, and only from atoms that pass:
    least the minimum of the cohort's paired people; groups too small are pooled into one
    "other" group (never shown), and a dimension whose pool is still too small is not
    published for that cohort. Dimensions are tried in a fixed order, so the first (leadership
-   level) survives before the later ones: breakdowns go before headlines do.
+   level) survives before the later ones: breakdowns go before headlines do. One plan serves
+   every level (behaviours, themes, the framework, linked headings): a breakdown shown at one
+   level and not at another would, set against the other's whole-cohort figures, give its
+   cross-cells with them. So it is chosen over the rows of every level, once per release,
+   and kept with the release (lms.outcomes.service.plan_of_release).
 2. **Row atoms.** Within an atom, a row's figures (a behaviour, theme, the framework, a
    linked heading) are joined in order (post − pre, then − pre, post − then, then each
    phase's distribution), each only while the people split by which of the chosen figures
