@@ -158,7 +158,8 @@ def set_password(email: str) -> None:
     """Set a user's password, read from standard input (the password policy applies)."""
     user = find_user_or_fail(email)
     accounts.set_password(user, read_secret_from_stdin())
-    click.echo(f"Password set for {user.email}; their other sessions have ended.")
+    click.echo(f"Password set for {user.email}; their other sessions, API tokens and "
+               "password links have ended.")
 
 
 @lms.command("password-link")

@@ -35,7 +35,12 @@ def policy_problems(password: str, context: tuple[str, ...] = ()) -> list[str]:
         return [f"Use at most {MAX_LENGTH} characters."]
     if "\x00" in password:
         return ["The password contains a NUL character."]
-    verdict = zxcvbn(password[:ZXCVBN_INPUT_LIMIT], user_inputs=context_words(context))
+    words = context_words(context)
+    if built_from(password, words):
+        return ["Do not build the password from your name, your email address or the "
+                "programme's name. Choose something less obvious, such as a few unrelated "
+                "words."]
+    verdict = zxcvbn(password[:ZXCVBN_INPUT_LIMIT], user_inputs=words)
     if verdict["score"] < MIN_ZXCVBN_SCORE:
         warning = verdict["feedback"].get("warning") or "This password is too easy to guess."
         advice = "Choose something less common, such as a few unrelated words."
@@ -43,11 +48,33 @@ def policy_problems(password: str, context: tuple[str, ...] = ()) -> list[str]:
     return []
 
 
+#: Words of the programme a guesser would try for anyone on it.
+PROGRAMME_WORDS = ("leadership", "empowered", "healthy", "communities", "community",
+                   "programme", "program", "lms", "nhs")
+
+
+def built_from(password: str, words: list[str]) -> bool:
+    """Whether the password's letters are nothing but the person's words run together
+    ("AishaKhan2026!!", "aisha.khan@example.org!"): digits and punctuation add little."""
+    letters = re.sub(r"[^a-z]", "", password.lower())
+    pieces = {w for w in (re.sub(r"[^a-z]", "", word) for word in words) if len(w) > 2}
+    if not letters or not pieces:
+        return False
+    # reachable[i]: the first i letters are whole words of the person's.
+    reachable = [True] + [False] * len(letters)
+    for end in range(1, len(letters) + 1):
+        reachable[end] = any(reachable[end - len(w)] and letters.endswith(w, 0, end)
+                             for w in pieces if len(w) <= end)
+    return reachable[-1]
+
+
 def context_words(context: tuple[str, ...]) -> list[str]:
-    """The words a guesser would try first for a person: their name and address, in pieces
-    and run together ("Hamid Rahman" gives hamid, rahman and hamidrahman)."""
-    words: set[str] = set()
+    """The words a guesser would try first for a person: their name and address, whole, in
+    pieces and run together ("Hamid Rahman" gives hamid, rahman and hamidrahman), and the
+    programme's own words."""
+    words: set[str] = set(PROGRAMME_WORDS)
     for item in context:
+        words.add(item.lower())
         text = item.lower()
         local = text.split("@", 1)[0]
         pieces = re.split(r"[^a-z0-9]+", text)

@@ -87,7 +87,7 @@ def update_user(user: User, *, display_name=None, role=None, active=None) -> Use
     if active is not None and active != user.active:
         user.active = changes["active"] = active
         if not active:
-            user.end_all_sessions()
+            end_access(user)
     if changes:
         record("user.update", user, **changes)
     return user
@@ -99,8 +99,22 @@ def set_password(user: User, password: str, *, actor: User | None = None) -> Non
     if problems:
         raise Invalid("The password does not meet the policy.", errors={"password": problems})
     user.password_hash = passwords.hash_password(password)
-    user.end_all_sessions()
+    end_access(user)
     record("user.set_password", user, actor=actor)
+
+
+def end_access(user: User) -> None:
+    """End every way in a person had before: their sessions and remember cookies on every
+    device, their API tokens, and every unused one-time password link (a password set by one
+    link, the account page or the command line voids the others)."""
+    now = utcnow()
+    user.end_all_sessions()
+    db.session.execute(sa.update(ApiToken)
+                       .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+                       .values(revoked_at=now))
+    db.session.execute(sa.update(PasswordLink)
+                       .where(PasswordLink.user_id == user.id, PasswordLink.used_at.is_(None))
+                       .values(used_at=now))
 
 
 def issue_password_link(user: User) -> str:
@@ -126,8 +140,7 @@ def find_password_link(secret: str) -> PasswordLink:
 def use_password_link(secret: str, password: str) -> User:
     """Set the password through a one-time link, spending the link."""
     link = find_password_link(secret)
-    set_password(link.user, password, actor=link.user)
-    link.used_at = utcnow()
+    set_password(link.user, password, actor=link.user)  # spends this link and the others
     return link.user
 
 
