@@ -91,9 +91,10 @@ def sign_in():
 @bp.post("/sign-out")
 @login_required
 def sign_out():
-    """Sign out everywhere: every session and remember cookie of this person ends."""
+    """Sign out everywhere: every session, remember cookie, API token and unused password
+    link of this person ends (the account page says so beside the tokens)."""
     user = current_user._get_current_object()
-    user.end_all_sessions()
+    service.end_access(user)
     record("auth.sign_out", user)
     session.clear()
     logout_user()  # after clear(): it leaves the note that deletes the remember cookie

@@ -84,3 +84,14 @@ def test_a_password_built_from_the_persons_name_address_or_the_programme_is_refu
 
 def test_a_password_of_unrelated_words_is_still_accepted(app, person):
     assert policy_problems(NEW_PASSWORD, (person.email, person.display_name)) == []
+
+
+def test_signing_out_everywhere_revokes_the_persons_api_tokens(app, person):
+    headers = b.bearer(person)
+    db.session.commit()
+    browser = app.test_client()
+    b.sign_in(browser, "aisha.khan@example.org")
+    account = browser.get("/account").get_data(as_text=True)
+    assert "revokes\n  every token you have" in account
+    browser.post("/sign-out", data={"csrf_token": b.csrf_from(account)})
+    assert app.test_client().get("/api/v1/me", headers=headers).status_code == 401
