@@ -104,12 +104,29 @@ def check_config(config: Mapping[str, Any]) -> None:
         raise ConfigError(
             f"LMS_ENV must be one of {', '.join(ENVIRONMENTS)}; got {lms_env!r}."
         )
-    if lms_env == "production" and not config.get("SECRET_KEY"):
-        raise ConfigError(
-            "LMS_SECRET_KEY is not set. Outside development and testing the service will not "
-            "start without one: generate it with "
-            "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`."
-        )
+    if lms_env == "production":
+        check_secret_key(config.get("SECRET_KEY"))
+
+
+#: How a production key is made, said in every refusal.
+MAKE_A_KEY = "generate one with `python -c 'import secrets; print(secrets.token_urlsafe(48))'`."
+#: Keys written in this code base: anyone who reads it could sign sessions with them.
+PUBLISHED_KEYS = frozenset({INSECURE_DEV_KEY})
+MIN_SECRET_KEY_BYTES = 32
+
+
+def check_secret_key(key: str | bytes | None) -> None:
+    """Refuse a production secret key that is missing, short or published in the code."""
+    if not key:
+        raise ConfigError("LMS_SECRET_KEY is not set. Outside development and testing the "
+                          f"service will not start without one: {MAKE_A_KEY}")
+    raw = key.encode() if isinstance(key, str) else key
+    if raw.decode(errors="replace") in PUBLISHED_KEYS:
+        raise ConfigError("LMS_SECRET_KEY is the development key published in the code: "
+                          f"anyone could sign sessions with it; {MAKE_A_KEY}")
+    if len(raw) < MIN_SECRET_KEY_BYTES:
+        raise ConfigError(f"LMS_SECRET_KEY is {len(raw)} bytes; production needs at least "
+                          f"{MIN_SECRET_KEY_BYTES}: {MAKE_A_KEY}")
 
 
 #: Settings that are the same everywhere and not meant to be changed by the environment.

@@ -6,9 +6,11 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from lms import create_app
 from lms.accounts.models import ApiToken
 from lms.accounts.passwords import policy_problems
 from lms.accounts.service import issue_password_link, set_password
+from lms.config import ConfigError
 from lms.extensions import db
 from tests import builders as b
 
@@ -95,3 +97,12 @@ def test_signing_out_everywhere_revokes_the_persons_api_tokens(app, person):
     assert "revokes\n  every token you have" in account
     browser.post("/sign-out", data={"csrf_token": b.csrf_from(account)})
     assert app.test_client().get("/api/v1/me", headers=headers).status_code == 401
+
+
+@pytest.mark.parametrize(("key", "says"), [("a", "is 1 bytes"),
+                                           ("dev-only-insecure-key", "published in the code"),
+                                           ("x" * 31, "at least 32")])
+def test_production_refuses_a_short_or_published_secret_key(database_url, key, says):
+    with pytest.raises(ConfigError, match=says):
+        create_app({"LMS_ENV": "production", "SECRET_KEY": key,
+                    "SQLALCHEMY_DATABASE_URI": database_url})
