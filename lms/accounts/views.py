@@ -6,7 +6,6 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -14,13 +13,13 @@ from flask import (
     session,
     url_for,
 )
-from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from lms.accounts import service
+from lms.accounts.throttle import reserve_sign_in
 from lms.audit.service import record
 from lms.dashboards.pages import field_errors
 from lms.errors import Gone, Invalid
@@ -49,16 +48,6 @@ class SetPasswordForm(FlaskForm):
         EqualTo("password", message="The two passwords are not the same.")])
 
 
-def account_key() -> str:
-    """The throttling key for one account: the address typed into the form."""
-    return "account:" + request.form.get("email", "").strip().lower()[:320]
-
-
-def failed_sign_in(response) -> bool:
-    """Only failed attempts count against the limits; a success redirects."""
-    return response.status_code != 302
-
-
 def safe_next(target: str | None) -> str:
     """Where to go after signing in: a path on this site, never another site."""
     if target and target.startswith("/") and not target.startswith("//"):
@@ -69,17 +58,17 @@ def safe_next(target: str | None) -> str:
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LMS_SIGN_IN_LIMIT_PER_ACCOUNT"], key_func=account_key,
-               methods=["POST"], deduct_when=failed_sign_in, scope="sign-in-account")
-@limiter.limit(lambda: current_app.config["LMS_SIGN_IN_LIMIT_PER_ADDRESS"],
-               key_func=get_remote_address, methods=["POST"], deduct_when=failed_sign_in,
-               scope="sign-in-address")
 def sign_in():
-    """Show the sign-in form, or sign the person in."""
+    """Show the sign-in form, or sign the person in (throttled per account and per address
+    by lms.accounts.throttle, before the password is checked)."""
     form = SignInForm()
+    if request.method == "POST":
+        # Every attempt takes its allowance first, so parallel attempts see the limit.
+        reservation = reserve_sign_in(request.form.get("email", ""))
     if form.validate_on_submit():
         user = service.authenticate(form.email.data, form.password.data)
         if user is not None:
+            reservation.give_back()  # a success does not count against the limits
             # A new session at sign-in: nothing planted in the old one survives (fixation).
             session.clear()
             login_user(user, remember=form.remember.data)
