@@ -54,7 +54,23 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
         "LMS_SIGN_IN_LIMIT_PER_ADDRESS": env.get("LMS_SIGN_IN_LIMIT_PER_ADDRESS",
                                                  "30 per minute"),
         "REMEMBER_COOKIE_DURATION": dt.timedelta(days=remember_days),
+        # A session cookie not used for this long is refused (its signature is dated, and
+        # lms.accounts.auth re-signs it at most once a minute while it is in use); "keep me
+        # signed in" then restores the session, up to REMEMBER_COOKIE_DURATION after sign-in.
+        "PERMANENT_SESSION_LIFETIME": dt.timedelta(minutes=idle_minutes(env)),
     }
+
+
+MAX_IDLE_MINUTES = 7 * 24 * 60
+
+
+def idle_minutes(env: Mapping[str, str]) -> int:
+    """LMS_IDLE_MINUTES (default 8 hours); ConfigError unless from 1 minute to a week."""
+    minutes = int_setting(env, "LMS_IDLE_MINUTES", 8 * 60)
+    if not 1 <= minutes <= MAX_IDLE_MINUTES:
+        raise ConfigError(f"LMS_IDLE_MINUTES must be from 1 to {MAX_IDLE_MINUTES}; "
+                          f"got {minutes}.")
+    return minutes
 
 
 def int_setting(env: Mapping[str, str], name: str, default: int) -> int:

@@ -14,7 +14,6 @@ examples) and the same password, hashed once.
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -194,11 +193,9 @@ class Person:
 def insert_users(rows: list[tuple[str, str, str]], password_hash: str) -> dict[str, int]:
     """Create users from (email, name, role); their ids by e-mail."""
     now = dt.datetime.now(dt.UTC)
-    columns = ("email", "display_name", "role", "active", "password_hash", "session_token",
-               "created_at")
+    columns = ("email", "display_name", "role", "active", "password_hash", "created_at")
     bulk_insert(User.__table__, columns,
-                [(email, name, role, True, password_hash, secrets.token_urlsafe(32), now)
-                 for email, name, role in rows])
+                [(email, name, role, True, password_hash, now) for email, name, role in rows])
     emails = [email for email, _name, _role in rows]
     prefix = emails[0].split(".")[0] + "."
     found = db.session.execute(sa.select(User.email, User.id).where(

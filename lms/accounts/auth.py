@@ -8,18 +8,18 @@ carry a CSRF token; a token-authenticated one need not (a browser never adds it 
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
 
-import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.profiles import CHEAPEST, RFC_9106_LOW_MEMORY
-from flask import Flask, current_app, g, redirect, request, url_for
+from flask import Flask, current_app, g, redirect, request, session, url_for
 from flask_login import current_user
 
 from lms.accounts.models import User
-from lms.accounts.service import user_for_token
+from lms.accounts.service import user_for_session, user_for_token
 from lms.errors import Forbidden, Unauthorized, wants_json
-from lms.extensions import api, csrf, db, login_manager
+from lms.extensions import api, csrf, login_manager
 from lms.json_body import Blueprint
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -38,6 +38,7 @@ def init_auth(app: Flask) -> None:
     csrf.init_app(app)
     app.before_request(forget_previous_caller)
     app.before_request(authenticate_request)
+    app.before_request(keep_session_alive)
     register_security_schemes()
 
 
@@ -51,9 +52,9 @@ def register_security_schemes() -> None:
         )
 
 
-def load_user(session_token: str) -> User | None:
-    """Flask-Login's loader: the active user whose current alternative id is in the session."""
-    return db.session.scalar(sa.select(User).filter_by(session_token=session_token, active=True))
+def load_user(session_secret: str) -> User | None:
+    """Flask-Login's loader: the active user of the session whose secret the cookie holds."""
+    return user_for_session(session_secret)
 
 
 def unauthorized():
@@ -93,6 +94,17 @@ def authenticate_request() -> None:
     # route guard; pages (the sign-in form included) always need the CSRF token.
     if current_user.is_authenticated or not request.path.startswith("/api/"):
         csrf.protect()
+
+
+def keep_session_alive() -> None:
+    """Re-sign a signed-in session's cookie at most once a minute while it is used, so the
+    idle timeout (PERMANENT_SESSION_LIFETIME, the longest age a cookie's signature may have)
+    counts from the last use, not from sign-in."""
+    if g.get("auth_method") != "session" or "_user_id" not in session:
+        return
+    minute = int(time.time() // 60)
+    if session.get("seen") != minute:
+        session["seen"] = minute
 
 
 def bearer_user(header: str) -> User:

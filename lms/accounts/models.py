@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 
 import sqlalchemy as sa
 from flask_login import UserMixin
@@ -14,11 +13,6 @@ from lms.extensions import db
 
 #: System roles. Enrolment roles (participant or tutor of a cohort) are on Enrolment.
 ROLES = ("admin", "tutor", "participant", "sponsor")
-
-
-def new_session_token() -> str:
-    """A fresh alternative id for Flask-Login: rotating it ends every session of the user."""
-    return secrets.token_urlsafe(32)
 
 
 class User(UserMixin, db.Model):
@@ -39,10 +33,6 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     #: Argon2id hash; None until the person sets a first password through their link.
     password_hash: Mapped[str | None] = mapped_column(sa.String(255))
-    #: Flask-Login's id for this user's sessions and remember cookies; rotated to end them.
-    session_token: Mapped[str] = mapped_column(
-        sa.String(64), unique=True, default=new_session_token
-    )
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_sign_in_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
@@ -50,9 +40,15 @@ class User(UserMixin, db.Model):
         back_populates="user", cascade="all, delete-orphan"
     )
 
+    #: The secret of the session this request runs in (set at sign-in and when a session
+    #: is loaded); never stored: the database holds only its hash (UserSession).
+    session_secret = None
+
     def get_id(self) -> str:
-        """The alternative id Flask-Login keeps in the session (never the primary key)."""
-        return self.session_token
+        """The session's secret, which Flask-Login keeps in the cookie (never the user's id)."""
+        if self.session_secret is None:
+            raise RuntimeError("start a session (accounts.service.start_session) first")
+        return self.session_secret
 
     @property
     def is_active(self) -> bool:
@@ -61,7 +57,24 @@ class User(UserMixin, db.Model):
 
     def end_all_sessions(self) -> None:
         """Invalidate every session and remember cookie this user has, on every device."""
-        self.session_token = new_session_token()
+        db.session.execute(sa.delete(UserSession).where(UserSession.user_id == self.id))
+        self.session_secret = None
+
+
+class UserSession(db.Model):
+    """One signed-in session (a browser, with or without "keep me signed in").
+
+    The cookie carries a random secret; only its SHA-256 is stored, so neither a database
+    read nor a backup yields a cookie that works.
+    """
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class PasswordLink(db.Model):

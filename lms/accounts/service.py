@@ -15,7 +15,7 @@ from flask import current_app
 from sqlalchemy.orm import contains_eager
 
 from lms.accounts import passwords
-from lms.accounts.models import ROLES, ApiToken, PasswordLink, User
+from lms.accounts.models import ROLES, ApiToken, PasswordLink, User, UserSession
 from lms.audit.service import record
 from lms.db_types import utcnow
 from lms.errors import Conflict, Gone, Invalid, NotFound
@@ -156,6 +156,31 @@ def authenticate(email: str, password: str) -> User | None:
         user.password_hash = passwords.hash_password(password)
     user.last_sign_in_at = utcnow()
     record("auth.sign_in", user, actor=user)
+    return user
+
+
+def start_session(user: User) -> str:
+    """Open a new signed-in session for ``user``: store the hash of a fresh secret, return the
+    secret (for the cookie), and drop this person's sessions too old to be usable."""
+    secret = secrets.token_urlsafe(32)
+    oldest = utcnow() - current_app.config["REMEMBER_COOKIE_DURATION"]
+    db.session.execute(sa.delete(UserSession).where(UserSession.user_id == user.id,
+                                                    UserSession.created_at < oldest))
+    db.session.add(UserSession(user_id=user.id, token_hash=digest(secret)))
+    user.session_secret = secret
+    return secret
+
+
+def user_for_session(secret: str) -> User | None:
+    """The active user of a session's secret, or None once that session has ended (signed
+    out, or begun longer ago than "keep me signed in" lasts: the absolute limit)."""
+    oldest = utcnow() - current_app.config["REMEMBER_COOKIE_DURATION"]
+    user = db.session.scalar(
+        sa.select(User).join(UserSession, UserSession.user_id == User.id)
+        .where(UserSession.token_hash == digest(secret), UserSession.created_at >= oldest,
+               User.active.is_(True)))
+    if user is not None:
+        user.session_secret = secret
     return user
 
 

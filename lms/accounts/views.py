@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -71,10 +72,21 @@ def sign_in():
             reservation.give_back()  # a success does not count against the limits
             # A new session at sign-in: nothing planted in the old one survives (fixation).
             session.clear()
+            service.start_session(user)
             login_user(user, remember=form.remember.data)
             return redirect(safe_next(request.args.get("next")))
         form.password.errors.append("The email address or password is not right.")
-    return render_template("auth/sign_in.html", form=form, errors=field_errors(form))
+    return render_template("auth/sign_in.html", form=form, errors=field_errors(form),
+                           idle=idle_description())
+
+
+def idle_description() -> str:
+    """How long a session may go unused, in words ("8 hours", "30 minutes")."""
+    minutes = int(current_app.permanent_session_lifetime.total_seconds() // 60)
+    if minutes % 60:
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    hours = minutes // 60
+    return f"{hours} hour{'s' if hours != 1 else ''}"
 
 
 @bp.post("/sign-out")

@@ -23,7 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from lms import data_version
-from lms.accounts.models import ApiToken, PasswordLink, User, new_session_token
+from lms.accounts.models import ApiToken, PasswordLink, User, UserSession
 from lms.audit.models import AuditEvent
 from lms.audit.service import record
 from lms.cohorts.models import Enrolment, Sponsorship
@@ -34,7 +34,7 @@ from lms.outcomes.release_models import OutcomeRelease, ReleasedAnswer, Released
 from lms.ratings.models import Assessment, Rating
 
 #: Columns never given out, even to the person: they are credentials.
-SECRETS = {"password_hash", "session_token", "token_hash"}
+SECRETS = {"password_hash", "token_hash"}
 ERASED = "erased person"
 #: An erased person's address ends with this (the participant flow counts them by it).
 ERASED_DOMAIN = "erased.invalid"
@@ -43,6 +43,7 @@ COVERAGE = {
     "user_account": ("the account, without secrets", "anonymised and disabled"),
     "api_token": ("names, prefixes and dates", "deleted"),
     "password_link": ("dates", "deleted"),
+    "user_session": ("when each signed-in session began", "deleted"),
     "enrolment": ("every enrolment", "kept: cohort, organisation and level count in results"),
     "sponsorship": ("every sponsorship", "deleted"),
     "activity_record": ("every record with its notes", "notes blanked, completion kept"),
@@ -86,6 +87,7 @@ def person_export(user: User) -> dict[str, Any]:
         "user_account": as_dicts([user]),
         "api_token": as_dicts(rows(ApiToken, ApiToken.user_id == user.id)),
         "password_link": as_dicts(rows(PasswordLink, PasswordLink.user_id == user.id)),
+        "user_session": as_dicts(rows(UserSession, UserSession.user_id == user.id)),
         "enrolment": as_dicts(rows(Enrolment, Enrolment.user_id == user.id)),
         "sponsorship": as_dicts(rows(Sponsorship, Sponsorship.user_id == user.id)),
         "activity_record": as_dicts(records),
@@ -129,7 +131,7 @@ def erase_person(user: User) -> None:
     user.password_hash = None
     user.active = False
     user.last_sign_in_at = None
-    user.session_token = new_session_token()  # ends every session
+    user.end_all_sessions()
     # The participant flow counts erased people, so every outcomes answer must be rebuilt.
     data_version.mark_changed([data_version.OUTCOMES])
     db.session.flush()

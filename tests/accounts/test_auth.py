@@ -9,8 +9,8 @@ import pytest
 import sqlalchemy as sa
 
 from lms import create_app
-from lms.accounts.models import ApiToken, User
-from lms.accounts.service import create_token
+from lms.accounts.models import ApiToken, User, UserSession
+from lms.accounts.service import create_token, digest
 from lms.audit.models import AuditEvent
 from lms.extensions import db
 from tests import builders as b
@@ -85,7 +85,13 @@ def test_the_session_is_renewed_at_sign_in(client, person):
     b.sign_in(client, "pat@example.org")
     with client.session_transaction() as session:
         assert "planted" not in session
-        assert session["_user_id"] == person.session_token
+        secret = session["_user_id"]
+    # The cookie holds a fresh secret of this session, not the user's id; the database only
+    # its hash.
+    assert secret != str(person.id)
+    stored = db.session.scalars(sa.select(UserSession.token_hash)
+                                .filter_by(user_id=person.id)).all()
+    assert stored == [digest(secret)]
 
 
 def test_session_cookie_flags(client, person):

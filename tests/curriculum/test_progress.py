@@ -222,7 +222,7 @@ def add_participants(cohort, count: int) -> None:
     first = db.session.scalar(sa.select(sa.func.coalesce(sa.func.max(User.id), 0))) + 1
     db.session.execute(sa.insert(User), [
         {"id": first + n, "email": f"bulk{first + n}@example.org", "display_name": f"P {n}",
-         "role": "participant", "session_token": f"bulk-{first + n}"} for n in range(count)])
+         "role": "participant"} for n in range(count)])
     db.session.execute(sa.insert(Enrolment), [
         {"cohort_id": cohort.id, "user_id": first + n, "role": "participant",
          "organisation_id": organisation.id, "leadership_level_id": level.id}
