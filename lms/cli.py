@@ -307,12 +307,15 @@ def import_backup(file: Path, merge: bool) -> None:
         raise click.ClickException(f"{file} is not a JSON backup: "
                                    f"{exc or 'nested too deeply'}.") from None
     try:
-        written = backup.import_document(document, str(file), merge=merge)
+        restored = backup.import_document(document, str(file), merge=merge)
     except sa.exc.IntegrityError as exc:
         raise click.ClickException(
             f"{file} was not restored; nothing was written. A row clashes with one already "
             f"stored: {str(exc.orig).splitlines()[0][:200]}") from None
-    click.echo(f"Restored {written} rows from {file}.")
+    click.echo(f"Restored {restored.written} rows from {file}.")
+    if restored.skipped_erased:
+        click.echo(f"Skipped {restored.skipped_erased} rows of erased people (they are in "
+                   "the erasure register, so a restore never brings them back).")
 
 
 @lms.command("export-person")

@@ -115,3 +115,16 @@ class ApiToken(db.Model):
     def is_usable(self, now: dt.datetime) -> bool:
         """Whether the token may authenticate a request at ``now``."""
         return self.revoked_at is None and self.expires_at > now and self.user.active
+
+
+class ErasedPerson(db.Model):
+    """The erasure register: who was erased, so a restore never brings them back.
+
+    It holds the account's id and a keyed hash of its address (accounts.service.address_key)
+    and nothing else; ``import --merge`` skips every row of a person it lists.
+    """
+
+    __tablename__ = "erased_person"
+
+    user_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    address_key: Mapped[str] = mapped_column(sa.String(64), index=True)

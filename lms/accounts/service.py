@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import secrets
 
 import sqlalchemy as sa
@@ -28,6 +29,16 @@ MAX_TOKEN_DAYS = 365
 def digest(secret: str) -> str:
     """SHA-256 of a random secret (tokens and links), as stored in place of the secret."""
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def address_key(email: str) -> str:
+    """A keyed hash (HMAC-SHA256 under the app's secret key) of an e-mail address as typed,
+    trimmed and lower-cased: it matches the same address again, and without the key it
+    cannot be reversed or tested against a list of addresses."""
+    key = current_app.config["SECRET_KEY"]
+    key = key.encode() if isinstance(key, str) else key
+    address = email.strip().lower().encode("utf-8")
+    return hmac.new(key, b"lms-address:" + address, hashlib.sha256).hexdigest()
 
 
 def normalise_email(raw: str, field: str = "email") -> str:
@@ -73,7 +84,7 @@ def create_user(email: str, display_name: str, role: str) -> User:
     user = User(email=email, display_name=name, role=role)
     db.session.add(user)
     db.session.flush()
-    record("user.create", user, email=email, role=role)
+    record("user.create", user, role=role)
     return user
 
 
@@ -89,7 +100,9 @@ def update_user(user: User, *, display_name=None, role=None, active=None) -> Use
         if not active:
             end_access(user)
     if changes:
-        record("user.update", user, **changes)
+        # Which fields changed, and the new role and state; never a typed value (a name).
+        record("user.update", user, fields=sorted(changes),
+               **{key: changes[key] for key in ("role", "active") if key in changes})
     return user
 
 
@@ -150,7 +163,10 @@ def authenticate(email: str, password: str) -> User | None:
     valid = passwords.verify_password(user.password_hash if user else None, password)
     if not valid or user is None or not user.active:
         reason = "disabled" if (valid and user is not None) else "bad credentials"
-        record("auth.sign_in_failed", user, actor=user, email=(email or "")[:320], reason=reason)
+        # The typed address only as a keyed hash: enough to see repeated attempts on one
+        # address, nothing a reader (or a backup) can turn back into the address.
+        record("auth.sign_in_failed", user, actor=user, address=address_key(email or ""),
+               reason=reason)
         return None
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
@@ -196,7 +212,7 @@ def create_token(user: User, name: str, days: int) -> tuple[ApiToken, str]:
     )
     db.session.add(token)
     db.session.flush()
-    record("token.create", token, actor=user, name=token.name, days=days)
+    record("token.create", token, actor=user, days=days)
     return token, secret
 
 
@@ -214,7 +230,7 @@ def revoke_token(user: User, token_id: int) -> ApiToken:
         raise NotFound(f"You have no token with id {token_id}.")
     if token.revoked_at is None:
         token.revoked_at = utcnow()
-        record("token.revoke", token, actor=user, name=token.name)
+        record("token.revoke", token, actor=user)
     return token
 
 

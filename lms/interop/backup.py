@@ -3,18 +3,23 @@
 The document names its format version and the database's migration revision; a restore
 into a database at another revision is refused (migrate first). Rows are written in primary
 key order and values in a fixed form, so exporting a restored database gives the same
-document, whichever database (SQLite or PostgreSQL) it went through.
+document, whichever database (SQLite or PostgreSQL) it went through. A merge never brings
+back a person listed in the erasure register (see ErasedRows).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from alembic.migration import MigrationContext
 
+from lms.accounts.models import ErasedPerson, User
+from lms.accounts.service import address_key
+from lms.audit.models import AuditEvent
 from lms.data_version import DataVersion
 from lms.db_types import UTCDateTime
 from lms.extensions import db
@@ -105,14 +110,25 @@ def check_document(document: Any, source: str) -> dict[str, sa.Table]:
     return known
 
 
-def import_document(document: Any, source: str = "the backup", merge: bool = False) -> int:
+@dataclass
+class Restored:
+    """What a restore wrote, and what it left out because it belongs to an erased person."""
+
+    written: int
+    skipped_erased: int = 0
+
+
+def import_document(document: Any, source: str = "the backup", merge: bool = False
+                    ) -> Restored:
     """Restore a backup; refused into a non-empty database unless ``merge`` (then rows whose
-    primary key is already taken are kept as they are). Flushes; the caller commits."""
+    primary key is already taken are kept as they are, and rows of anyone in the erasure
+    register are skipped). Flushes; the caller commits."""
     known = check_document(document, source)
     if not merge and not is_empty():
         raise SeedError(source, ["the database is not empty: restore into an empty database, "
                                  "or pass --merge to add only the rows it does not have"])
     written = 0
+    erased = ErasedRows() if merge else None
     for table in tables():
         content = document["tables"].get(table.name)
         if not content or not content["rows"]:
@@ -120,14 +136,76 @@ def import_document(document: Any, source: str = "the backup", merge: bool = Fal
         rows = [{column.name: from_json(column, value)
                  for column, value in zip(table.columns, row, strict=True)}
                 for row in content["rows"]]
-        if merge:
-            rows = missing_rows(table, rows)
+        if erased is not None:
+            rows = erased.without(table, missing_rows(table, rows))
         if rows:
             db.session.execute(sa.insert(table), rows)
             written += len(rows)
     db.session.flush()
     reset_sequences(known)
-    return written
+    return Restored(written, erased.skipped if erased else 0)
+
+
+class ErasedRows:
+    """Finds the rows of a backup that belong to someone in the erasure register.
+
+    A row belongs to an erased person when it refers to their account, or to a row that
+    belongs to them (a note version of their activity record), whether that row is in the
+    backup or still in the database; an account in the backup is theirs by its id or by the
+    keyed hash of its address; an audit event is theirs when it is about their account or
+    names their address as its actor.
+    """
+
+    def __init__(self) -> None:
+        register = db.session.execute(sa.select(ErasedPerson.user_id, ErasedPerson.address_key))
+        self.user_ids: set[int] = set()
+        self.keys: set[str] = set()
+        for user_id, key in register:
+            self.user_ids.add(user_id)
+            if key:
+                self.keys.add(key)
+        #: Per table, the ids of rows that belong to an erased person.
+        self.owned: dict[str, set[int]] = {User.__tablename__: self.user_ids}
+        self.skipped = 0
+
+    def without(self, table: sa.Table, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """``rows`` of ``table`` less those of erased people (counted in ``skipped``)."""
+        if table.name == User.__tablename__:
+            self.user_ids.update(row["id"] for row in rows
+                                 if address_key(row["email"]) in self.keys)
+        links = [(fk.parent.name, self.owned[fk.column.table.name])
+                 for fk in table.foreign_keys if fk.column.table.name in self.owned]
+        owned = self.owned_in_database(table, links)
+        kept = []
+        for row in rows:
+            if self.belongs(table, row, links):
+                self.skipped += 1
+                if "id" in row:
+                    owned.add(row["id"])
+            else:
+                kept.append(row)
+        if table.name != User.__tablename__ and "id" in table.columns:
+            self.owned[table.name] = owned
+        return kept
+
+    def owned_in_database(self, table: sa.Table, links: list) -> set[int]:
+        """Ids of stored rows of ``table`` that refer to rows of erased people."""
+        if "id" not in table.columns or not any(ids for _, ids in links):
+            return set()
+        return set(db.session.scalars(sa.select(table.columns["id"]).where(sa.or_(
+            *(table.columns[column].in_(ids) for column, ids in links if ids)))))
+
+    def belongs(self, table: sa.Table, row: dict[str, Any], links: list) -> bool:
+        """Whether one row of the backup is an erased person's."""
+        if table.name == User.__tablename__:
+            return row["id"] in self.user_ids
+        if any(row[column] in ids for column, ids in links):
+            return True
+        if table.name == AuditEvent.__tablename__:
+            return ((row["target_type"] == User.__tablename__
+                     and row["target_id"] in self.user_ids)
+                    or address_key(row["actor"] or "") in self.keys)
+        return False
 
 
 def missing_rows(table: sa.Table, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -8,7 +8,9 @@ they caused or that are about them.
 ``erase_person`` removes what identifies them and keeps what the programme's aggregate
 results are made of: the account is anonymised and disabled; tokens, password links,
 sponsorships and note versions are deleted; notes and reopening reasons are blanked; the
-audit log keeps its events with the person's address, name and network address removed.
+audit log keeps its events with the person's address, name, network address and any text
+they typed removed. The erasure register keeps their id and a keyed hash of their address,
+so that ``import --merge`` of an older backup skips their rows (lms.interop.backup).
 Enrolments (cohort, organisation, level), completion and ratings stay, no longer linked to
 anyone identifiable, so outcome reports and progress figures do not change.
 
@@ -23,7 +25,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from lms import data_version
-from lms.accounts.models import ApiToken, PasswordLink, User, UserSession
+from lms.accounts.models import ApiToken, ErasedPerson, PasswordLink, User, UserSession
+from lms.accounts.service import address_key
 from lms.audit.models import AuditEvent
 from lms.audit.service import record
 from lms.cohorts.models import Enrolment, Sponsorship
@@ -102,19 +105,61 @@ def person_export(user: User) -> dict[str, Any]:
     }
 
 
-def scrub(details: dict[str, Any], identifying: set[str]) -> dict[str, Any]:
-    """Audit details with every value that names the person replaced."""
-    return {key: ERASED if isinstance(value, str) and value.lower() in identifying else value
-            for key, value in (details or {}).items()}
+#: Audit details that held text a person typed before issue 19, by action (names, token
+#: names, typed addresses, a tutor's reasons); events written since hold none.
+TYPED_TEXT = {"user.create": {"email"}, "user.update": {"display_name"},
+              "auth.sign_in_failed": {"email"}, "token.create": {"name"},
+              "token.revoke": {"name"}, "assessment.reopen": {"reason"}}
+
+
+def scrub(event: AuditEvent, identifying: set[str], key: str) -> dict[str, Any]:
+    """An event's details with every value typed by a person, naming the person, or standing
+    for their address (its keyed hash) replaced."""
+    typed = TYPED_TEXT.get(event.action, set())
+
+    def erased(name: str, value: Any) -> bool:
+        if not isinstance(value, str):
+            return False
+        return name in typed or value == key or value.strip().lower() in identifying
+
+    return {name: ERASED if erased(name, value) else value
+            for name, value in (event.details or {}).items()}
+
+
+def events_naming(user: User) -> list[AuditEvent]:
+    """Events about something of the person's that name them by id in their details (an
+    enrolment, a sponsorship, a reopened self-assessment)."""
+    return rows(AuditEvent, AuditEvent.details["user_id"].as_integer() == user.id)
+
+
+def failed_sign_ins_with(user: User, key: str) -> list[AuditEvent]:
+    """Failed sign-ins that typed this person's address, whoever the event is about: by its
+    keyed hash, or (events from before issue 19) by the address itself, in any case or
+    spacing."""
+    details = AuditEvent.details
+    return rows(AuditEvent, AuditEvent.action == "auth.sign_in_failed", sa.or_(
+        details["address"].as_string() == key,
+        sa.func.lower(sa.func.trim(details["email"].as_string())) == user.email.lower()))
+
+
+def scrub_audit(user: User, key: str) -> None:
+    """Remove the person's address, name, network address and typed text from every event
+    they caused, that is about them, or that typed their address."""
+    identifying = {user.email.lower(), user.display_name.strip().lower()}
+    events = {event.id: event for event in
+              audit_events_of(user) + failed_sign_ins_with(user, key) + events_naming(user)}
+    for event in events.values():
+        if (event.actor_id == user.id or event.actor.strip().lower() in identifying
+                or event.action == "auth.sign_in_failed"):
+            event.actor, event.ip = ERASED, None
+        event.details = scrub(event, identifying, key)
 
 
 def erase_person(user: User) -> None:
-    """Remove what identifies ``user``, keep what results are made of; flush only."""
-    identifying = {user.email.lower(), user.display_name.lower()}
-    for event in audit_events_of(user):
-        if event.actor_id == user.id or event.actor.lower() in identifying:
-            event.actor, event.ip = ERASED, None
-        event.details = scrub(event.details, identifying)
+    """Remove what identifies ``user``, keep what results are made of, and list them in the
+    erasure register so that no restore brings them back; flush only."""
+    key = address_key(user.email)
+    scrub_audit(user, key)
     records = rows(ActivityRecord, ActivityRecord.user_id == user.id)
     db.session.execute(sa.delete(ActivityNoteVersion).where(
         ActivityNoteVersion.record_id.in_([r.id for r in records])))
@@ -126,6 +171,7 @@ def erase_person(user: User) -> None:
         db.session.execute(sa.delete(model).where(model.user_id == user.id))
     db.session.execute(sa.update(OutcomeRelease).where(OutcomeRelease.created_by_id == user.id)
                        .values(created_by_id=None))
+    db.session.merge(ErasedPerson(user_id=user.id, address_key=key))
     user.email = f"erased-{user.id}@{ERASED_DOMAIN}"
     user.display_name = "Erased person"
     user.password_hash = None

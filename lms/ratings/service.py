@@ -257,7 +257,9 @@ def reopen(cohort: Cohort, user_id: int, phase: str, reason: str) -> Assessment:
     assessment.status = "draft"
     assessment.reopened_at = assessment.updated_at = utcnow()
     assessment.reopen_reason = reason
-    record("assessment.reopen", assessment, user_id=user_id, phase=phase, reason=reason)
+    # The reason is typed by the tutor: it stays on the assessment (which erasure blanks),
+    # never in the audit log.
+    record("assessment.reopen", assessment, user_id=user_id, phase=phase)
     db.session.flush()
     return assessment
 

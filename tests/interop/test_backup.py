@@ -55,7 +55,7 @@ def test_a_backup_restores_identically_through_the_other_database(
     assert sum(len(t["rows"]) for t in first["tables"].values()) > 1000
     other = create_app(app_settings(other_database))
     with other.app_context():
-        written = backup.import_document(json.loads(json.dumps(first)))
+        written = backup.import_document(json.loads(json.dumps(first))).written
         db.session.commit()
         second = backup.export_document()
         # The restored database keeps working: new rows get fresh ids.
@@ -93,7 +93,7 @@ def test_merging_adds_the_missing_rows_and_keeps_the_rest(programme_with_everyth
     db.session.commit()
     db.session.get(User, 1).display_name = "Renamed since"
     db.session.commit()
-    assert backup.import_document(with_extra, merge=True) == 1
+    assert backup.import_document(with_extra, merge=True).written == 1
     db.session.commit()
     assert db.session.scalar(sa.select(User).filter_by(email="only.in.backup@example.org"))
     assert db.session.get(User, 1).display_name == "Renamed since"
