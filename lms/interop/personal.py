@@ -3,7 +3,8 @@
 ``person_export`` gives everything held about a person: their account (without secrets),
 tokens and password links (without their hashes), enrolments, sponsorships, activity records
 with every saved version of their notes, self-assessments with ratings, and the audit events
-they caused or that are about them.
+they caused or that are about them, where anyone else who acted appears as a role ("an
+administrator") without their address or network address; its ``about`` says so.
 
 ``erase_person`` removes what identifies them and keeps what the programme's aggregate
 results are made of: the account is anonymised and disabled; tokens, password links,
@@ -82,8 +83,35 @@ def audit_events_of(user: User) -> list[AuditEvent]:
         sa.and_(AuditEvent.target_type == User.__tablename__, AuditEvent.target_id == user.id)))
 
 
+#: Who did something to a person's data, as their export names them: a role, never a person.
+ROLE_LABELS = {"admin": "an administrator", "tutor": "a tutor",
+               "participant": "another participant", "sponsor": "a sponsor"}
+ABOUT_THE_EXPORT = (
+    "Everything this service holds about you, table by table. Where someone else did "
+    "something to your data (an administrator sent you a password link, a tutor reopened "
+    "your self-assessment), the audit_event table names their role, not who they are, and "
+    "leaves out their network address; secrets (password and token hashes) are never given.")
+
+
+def events_as_seen_by(user: User) -> list[dict[str, Any]]:
+    """The person's audit events, with anyone else who acted shown only by role and without
+    their network address (one query for those roles)."""
+    events = audit_events_of(user)
+    others = {event.actor_id for event in events if event.actor_id not in (None, user.id)}
+    roles = dict(db.session.execute(sa.select(User.id, User.role).where(User.id.in_(others)))
+                 .all()) if others else {}
+    shown = as_dicts(events)
+    for event, row in zip(events, shown, strict=True):
+        if event.actor_id == user.id or event.actor.lower() == user.email.lower():
+            continue
+        if event.actor_id is not None:
+            row["actor"] = ROLE_LABELS.get(roles.get(event.actor_id), "someone else")
+        row["actor_id"] = row["ip"] = None
+    return shown
+
+
 def person_export(user: User) -> dict[str, Any]:
-    """Everything held about ``user``, table by table."""
+    """Everything held about ``user``, table by table (others who acted shown by role)."""
     records = rows(ActivityRecord, ActivityRecord.user_id == user.id)
     assessments = rows(Assessment, Assessment.user_id == user.id)
     return {
@@ -101,7 +129,8 @@ def person_export(user: User) -> dict[str, Any]:
         "outcome_release": as_dicts(rows(OutcomeRelease, OutcomeRelease.created_by_id == user.id)),
         "released_person": as_dicts(rows(ReleasedPerson, ReleasedPerson.user_id == user.id)),
         "released_answer": as_dicts(rows(ReleasedAnswer, ReleasedAnswer.user_id == user.id)),
-        "audit_event": as_dicts(audit_events_of(user)),
+        "audit_event": events_as_seen_by(user),
+        "about": ABOUT_THE_EXPORT,
     }
 
 
