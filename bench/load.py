@@ -193,7 +193,8 @@ def serve() -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {**os.environ, "LMS_ENV": "development", "LMS_DATABASE_URL": DATABASE,
            "LMS_REDIS_URL": REDIS, "LMS_SECRET_KEY": "load-test-" + "x" * 32,
-           "LMS_RATE_LIMIT": "1000000 per minute", "LMS_GUNICORN_ACCESSLOG": "/dev/null"}
+           "LMS_RATE_LIMIT": "1000000 per minute", "LMS_WRITE_LIMIT": "1000000 per minute",
+           "LMS_GUNICORN_ACCESSLOG": "/dev/null"}
     process = subprocess.Popen(
         [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "--bind",
          f"127.0.0.1:{port}", "wsgi:app"], cwd=ROOT, env=env,

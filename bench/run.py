@@ -129,7 +129,8 @@ def bench_app():
     return create_app({"LMS_ENV": "testing", "SQLALCHEMY_DATABASE_URI": DATABASE,
                        "LMS_REDIS_URL": REDIS, "CACHE_TYPE": "RedisCache",
                        "CACHE_REDIS_URL": REDIS, "RATELIMIT_STORAGE_URI": REDIS,
-                       "LMS_RATE_LIMIT": "100000000 per minute"})
+                       "LMS_RATE_LIMIT": "100000000 per minute",
+                       "LMS_WRITE_LIMIT": "100000000 per minute"})
 
 
 def admin_token(app) -> str:
@@ -417,7 +418,7 @@ def throughput(seconds: int) -> list[Result]:
                          "installs it when it can.")
     lms_env = {"LMS_ENV": "production", "LMS_SECRET_KEY": secrets.token_urlsafe(32),
                "LMS_DATABASE_URL": DATABASE, "LMS_REDIS_URL": REDIS,
-               "LMS_RATE_LIMIT": "100000000 per minute"}
+               "LMS_RATE_LIMIT": "100000000 per minute", "LMS_WRITE_LIMIT": "100000000 per minute"}
     measured = {}
     for name, app_path, env in (("bare Flask", "bench.bare_app:app", {}),
                                 ("lms", "wsgi:app", lms_env)):

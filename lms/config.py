@@ -48,6 +48,7 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
         "LMS_TRUSTED_PROXIES": int_setting(env, "LMS_TRUSTED_PROXIES", 0),
         "LMS_REDIS_URL": env.get("LMS_REDIS_URL") or None,
         "LMS_RATE_LIMIT": env.get("LMS_RATE_LIMIT", "600 per minute"),
+        "LMS_WRITE_LIMIT": env.get("LMS_WRITE_LIMIT", "60 per minute"),
         # How long a process may keep the framework document before asking for its version.
         "LMS_LOCAL_CACHE_SECONDS": float_setting(env, "LMS_LOCAL_CACHE_SECONDS", 1.0),
         "LMS_SIGN_IN_LIMIT_PER_ACCOUNT": env.get("LMS_SIGN_IN_LIMIT_PER_ACCOUNT", "5 per minute"),

@@ -56,3 +56,14 @@ def default_limit() -> str:
 # Sign-in adds stricter limits of its own. Storage comes from the config: Redis when
 # LMS_REDIS_URL is set, so several server processes share the counters.
 limiter = Limiter(key_func=caller_key, default_limits=[default_limit])
+
+
+def write_limit() -> str:
+    """How often one person may save their own work (LMS_WRITE_LIMIT), over every route that
+    saves it, so one account cannot grow the database or hold the writer at will."""
+    return current_app.config["LMS_WRITE_LIMIT"]
+
+
+#: Put on each route that saves a person's notes or answers (with or beside the default).
+person_writes = limiter.shared_limit(write_limit, scope="person-writes",
+                                     methods=["POST", "PUT"], override_defaults=False)

@@ -26,7 +26,7 @@ from lms.curriculum.schemas import (
     MyProgressSchema,
     ParticipantWorkSchema,
 )
-from lms.extensions import db
+from lms.extensions import db, person_writes
 from lms.json_body import Blueprint
 
 blp = Blueprint("curriculum", __name__,
@@ -82,6 +82,7 @@ def get_my_activity(slug: str, key: str):
 
 @blp.put("/me/activities/<slug>/<key>")
 @guard(blp, "participant")
+@person_writes
 @blp.arguments(ActivityWorkUpdateSchema)
 @blp.response(200, ActivityWorkSchema)
 @blp.alt_response(404, **NOT_FOUND)

@@ -142,6 +142,10 @@ def find_activity_for(user: User, slug: str, key: str, today: dt.date,
     return activity
 
 
+#: Saved versions kept per activity record; older ones are dropped as new ones are saved.
+MAX_NOTE_VERSIONS = 50
+
+
 def clean_note(value: str | None) -> str | None:
     """A note with surrounding space removed; None if nothing is left."""
     if value is None:
@@ -155,7 +159,8 @@ def record_activity(user: User, slug: str, key: str, changes: dict[str, Any],
     """Mark an activity done or not, and save its reflection or evidence note.
 
     A ``reflect`` activity is done only with a reflection, a ``practise`` one only with an
-    evidence note. Every saved change of a note is kept as a version.
+    evidence note. Every saved change of a note is kept as a version, the latest
+    MAX_NOTE_VERSIONS of them.
     """
     activity = find_activity_for(user, slug, key, today or dt.date.today())
     entry = db.session.scalar(
@@ -178,6 +183,7 @@ def record_activity(user: User, slug: str, key: str, changes: dict[str, Any],
     if notes_changed:
         entry.versions.append(ActivityNoteVersion(reflection=entry.reflection,
                                                   evidence=entry.evidence))
+        del entry.versions[:-MAX_NOTE_VERSIONS]  # the oldest go (delete-orphan)
     db.session.flush()
     return entry
 

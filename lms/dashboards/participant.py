@@ -13,6 +13,7 @@ from lms.curriculum import service as curriculum
 from lms.dashboards.forms import ActivityForm
 from lms.dashboards.pages import field_errors, is_whole_number, page
 from lms.errors import Conflict, Invalid, NotFound
+from lms.extensions import person_writes
 from lms.outcomes import chart_data
 from lms.outcomes import service as outcomes
 from lms.outcomes.charts import DESCRIBE
@@ -76,6 +77,7 @@ def module(slug: str):
 
 @bp.post("/modules/<slug>/<key>")
 @page("participant")
+@person_writes
 def save_activity(slug: str, key: str):
     """Save one activity's note and whether it is done; back to the module page."""
     context = module_context(slug)
@@ -166,6 +168,7 @@ def radio_items(scale: list[dict[str, Any]], chosen: Any) -> list[dict[str, Any]
 
 @bp.route("/assessments/<phase>/themes/<code>", methods=["GET", "POST"])
 @page("participant")
+@person_writes
 def assessment_theme(phase: str, code: str):
     """One theme of the assessment: a radio group per behaviour; save, then go on."""
     context = assessment_context(phase)

@@ -108,11 +108,10 @@ def check_name(name: str, query: dict) -> None:
 
 
 def chart_response(name: str, fmt: str, basis: dict[str, Any],
-                   build: Callable[[], dict[str, Any]], query: dict,
-                   keep: bool = True) -> Response:
+                   build: Callable[[], dict[str, Any]], query: dict) -> Response:
     """Answer 304 (building nothing), the text alternative, or the drawn chart, with an ETag
-    from ``basis``, the fingerprint of what ``build`` would return. ``keep``: cache the drawn
-    image (not for a person's own chart: the shared cache holds no one's answers)."""
+    from ``basis``, the fingerprint of what ``build`` would return; the drawn image is
+    cached under that ETag."""
     options = {"fmt": fmt, **{k: v for k, v in query.items() if k != "cohorts"}}
     etag = chart_data.etag_of(name, basis, options)
     if request.if_none_match.contains(etag):
@@ -126,12 +125,11 @@ def chart_response(name: str, fmt: str, basis: dict[str, Any],
         # Drawing is the expensive part: the image is kept under its ETag, which already
         # says everything it depends on, and shared by every server process through Redis.
         key = f"chart:{etag}"
-        image = lookup(key) if keep else None
+        image = lookup(key)
         response_cache = "hit" if image is not None else "miss"
         if image is None:
             image = render(DRAW[name], build(), query["width"], query["height"], fmt)
-            if keep:
-                store(key, image)
+            store(key, image)
         response = Response(image, mimetype=MIMETYPES[fmt])
         response.headers["X-Cache"] = response_cache
     response.set_etag(etag)
@@ -192,5 +190,7 @@ def get_my_profile_chart(query, fmt: str):
         profile = service.my_profile(current_user.id, cohort, sector_of(enrolment))
         return chart_data.profile_data(profile, cohort)
 
+    # Cached like every chart, under the outcomes version (any rating, enrolment or release
+    # moves it, erasure too) and the person: only they can ask for this key.
     basis = chart_data.fingerprint([cohort.id], cohort.programme_id, {"user": current_user.id})
-    return chart_response("profile", fmt, basis, build, query, keep=False)
+    return chart_response("profile", fmt, basis, build, query)

@@ -7,6 +7,7 @@ from flask_login import current_user
 from lms import access
 from lms.accounts.auth import guard
 from lms.cohorts.api import ROSTER_BODY, uploaded_csv
+from lms.extensions import person_writes
 from lms.json_body import Blueprint
 from lms.ratings import importer, service
 from lms.ratings.schemas import (
@@ -51,6 +52,7 @@ def get_my_assessment(query, phase: str):
 
 @blp.put("/me/assessments/<phase>")
 @guard(blp, "participant")
+@person_writes
 @blp.arguments(CohortQuerySchema, location="query")
 @blp.arguments(AnswersSchema)
 @blp.response(200, AssessmentSchema)
