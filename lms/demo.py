@@ -199,7 +199,8 @@ def demo_progress(cohort: Cohort, today: dt.date) -> None:
                                    tzinfo=dt.UTC)
         for activity in open_activities[:count]:
             entry = record_activity(user, activity.module.slug, activity.key,
-                                    {"done": True, **demo_notes(activity)}, today=today)
+                                    {"done": True, **demo_notes(activity)}, today=today,
+                                    cohort_id=cohort.id)
             entry.completed_at = entry.updated_at = when
 
 

@@ -71,6 +71,13 @@ class IdConverter(IntegerConverter):
         super().__init__(url_map, min=1, max=MAX_ID)
 
 
+class CohortQuerySchema(Schema):
+    """Which cohort, for a participant in more than one (default: the latest)."""
+
+    cohort = Id(strict=False,
+                metadata={"description": "Cohort id; defaults to your latest cohort."})
+
+
 class PageQuery(Schema):
     """``?page=&per_page=`` for lists that can grow."""
 

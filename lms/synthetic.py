@@ -292,11 +292,12 @@ def record_progress(people: list[Person], schedules: dict[int, Schedule], today:
             when = dt.datetime.combine(min(today, opens + dt.timedelta(days=3)), dt.time(10),
                                        tzinfo=dt.UTC)
             note = "Synthetic note: what I tried and what I learnt."
-            rows.append((person.user_id, activity_id, when,
+            rows.append((person.user_id, person.cohort_id, activity_id, when,
                          note if kind == "reflect" else None,
                          note if kind == "practise" else None, when))
-    bulk_insert(ActivityRecord.__table__, ("user_id", "activity_id", "completed_at",
-                                           "reflection", "evidence", "updated_at"), rows)
+    bulk_insert(ActivityRecord.__table__, ("user_id", "cohort_id", "activity_id",
+                                           "completed_at", "reflection", "evidence",
+                                           "updated_at"), rows)
     return len(rows)
 
 

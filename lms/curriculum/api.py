@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import sqlalchemy as sa
 from flask import Response, current_app
 from flask_login import current_user
 
@@ -12,7 +11,6 @@ from lms import access, data_version
 from lms.accounts.auth import guard, throttled
 from lms.caching import cached
 from lms.curriculum import service
-from lms.curriculum.models import ActivityRecord
 from lms.curriculum.progress_json import progress_document
 from lms.curriculum.schemas import (
     ActivityWorkSchema,
@@ -26,8 +24,9 @@ from lms.curriculum.schemas import (
     MyProgressSchema,
     ParticipantWorkSchema,
 )
-from lms.extensions import db, person_writes
+from lms.extensions import person_writes
 from lms.json_body import Blueprint
+from lms.schemas import CohortQuerySchema
 
 blp = Blueprint("curriculum", __name__,
                 description="Modules, activities, and participants' progress through them.")
@@ -70,30 +69,35 @@ def get_my_progress():
 
 @blp.get("/me/activities/<slug>/<key>")
 @guard(blp, "participant")
+@blp.arguments(CohortQuerySchema, location="query")
 @blp.response(200, ActivityWorkSchema)
 @blp.alt_response(404, **NOT_FOUND)
-def get_my_activity(slug: str, key: str):
-    """What you have recorded for an activity (nothing yet is a valid answer)."""
-    activity = service.find_activity_for(current_user, slug, key, dt.date.today(),
-                                         require_open=False)
-    return db.session.scalar(sa.select(ActivityRecord).filter_by(
-        user_id=current_user.id, activity_id=activity.id))
+def get_my_activity(query, slug: str, key: str):
+    """What you have recorded for an activity in a cohort (nothing yet is a valid answer)."""
+    activity, cohort = service.find_activity_for(current_user, slug, key, dt.date.today(),
+                                                 require_open=False,
+                                                 cohort_id=query.get("cohort"))
+    return service.find_record(current_user, cohort.id, activity.id)
 
 
 @blp.put("/me/activities/<slug>/<key>")
 @guard(blp, "participant")
 @person_writes
+@blp.arguments(CohortQuerySchema, location="query")
 @blp.arguments(ActivityWorkUpdateSchema)
 @blp.response(200, ActivityWorkSchema)
 @blp.alt_response(404, **NOT_FOUND)
 @blp.alt_response(409, response="DEFAULT_ERROR", description="The module has not opened yet.")
-def put_my_activity(body, slug: str, key: str):
+def put_my_activity(query, body, slug: str, key: str):
     """Mark an activity done or not, and save your reflection or evidence note.
 
     A reflection activity needs a reflection, and a workplace task an evidence note, before it
-    can be marked done. Notes can be edited later; every saved version is kept.
+    can be marked done. Notes can be edited later; the latest 50 saved versions are kept.
+    Work belongs to one cohort (``cohort``; by default your newest cohort where the module
+    has opened), and only that cohort's tutors see it.
     """
-    return service.record_activity(current_user, slug, key, body)
+    return service.record_activity(current_user, slug, key, body,
+                                   cohort_id=query.get("cohort"))
 
 
 @blp.get("/cohorts/<id:cohort_id>/modules")

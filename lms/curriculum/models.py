@@ -96,14 +96,20 @@ class CohortModule(db.Model):
 
 
 class ActivityRecord(db.Model):
-    """A participant's work on an activity: done or not, and their reflection or evidence."""
+    """A participant's work on an activity in one cohort: done or not, and their reflection
+    or evidence. Work belongs to the cohort it was done in: only that cohort's tutors see
+    it, and the same activity in another cohort is a record of its own."""
 
     __tablename__ = "activity_record"
-    __table_args__ = (sa.UniqueConstraint("user_id", "activity_id"),)
+    __table_args__ = (sa.UniqueConstraint("user_id", "cohort_id", "activity_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(
         sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    #: None only for work from before issue 19 that no enrolment of the person could claim
+    #: (see migration 0010), or whose cohort was deleted: no tutor sees it.
+    cohort_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("cohort.id", ondelete="SET NULL"), index=True)
     activity_id: Mapped[int] = mapped_column(
         sa.ForeignKey("activity.id", ondelete="RESTRICT"), index=True)
     #: None while not done (it can be undone; the notes stay).

@@ -120,26 +120,44 @@ def participant_cohorts(user: User) -> list[Cohort]:
     ).all()
 
 
+def is_open(item: CurriculumItem, today: dt.date) -> bool:
+    """Whether a module of a cohort's curriculum has opened by ``today``."""
+    return item.opens_on is None or item.opens_on <= today
+
+
+def working_cohort(user: User, slug: str, today: dt.date,
+                   cohort_id: int | None = None) -> tuple[Cohort, CurriculumItem]:
+    """The cohort a participant's work on module ``slug`` belongs to, with the module as that
+    cohort follows it: the cohort named (one of theirs that follows it), else their newest
+    cohort where the module has opened, else their newest that follows it."""
+    following = [(cohort, item) for cohort in participant_cohorts(user)
+                 if cohort_id is None or cohort.id == cohort_id
+                 for item in cohort_curriculum(cohort) if item.module.slug == slug]
+    if not following:
+        where = "your programme" if cohort_id is None else f"your cohort {cohort_id}"
+        raise NotFound(f"Module {slug!r} is not part of {where}.")
+    opened = [pair for pair in following if is_open(pair[1], today)]
+    return (opened or following)[0]
+
+
 def find_activity_for(user: User, slug: str, key: str, today: dt.date,
-                      require_open: bool = True) -> Activity:
-    """The activity, if it is in a module one of the user's cohorts follows (and, when
-    ``require_open``, the module has opened for at least one of those cohorts)."""
-    opening: list[dt.date | None] = []
-    module = None
-    for cohort in participant_cohorts(user):
-        for item in cohort_curriculum(cohort):
-            if item.module.slug == slug:
-                module = item.module
-                opening.append(item.opens_on)
-    if module is None:
-        raise NotFound(f"Module {slug!r} is not part of your programme.")
-    activity = next((a for a in module.activities if a.key == key), None)
+                      require_open: bool = True, cohort_id: int | None = None
+                      ) -> tuple[Activity, Cohort]:
+    """The activity and the cohort work on it is recorded in (working_cohort); Conflict when
+    ``require_open`` and the module has not opened for that cohort."""
+    cohort, item = working_cohort(user, slug, today, cohort_id)
+    activity = next((a for a in item.module.activities if a.key == key), None)
     if activity is None or activity.retired_at is not None:
         raise NotFound(f"Module {slug!r} has no activity {key!r}.")
-    if require_open and all(opens is not None and opens > today for opens in opening):
-        first = min(opens for opens in opening if opens is not None)
-        raise Conflict(f"Module {module.title!r} opens on {first:%-d %B %Y}.")
-    return activity
+    if require_open and not is_open(item, today):
+        raise Conflict(f"Module {item.module.title!r} opens on {item.opens_on:%-d %B %Y}.")
+    return activity, cohort
+
+
+def find_record(user: User, cohort_id: int, activity_id: int) -> ActivityRecord | None:
+    """The person's record of an activity in one cohort, if they have one."""
+    return db.session.scalar(sa.select(ActivityRecord).filter_by(
+        user_id=user.id, cohort_id=cohort_id, activity_id=activity_id))
 
 
 #: Saved versions kept per activity record; older ones are dropped as new ones are saved.
@@ -155,18 +173,20 @@ def clean_note(value: str | None) -> str | None:
 
 
 def record_activity(user: User, slug: str, key: str, changes: dict[str, Any],
-                    today: dt.date | None = None) -> ActivityRecord:
-    """Mark an activity done or not, and save its reflection or evidence note.
+                    today: dt.date | None = None, cohort_id: int | None = None
+                    ) -> ActivityRecord:
+    """Mark an activity done or not, and save its reflection or evidence note, in the cohort
+    named or the one working_cohort picks (the work belongs to that cohort).
 
     A ``reflect`` activity is done only with a reflection, a ``practise`` one only with an
     evidence note. Every saved change of a note is kept as a version, the latest
     MAX_NOTE_VERSIONS of them.
     """
-    activity = find_activity_for(user, slug, key, today or dt.date.today())
-    entry = db.session.scalar(
-        sa.select(ActivityRecord).filter_by(user_id=user.id, activity_id=activity.id))
+    activity, cohort = find_activity_for(user, slug, key, today or dt.date.today(),
+                                         cohort_id=cohort_id)
+    entry = find_record(user, cohort.id, activity.id)
     if entry is None:
-        entry = ActivityRecord(user=user, activity=activity)
+        entry = ActivityRecord(user=user, activity=activity, cohort_id=cohort.id)
         db.session.add(entry)
     notes_changed = False
     for name in ("reflection", "evidence"):
@@ -259,9 +279,10 @@ def required_counts(module_ids: list[int]) -> dict[int, int]:
     return dict(rows.all())
 
 
-def work_by_user_and_module(user_ids: sa.Select | list[int],
-                            module_ids: list[int]) -> dict[tuple[int, int], tuple[int, bool, Any]]:
-    """(required done, any work, last update) per (user, module): one aggregate query."""
+def work_by_user_and_module(user_ids: sa.Select | list[int], module_ids: list[int],
+                            cohort_id: int) -> dict[tuple[int, int], tuple[int, bool, Any]]:
+    """(required done, any work, last update) per (user, module) of the work done in one
+    cohort: one aggregate query."""
     required_done = sa.func.sum(sa.case(
         (sa.and_(Activity.required.is_(True), Activity.retired_at.is_(None),
                  ActivityRecord.completed_at.is_not(None)), 1), else_=0))
@@ -269,7 +290,8 @@ def work_by_user_and_module(user_ids: sa.Select | list[int],
         sa.select(ActivityRecord.user_id, Activity.module_id, required_done,
                   sa.func.count(), sa.func.max(ActivityRecord.updated_at))
         .join(Activity, ActivityRecord.activity_id == Activity.id)
-        .where(ActivityRecord.user_id.in_(user_ids), Activity.module_id.in_(module_ids))
+        .where(ActivityRecord.user_id.in_(user_ids), ActivityRecord.cohort_id == cohort_id,
+               Activity.module_id.in_(module_ids))
         .group_by(ActivityRecord.user_id, Activity.module_id))
     return {(user_id, module_id): (int(done or 0), count > 0, as_utc(last))
             for user_id, module_id, done, count, last in rows}
@@ -349,7 +371,7 @@ def cohort_progress(cohort: Cohort, today: dt.date | None = None) -> dict[str, A
     participant_ids = sa.select(Enrolment.user_id).where(
         Enrolment.cohort_id == cohort.id, Enrolment.role == "participant")
     required = required_counts(module_ids)
-    work = work_by_user_and_module(participant_ids, module_ids)
+    work = work_by_user_and_module(participant_ids, module_ids, cohort.id)
     due = due_modules(items, cohort, today)
     participants = []
     modules = module_facts(items, required)
@@ -368,20 +390,21 @@ def my_progress(user: User, today: dt.date | None = None) -> list[dict[str, Any]
     for cohort in participant_cohorts(user):
         items = cohort_curriculum(cohort)
         module_ids = [item.module.id for item in items]
-        work = work_by_user_and_module([user.id], module_ids)
+        work = work_by_user_and_module([user.id], module_ids, cohort.id)
         progress = build_progress((user.id, user.display_name, user.email), items,
                                   required_counts(module_ids), work)
         answers.append({"cohort_id": cohort.id, "cohort_name": cohort.name,
                         "percentage": progress.percentage, "modules": progress.modules,
-                        "next_activity": next_activity(user, items, today)})
+                        "next_activity": next_activity(user, cohort, items, today)})
     return answers
 
 
-def next_activity(user: User, items: list[CurriculumItem],
+def next_activity(user: User, cohort: Cohort, items: list[CurriculumItem],
                   today: dt.date) -> dict[str, Any] | None:
-    """The first required activity not yet done, in a module that is open."""
+    """The first required activity not yet done in this cohort, in a module that is open."""
     done_ids = set(db.session.scalars(
         sa.select(ActivityRecord.activity_id).where(ActivityRecord.user_id == user.id,
+                                                    ActivityRecord.cohort_id == cohort.id,
                                                     ActivityRecord.completed_at.is_not(None))))
     for item in items:
         if item.opens_on and item.opens_on > today:
@@ -393,11 +416,14 @@ def next_activity(user: User, items: list[CurriculumItem],
     return None
 
 
-def activity_records(user_id: int, module_ids: list[int]) -> dict[int, ActivityRecord]:
-    """A participant's records for the given modules' activities, by activity id."""
+def activity_records(user_id: int, module_ids: list[int],
+                     cohort_id: int) -> dict[int, ActivityRecord]:
+    """A participant's records in one cohort for the given modules' activities, by activity
+    id."""
     rows = db.session.scalars(
         sa.select(ActivityRecord).join(Activity)
-        .where(ActivityRecord.user_id == user_id, Activity.module_id.in_(module_ids))
+        .where(ActivityRecord.user_id == user_id, ActivityRecord.cohort_id == cohort_id,
+               Activity.module_id.in_(module_ids))
         .options(selectinload(ActivityRecord.versions)))
     return {entry.activity_id: entry for entry in rows}
 
@@ -409,7 +435,7 @@ def participant_work(cohort: Cohort, user_id: int) -> dict[str, Any]:
     if enrolment is None:
         raise NotFound(f"User {user_id} is not a participant of this cohort.")
     items = cohort_curriculum(cohort)
-    records = activity_records(user_id, [item.module.id for item in items])
+    records = activity_records(user_id, [item.module.id for item in items], cohort.id)
     modules = [{"slug": item.module.slug, "title": item.module.title,
                 "activities": [{"activity": a, "record": records.get(a.id)}
                                for a in current_activities(item.module)]}

@@ -45,14 +45,10 @@ def home() -> str:
 
 def module_context(slug: str) -> dict[str, Any]:
     """A module as this participant sees it: opening date, activities and their records."""
-    item = next((item for cohort in curriculum.participant_cohorts(current_user)
-                 for item in curriculum.cohort_curriculum(cohort) if item.module.slug == slug),
-                None)
-    if item is None:
-        raise NotFound(f"Module {slug!r} is not part of your programme.")
+    cohort, item = curriculum.working_cohort(current_user, slug, dt.date.today())
     activities = curriculum.current_activities(item.module)
-    records = curriculum.activity_records(current_user.id, [item.module.id])
-    return {"module": item.module, "opens_on": item.opens_on,
+    records = curriculum.activity_records(current_user.id, [item.module.id], cohort.id)
+    return {"module": item.module, "opens_on": item.opens_on, "cohort": cohort,
             "is_open": item.opens_on is None or item.opens_on <= dt.date.today(),
             "activities": activities, "records": records,
             "note_fields": NOTE_FIELDS, "note_labels": NOTE_LABELS}
@@ -91,7 +87,8 @@ def save_activity(slug: str, key: str):
         if field:
             changes[field] = form.note.data
         try:
-            curriculum.record_activity(current_user, slug, key, changes)
+            curriculum.record_activity(current_user, slug, key, changes,
+                                       cohort_id=context["cohort"].id)
         except Invalid as exc:
             form.note.errors = [exc.message]
         except Conflict as exc:

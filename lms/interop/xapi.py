@@ -116,7 +116,7 @@ def activity_statements(cohort: Cohort, words: Vocabulary) -> Iterator[dict[str,
         .join(Activity, ActivityRecord.activity_id == Activity.id)
         .join(Module, Activity.module_id == Module.id)
         .where(ActivityRecord.user_id.in_(participants(cohort)),
-               Activity.module_id.in_(module_ids))
+               ActivityRecord.cohort_id == cohort.id, Activity.module_id.in_(module_ids))
         .order_by(ActivityRecord.id).execution_options(yield_per=BATCH))
     context = words.context(cohort)
     for record, activity, slug in rows:
@@ -147,6 +147,7 @@ def module_statements(cohort: Cohort, words: Vocabulary) -> Iterator[dict[str, A
                   sa.type_coerce(finished, UTCDateTime))
         .join(Activity, ActivityRecord.activity_id == Activity.id)
         .where(ActivityRecord.user_id.in_(participants(cohort)),
+               ActivityRecord.cohort_id == cohort.id,
                Activity.module_id.in_(list(required)), Activity.required.is_(True),
                Activity.retired_at.is_(None), ActivityRecord.completed_at.is_not(None))
         .group_by(ActivityRecord.user_id, Activity.module_id)

@@ -123,7 +123,8 @@ def progress_data(cohorts, programme) -> dict[str, Any]:
     participants = sa.select(Enrolment.user_id).where(Enrolment.cohort_id.in_(ids),
                                                       Enrolment.role == "participant")
     completions = db.session.scalars(sa.select(ActivityRecord.completed_at).where(
-        ActivityRecord.user_id.in_(participants), ActivityRecord.completed_at.is_not(None)))
+        ActivityRecord.user_id.in_(participants), ActivityRecord.cohort_id.in_(ids),
+        ActivityRecord.completed_at.is_not(None)))
     submissions = db.session.scalars(sa.select(Assessment.submitted_at).where(
         Assessment.cohort_id.in_(ids), Assessment.submitted_at.is_not(None)))
     weeks: dict[dt.date, dict[str, int]] = {}

@@ -14,12 +14,12 @@ from lms.ratings.schemas import (
     AnswersSchema,
     AssessmentSchema,
     CohortAssessmentsSchema,
-    CohortQuerySchema,
     ImportResultSchema,
     MyAssessmentsSchema,
     ParticipantAssessmentSchema,
     ReopenSchema,
 )
+from lms.schemas import CohortQuerySchema
 
 blp = Blueprint("ratings", __name__,
                 description="Self-ratings before (pre), after (post) and looking back (then).")

@@ -4,7 +4,7 @@ from marshmallow import Schema, fields, validate
 
 from lms.cohorts.schemas import ScalePointSchema
 from lms.ratings.models import PHASES
-from lms.schemas import Id, Text
+from lms.schemas import Text
 
 STATUSES = ("not_started", "draft", "submitted")
 
@@ -28,13 +28,6 @@ class MyAssessmentsSchema(Schema):
     cohort_id = fields.Integer()
     cohort_name = fields.String()
     phases = fields.List(fields.Nested(PhaseSummarySchema))
-
-
-class CohortQuerySchema(Schema):
-    """Which cohort, for a participant in more than one (default: the latest)."""
-
-    cohort = Id(strict=False,
-                metadata={"description": "Cohort id; defaults to your latest cohort."})
 
 
 class AskedBehaviourSchema(Schema):

@@ -229,7 +229,7 @@ def add_participants(cohort, count: int) -> None:
         for n in range(count)])
     activity_id = db.session.scalar(sa.text("SELECT id FROM activity WHERE key = 'three-ideas'"))
     db.session.execute(sa.insert(ActivityRecord), [
-        {"user_id": first + n, "activity_id": activity_id,
+        {"user_id": first + n, "cohort_id": cohort.id, "activity_id": activity_id,
          "completed_at": dt.datetime.now(dt.UTC)} for n in range(0, count, 2)])
     db.session.commit()
 
