@@ -24,6 +24,8 @@ from lms.extensions import db
 
 TOKEN_PREFIX = "lms_"  # noqa: S105 - marks a string as an lms token, not a secret
 MAX_TOKEN_DAYS = 365
+#: Signed-in sessions kept per person (devices, browsers); the oldest ends beyond it.
+MAX_SESSIONS = 20
 
 
 def digest(secret: str) -> str:
@@ -177,11 +179,16 @@ def authenticate(email: str, password: str) -> User | None:
 
 def start_session(user: User) -> str:
     """Open a new signed-in session for ``user``: store the hash of a fresh secret, return the
-    secret (for the cookie), and drop this person's sessions too old to be usable."""
+    secret (for the cookie), and drop this person's sessions too old to be usable or beyond
+    the newest MAX_SESSIONS."""
     secret = secrets.token_urlsafe(32)
     oldest = utcnow() - current_app.config["REMEMBER_COOKIE_DURATION"]
     db.session.execute(sa.delete(UserSession).where(UserSession.user_id == user.id,
                                                     UserSession.created_at < oldest))
+    newest = (sa.select(UserSession.id).where(UserSession.user_id == user.id)
+              .order_by(UserSession.id.desc()).limit(MAX_SESSIONS - 1))
+    db.session.execute(sa.delete(UserSession).where(UserSession.user_id == user.id,
+                                                    UserSession.id.not_in(newest)))
     db.session.add(UserSession(user_id=user.id, token_hash=digest(secret)))
     user.session_secret = secret
     return secret

@@ -151,3 +151,13 @@ def test_the_sign_in_page_says_when_a_session_ends(client):
     page = client.get("/sign-in").text
     assert "for up to 30 days" in page
     assert "signed out after 8 hours without using the service" in page
+
+
+def test_a_person_keeps_at_most_twenty_sessions_the_oldest_ending(app, admin):
+    from lms.accounts.service import MAX_SESSIONS
+
+    secrets_in_order = [signed_in_secret(app)[1] for _ in range(MAX_SESSIONS + 2)]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(UserSession)) == 20
+    oldest, newest = secrets_in_order[0], secrets_in_order[-1]
+    assert me_with(app, session_cookie(app, {"_user_id": oldest})).status_code == 401
+    assert me_with(app, session_cookie(app, {"_user_id": newest})).status_code == 200
