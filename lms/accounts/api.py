@@ -123,9 +123,12 @@ def get_user(user_id: int):
 @blp.arguments(UserUpdateSchema, required=False)
 @blp.response(200, UserSchema)
 @blp.alt_response(404, response="DEFAULT_ERROR", description="No user has that id.")
+@blp.alt_response(409, response="DEFAULT_ERROR",
+                  description="An administrator cannot disable their own account.")
 def update_user(body, user_id: int):
     """Rename a user, change their role, or disable them (which ends their sessions)."""
-    return service.update_user(service.get_user(user_id), **body)
+    return service.update_user(service.get_user(user_id), **body,
+                               actor=current_user._get_current_object())
 
 
 @blp.post("/users/<id:user_id>/password-link")

@@ -90,8 +90,12 @@ def create_user(email: str, display_name: str, role: str) -> User:
     return user
 
 
-def update_user(user: User, *, display_name=None, role=None, active=None) -> User:
-    """Change a user's name, role or active flag; disabling ends all their sessions."""
+def update_user(user: User, *, display_name=None, role=None, active=None,
+                actor: User | None = None) -> User:
+    """Change a user's name, role or active flag; disabling ends all their sessions.
+    Conflict if ``actor`` (the administrator asking) would disable their own account."""
+    if active is False and actor is not None and actor.id == user.id:
+        raise Conflict("You cannot disable your own account: ask another administrator.")
     changes = {}
     if display_name is not None and display_name.strip() != user.display_name:
         user.display_name = changes["display_name"] = display_name.strip()

@@ -135,9 +135,8 @@ def password_link(user_id: int):
 def set_active(user_id: int):
     """Disable a user (ending their sessions) or enable them again."""
     user = accounts.get_user(user_id)
-    if user.id == current_user.id:
-        raise Conflict("You cannot disable your own account.")
-    accounts.update_user(user, active=request.form.get("active") == "yes")
+    accounts.update_user(user, active=request.form.get("active") == "yes",
+                         actor=current_user._get_current_object())
     flash(f"{user.display_name} is {'enabled' if user.active else 'disabled'}.")
     return redirect(url_for(".users"))
 

@@ -163,6 +163,23 @@ def test_disabling_a_user_ends_their_sessions_and_tokens(app, person):
     assert app.test_client().get("/api/v1/me", headers=token_headers).status_code == 401
 
 
+def test_an_administrator_cannot_disable_themself_through_the_api(app):
+    admin, other = b.make_user("admin"), b.make_user("admin")
+    headers = b.bearer(admin)
+    db.session.commit()
+    client = app.test_client()
+    refused = client.patch(f"/api/v1/users/{admin.id}", headers=headers, json={"active": False})
+    assert refused.status_code == 409
+    assert "cannot disable your own account" in refused.get_json()["message"]
+    db.session.expire_all()
+    assert db.session.get(User, admin.id).active
+    # Renaming oneself is fine, and another administrator may disable them.
+    assert client.patch(f"/api/v1/users/{admin.id}", headers=headers,
+                        json={"display_name": "Renamed"}).status_code == 200
+    assert client.patch(f"/api/v1/users/{admin.id}", headers=b.bearer(other),
+                        json={"active": False}).status_code == 200
+
+
 def test_writes_with_the_session_cookie_need_the_csrf_token(client, person):
     b.sign_in(client, "pat@example.org")
     refused = client.post("/api/v1/me/tokens", json={"name": "script"})
