@@ -103,6 +103,13 @@ def visible_programme_ids(user: User) -> sa.Select | None:
     return sa.union(direct, through_cohorts)
 
 
+def visible_programmes(user: User) -> sa.Select:
+    """The programmes ``user`` has a part in, by id: for the API's list and the pages."""
+    query = sa.select(Programme).order_by(Programme.id)
+    ids = visible_programme_ids(user)
+    return query if ids is None else query.where(Programme.id.in_(ids))
+
+
 def programme_for(user: User, programme_id: int, action: str = "view") -> Programme:
     """The programme if ``user`` may do ``action`` with it; NotFound or Forbidden otherwise."""
     programme = db.session.get(Programme, programme_id)

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import g
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy.orm import joinedload
 
 from lms.accounts import service
 from lms.accounts.auth import guard
-from lms.accounts.models import User
 from lms.accounts.schemas import (
     MeSchema,
     PasswordLinkSchema,
@@ -24,8 +21,7 @@ from lms.accounts.schemas import (
     UserSchema,
     UserUpdateSchema,
 )
-from lms.cohorts.models import Enrolment, Sponsorship
-from lms.extensions import db
+from lms.cohorts import service as cohorts
 from lms.json_body import Blueprint
 from lms.schemas import page_of
 
@@ -38,16 +34,10 @@ blp = Blueprint("accounts", __name__, description="You, your API tokens, and use
 def get_me():
     """Who you are, the cohorts you are in and what you sponsor."""
     user = current_user._get_current_object()
-    enrolments = db.session.scalars(
-        sa.select(Enrolment).filter_by(user_id=user.id).options(joinedload(Enrolment.cohort))
-        .order_by(Enrolment.id)
-    ).all()
-    sponsorships = db.session.scalars(
-        sa.select(Sponsorship).filter_by(user_id=user.id).order_by(Sponsorship.id)
-    ).all()
     return {
         "id": user.id, "email": user.email, "display_name": user.display_name,
-        "role": user.role, "enrolments": enrolments, "sponsorships": sponsorships,
+        "role": user.role, "enrolments": cohorts.enrolments_of(user),
+        "sponsorships": cohorts.sponsorships_of(user),
         "csrf_token": generate_csrf() if g.get("auth_method") == "session" else None,
     }
 
@@ -86,16 +76,8 @@ def revoke_my_token(token_id: int):
 @blp.response(200, UserPageSchema)
 def list_users(query):
     """Every user, by e-mail address, a page at a time."""
-    select = sa.select(User).order_by(User.email)
-    if query.get("role"):
-        select = select.where(User.role == query["role"])
-    if query.get("q"):
-        needle = query["q"].lower()
-        select = select.where(sa.or_(
-            User.email.contains(needle, autoescape=True),
-            sa.func.lower(User.display_name).contains(needle, autoescape=True),
-        ))
-    return page_of(select, query["page"], query["per_page"])
+    return page_of(service.users_query(query.get("q"), query.get("role")), query["page"],
+                   query["per_page"])
 
 
 @blp.post("/users")

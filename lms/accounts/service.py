@@ -66,6 +66,20 @@ def get_user(user_id: int) -> User:
     return user
 
 
+def users_query(search: str | None = None, role: str | None = None) -> sa.Select:
+    """Users by e-mail address, those whose address or name holds ``search`` (any case) and
+    of ``role`` when given: for the API's list and the administrator's page alike."""
+    query = sa.select(User).order_by(User.email)
+    if role:
+        query = query.where(User.role == role)
+    if search:
+        needle = search.strip().lower()
+        query = query.where(sa.or_(
+            User.email.contains(needle, autoescape=True),
+            sa.func.lower(User.display_name).contains(needle, autoescape=True)))
+    return query
+
+
 def check_role(role: str, field: str = "role") -> str:
     """The role if it is a system role; Invalid otherwise."""
     if role not in ROLES:

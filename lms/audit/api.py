@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from marshmallow import Schema, fields
 
 from lms.accounts.auth import guard
-from lms.audit.models import AuditEvent
+from lms.audit.service import events_query
 from lms.json_body import Blueprint
 from lms.schemas import PageQuery, Text, page_of, page_schema
 
@@ -40,9 +39,5 @@ class AuditQuerySchema(PageQuery):
 @blp.response(200, page_schema(AuditEventSchema, "AuditPage"))
 def list_audit_events(query):
     """Audited events, newest first, a page at a time."""
-    select = sa.select(AuditEvent).order_by(AuditEvent.id.desc())
-    if query.get("action"):
-        select = select.where(AuditEvent.action == query["action"])
-    if query.get("actor"):
-        select = select.where(AuditEvent.actor == query["actor"].lower())
-    return page_of(select, query["page"], query["per_page"])
+    return page_of(events_query(query.get("action"), query.get("actor")), query["page"],
+                   query["per_page"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from flask import has_request_context, request
 from flask_login import current_user
 
@@ -34,6 +35,17 @@ def record(
     )
     db.session.add(event)
     return event
+
+
+def events_query(action: str | None = None, actor: str | None = None) -> sa.Select:
+    """Audited events, newest first, of one action and one actor's address when given: for
+    the API and the administrator's page alike."""
+    query = sa.select(AuditEvent).order_by(AuditEvent.id.desc())
+    if action:
+        query = query.where(AuditEvent.action == action)
+    if actor:
+        query = query.where(AuditEvent.actor == actor.strip().lower())
+    return query
 
 
 def default_actor_label() -> str:

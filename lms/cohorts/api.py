@@ -10,7 +10,7 @@ from lms import access
 from lms.accounts.auth import guard
 from lms.accounts.service import get_user
 from lms.cohorts import roster, service
-from lms.cohorts.models import Cohort, Organisation, Programme
+from lms.cohorts.models import Cohort, Organisation
 from lms.cohorts.schemas import (
     CohortCreateSchema,
     CohortSchema,
@@ -54,9 +54,7 @@ def with_counts(cohorts: list[Cohort]) -> list[dict]:
 @blp.response(200, ProgrammeSchema(many=True))
 def list_programmes():
     """The programmes you have a part in."""
-    ids = access.visible_programme_ids(current_user)
-    query = sa.select(Programme).order_by(Programme.id)
-    return db.session.scalars(query if ids is None else query.where(Programme.id.in_(ids))).all()
+    return db.session.scalars(access.visible_programmes(current_user)).all()
 
 
 @blp.get("/programmes/<id:programme_id>")

@@ -232,6 +232,19 @@ def list_enrolments(cohort: Cohort) -> list[Enrolment]:
     ).all()
 
 
+def enrolments_of(user: User) -> list[Enrolment]:
+    """The person's enrolments, with their cohorts, in the order they were made."""
+    return db.session.scalars(
+        sa.select(Enrolment).filter_by(user_id=user.id).options(joinedload(Enrolment.cohort))
+        .order_by(Enrolment.id)).all()
+
+
+def sponsorships_of(user: User) -> list[Sponsorship]:
+    """What the person sponsors, in the order it was granted."""
+    return db.session.scalars(
+        sa.select(Sponsorship).filter_by(user_id=user.id).order_by(Sponsorship.id)).all()
+
+
 def enrol(cohort: Cohort, user: User, role: str, organisation: Organisation | None = None,
           level: LeadershipLevel | None = None) -> Enrolment:
     """Put a person in a cohort; Conflict if they are already in it."""

@@ -3,14 +3,12 @@ their one-time password links, and the audit log."""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from lms import access
 from lms.accounts import service as accounts
-from lms.accounts.models import User
-from lms.audit.models import AuditEvent
+from lms.audit.service import events_query
 from lms.cohorts import roster as rosters
 from lms.cohorts import service as cohorts_service
 from lms.dashboards import tutor
@@ -95,12 +93,7 @@ def roster(cohort_id: int):
 def users():
     """Every user, a page at a time, searchable by name or e-mail address."""
     needle = request.args.get("q", "").strip()[:320]
-    query = sa.select(User).order_by(User.email)
-    if needle:
-        query = query.where(sa.or_(
-            User.email.contains(needle.lower(), autoescape=True),
-            sa.func.lower(User.display_name).contains(needle.lower(), autoescape=True)))
-    listing = page_of(query, page_number(), PER_PAGE)
+    listing = page_of(accounts.users_query(needle), page_number(), PER_PAGE)
     return render_template("admin/users.html", listing=listing, q=needle, form=UserForm())
 
 
@@ -117,7 +110,7 @@ def create_user():
         else:
             return render_template("admin/link.html", user=user,
                                    link=accounts.issue_password_link(user))
-    listing = page_of(sa.select(User).order_by(User.email), 1, PER_PAGE)
+    listing = page_of(accounts.users_query(), 1, PER_PAGE)
     return render_template("admin/users.html", listing=listing, q="", form=form,
                            error_list=field_errors(form)), 422
 
@@ -148,8 +141,5 @@ def set_active(user_id: int):
 def audit():
     """Audited events, newest first, a page at a time."""
     action = request.args.get("action", "").strip()[:64]
-    query = sa.select(AuditEvent).order_by(AuditEvent.id.desc())
-    if action:
-        query = query.where(AuditEvent.action == action)
-    return render_template("admin/audit.html", listing=page_of(query, page_number(), PER_PAGE),
-                           action=action)
+    listing = page_of(events_query(action), page_number(), PER_PAGE)
+    return render_template("admin/audit.html", listing=listing, action=action)

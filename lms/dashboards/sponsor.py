@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Blueprint, render_template, request
 from flask_login import current_user
 
@@ -36,11 +35,7 @@ def home() -> str:
 
 def visible_programme() -> Programme | None:
     """The first programme the caller has a part in (there is usually one)."""
-    ids = access.visible_programme_ids(current_user)
-    query = sa.select(Programme).order_by(Programme.id).limit(1)
-    if ids is not None:
-        query = query.where(Programme.id.in_(ids))
-    return db.session.scalar(query)
+    return db.session.scalar(access.visible_programmes(current_user).limit(1))
 
 
 def choice(name: str, allowed: dict[str, str] | tuple[str, ...], default: str) -> str:
