@@ -32,6 +32,7 @@ from lms.interop.api import blp as interop_api
 from lms.outcomes.api import blp as outcomes_api
 from lms.outcomes.chart_api import blp as charts_api
 from lms.ratings.api import blp as ratings_api
+from lms.ratings.service import init_ratings
 from lms.schemas import MAX_ID, IdConverter
 from lms.security import init_security
 
@@ -43,6 +44,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     configure(app, config)
     register_extensions(app)
     init_pages(app)
+    init_ratings(app)
     register_blueprints(app)
     errors.register_error_handlers(app)
     # After-request functions run last registered first: the commit, then the cache header

@@ -11,6 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from lms.db_types import UTCDateTime, utcnow
 from lms.extensions import db
 
+#: An erased person's address ends with this (the participant flow counts them by it).
+ERASED_DOMAIN = "erased.invalid"
 #: System roles. Enrolment roles (participant or tutor of a cohort) are on Enrolment.
 ROLES = ("admin", "tutor", "participant", "sponsor")
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from flask import has_request_context, request
 from flask_login import current_user
 
-from lms.accounts.models import User
 from lms.audit.models import AuditEvent
 from lms.extensions import db
+
+if TYPE_CHECKING:  # only for the annotations: accounts imports this module
+    from lms.accounts.models import User
 
 
 def record(

@@ -10,9 +10,9 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from lms.audit.service import record
 from lms.cohorts.models import Programme
+from lms.cohorts.service import scale_in_use
 from lms.extensions import db
 from lms.framework.seed_schema import SLUG
-from lms.ratings.service import programme_has_ratings
 from lms.seeding import SeedError, read_seed
 
 
@@ -68,7 +68,7 @@ def sync_programme(values: dict[str, Any]) -> str:
         record("programme.create", programme, slug=programme.slug)
         return "created"
     changed = {k: v for k, v in values.items() if getattr(programme, k) != v}
-    if "rating_scale" in changed and programme_has_ratings(programme.id):
+    if "rating_scale" in changed and scale_in_use(programme.id):
         raise SeedError("programme seed", ["programme.rating_scale: the scale cannot change "
                                            "once ratings have been given on it"])
     for key, value in changed.items():

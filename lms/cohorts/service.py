@@ -9,6 +9,7 @@ import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import joinedload
 
 from lms.accounts.models import User
@@ -26,7 +27,20 @@ from lms.cohorts.models import (
 from lms.errors import Conflict, Invalid, NotFound
 from lms.extensions import db
 from lms.framework.models import LeadershipLevel
-from lms.ratings.service import programme_has_ratings
+
+#: Where the checks that fix a programme's rating scale are registered (app.extensions): the
+#: ratings feature adds "a rating was given on it" (ratings.service.init_ratings), so this
+#: feature, below ratings, never imports it.
+SCALE_LOCKS = "lms_scale_locks"
+
+
+def scale_in_use(programme_id: int) -> bool:
+    """Whether a registered check says the programme's rating scale is in use (then it can no
+    longer change); RuntimeError if no feature registered one (the app was not set up)."""
+    checks = current_app.extensions.get(SCALE_LOCKS)
+    if checks is None:
+        raise RuntimeError("no rating-scale check is registered: create the app with create_app")
+    return any(check(programme_id) for check in checks)
 
 
 def one_of(value: str, allowed: tuple[str, ...], field: str) -> str:
@@ -63,7 +77,7 @@ def update_programme(programme: Programme, changes: dict[str, Any]) -> Programme
     The rating scale cannot change once any rating uses it: old answers would change meaning.
     """
     applied = {k: v for k, v in changes.items() if getattr(programme, k) != v}
-    if "rating_scale" in applied and programme_has_ratings(programme.id):
+    if "rating_scale" in applied and scale_in_use(programme.id):
         raise Conflict("The rating scale cannot change: ratings have already been given on it.")
     for key, value in applied.items():
         setattr(programme, key, value)
@@ -230,6 +244,15 @@ def list_enrolments(cohort: Cohort) -> list[Enrolment]:
                  joinedload(Enrolment.leadership_level))
         .join(Enrolment.user).order_by(Enrolment.role.desc(), User.display_name, User.id)
     ).all()
+
+
+def participant_in(cohort: Cohort, user_id: int) -> Enrolment:
+    """The enrolment of a participant of ``cohort``; NotFound if they are not one."""
+    enrolment = db.session.scalar(sa.select(Enrolment).filter_by(
+        cohort_id=cohort.id, user_id=user_id, role="participant"))
+    if enrolment is None:
+        raise NotFound(f"User {user_id} is not a participant of this cohort.")
+    return enrolment
 
 
 def enrolments_of(user: User) -> list[Enrolment]:

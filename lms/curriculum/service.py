@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 from lms.accounts.models import User
 from lms.audit.service import record
 from lms.cohorts.models import Cohort, Enrolment
+from lms.cohorts.service import participant_in
 from lms.curriculum.models import (
     Activity,
     ActivityNoteVersion,
@@ -430,10 +431,7 @@ def activity_records(user_id: int, module_ids: list[int],
 
 def participant_work(cohort: Cohort, user_id: int) -> dict[str, Any]:
     """A participant's work in a cohort, reflections included (for the cohort's tutors)."""
-    enrolment = db.session.scalar(sa.select(Enrolment).filter_by(
-        cohort_id=cohort.id, user_id=user_id, role="participant"))
-    if enrolment is None:
-        raise NotFound(f"User {user_id} is not a participant of this cohort.")
+    enrolment = participant_in(cohort, user_id)
     items = cohort_curriculum(cohort)
     records = activity_records(user_id, [item.module.id for item in items], cohort.id)
     modules = [{"slug": item.module.slug, "title": item.module.title,

@@ -17,6 +17,7 @@ from jinja2 import BytecodeCache, ChainableUndefined, ChoiceLoader, PackageLoade
 
 from lms.errors import Forbidden
 from lms.extensions import login_manager
+from lms.web.forms import choice_items
 
 SERVICE_NAME = "Leadership for Empowered and Healthy Communities"
 ROLE_NAMES = {"participant": "participants", "tutor": "tutors", "sponsor": "sponsors",
@@ -132,24 +133,3 @@ def navigation() -> list[dict[str, Any]]:
 def page_context() -> dict[str, Any]:
     """Values every template may use."""
     return {"service_name": SERVICE_NAME, "navigation_items": navigation()}
-
-
-def is_whole_number(text: str, max_digits: int = 12) -> bool:
-    """Whether ``text`` is a whole number in ASCII digits (``int()`` also reads other
-    scripts' digits, "٤" as 4, which no form here means)."""
-    return text.isascii() and text.isdigit() and len(text) <= max_digits
-
-
-def field_errors(form) -> list[dict[str, str]]:
-    """A WTForms form's errors as the NHS.UK error summary's list, each linking its field."""
-    items = []
-    for field in form:
-        for message in field.errors:
-            items.append({"text": message, "href": f"#{field.id}"})
-    return items
-
-
-def choice_items(field) -> list[dict[str, Any]]:
-    """A WTForms SelectField's choices as the NHS.UK select component's items."""
-    return [{"value": choice.value, "text": choice.label,
-             "selected": str(choice.value) == str(field.data)} for choice in field.choices]

@@ -5,16 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from lms import access
-from lms.cohorts.models import Cohort, Enrolment, Organisation
+from lms.cohorts import service as cohorts_service
 from lms.cohorts.service import cohort_head_counts
 from lms.curriculum import service as curriculum
 from lms.dashboards.forms import ReopenForm
-from lms.dashboards.pages import field_errors, page
+from lms.dashboards.pages import page
 from lms.dashboards.participant import PHASE_NAMES
 from lms.errors import Conflict, NotFound
 from lms.extensions import db
@@ -22,6 +21,7 @@ from lms.outcomes import individual
 from lms.outcomes.csv_export import table_csv
 from lms.ratings import service as ratings
 from lms.ratings.models import PHASES
+from lms.web.forms import field_errors
 
 bp = Blueprint("tutor", __name__)
 
@@ -125,17 +125,11 @@ def participant_context(cohort_id: int, user_id: int) -> dict[str, Any]:
     work = curriculum.participant_work(found, user_id)
     answers = {phase: ratings.participant_assessment(found, user_id, phase)
                for phase in PHASES}
-    behaviours = ratings.behaviours_for_sector(sector_of(found, user_id))
+    behaviours = ratings.behaviours_for_sector(
+        ratings.sector_of(cohorts_service.participant_in(found, user_id)))
     return {"cohort": found, "work": work, "answers": answers, "behaviours": behaviours,
             "phase_names": PHASE_NAMES,
             "reliable_change": individual.participant_reliable_change(found, user_id)}
-
-
-def sector_of(cohort: Cohort, user_id: int) -> str | None:
-    """The sector of the participant's organisation in this cohort."""
-    return db.session.scalar(
-        sa.select(Organisation.sector).join(Enrolment, Enrolment.organisation_id == Organisation.id)
-        .where(Enrolment.cohort_id == cohort.id, Enrolment.user_id == user_id))
 
 
 @bp.get("/cohorts/<id:cohort_id>/participants/<id:user_id>")

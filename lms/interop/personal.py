@@ -26,7 +26,14 @@ from typing import Any
 import sqlalchemy as sa
 
 from lms import data_version
-from lms.accounts.models import ApiToken, ErasedPerson, PasswordLink, User, UserSession
+from lms.accounts.models import (
+    ERASED_DOMAIN,
+    ApiToken,
+    ErasedPerson,
+    PasswordLink,
+    User,
+    UserSession,
+)
 from lms.accounts.service import address_key
 from lms.audit.models import AuditEvent
 from lms.audit.service import record
@@ -40,8 +47,6 @@ from lms.ratings.models import Assessment, Rating
 #: Columns never given out, even to the person: they are credentials.
 SECRETS = {"password_hash", "token_hash"}
 ERASED = "erased person"
-#: An erased person's address ends with this (the participant flow counts them by it).
-ERASED_DOMAIN = "erased.invalid"
 #: For every table holding data about a person: what the export gives and what erasure does.
 COVERAGE = {
     "user_account": ("the account, without secrets", "anonymised and disabled"),

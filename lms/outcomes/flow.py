@@ -33,11 +33,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from lms.accounts.models import User
+from lms.accounts.models import ERASED_DOMAIN, User
 from lms.audit.models import AuditEvent
 from lms.cohorts.models import Enrolment
 from lms.extensions import db
-from lms.interop.personal import ERASED_DOMAIN
 from lms.outcomes.report import COMPARISONS, PHASES
 from lms.outcomes.stats import welch_from_sums
 from lms.ratings.models import Assessment

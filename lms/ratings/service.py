@@ -9,11 +9,13 @@ import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
+from flask import Flask
 from sqlalchemy.orm import joinedload, selectinload
 
 from lms.accounts.models import User
 from lms.audit.service import record
 from lms.cohorts.models import Cohort, Enrolment, Organisation, Programme
+from lms.cohorts.service import SCALE_LOCKS, participant_in
 from lms.db_types import utcnow
 from lms.errors import Conflict, Invalid, NotFound
 from lms.extensions import db
@@ -309,9 +311,7 @@ def cohort_assessments(cohort: Cohort) -> dict[str, Any]:
 def participant_assessment(cohort: Cohort, user_id: int, phase: str) -> dict[str, Any]:
     """A participant's answers for one phase, as their tutor sees them."""
     check_phase(phase)
-    if db.session.scalar(sa.select(Enrolment.id).filter_by(
-            cohort_id=cohort.id, user_id=user_id, role="participant")) is None:
-        raise NotFound(f"User {user_id} is not a participant of this cohort.")
+    participant_in(cohort, user_id)
     assessment = find_assessment(cohort.id, user_id, phase)
     return {"user_id": user_id, "phase": phase,
             "status": assessment.status if assessment else "not_started",
@@ -319,6 +319,14 @@ def participant_assessment(cohort: Cohort, user_id: int, phase: str) -> dict[str
             "reopened_at": assessment.reopened_at if assessment else None,
             "reopen_reason": assessment.reopen_reason if assessment else None,
             "ratings": answers_by_code(assessment)}
+
+
+def init_ratings(app: Flask) -> None:
+    """Register what this feature adds to the ones below it: a programme's rating scale is
+    fixed once any rating was given on it."""
+    checks = app.extensions.setdefault(SCALE_LOCKS, [])
+    if programme_has_ratings not in checks:
+        checks.append(programme_has_ratings)
 
 
 def programme_has_ratings(programme_id: int) -> bool:
