@@ -1,15 +1,13 @@
-"""Accounts API: the caller (/me), their tokens, and users (for administrators)."""
+"""Accounts API: the caller's tokens, and users (for administrators). ``/me``, which names
+the caller's cohorts too, is the cohorts API's."""
 
 from __future__ import annotations
 
-from flask import g
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
 
 from lms.accounts import service
 from lms.accounts.auth import guard
 from lms.accounts.schemas import (
-    MeSchema,
     PasswordLinkSchema,
     TokenCreatedSchema,
     TokenCreateSchema,
@@ -21,25 +19,10 @@ from lms.accounts.schemas import (
     UserSchema,
     UserUpdateSchema,
 )
-from lms.cohorts import service as cohorts
 from lms.json_body import Blueprint
 from lms.schemas import page_of
 
 blp = Blueprint("accounts", __name__, description="You, your API tokens, and user accounts.")
-
-
-@blp.get("/me")
-@guard(blp)
-@blp.response(200, MeSchema)
-def get_me():
-    """Who you are, the cohorts you are in and what you sponsor."""
-    user = current_user._get_current_object()
-    return {
-        "id": user.id, "email": user.email, "display_name": user.display_name,
-        "role": user.role, "enrolments": cohorts.enrolments_of(user),
-        "sponsorships": cohorts.sponsorships_of(user),
-        "csrf_token": generate_csrf() if g.get("auth_method") == "session" else None,
-    }
 
 
 @blp.get("/me/tokens")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import request
+from flask import g, request
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 
 from lms import access
 from lms.accounts.auth import guard
+from lms.accounts.schemas import MeSchema
 from lms.accounts.service import get_user
 from lms.cohorts import roster, service
 from lms.cohorts.models import Cohort, Organisation
@@ -45,6 +47,22 @@ def with_counts(cohorts: list[Cohort]) -> list[dict]:
     counts = service.cohort_head_counts([c.id for c in cohorts])
     return [{**{name: getattr(c, name) for name in COHORT_FIELDS}, **counts[c.id]}
             for c in cohorts]
+
+
+# --- you -----------------------------------------------------------------------------------
+
+@blp.get("/me")
+@guard(blp)
+@blp.response(200, MeSchema)
+def get_me():
+    """Who you are, the cohorts you are in and what you sponsor."""
+    user = current_user._get_current_object()
+    return {
+        "id": user.id, "email": user.email, "display_name": user.display_name,
+        "role": user.role, "enrolments": service.enrolments_of(user),
+        "sponsorships": service.sponsorships_of(user),
+        "csrf_token": generate_csrf() if g.get("auth_method") == "session" else None,
+    }
 
 
 # --- programmes ----------------------------------------------------------------------------
