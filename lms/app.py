@@ -17,6 +17,7 @@ from lms.accounts import views as account_views
 from lms.accounts.api import blp as accounts_api
 from lms.accounts.auth import init_auth
 from lms.audit.api import blp as audit_api
+from lms.audit.service import init_audit
 from lms.cohorts.api import blp as cohorts_api
 from lms.curriculum.api import blp as curriculum_api
 from lms.dashboards import admin as admin_pages
@@ -45,6 +46,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_extensions(app)
     init_pages(app)
     init_ratings(app)
+    init_audit(app)
     register_blueprints(app)
     errors.register_error_handlers(app)
     # After-request functions run last registered first: the commit, then the cache header

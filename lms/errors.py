@@ -18,7 +18,6 @@ from flask import Flask, Response, current_app, jsonify, make_response, render_t
 from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
 
-from lms.audit.service import AT_END, write_recorded_at_end
 from lms.extensions import db, limiter
 
 log = logging.getLogger(__name__)
@@ -195,21 +194,14 @@ def commit_request(response: Response) -> Response:
         return make_response(handle_integrity_error(exc))
     except sa.exc.OperationalError as exc:
         return make_response(handle_database_unavailable(exc))
-    if request.environ.get(AT_END):
-        commit_deferred_audit()
+    for after_commit in current_app.extensions.get(AFTER_COMMIT, ()):
+        after_commit()
     return response
 
 
-def commit_deferred_audit() -> None:
-    """Write the audit events a read deferred, in a transaction of their own after the
-    request's: begun by the write, it waits its turn for SQLite's one writer instead of
-    failing because the request's earlier reads saw an older database."""
-    try:
-        write_recorded_at_end()
-        db.session.commit()
-    except sa.exc.SQLAlchemyError:
-        rollback_quietly()
-        log.exception("could not write the request's audit events")
+#: Where features register what runs after a request's commit (app.extensions): the audit
+#: log writes the events a read deferred (lms.audit.service.init_audit).
+AFTER_COMMIT = "lms_after_commit"
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -1,8 +1,9 @@
 """The shape of the house, read from the code's imports (issue 20).
 
-Features sit below the pages and the entry points: nothing in a feature may import
-``lms.dashboards``, ``lms.cli`` or ``lms.app``. Imports inside ``if TYPE_CHECKING:`` are for
-annotations only and do not count.
+No two packages (or top-level modules) of ``lms`` import each other, however indirectly, so
+each can be read, tested and changed from the ones below it; features sit below the pages and
+the entry points: nothing in a feature may import ``lms.dashboards``, ``lms.cli`` or
+``lms.app``. Imports inside ``if TYPE_CHECKING:`` are for annotations only and do not count.
 """
 
 from __future__ import annotations
@@ -54,6 +55,54 @@ def test_no_feature_imports_the_pages_or_an_entry_point():
                    for source, edges in import_graph().items() if source not in ABOVE_FEATURES
                    for target, where in edges if target in ABOVE_FEATURES - {"__init__"})
     assert not wrong, wrong
+
+
+def cycles(graph: dict[str, set[tuple[str, str]]]) -> list[list[str]]:
+    """Every group of units that import one another (Tarjan's strongly connected
+    components of more than one unit)."""
+    targets = {unit: {target for target, _ in edges} for unit, edges in graph.items()}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found = []
+
+    def visit(unit: str) -> None:
+        index[unit] = low[unit] = len(index)
+        stack.append(unit)
+        for target in targets.get(unit, ()):
+            if target not in index:
+                visit(target)
+                low[unit] = min(low[unit], low[target])
+            elif target in stack:
+                low[unit] = min(low[unit], index[target])
+        if low[unit] == index[unit]:
+            group = []
+            while True:
+                member = stack.pop()
+                group.append(member)
+                if member == unit:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for unit in sorted(targets):
+        if unit not in index:
+            visit(unit)
+    return found
+
+
+def test_no_two_packages_import_each_other():
+    graph = import_graph()
+    loops = cycles(graph)
+    detail = {unit: sorted(where for target, where in graph[unit] if target in loop)
+              for loop in loops for unit in loop}
+    assert not loops, (loops, detail)
+
+
+def test_a_loop_would_be_found():
+    graph = {"a": {("b", "a.py")}, "b": {("c", "b.py")}, "c": {("a", "c.py")},
+             "d": {("a", "d.py")}}
+    assert cycles(graph) == [["a", "b", "c"]]
 
 
 def test_the_graph_sees_a_known_import():

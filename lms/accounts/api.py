@@ -6,7 +6,6 @@ from __future__ import annotations
 from flask_login import current_user
 
 from lms.accounts import service
-from lms.accounts.auth import guard
 from lms.accounts.schemas import (
     PasswordLinkSchema,
     TokenCreatedSchema,
@@ -21,6 +20,7 @@ from lms.accounts.schemas import (
 )
 from lms.json_body import Blueprint
 from lms.schemas import page_of
+from lms.web.guards import guard
 
 blp = Blueprint("accounts", __name__, description="You, your API tokens, and user accounts.")
 

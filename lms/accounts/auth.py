@@ -1,4 +1,5 @@
-"""Who is asking: session cookies for people, bearer tokens for programs, and route guards.
+"""Who is asking: session cookies for people and bearer tokens for programs (the route
+guards built on them are in ``lms.web.guards``).
 
 A request that carries ``Authorization`` is authenticated by that token alone; any session
 cookie it also carries is ignored. A cookie-authenticated request that changes something must
@@ -7,9 +8,7 @@ carry a CSRF token; a token-authenticated one need not (a browser never adds it 
 
 from __future__ import annotations
 
-import functools
 import time
-from collections.abc import Callable
 
 from argon2 import PasswordHasher
 from argon2.profiles import CHEAPEST, RFC_9106_LOW_MEMORY
@@ -18,12 +17,10 @@ from flask_login import current_user
 
 from lms.accounts.models import User
 from lms.accounts.service import user_for_session, user_for_token
-from lms.errors import Forbidden, Unauthorized, wants_json
+from lms.errors import Unauthorized, wants_json
 from lms.extensions import api, csrf, login_manager
-from lms.json_body import Blueprint
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-SECURITY = [{"bearerAuth": []}, {"cookieAuth": []}]
 
 
 def init_auth(app: Flask) -> None:
@@ -116,38 +113,3 @@ def bearer_user(header: str) -> User:
     if user is None:
         raise Unauthorized("The API token is unknown, expired or revoked.")
     return user
-
-
-def throttled(blp: Blueprint) -> Callable:
-    """Document the 429 every route may answer when its caller goes over the rate limit."""
-    return blp.alt_response(429, response="DEFAULT_ERROR",
-                            description="Too many requests; wait for the Retry-After seconds.")
-
-
-def guard(blp: Blueprint, *roles: str) -> Callable:
-    """Require a signed-in caller (of one of ``roles``, if given) and document it.
-
-    Put it under the route decorator and above ``@blp.arguments``, so that who is asking is
-    checked before what they sent.
-    """
-
-    def decorator(view: Callable) -> Callable:
-        @functools.wraps(view)
-        def wrapper(*args, **kwargs):
-            if not current_user.is_authenticated:
-                return login_manager.unauthorized()
-            if roles and current_user.role not in roles:
-                raise Forbidden(f"This needs the role {' or '.join(roles)}.")
-            return view(*args, **kwargs)
-
-        wrapper.lms_roles = roles
-        wrapper = blp.doc(security=SECURITY)(wrapper)
-        wrapper = blp.alt_response(401, response="DEFAULT_ERROR",
-                                   description="Not signed in, or the token does not work.")(
-            wrapper
-        )
-        wrapper = blp.alt_response(403, response="DEFAULT_ERROR",
-                                   description="Signed in, but not allowed to do this.")(wrapper)
-        return throttled(blp)(wrapper)
-
-    return decorator

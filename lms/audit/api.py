@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from lms.accounts.auth import guard
 from lms.audit.service import events_query
 from lms.json_body import Blueprint
 from lms.schemas import PageQuery, Text, page_of, page_schema
+from lms.web.guards import guard
 
 blp = Blueprint("audit", __name__, description="Who did what, when (administrators).")
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from flask import has_request_context, request
+from flask import Flask, has_request_context, request
 from flask_login import current_user
 
 from lms.audit.models import AuditEvent
+from lms.errors import AFTER_COMMIT, rollback_quietly
 from lms.extensions import db
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # only for the annotations: accounts imports this module
     from lms.accounts.models import User
@@ -64,6 +68,27 @@ def record_at_end(action: str, **details: Any) -> None:
     for the whole of a slow read such as drawing a chart (SQLite has one writer at a time)."""
     actor = current_user._get_current_object() if current_user.is_authenticated else None
     request.environ.setdefault(AT_END, []).append((action, actor, details))
+
+
+def init_audit(app: Flask) -> None:
+    """Have every request write, after its commit, the audit events its reads deferred."""
+    callbacks = app.extensions.setdefault(AFTER_COMMIT, [])
+    if commit_deferred_audit not in callbacks:
+        callbacks.append(commit_deferred_audit)
+
+
+def commit_deferred_audit() -> None:
+    """Write the audit events a read deferred, in a transaction of their own after the
+    request's: begun by the write, it waits its turn for SQLite's one writer instead of
+    failing because the request's earlier reads saw an older database."""
+    if not request.environ.get(AT_END):
+        return
+    try:
+        write_recorded_at_end()
+        db.session.commit()
+    except sa.exc.SQLAlchemyError:
+        rollback_quietly()
+        log.exception("could not write the request's audit events")
 
 
 def write_recorded_at_end() -> None:

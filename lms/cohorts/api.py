@@ -8,7 +8,6 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from lms import access
-from lms.accounts.auth import guard
 from lms.accounts.schemas import MeSchema
 from lms.accounts.service import get_user
 from lms.cohorts import roster, service
@@ -30,6 +29,7 @@ from lms.cohorts.schemas import (
 from lms.errors import Invalid
 from lms.extensions import db
 from lms.json_body import Blueprint
+from lms.web.guards import guard
 
 blp = Blueprint("cohorts", __name__,
                 description="The programme, organisations, cohorts, enrolments and sponsors.")

@@ -8,7 +8,6 @@ from flask import Response, current_app
 from flask_login import current_user
 
 from lms import access, data_version
-from lms.accounts.auth import guard, throttled
 from lms.caching import cached
 from lms.curriculum import service
 from lms.curriculum.progress_json import progress_document
@@ -27,6 +26,7 @@ from lms.curriculum.schemas import (
 from lms.extensions import person_writes
 from lms.json_body import Blueprint
 from lms.schemas import CohortQuerySchema
+from lms.web.guards import guard, throttled
 
 blp = Blueprint("curriculum", __name__,
                 description="Modules, activities, and participants' progress through them.")

@@ -13,10 +13,10 @@ from lms.cohorts import roster as rosters
 from lms.cohorts import service as cohorts_service
 from lms.dashboards import tutor
 from lms.dashboards.forms import CohortForm, RosterForm, UserForm
-from lms.dashboards.pages import page
 from lms.errors import Conflict, Invalid
 from lms.schemas import MAX_ID, page_of
 from lms.web.forms import field_errors, is_whole_number
+from lms.web.guards import page
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

@@ -1,27 +1,22 @@
-"""What every page shares: the role guard, the navigation, and the Jinja set-up.
+"""What every page shares: the navigation and the Jinja set-up.
 
-Pages answer only the roles that may see them: an anonymous visitor is sent to the sign-in
-page, a signed-in person of another role gets a 403 page. Object-level rules (which cohort,
-which person) are the same functions the API uses, in ``lms.access``.
+Pages answer only the roles that may see them (``lms.web.guards.page``, the same role check
+as the API's guard): an anonymous visitor is sent to the sign-in page, a signed-in person of
+another role gets a 403 page. Object-level rules (which cohort, which person) are the same
+functions the API uses, in ``lms.access``.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response, request, url_for
 from flask_login import current_user
 from jinja2 import BytecodeCache, ChainableUndefined, ChoiceLoader, PackageLoader
 
-from lms.errors import Forbidden
-from lms.extensions import login_manager
 from lms.web.forms import choice_items
 
 SERVICE_NAME = "Leadership for Empowered and Healthy Communities"
-ROLE_NAMES = {"participant": "participants", "tutor": "tutors", "sponsor": "sponsors",
-              "admin": "administrators"}
 
 
 class SharedBytecodeCache(BytecodeCache):
@@ -86,25 +81,6 @@ def no_store_for_people(response: Response) -> Response:
             and "Cache-Control" not in response.headers):
         response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def page(*roles: str) -> Callable:
-    """Require a signed-in person (of one of ``roles``, if given) to see a page."""
-
-    def decorator(view: Callable) -> Callable:
-        @functools.wraps(view)
-        def wrapper(*args, **kwargs):
-            if not current_user.is_authenticated:
-                return login_manager.unauthorized()
-            if roles and current_user.role not in roles:
-                names = " and ".join(ROLE_NAMES[role] for role in roles)
-                raise Forbidden(f"This page is for {names}.")
-            return view(*args, **kwargs)
-
-        wrapper.lms_roles = roles
-        return wrapper
-
-    return decorator
 
 
 #: The header's links for each role: (label, endpoint).

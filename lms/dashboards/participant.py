@@ -11,7 +11,6 @@ from flask_login import current_user
 
 from lms.curriculum import service as curriculum
 from lms.dashboards.forms import ActivityForm
-from lms.dashboards.pages import page
 from lms.errors import Conflict, Invalid, NotFound
 from lms.extensions import person_writes
 from lms.outcomes import chart_data
@@ -20,6 +19,7 @@ from lms.outcomes.charts import DESCRIBE
 from lms.ratings import service as ratings
 from lms.ratings.models import PHASES
 from lms.web.forms import field_errors, is_whole_number
+from lms.web.guards import page
 
 bp = Blueprint("participant", __name__)
 

@@ -10,13 +10,13 @@ from flask_login import current_user
 
 from lms import access
 from lms.cohorts.models import Programme
-from lms.dashboards.pages import page
 from lms.errors import Invalid
 from lms.extensions import db
 from lms.outcomes import chart_data, wording
 from lms.outcomes import service as outcomes_service
 from lms.outcomes.charts import COMPARISON_TITLES, DESCRIBE
 from lms.web.forms import is_whole_number
+from lms.web.guards import page
 
 bp = Blueprint("outcome_pages", __name__)
 

@@ -13,7 +13,6 @@ from lms.cohorts import service as cohorts_service
 from lms.cohorts.service import cohort_head_counts
 from lms.curriculum import service as curriculum
 from lms.dashboards.forms import ReopenForm
-from lms.dashboards.pages import page
 from lms.dashboards.participant import PHASE_NAMES
 from lms.errors import Conflict, NotFound
 from lms.extensions import db
@@ -22,6 +21,7 @@ from lms.outcomes.csv_export import table_csv
 from lms.ratings import service as ratings
 from lms.ratings.models import PHASES
 from lms.web.forms import field_errors
+from lms.web.guards import page
 
 bp = Blueprint("tutor", __name__)
 

@@ -8,8 +8,8 @@ from flask_login import current_user
 from lms.accounts import service as accounts
 from lms.dashboards import admin, participant, sponsor, tutor
 from lms.dashboards.forms import TokenForm
-from lms.dashboards.pages import page
 from lms.web.forms import field_errors
+from lms.web.guards import page
 
 bp = Blueprint("dashboards", __name__)
 

@@ -7,7 +7,6 @@ from flask import Response, current_app, request
 from marshmallow import RAISE
 
 from lms import data_version
-from lms.accounts.auth import throttled
 from lms.caching import cached
 from lms.extensions import limiter
 from lms.framework import service
@@ -18,6 +17,7 @@ from lms.framework.schemas import (
     ThemeSchema,
 )
 from lms.json_body import Blueprint
+from lms.web.guards import throttled
 
 blp = Blueprint(
     "framework",

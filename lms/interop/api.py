@@ -9,12 +9,12 @@ from flask import Response, stream_with_context
 from flask_login import current_user
 
 from lms import access
-from lms.accounts.auth import guard, throttled
 from lms.cohorts.models import Cohort
 from lms.extensions import db
 from lms.interop import personal, xapi
 from lms.interop.framework_export import FILE_NAMES, MIMETYPES, export_framework
 from lms.json_body import Blueprint
+from lms.web.guards import guard, throttled
 
 blp = Blueprint("interop", __name__,
                 description="The framework in the formats of other learning systems.")

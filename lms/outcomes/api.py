@@ -8,7 +8,6 @@ from marshmallow import Schema, fields, validate
 from webargs.fields import DelimitedList
 
 from lms import access
-from lms.accounts.auth import guard
 from lms.caching import cached
 from lms.json_body import Blueprint
 from lms.outcomes import service
@@ -18,6 +17,7 @@ from lms.outcomes.schemas import OutcomeReport, Profile
 from lms.outcomes.service import LINKED_FRAMEWORKS
 from lms.ratings.service import participant_enrolment, sector_of
 from lms.schemas import Id
+from lms.web.guards import guard
 
 blp = Blueprint("outcomes", __name__,
                 description="What changed, by how much and how sure we are; sponsors see "

@@ -16,7 +16,6 @@ from marshmallow import Schema, fields, validate
 from webargs.fields import DelimitedList
 
 from lms import access, data_version
-from lms.accounts.auth import guard
 from lms.caching import lookup, store
 from lms.errors import Forbidden, Invalid, NotFound
 from lms.json_body import Blueprint
@@ -25,6 +24,7 @@ from lms.outcomes.charts import DESCRIBE, DRAW, render
 from lms.outcomes.report import COMPARISONS, LEVELS
 from lms.ratings.service import participant_enrolment, sector_of
 from lms.schemas import Id
+from lms.web.guards import guard
 
 blp = Blueprint("charts", __name__,
                 description="Outcome and progress charts, drawn from the numbers the API "

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask_login import current_user
 
 from lms import access
-from lms.accounts.auth import guard
 from lms.cohorts.api import ROSTER_BODY, uploaded_csv
 from lms.extensions import person_writes
 from lms.json_body import Blueprint
@@ -20,6 +19,7 @@ from lms.ratings.schemas import (
     ReopenSchema,
 )
 from lms.schemas import CohortQuerySchema
+from lms.web.guards import guard
 
 blp = Blueprint("ratings", __name__,
                 description="Self-ratings before (pre), after (post) and looking back (then).")
