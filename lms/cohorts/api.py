@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import g, request
+from flask import g
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
@@ -26,15 +26,14 @@ from lms.cohorts.schemas import (
     SponsorCreateSchema,
     SponsorSchema,
 )
-from lms.errors import Invalid
 from lms.extensions import db
 from lms.json_body import Blueprint
 from lms.web.guards import guard
+from lms.web.uploads import csv_request_body, uploaded_csv
 
 blp = Blueprint("cohorts", __name__,
                 description="The programme, organisations, cohorts, enrolments and sponsors.")
 
-MAX_ROSTER_BYTES = 5 * 1024 * 1024
 NOT_FOUND = {"response": "DEFAULT_ERROR", "description": "Not found, or not yours to see."}
 
 
@@ -267,39 +266,9 @@ def remove_cohort_sponsor(cohort_id: int, user_id: int):
     service.remove_sponsor(user_id, cohort=access.cohort_for(current_user, cohort_id, "manage"))
 
 
-ROSTER_BODY = {
-    "required": True,
-    "description": "The roster as CSV with the header "
-                   "`" + ",".join(roster.HEADER) + "`, sent as the body (text/csv) or as the "
-                   "form field `file` (multipart/form-data).",
-    "content": {
-        "text/csv": {"schema": {"type": "string"}},
-        "multipart/form-data": {
-            "schema": {"type": "object", "properties": {"file": {"type": "string",
-                                                                  "format": "binary"}}}
-        },
-    },
-}
-
-
-def uploaded_csv() -> bytes:
-    """The roster file from the request body or the ``file`` form field."""
-    if request.mimetype == "multipart/form-data":
-        upload = request.files.get("file")
-        if upload is None:
-            raise Invalid("Send the roster in the form field 'file'.",
-                          errors={"file": ["Missing."]})
-        data = upload.read(MAX_ROSTER_BYTES + 1)
-        if len(data) > MAX_ROSTER_BYTES:
-            raise Invalid("The roster file is larger than 5 MB.", errors={"file": ["Too large."]})
-        return data
-    if request.mimetype not in ("text/csv", "text/plain", "application/csv"):
-        raise Invalid("Send the roster as text/csv or multipart/form-data.",
-                      errors={"content_type": [f"{request.mimetype or 'none'} is not accepted."]})
-    data = request.get_data(cache=False)
-    if len(data) > MAX_ROSTER_BYTES:
-        raise Invalid("The roster file is larger than 5 MB.", errors={"file": ["Too large."]})
-    return data
+ROSTER_BODY = csv_request_body(
+    "The roster as CSV with the header `" + ",".join(roster.HEADER) + "`, sent as the body "
+    "(text/csv) or as the form field `file` (multipart/form-data).")
 
 
 @blp.post("/cohorts/<id:cohort_id>/roster")
@@ -312,7 +281,7 @@ def uploaded_csv() -> bytes:
 def import_roster(cohort_id: int):
     """Import people into the cohort from CSV: all rows or none (administrators)."""
     cohort = access.cohort_for(current_user, cohort_id, "manage")
-    result = roster.import_roster(cohort, uploaded_csv())
+    result = roster.import_roster(cohort, uploaded_csv("roster"))
     return {
         "created_users": [{"email": u.email, "password_link": link}
                           for u, link in result.created_users],

@@ -17,11 +17,11 @@ from lms.errors import Conflict, Invalid
 from lms.schemas import MAX_ID, page_of
 from lms.web.forms import field_errors, is_whole_number
 from lms.web.guards import page
+from lms.web.uploads import MAX_UPLOAD_BYTES
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 PER_PAGE = 50
-MAX_ROSTER_BYTES = 5 * 1024 * 1024
 
 
 def home() -> str:
@@ -68,11 +68,11 @@ def roster(cohort_id: int):
     status = 200
     if request.method == "POST":
         upload = request.files.get("file")
-        data = upload.read(MAX_ROSTER_BYTES + 1) if upload else b""
+        data = upload.read(MAX_UPLOAD_BYTES + 1) if upload else b""
         try:
             if not data:
                 raise rosters.file_error("Choose a CSV file to upload.")
-            if len(data) > MAX_ROSTER_BYTES:
+            if len(data) > MAX_UPLOAD_BYTES:
                 raise rosters.file_error("The file is larger than 5 MB.")
             result = rosters.import_roster(cohort, data)
         except Invalid as exc:

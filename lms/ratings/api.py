@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask_login import current_user
 
 from lms import access
-from lms.cohorts.api import ROSTER_BODY, uploaded_csv
 from lms.extensions import person_writes
 from lms.json_body import Blueprint
 from lms.ratings import importer, service
@@ -20,6 +19,7 @@ from lms.ratings.schemas import (
 )
 from lms.schemas import CohortQuerySchema
 from lms.web.guards import guard
+from lms.web.uploads import csv_request_body, uploaded_csv
 
 blp = Blueprint("ratings", __name__,
                 description="Self-ratings before (pre), after (post) and looking back (then).")
@@ -108,12 +108,9 @@ def reopen_assessment(body, cohort_id: int, user_id: int, phase: str):
     return service.participant_assessment(cohort, user_id, phase)
 
 
-RATINGS_BODY = {
-    **ROSTER_BODY,
-    "description": "Ratings as CSV with the header `email,phase,behaviour,value` (`value` a "
-                   "point of the scale or `na`), as the body (text/csv) or the form field "
-                   "`file`.",
-}
+RATINGS_BODY = csv_request_body(
+    "Ratings as CSV with the header `email,phase,behaviour,value` (`value` a point of the "
+    "scale or `na`), as the body (text/csv) or the form field `file`.")
 
 
 @blp.post("/cohorts/<id:cohort_id>/ratings/import")
@@ -127,4 +124,4 @@ def import_ratings(cohort_id: int):
     """Import ratings collected elsewhere as submitted assessments: all rows or none
     (administrators; not bound by the windows)."""
     cohort = access.cohort_for(current_user, cohort_id, "manage")
-    return importer.import_ratings(cohort, uploaded_csv())
+    return importer.import_ratings(cohort, uploaded_csv("ratings file"))

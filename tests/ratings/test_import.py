@@ -154,3 +154,14 @@ def test_import_ratings_from_the_command_line(cohort, app, tmp_path):
     assert "row 2: value '9' is not on the scale" in refused.output
     missing = runner.invoke(args=["lms", "import-ratings", str(path), "--cohort", "999999"])
     assert missing.exit_code == 1
+
+
+def test_a_bad_upload_names_the_ratings_file(client, cohort, admin):
+    missing = client.post(f"/api/v1/cohorts/{cohort.id}/ratings/import", data={},
+                          content_type="multipart/form-data", headers=admin)
+    assert missing.status_code == 422
+    assert missing.get_json()["message"] == "Send the ratings file in the form field 'file'."
+    wrong_type = client.post(f"/api/v1/cohorts/{cohort.id}/ratings/import", data=b"{}",
+                             content_type="application/json", headers=admin)
+    assert wrong_type.status_code == 422
+    assert "roster" not in wrong_type.get_json()["message"]
