@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 import re
 
 import sqlalchemy as sa
@@ -154,3 +155,12 @@ def release(*cohorts: Cohort) -> None:
 
     for cohort in cohorts:
         releases.publish(cohort)
+
+
+def every_text_in_the_database() -> str:
+    """Every row of every table, as lower-case text."""
+    parts = []
+    for table in db.metadata.sorted_tables:
+        parts += [json.dumps([str(value) for value in row])
+                  for row in db.session.execute(sa.select(table))]
+    return "\n".join(parts).lower()

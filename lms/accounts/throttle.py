@@ -1,10 +1,11 @@
 """Sign-in throttling that counts an attempt before the password is checked.
 
 Counting after the check (Flask-Limiter's ``deduct_when``) lets parallel attempts all pass
-the test before any of them is counted: 40 at once were all checked. Here each attempt takes
-one unit from the account's and the address's allowance first, atomically (an INCR in Redis,
-a locked increment in memory), and only attempts that got one are checked; a sign-in that
-succeeds gives its units back, so signing in often is never throttled.
+the test before any of them is counted: 34 of 40 sent at once were checked. Here each
+attempt takes one unit from the account's and the address's allowance first, atomically
+(an INCR in Redis, a locked increment in memory), and only attempts that got one are
+checked; a sign-in that succeeds gives its units back, so signing in often is never
+throttled.
 """
 
 from __future__ import annotations

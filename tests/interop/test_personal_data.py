@@ -75,20 +75,11 @@ def test_a_person_downloads_their_own_data_only(demo, client):
     assert other.email not in response.get_data(as_text=True)
 
 
-def every_text_in_the_database() -> str:
-    """Every row of every table, as text."""
-    parts = []
-    for table in db.metadata.sorted_tables:
-        parts += [json.dumps([str(value) for value in row])
-                  for row in db.session.execute(sa.select(table))]
-    return "\n".join(parts).lower()
-
-
 def test_erasure_removes_who_they_are_and_keeps_the_results(demo, client):
     cohort = db.session.scalar(sa.select(Cohort).filter_by(name="Demo cohort"))
     before = (outcomes([cohort], cohort.programme, "behaviour", "leadership_level", False),
               [p.percentage for p in cohort_progress(cohort)["participants"]])
-    assert EMAIL in every_text_in_the_database()
+    assert EMAIL in b.every_text_in_the_database()
     erase_person(demo)
     db.session.commit()
     db.session.expire_all()
@@ -98,7 +89,7 @@ def test_erasure_removes_who_they_are_and_keeps_the_results(demo, client):
     assert after[0]["flow"].pop("erased") == before[0]["flow"].pop("erased") + 1
     assert after[0] == before[0]
     assert sorted(after[1]) == sorted(before[1])
-    everything = every_text_in_the_database()
+    everything = b.every_text_in_the_database()
     assert EMAIL not in everything and NAME.lower() not in everything
     assert "demo reflection" in everything  # other people's notes are untouched
     assert b.sign_in(client, EMAIL, b.PASSWORD).status_code == 200  # no longer signs in

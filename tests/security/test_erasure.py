@@ -43,15 +43,6 @@ def demo(curriculum):
     return aisha
 
 
-def every_text_in_the_database() -> str:
-    """Every row of every table, as lower-case text."""
-    parts = []
-    for table in db.metadata.sorted_tables:
-        parts += [json.dumps([str(value) for value in row])
-                  for row in db.session.execute(sa.select(table))]
-    return "\n".join(parts).lower()
-
-
 def audit_text() -> str:
     """Every audit event's actor, address and details, as lower-case text."""
     events = db.session.scalars(sa.select(AuditEvent)).all()
@@ -133,7 +124,7 @@ def test_a_merge_of_an_older_backup_brings_nothing_of_an_erased_person_back(demo
     db.session.commit()
     assert restored.written == 0
     assert restored.skipped_erased == sum(deleted.values())
-    everything = every_text_in_the_database()
+    everything = b.every_text_in_the_database()
     assert EMAIL not in everything and NAME.lower() not in everything
     left = person_export(db.session.get(User, demo.id))
     assert not left["activity_note_version"] and not left["api_token"]
@@ -159,7 +150,7 @@ def test_a_merge_skips_the_person_under_another_id_by_their_address(demo):
     table["rows"].append(clone)
     backup.import_document(before, merge=True)
     db.session.commit()
-    assert EMAIL not in every_text_in_the_database()
+    assert EMAIL not in b.every_text_in_the_database()
 
 
 def test_the_restore_command_says_what_it_skipped(demo, app, tmp_path):
