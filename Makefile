@@ -11,7 +11,7 @@ export FLASK_APP := lms
 NHSUK_DIST := node_modules/nhsuk-frontend/dist/nhsuk
 FRONTEND := lms/static/nhsuk/.installed
 
-.PHONY: run test fuzz load bench lint format lock clean screenshots
+.PHONY: run test test-fast fuzz load bench lint format lock clean screenshots
 
 ## run: install, migrate the SQLite database, load the framework, the modules and a demo programme,
 ##      print the demo logins, serve on http://127.0.0.1:5000
@@ -37,6 +37,16 @@ test: $(VENV)/.installed-dev $(FRONTEND)
 	$(BIN)/ruff check .
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --ignore=$(FUZZ_TESTS)
 	$(BIN)/pytest $(FUZZ_TESTS)
+
+## test-fast: ruff and every test that needs nothing beyond SQLite and this process (no
+##            PostgreSQL, Redis, server or browser) and takes under a few seconds (no `slow`
+##            searches, no fuzzing): your own loop, under a minute; `make test` runs them all
+FAST := not (postgres or redis or server or browser or slow)
+
+test-fast: $(VENV)/.installed-dev $(FRONTEND)
+	$(BIN)/ruff check .
+	env -u LMS_TEST_DATABASE_URL -u LMS_TEST_DATABASE_URL_PG -u LMS_TEST_REDIS_URL \
+		$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile --ignore=$(FUZZ_TESTS) -m "$(FAST)"
 
 ## fuzz: Schemathesis against every API operation with many more examples than `make test`
 ##       (LMS_FUZZ_EXAMPLES, default 200; LMS_TEST_DATABASE_URL for PostgreSQL); a few minutes

@@ -4,24 +4,42 @@ migrated once per run with the project's own migrations, emptied after every tes
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import os
+import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import flask_migrate
 import pytest
 import sqlalchemy as sa
+from flask import Flask
 from werkzeug.serving import make_server
 
 from lms import create_app
-from lms.extensions import db
+from lms.data_version import DataVersion
+from lms.extensions import cache, db, limiter
 from lms.framework.seed import read_seed_file, sync_framework
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SEED_FILE = PROJECT_ROOT / "seeds" / "framework.yaml"
 POSTGRES_URL = os.environ.get("LMS_TEST_DATABASE_URL")
+T = TypeVar("T")
+
+
+#: Fixtures that bring a marker with them: whoever uses them needs what the marker names.
+MARKED_FIXTURES = {"served": "server", "served_throttled": "server", "browser": "browser"}
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """Mark the tests that use a fixture needing a server or the browser."""
+    for item in items:
+        for fixture in set(MARKED_FIXTURES) & set(getattr(item, "fixturenames", ())):
+            item.add_marker(MARKED_FIXTURES[fixture])
 
 
 def app_settings(database_url: str, **overrides) -> dict:
@@ -67,29 +85,179 @@ def worker_database(url: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory) -> str:
+def database_url(migrated_database) -> str:
     """The database this run tests against, empty and migrated to the newest revision."""
+    return migrated_database.url
+
+
+@pytest.fixture(scope="session")
+def snapshots(migrated_database) -> DatabaseSnapshots:
+    """This process's database snapshots, starting with the empty, migrated database."""
+    return migrated_database
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory) -> DatabaseSnapshots:
+    """The test database, migrated, with its snapshots (the first: empty, just migrated)."""
     if POSTGRES_URL:
         url = worker_database(POSTGRES_URL)
         reset_postgres(url)
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'lms-test.sqlite'}"
     app = create_app(app_settings(url))
+    kept = DatabaseSnapshots(url, tmp_path_factory.mktemp("snapshots"))
     with app.app_context():
         flask_migrate.upgrade()
+        kept.keep_empty()
         db.engine.dispose()
-    return url
+    return kept
+
+
+@pytest.fixture(scope="session")
+def shared_app(database_url) -> Iterator[Flask]:
+    """One application per test process, set back to how it was made before every test.
+
+    Making an app registers ~100 routes and their OpenAPI description (about 0.15 s); a test
+    that needs an app of its own (other settings, routes of its own) calls ``create_app``, or
+    overrides ``app`` in its module.
+    """
+    app = create_app(app_settings(database_url))
+    app.test_state_as_made = AppState.of(app)
+    yield app
+    with app.app_context():
+        db.engine.dispose()
 
 
 @pytest.fixture
-def app(database_url):
-    """A fresh application on the shared test database; every table is emptied afterwards."""
-    app = create_app(app_settings(database_url))
-    yield app
-    with app.app_context():
+def app(shared_app, snapshots) -> Iterator[Flask]:
+    """The shared application as it was made, on an empty database; emptied again after."""
+    shared_app.test_state_as_made.restore(shared_app)
+    yield shared_app
+    with shared_app.app_context():
         db.session.remove()
-        empty_tables()
+        if not snapshots.restore("empty"):
+            empty_tables()
         db.engine.dispose()
+
+
+class AppState:
+    """What a test may change in the shared app: its settings, the lazily kept process-local
+    answers in ``app.extensions``, the rate limiter's counters (and which storage the global
+    limiter uses: an app made inside a test binds it to that app's) and the cache."""
+
+    def __init__(self, config: dict, extensions: dict, limiter_state: dict) -> None:
+        self.config, self.extensions, self.limiter_state = config, extensions, limiter_state
+
+    @classmethod
+    def of(cls, app: Flask) -> AppState:
+        """The state of ``app`` now."""
+        return cls(dict(app.config), dict(app.extensions),
+                   {name: getattr(limiter, name) for name in LIMITER_BINDING})
+
+    def restore(self, app: Flask) -> None:
+        """Put ``app`` back as it was."""
+        app.config.clear()
+        app.config.update(self.config)
+        app.extensions.clear()
+        app.extensions.update(self.extensions)
+        for name, value in self.limiter_state.items():
+            setattr(limiter, name, value)
+        with app.app_context():
+            limiter.reset()
+            cache.clear()
+
+
+#: The attributes Flask-Limiter's ``init_app`` sets on the one global limiter.
+LIMITER_BINDING = ("_storage", "_limiter", "_storage_dead")
+
+
+class DatabaseSnapshots:
+    """Copies of the SQLite test database in states many tests start from (empty, the
+    framework loaded, the modules loaded, a fixture's people), restored with SQLite's backup
+    API in milliseconds instead of being built row by row for every test.
+
+    A state is only restored over the state it was built on: a test whose earlier fixtures
+    already wrote rows of their own gets its state built on top of them, as it always did.
+    PostgreSQL runs build every state each time.
+    """
+
+    def __init__(self, database_url: str, directory: Path) -> None:
+        url = sa.engine.make_url(database_url)
+        self.url = database_url
+        self.database = Path(url.database) if url.get_backend_name() == "sqlite" else None
+        self.directory = directory
+        self.kept: dict[str, Snapshot] = {}
+
+    def path(self, name: str) -> Path:
+        """Where the snapshot ``name`` is kept."""
+        return self.directory / f"{name}.sqlite"
+
+    def keep_empty(self) -> None:
+        """Keep the database as it is now (empty and migrated) as the snapshot "empty"."""
+        if self.database is not None:
+            self.kept["empty"] = Snapshot(base=None, fingerprint=fingerprint(), value=None)
+            db.session.remove()
+            db.engine.dispose()
+            copy_sqlite(self.database, self.path("empty"))
+
+    def restore(self, name: str) -> bool:
+        """Put the snapshot ``name`` in place of the database; False if there is none."""
+        if self.database is None or name not in self.kept:
+            return False
+        db.session.remove()
+        db.engine.dispose()
+        copy_sqlite(self.path(name), self.database)
+        return True
+
+    def build_or_restore(self, app: Flask, name: str, base: str, build: Callable[[], T]) -> T:
+        """The value ``build`` returns, with the database in the state it leaves, which is
+        built on the state ``base``: restored from a snapshot when the database is in state
+        ``base`` and ``name`` was built today, built (and kept, if on ``base``) otherwise."""
+        with app.app_context():
+            kept, on_base = self.kept.get(name), self.is_in_state(base)
+            if kept and on_base and kept.built_on == dt.date.today() and self.restore(name):
+                return copy.deepcopy(kept.value)  # a test may change what it was given
+            value = build()
+            db.session.commit()
+            if on_base and self.database is not None:
+                db.session.remove()
+                db.engine.dispose()
+                copy_sqlite(self.database, self.path(name))
+                self.kept[name] = Snapshot(base, fingerprint(), copy.deepcopy(value))
+            return value
+
+    def is_in_state(self, name: str) -> bool:
+        """Whether the database holds what the snapshot ``name`` holds, going by the number
+        of rows in each table and the data-version tokens (which every write changes)."""
+        if self.database is None:
+            return False
+        kept = self.kept.get(name)
+        return kept is not None and kept.fingerprint == fingerprint()
+
+
+@dataclass
+class Snapshot:
+    """What a kept state was built on, how to recognise it, and its fixture's value."""
+
+    base: str | None
+    fingerprint: tuple | None
+    value: object
+    built_on: dt.date = field(default_factory=dt.date.today)  # fixtures build from today
+
+
+def fingerprint() -> tuple:
+    """Row counts of every table, and the data-version tokens, in one query."""
+    tables = db.metadata.sorted_tables
+    counts = sa.select(*(sa.select(sa.func.count()).select_from(table).scalar_subquery()
+                         for table in tables))
+    tokens = sa.select(DataVersion.name, DataVersion.token).order_by(DataVersion.name)
+    return tuple(db.session.execute(counts).one()), tuple(db.session.execute(tokens).all())
+
+
+def copy_sqlite(source: Path, target: Path) -> None:
+    """Copy one SQLite database over another, page by page (safe with WAL files about)."""
+    with closing(sqlite3.connect(source)) as reading, closing(sqlite3.connect(target)) as writing:
+        reading.backup(writing)
 
 
 def empty_tables() -> None:
@@ -111,11 +279,10 @@ def seed_data() -> dict:
 
 
 @pytest.fixture
-def seeded(app, seed_data):
+def seeded(app, seed_data, snapshots):
     """The app with the real framework seed file loaded."""
-    with app.app_context():
-        sync_framework(copy.deepcopy(seed_data))
-        db.session.commit()
+    snapshots.build_or_restore(app, "seeded", "empty",
+                               lambda: sync_framework(copy.deepcopy(seed_data)))
     return app
 
 
@@ -166,11 +333,10 @@ def module_files() -> list:
 
 
 @pytest.fixture
-def curriculum(seeded, module_files):
+def curriculum(seeded, module_files, snapshots):
     """The app with the framework and the real modules loaded."""
     from lms.curriculum.loader import sync_modules
 
-    with seeded.app_context():
-        sync_modules(copy.deepcopy(module_files))
-        db.session.commit()
+    snapshots.build_or_restore(seeded, "curriculum", "seeded",
+                               lambda: sync_modules(copy.deepcopy(module_files)))
     return seeded

@@ -3,8 +3,10 @@
 import pytest
 import sqlalchemy as sa
 
+from lms import create_app
 from lms.extensions import db
 from lms.framework.models import LeadershipLevel
+from tests.conftest import app_settings
 
 
 @pytest.mark.parametrize("path", ["/api/v1/nothing-here", "/api/v2/framework", "/api"])
@@ -31,7 +33,9 @@ def test_pages_get_html_error_pages(client):
 
 @pytest.fixture
 def failing_app(app):
-    """The app with two routes that fail after writing to the session."""
+    """An app of its own (routes cannot be added to one that has served requests) with two
+    routes that fail after writing to the session."""
+    app = create_app(app_settings(app.config["SQLALCHEMY_DATABASE_URI"]))
 
     def write_then_fail():
         db.session.add(LeadershipLevel(code="half_written", title="Half", position=9))
@@ -40,7 +44,9 @@ def failing_app(app):
 
     app.add_url_rule("/api/v1/test-failure", "api_failure", write_then_fail)
     app.add_url_rule("/test-failure", "page_failure", write_then_fail)
-    return app
+    yield app
+    with app.app_context():
+        db.engine.dispose()
 
 
 @pytest.mark.parametrize(

@@ -27,6 +27,8 @@ from tests import builders as b
 from tests.conftest import PROJECT_ROOT, app_settings
 from tests.services import GUNICORN, database_named, free_port, fresh_database, wait_until_serving
 
+pytestmark = [pytest.mark.postgres, pytest.mark.server]
+
 DATABASE = database_named("lms_faults")
 
 

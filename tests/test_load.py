@@ -10,6 +10,8 @@ import sqlalchemy as sa
 
 from bench import load
 
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.server]
+
 
 def test_concurrent_drafts_and_submissions_are_stored_exactly_once_and_never_5xx():
     server = sa.create_engine(sa.engine.make_url(load.DATABASE).set(database="postgres"))

@@ -32,6 +32,8 @@ from tests import builders as b
 from tests.conftest import PROJECT_ROOT
 from tests.services import DATABASE, GUNICORN, free_port, fresh_database, wait_until_serving
 
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.server]
+
 REDIS_URL = "redis://127.0.0.1:6379/14"  # a database of its own: emptied by this test
 API_LIMIT = 10
 

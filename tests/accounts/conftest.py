@@ -34,10 +34,9 @@ class World:
 
 
 @pytest.fixture
-def world(curriculum) -> World:
+def world(curriculum, snapshots) -> World:
     """Cohort A with a participant, a tutor and a sponsor; cohort B with other people."""
-    with curriculum.app_context():
-        return build_world()
+    return snapshots.build_or_restore(curriculum, "accounts-world", "curriculum", build_world)
 
 
 def build_world() -> World:

@@ -15,7 +15,7 @@ from tests.conftest import app_settings
 REDIS_URL = os.environ.get("LMS_TEST_REDIS_URL")
 # Memory always; Redis too when CI provides one (.ci/run sets LMS_TEST_REDIS_URL). That Redis
 # database is emptied before each test, so give the tests one of their own.
-STORAGES = ["memory"] + (["redis"] if REDIS_URL else [])
+STORAGES = ["memory"] + ([pytest.param("redis", marks=pytest.mark.redis)] if REDIS_URL else [])
 
 
 @pytest.fixture(params=STORAGES)

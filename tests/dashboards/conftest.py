@@ -23,9 +23,14 @@ class Cohorts:
 
 
 @pytest.fixture
-def cohorts(curriculum) -> Cohorts:
+def cohorts(curriculum, snapshots) -> Cohorts:
     """Cohort A (pre self-assessment open) with Pat, a tutor and a sponsor; an administrator;
     cohort B with a tutor and a participant of its own."""
+    return snapshots.build_or_restore(curriculum, "dashboards-cohorts", "curriculum", build_cohorts)
+
+
+def build_cohorts() -> Cohorts:
+    """Make the cohorts' rows in the current app's database and commit them."""
     today = dt.date.today()
     programme = b.make_programme(min_group_size=5)
     cohort = b.make_cohort(programme, name="Cohort A", starts_on=today - dt.timedelta(10),

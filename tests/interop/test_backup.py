@@ -25,13 +25,16 @@ SECOND_POSTGRES = os.environ.get("LMS_TEST_DATABASE_URL_PG")
 
 
 @pytest.fixture
-def programme_with_everything(curriculum):
+def programme_with_everything(curriculum, snapshots):
     """The demo: people of every role, two cohorts, progress, notes, ratings, audit events."""
-    with curriculum.app_context():
-        sync_programme(read_programme_file(PROJECT_ROOT / "seeds" / "programme.yaml"))
-        create_demo("healthy-communities-demo")
-        db.session.commit()
+    snapshots.build_or_restore(curriculum, "interop-demo", "curriculum", build_demo)
     return curriculum
+
+
+def build_demo() -> None:
+    """Load the demo programme into the current app's database."""
+    sync_programme(read_programme_file(PROJECT_ROOT / "seeds" / "programme.yaml"))
+    create_demo("healthy-communities-demo")
 
 
 @pytest.fixture

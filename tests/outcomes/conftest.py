@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from lms.accounts.models import User
+from lms.cohorts.models import Cohort, Programme
 from lms.extensions import db
 from tests import builders as b
 
@@ -13,8 +14,17 @@ RNG_SEED = 7
 
 
 @pytest.fixture
-def programme_data(seeded):
+def programme_data(seeded, snapshots):
     """Two cohorts: A with 8 participants (5 managers, 3 senior leaders), B with 6."""
+    kept = snapshots.build_or_restore(seeded, "outcomes-programme", "seeded", build_programme)
+    data = {**kept, "programme": db.session.get(Programme, kept["programme"]),
+            "a": db.session.get(Cohort, kept["a"]), "b": db.session.get(Cohort, kept["b"])}
+    db.session.commit()  # end the read: a later fixture may write from another session
+    return data
+
+
+def build_programme() -> dict:
+    """Make the programme's rows in the current app's database and commit them."""
     rng = np.random.default_rng(RNG_SEED)
     programme = b.make_programme(slug="lehc", min_group_size=5)
     cohort_a = b.make_cohort(programme, name="Cohort A")
@@ -43,5 +53,5 @@ def programme_data(seeded):
                "participant": b.bearer(db.session.get(User, participant))}
     b.release(cohort_a, cohort_b)
     db.session.commit()
-    return {"programme": programme, "a": cohort_a, "b": cohort_b, "values": values,
+    return {"programme": programme.id, "a": cohort_a.id, "b": cohort_b.id, "values": values,
             "headers": headers, "participant": participant}

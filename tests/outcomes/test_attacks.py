@@ -148,6 +148,7 @@ def programme(seeded):
     return b.make_programme(slug="attacks", min_group_size=MINIMUM)
 
 
+@pytest.mark.slow
 def test_overlapping_scopes_give_nothing_about_a_small_cohort(client, programme):
     trust, council = b.make_organisation(), b.make_organisation(type_="local_authority")
     big, small = b.make_cohort(programme, "A"), b.make_cohort(programme, "B")
@@ -372,6 +373,7 @@ def random_programmes(draw):
     return cohorts
 
 
+@pytest.mark.slow
 @settings(max_examples=6, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(random_programmes())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -44,6 +45,7 @@ def codes_for(level):
         level]
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(cohorts(), st.sampled_from(ANSWER_LEVELS), st.integers(min_value=2, max_value=8),
        st.booleans())

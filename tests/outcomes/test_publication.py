@@ -10,6 +10,7 @@ import itertools
 from collections import Counter, defaultdict
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -133,6 +134,7 @@ def individuals_determined(people, membership) -> list[tuple[int, str]]:
     return found
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(programmes(), st.integers(2, 6))
 def test_every_set_a_sponsor_can_isolate_holds_at_least_the_minimum(people, minimum):

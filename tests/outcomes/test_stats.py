@@ -112,6 +112,7 @@ def assert_matches(result: PairedResult, expected: dict) -> None:
 likert = st.integers(min_value=1, max_value=5)
 
 
+@pytest.mark.slow
 @settings(max_examples=80, deadline=None)
 @given(st.lists(st.tuples(likert, likert), min_size=3, max_size=60).filter(
     lambda pairs: len({a - b for b, a in pairs}) > 1))  # changes that vary
@@ -229,6 +230,7 @@ def test_five_who_all_improved_get_the_exact_p_not_the_normal_one():
     assert result.wilcoxon_method == "exact"
 
 
+@pytest.mark.slow
 def test_the_enumeration_reference_agrees_with_scipy_where_scipy_is_exact():
     rng = np.random.default_rng(11)
     for _ in range(15):
@@ -243,6 +245,7 @@ def test_the_enumeration_reference_agrees_with_scipy_where_scipy_is_exact():
 pairs_up_to_50 = st.lists(st.tuples(likert, likert), min_size=2, max_size=EXACT_MAX_N)
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None)
 @given(pairs_up_to_50)
 def test_exact_p_with_ties_and_zeros_matches_the_references(pairs):

@@ -30,25 +30,30 @@ TODAY = dt.date(2026, 11, 26)
 
 
 @pytest.fixture
-def synthetic_programme(curriculum):
+def synthetic_programme(curriculum, snapshots):
     """Three synthetic cohorts of 90 people in all, plus one person in two of them (so a
     person's scores pool over cohorts) and a draft that must not count."""
-    with curriculum.app_context():
-        b.make_programme(slug="lehc", min_group_size=5)
-        summary = synthetic.generate(90, 3, "a synthetic password", seed=5, today=TODAY)
-        first, second = (db.session.get(Cohort, i) for i in summary.cohort_ids[:2])
-        twice = b.make_user("participant")
-        b.enrol(twice, first, level_code="manager")
-        b.enrol(twice, second, level_code="front_line")
-        b.assess(twice, first, "pre", values={"SI.1": 2, "SI.2": None})
-        b.assess(twice, first, "post", values={"SI.1": 4, "SI.2": 3})
-        b.assess(twice, second, "pre", values={"SI.1": 3})
-        b.assess(twice, second, "post", values={"SI.1": 3})
-        draft = b.make_user("participant")
-        b.enrol(draft, first)
-        b.assess(draft, first, "pre", values={"SI.1": 5}, status="draft")
-        db.session.commit()
-        return summary
+    return snapshots.build_or_restore(curriculum, "outcomes-synthetic", "curriculum",
+                                      build_synthetic_programme)
+
+
+def build_synthetic_programme():
+    """Make the synthetic programme in the current app's database; what was made."""
+    b.make_programme(slug="lehc", min_group_size=5)
+    summary = synthetic.generate(90, 3, "a synthetic password", seed=5, today=TODAY)
+    first, second = (db.session.get(Cohort, i) for i in summary.cohort_ids[:2])
+    twice = b.make_user("participant")
+    b.enrol(twice, first, level_code="manager")
+    b.enrol(twice, second, level_code="front_line")
+    b.assess(twice, first, "pre", values={"SI.1": 2, "SI.2": None})
+    b.assess(twice, first, "post", values={"SI.1": 4, "SI.2": 3})
+    b.assess(twice, second, "pre", values={"SI.1": 3})
+    b.assess(twice, second, "post", values={"SI.1": 3})
+    draft = b.make_user("participant")
+    b.enrol(draft, first)
+    b.assess(draft, first, "pre", values={"SI.1": 5}, status="draft")
+    db.session.commit()
+    return summary
 
 
 def reference_answers(cohort_ids, breakdown) -> list[Answer]:

@@ -32,15 +32,23 @@ EMAIL, NAME = "aisha.khan@example.org", "Aisha Khan"
 
 
 @pytest.fixture
-def demo(curriculum):
+def demo(curriculum, snapshots):
     """The demo programme; Aisha has notes, ratings, audit events, a token and a link."""
+    aisha_id = snapshots.build_or_restore(curriculum, "security-demo", "curriculum", build_demo)
+    aisha = db.session.get(User, aisha_id)
+    db.session.commit()  # end the read: a later fixture may write from another session
+    return aisha
+
+
+def build_demo() -> int:
+    """Load the demo programme, give Aisha a token and a link; her id."""
     sync_programme(read_programme_file(PROJECT_ROOT / "seeds" / "programme.yaml"))
     create_demo(b.PASSWORD)
     aisha = db.session.scalar(sa.select(User).filter_by(email=EMAIL))
     create_token(aisha, "Aisha's laptop script", 30)
     issue_password_link(aisha)
     db.session.commit()
-    return aisha
+    return aisha.id
 
 
 def audit_text() -> str:

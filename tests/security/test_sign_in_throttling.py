@@ -24,7 +24,7 @@ from tests import builders as b
 from tests.conftest import app_settings, empty_tables
 
 REDIS_URL = os.environ.get("LMS_TEST_REDIS_URL")
-STORAGES = ["memory"] + (["redis"] if REDIS_URL else [])
+STORAGES = ["memory"] + ([pytest.param("redis", marks=pytest.mark.redis)] if REDIS_URL else [])
 ATTEMPTS = 40
 LIMIT = 5
 
