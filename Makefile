@@ -19,7 +19,6 @@ run: export LMS_ENV ?= development
 run: $(VENV)/.installed-main $(FRONTEND)
 	$(BIN)/flask db upgrade
 	$(BIN)/flask lms seed
-	$(BIN)/flask lms load-modules
 	$(BIN)/flask lms demo
 	@echo "Serving on http://$(HOST):$(PORT)/ (the framework: http://$(HOST):$(PORT)/api/v1/framework)"
 	$(BIN)/flask run --host $(HOST) --port $(PORT)

@@ -34,5 +34,5 @@ max_requests_jitter = 2000
 preload_app = False
 accesslog = setting("ACCESSLOG", "-")
 errorlog = "-"
-# Behind a proxy that sets X-Forwarded-For, set LMS_TRUSTED_PROXIES too (lms.config).
+# Behind a proxy that sets X-Forwarded-For, set LMS_TRUSTED_PROXIES too (lms.core.config).
 forwarded_allow_ips = setting("FORWARDED_ALLOW_IPS", "127.0.0.1")

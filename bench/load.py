@@ -44,7 +44,7 @@ from lms import create_app, synthetic  # noqa: E402
 from lms.accounts.models import User  # noqa: E402
 from lms.accounts.service import create_token  # noqa: E402
 from lms.cohorts.seed import read_programme_file, sync_programme  # noqa: E402
-from lms.extensions import db  # noqa: E402
+from lms.core.extensions import db  # noqa: E402
 from lms.framework.seed import read_seed_file, sync_framework  # noqa: E402
 from lms.ratings.service import behaviours_for_sector  # noqa: E402
 

@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 from lms import create_app  # noqa: E402
 from lms.accounts.service import create_token, create_user, find_user_by_email  # noqa: E402
 from lms.cohorts.models import Cohort  # noqa: E402
-from lms.extensions import cache, db  # noqa: E402
+from lms.core.extensions import cache, db  # noqa: E402
 from lms.outcomes import scales  # noqa: E402
 
 DATABASE = os.environ.get("LMS_BENCH_DATABASE_URL",

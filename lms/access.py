@@ -18,8 +18,8 @@ from flask import has_request_context, request
 from lms.accounts.models import User
 from lms.audit.service import record_at_end
 from lms.cohorts.models import Cohort, Enrolment, Programme, Sponsorship
-from lms.errors import Forbidden, NotFound
-from lms.extensions import db
+from lms.core.errors import Forbidden, NotFound
+from lms.core.extensions import db
 
 #: What each relation to a cohort may do with it.
 COHORT_ACTIONS: dict[str, frozenset[str]] = {

@@ -11,31 +11,33 @@ import sqlalchemy as sa
 from flask import Flask, has_request_context, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from lms import cli, data_version, errors, health
-from lms import config as settings
+from lms import cli
 from lms.accounts import views as account_views
 from lms.accounts.api import blp as accounts_api
 from lms.accounts.auth import init_auth
 from lms.audit.api import blp as audit_api
 from lms.audit.service import init_audit
 from lms.cohorts.api import blp as cohorts_api
+from lms.core import config as settings
+from lms.core import data_version, errors
+from lms.core.extensions import api, cache, db, limiter, migrate
+from lms.core.schemas import MAX_ID, IdConverter
 from lms.curriculum.api import blp as curriculum_api
 from lms.dashboards import admin as admin_pages
+from lms.dashboards import home as dashboards
+from lms.dashboards import outcomes as outcome_pages
 from lms.dashboards import participant as participant_pages
-from lms.dashboards import sponsor as outcome_pages
 from lms.dashboards import tutor as tutor_pages
-from lms.dashboards import views as dashboards
-from lms.dashboards.pages import init_pages, no_store_for_people
-from lms.docs import docs_blueprint
-from lms.extensions import api, cache, db, limiter, migrate
 from lms.framework.api import blp as framework_api
 from lms.interop.api import blp as interop_api
 from lms.outcomes.api import blp as outcomes_api
 from lms.outcomes.chart_api import blp as charts_api
 from lms.ratings.api import blp as ratings_api
 from lms.ratings.service import init_ratings
-from lms.schemas import MAX_ID, IdConverter
-from lms.security import init_security
+from lms.web import health
+from lms.web.api_docs import docs_blueprint
+from lms.web.pages import init_pages, no_store_for_people
+from lms.web.security_headers import init_security
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:

@@ -24,18 +24,18 @@ from lms.cohorts import roster
 from lms.cohorts import service as cohorts
 from lms.cohorts.models import Cohort
 from lms.cohorts.seed import read_programme_file, sync_programme
+from lms.core.errors import ServiceError
+from lms.core.extensions import db
+from lms.core.schemas import MAX_ID
+from lms.core.seeding import SeedError, flatten_errors
 from lms.curriculum.files import read_module_directory
-from lms.curriculum.loader import sync_modules
+from lms.curriculum.seed import sync_modules
 from lms.demo import DEMO_PASSWORD, create_demo
-from lms.errors import ServiceError
-from lms.extensions import db
 from lms.framework.seed import read_seed_file, sync_framework
 from lms.interop import backup, case_import, framework_export, lrs, personal, xapi
 from lms.interop.framework_export import FORMATS
 from lms.outcomes import releases
 from lms.ratings import importer as ratings_importer
-from lms.schemas import MAX_ID
-from lms.seeding import SeedError, flatten_errors
 
 
 def one_transaction(command: Callable) -> Callable:
@@ -106,23 +106,32 @@ def lms() -> None:
               default=None, help="Framework seed file (default: seeds/framework.yaml).")
 @click.option("--programme-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Programme seed file (default: seeds/programme.yaml).")
+@click.option("--modules", "modules_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Folder of module files (default: modules/).")
 @one_transaction
-def seed(seed_file: Path | None, programme_file: Path | None) -> None:
-    """Load the framework and the programme from seeds/; running it twice changes nothing."""
+def seed(seed_file: Path | None, programme_file: Path | None, modules_dir: Path | None) -> None:
+    """Load the framework, the programme and the modules (each feature's seed module reads and
+    checks its own files first); running it twice changes nothing."""
     seeds = Path(current_app.config["LMS_SEEDS_DIR"])
     framework_path = seed_file or seeds / "framework.yaml"
     programme_path = programme_file or seeds / "programme.yaml"
-    report = sync_framework(read_seed_file(framework_path))
-    outcome = sync_programme(read_programme_file(programme_path))
+    folder = modules_dir or Path(current_app.config["LMS_MODULES_DIR"])
+    framework, programme = read_seed_file(framework_path), read_programme_file(programme_path)
+    modules = read_module_directory(folder)
+    report = sync_framework(framework)
+    outcome = sync_programme(programme)
+    loaded = sync_modules(modules, source=str(folder))
     click.echo(f"Framework loaded from {framework_path}: {report.summary()}.")
     click.echo(f"Programme loaded from {programme_path}: {outcome}.")
+    click.echo(f"{len(modules)} modules loaded from {folder}: {loaded.summary()}.")
 
 
 @lms.command("load-modules")
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
 @one_transaction
 def load_modules(directory: Path | None) -> None:
-    """Load the module files (default: modules/); every file is checked before any is stored."""
+    """Load only the module files (default: modules/), as after editing one; every file is
+    checked before any is stored."""
     folder = directory or Path(current_app.config["LMS_MODULES_DIR"])
     modules = read_module_directory(folder)
     report = sync_modules(modules, source=str(folder))

@@ -19,6 +19,8 @@ from lms.accounts.service import create_user, find_user_by_email
 from lms.cohorts import roster
 from lms.cohorts.models import Cohort
 from lms.cohorts.service import create_cohort, default_programme
+from lms.core.errors import Invalid
+from lms.core.extensions import db
 from lms.curriculum.models import ActivityRecord, CohortModule
 from lms.curriculum.service import (
     cohort_curriculum,
@@ -27,8 +29,6 @@ from lms.curriculum.service import (
     record_activity,
     set_cohort_curriculum,
 )
-from lms.errors import Invalid
-from lms.extensions import db
 from lms.outcomes import releases
 from lms.ratings.importer import import_ratings
 from lms.ratings.models import PHASES

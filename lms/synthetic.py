@@ -20,16 +20,16 @@ from dataclasses import dataclass, field
 import numpy as np
 import sqlalchemy as sa
 
-from lms import data_version
 from lms.accounts import passwords
 from lms.accounts.models import User
-from lms.bulk import bulk_insert
 from lms.cohorts.models import ORGANISATION_TYPES, Cohort, Enrolment, Organisation, Programme
 from lms.cohorts.service import default_programme
+from lms.core import data_version
+from lms.core.bulk import bulk_insert
+from lms.core.errors import Invalid
+from lms.core.extensions import db
 from lms.curriculum.models import ActivityRecord, CohortModule
 from lms.curriculum.service import current_modules
-from lms.errors import Invalid
-from lms.extensions import db
 from lms.framework.models import Behaviour, LeadershipLevel, Theme
 from lms.ratings.models import PHASES, Assessment, Rating
 

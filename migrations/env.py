@@ -6,7 +6,7 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
-from lms.db_types import UTCDateTime
+from lms.core.db_types import UTCDateTime
 
 config = context.config
 # Keep the app's and pytest's loggers alive; Alembic's ini would otherwise disable them.

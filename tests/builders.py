@@ -14,7 +14,7 @@ from lms.accounts.models import User
 from lms.accounts.service import create_token
 from lms.cohorts.models import Cohort, Enrolment, Organisation, Programme, Sponsorship
 from lms.cohorts.service import name_key
-from lms.extensions import db
+from lms.core.extensions import db
 from lms.framework.models import LeadershipLevel
 
 PASSWORD = "lantern-orchard-meadow-41"  # noqa: S105 - a test password that meets the policy

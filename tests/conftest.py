@@ -21,13 +21,15 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from lms import create_app
-from lms.data_version import DataVersion
-from lms.extensions import cache, db, limiter
+from lms.core.data_version import DataVersion
+from lms.core.extensions import cache, db, limiter
 from lms.framework.seed import read_seed_file, sync_framework
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SEED_FILE = PROJECT_ROOT / "seeds" / "framework.yaml"
 POSTGRES_URL = os.environ.get("LMS_TEST_DATABASE_URL")
+#: The access world (a person of every role in two cohorts), for every folder's tests.
+pytest_plugins = ["tests.worlds"]
 T = TypeVar("T")
 
 
@@ -335,7 +337,7 @@ def module_files() -> list:
 @pytest.fixture
 def curriculum(seeded, module_files, snapshots):
     """The app with the framework and the real modules loaded."""
-    from lms.curriculum.loader import sync_modules
+    from lms.curriculum.seed import sync_modules
 
     snapshots.build_or_restore(seeded, "curriculum", "seeded",
                                lambda: sync_modules(copy.deepcopy(module_files)))

@@ -4,8 +4,8 @@ import pytest
 import sqlalchemy as sa
 
 from lms import create_app
-from lms.config import ConfigError, from_environment
-from lms.extensions import db
+from lms.core.config import ConfigError, from_environment
+from lms.core.extensions import db
 from tests.conftest import app_settings
 
 

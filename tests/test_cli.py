@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from lms.accounts.models import User
 from lms.cohorts.models import Cohort, Enrolment
-from lms.extensions import db
+from lms.core.extensions import db
 from lms.ratings.models import Assessment, Rating
 from tests import builders as b
 

@@ -20,12 +20,18 @@ import pytest
 import sqlalchemy as sa
 
 from lms import create_app
-from lms.extensions import db
+from lms.core.extensions import db
 from lms.framework import service as framework_service
 from lms.framework.seed import sync_framework
 from tests import builders as b
 from tests.conftest import PROJECT_ROOT, app_settings
-from tests.services import GUNICORN, database_named, free_port, fresh_database, wait_until_serving
+from tests.external_services import (
+    GUNICORN,
+    database_named,
+    free_port,
+    fresh_database,
+    wait_until_serving,
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.server]
 

@@ -22,11 +22,11 @@ from schemathesis.config import SchemathesisConfig
 from lms import create_app
 from lms.accounts.models import ApiToken, User
 from lms.accounts.service import create_token
-from lms.curriculum.loader import sync_modules
-from lms.extensions import db
+from lms.core.extensions import db
+from lms.curriculum.seed import sync_modules
 from lms.framework.seed import sync_framework
-from tests.accounts.conftest import World, build_world
 from tests.conftest import app_settings, empty_tables
+from tests.worlds import World, build_world
 
 if os.environ.get("PYTEST_XDIST_WORKER"):
     # Under pytest-xdist every operation's test gets the same node id and only one of the 66

@@ -3,7 +3,8 @@
 No two packages (or top-level modules) of ``lms`` import each other, however indirectly, so
 each can be read, tested and changed from the ones below it; features sit below the pages and
 the entry points: nothing in a feature may import ``lms.dashboards``, ``lms.cli`` or
-``lms.app``. Imports inside ``if TYPE_CHECKING:`` are for annotations only and do not count.
+``lms.app``; the infrastructure (``lms.core``, then ``lms.web``) imports no feature at all.
+Imports inside ``if TYPE_CHECKING:`` are for annotations only and do not count.
 """
 
 from __future__ import annotations
@@ -108,3 +109,16 @@ def test_a_loop_would_be_found():
 def test_the_graph_sees_a_known_import():
     # The reader works: the app wires every feature's blueprints.
     assert ("accounts", "lms/app.py") in import_graph()["app"]
+
+
+#: What each layer of infrastructure may import: the core nothing above itself, the web
+#: layer the core.
+INFRASTRUCTURE = {"core": {"core"}, "web": {"core", "web"}}
+
+
+def test_the_infrastructure_imports_no_feature():
+    wrong = sorted(f"{where} imports lms.{target}"
+                   for source, allowed in INFRASTRUCTURE.items()
+                   for target, where in import_graph().get(source, ())
+                   if target not in allowed)
+    assert not wrong, wrong

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from lms.extensions import db
+from lms.core.extensions import db
 
 
 def schema_differences() -> list:

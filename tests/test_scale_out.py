@@ -26,11 +26,17 @@ import redis
 from lms import create_app, synthetic
 from lms.accounts.service import create_token
 from lms.cohorts.seed import read_programme_file, sync_programme
-from lms.extensions import db
+from lms.core.extensions import db
 from lms.framework.seed import read_seed_file, sync_framework
 from tests import builders as b
 from tests.conftest import PROJECT_ROOT
-from tests.services import DATABASE, GUNICORN, free_port, fresh_database, wait_until_serving
+from tests.external_services import (
+    DATABASE,
+    GUNICORN,
+    free_port,
+    fresh_database,
+    wait_until_serving,
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.server]
 

@@ -18,8 +18,8 @@ from lms.accounts.schemas import (
     UserSchema,
     UserUpdateSchema,
 )
-from lms.json_body import Blueprint
-from lms.schemas import page_of
+from lms.core.schemas import page_of
+from lms.web.api import Blueprint
 from lms.web.guards import guard
 
 blp = Blueprint("accounts", __name__, description="You, your API tokens, and user accounts.")

@@ -17,8 +17,8 @@ from flask_login import current_user
 
 from lms.accounts.models import User
 from lms.accounts.service import user_for_session, user_for_token
-from lms.errors import Unauthorized, wants_json
-from lms.extensions import api, csrf, login_manager
+from lms.core.errors import Unauthorized, wants_json
+from lms.core.extensions import api, csrf, login_manager
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lms.db_types import UTCDateTime, utcnow
-from lms.extensions import db
+from lms.core.db_types import UTCDateTime, utcnow
+from lms.core.extensions import db
 
 #: An erased person's address ends with this (the participant flow counts them by it).
 ERASED_DOMAIN = "erased.invalid"

@@ -3,7 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from lms.accounts.models import ROLES
-from lms.schemas import JsonBoolean, PageQuery, Text, page_schema
+from lms.core.schemas import JsonBoolean, PageQuery, Text, page_schema
 
 
 class UserSchema(Schema):

@@ -18,9 +18,9 @@ from sqlalchemy.orm import contains_eager
 from lms.accounts import passwords
 from lms.accounts.models import ROLES, ApiToken, PasswordLink, User, UserSession
 from lms.audit.service import record
-from lms.db_types import utcnow
-from lms.errors import Conflict, Gone, Invalid, NotFound
-from lms.extensions import db
+from lms.core.db_types import utcnow
+from lms.core.errors import Conflict, Gone, Invalid, NotFound
+from lms.core.extensions import db
 
 TOKEN_PREFIX = "lms_"  # noqa: S105 - marks a string as an lms token, not a secret
 MAX_TOKEN_DAYS = 365

@@ -23,7 +23,7 @@ from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter
 from werkzeug.exceptions import TooManyRequests
 
-from lms.extensions import limiter
+from lms.core.extensions import limiter
 
 log = logging.getLogger(__name__)
 

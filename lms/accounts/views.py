@@ -22,8 +22,8 @@ from wtforms.validators import DataRequired, EqualTo, Length
 from lms.accounts import service
 from lms.accounts.throttle import reserve_sign_in
 from lms.audit.service import record
-from lms.errors import Gone, Invalid
-from lms.extensions import limiter
+from lms.core.errors import Gone, Invalid
+from lms.core.extensions import limiter
 from lms.web.forms import field_errors
 
 bp = Blueprint("auth", __name__)

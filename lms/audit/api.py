@@ -5,8 +5,8 @@ from __future__ import annotations
 from marshmallow import Schema, fields
 
 from lms.audit.service import events_query
-from lms.json_body import Blueprint
-from lms.schemas import PageQuery, Text, page_of, page_schema
+from lms.core.schemas import PageQuery, Text, page_of, page_schema
+from lms.web.api import Blueprint
 from lms.web.guards import guard
 
 blp = Blueprint("audit", __name__, description="Who did what, when (administrators).")

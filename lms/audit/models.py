@@ -8,8 +8,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lms.db_types import UTCDateTime, utcnow
-from lms.extensions import db
+from lms.core.db_types import UTCDateTime, utcnow
+from lms.core.extensions import db
 
 
 class AuditEvent(db.Model):

@@ -10,8 +10,8 @@ from flask import Flask, has_request_context, request
 from flask_login import current_user
 
 from lms.audit.models import AuditEvent
-from lms.errors import AFTER_COMMIT, rollback_quietly
-from lms.extensions import db
+from lms.core.errors import AFTER_COMMIT, rollback_quietly
+from lms.core.extensions import db
 
 log = logging.getLogger(__name__)
 

@@ -26,8 +26,8 @@ from lms.cohorts.schemas import (
     SponsorCreateSchema,
     SponsorSchema,
 )
-from lms.extensions import db
-from lms.json_body import Blueprint
+from lms.core.extensions import db
+from lms.web.api import Blueprint
 from lms.web.guards import guard
 from lms.web.uploads import csv_request_body, uploaded_csv
 

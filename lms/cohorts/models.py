@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.accounts.models import User
-from lms.db_types import UTCDateTime, utcnow
-from lms.extensions import db
+from lms.core.db_types import UTCDateTime, utcnow
+from lms.core.extensions import db
 from lms.framework.models import LeadershipLevel
 
 ORGANISATION_TYPES = (

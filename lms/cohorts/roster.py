@@ -27,8 +27,8 @@ from lms.cohorts.models import (
     Sponsorship,
 )
 from lms.cohorts.service import enrolment_role_allowed, name_key
-from lms.errors import Invalid
-from lms.extensions import db
+from lms.core.errors import Invalid
+from lms.core.extensions import db
 from lms.framework.models import LeadershipLevel
 
 HEADER = ("email", "name", "organisation", "organisation_type", "sector", "leadership_level",

@@ -3,7 +3,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from lms.cohorts.models import COHORT_STATUSES, ENROLMENT_ROLES, ORGANISATION_TYPES, SECTORS
-from lms.schemas import Id, Text
+from lms.core.schemas import Id, Text
 
 
 class ScalePointSchema(Schema):

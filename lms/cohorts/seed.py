@@ -11,9 +11,9 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from lms.audit.service import record
 from lms.cohorts.models import Programme
 from lms.cohorts.service import scale_in_use
-from lms.extensions import db
+from lms.core.extensions import db
+from lms.core.seeding import SeedError, read_seed
 from lms.framework.seed_schema import SLUG
-from lms.seeding import SeedError, read_seed
 
 
 class ScalePointSeed(Schema):

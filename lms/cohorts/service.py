@@ -24,8 +24,8 @@ from lms.cohorts.models import (
     Programme,
     Sponsorship,
 )
-from lms.errors import Conflict, Invalid, NotFound
-from lms.extensions import db
+from lms.core.errors import Conflict, Invalid, NotFound
+from lms.core.extensions import db
 from lms.framework.models import LeadershipLevel
 
 #: Where the checks that fix a programme's rating scale are registered (app.extensions): the

@@ -7,9 +7,12 @@ import datetime as dt
 from flask import Response, current_app
 from flask_login import current_user
 
-from lms import access, data_version
-from lms.caching import cached
-from lms.curriculum import service
+from lms import access
+from lms.core import data_version
+from lms.core.caching import cached
+from lms.core.extensions import person_writes
+from lms.core.schemas import CohortQuerySchema
+from lms.curriculum import progress, service
 from lms.curriculum.progress_json import progress_document
 from lms.curriculum.schemas import (
     ActivityWorkSchema,
@@ -23,9 +26,7 @@ from lms.curriculum.schemas import (
     MyProgressSchema,
     ParticipantWorkSchema,
 )
-from lms.extensions import person_writes
-from lms.json_body import Blueprint
-from lms.schemas import CohortQuerySchema
+from lms.web.api import Blueprint
 from lms.web.guards import guard, throttled
 
 blp = Blueprint("curriculum", __name__,
@@ -64,7 +65,7 @@ def get_coverage():
 @blp.response(200, MyProgressSchema(many=True))
 def get_my_progress():
     """Your progress in each cohort you take part in, and your next activity."""
-    return service.my_progress(current_user)
+    return progress.my_progress(current_user)
 
 
 @blp.get("/me/activities/<slug>/<key>")
@@ -138,7 +139,7 @@ def get_cohort_progress(cohort_id: int):
     parts = {"version": data_version.current(data_version.PROGRESS), "cohort": cohort.id,
              "today": today}
     document = cached("progress", parts, lambda: current_app.json.dumps(
-        progress_document(service.cohort_progress(cohort, today))), timeout=600)
+        progress_document(progress.cohort_progress(cohort, today))), timeout=600)
     return Response(document, mimetype="application/json")
 
 
@@ -149,4 +150,4 @@ def get_cohort_progress(cohort_id: int):
 def get_participant_work(cohort_id: int, user_id: int):
     """A participant's activities, reflections and evidence (the cohort's tutors only)."""
     cohort = access.cohort_for(current_user, cohort_id, "individuals")
-    return service.participant_work(cohort, user_id)
+    return progress.participant_work(cohort, user_id)

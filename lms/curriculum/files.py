@@ -32,8 +32,8 @@ from typing import Any
 import yaml
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from lms.core.seeding import SeedError, describe_yaml_error, flatten_errors
 from lms.curriculum.models import ACTIVITY_KINDS
-from lms.seeding import SeedError, describe_yaml_error, flatten_errors
 
 KEY = validate.Regexp(r"^[a-z0-9][a-z0-9-]*$", error="must be lowercase letters, digits and -")
 FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n(.*))?\Z", re.S)

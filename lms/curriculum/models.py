@@ -9,8 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.accounts.models import User
 from lms.cohorts.models import Cohort, in_list
-from lms.db_types import UTCDateTime, utcnow
-from lms.extensions import db
+from lms.core.db_types import UTCDateTime, utcnow
+from lms.core.extensions import db
 from lms.framework.models import Behaviour, Theme
 
 #: read: reading; reflect: a written reflection; practise: a workplace task with an evidence

@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from lms.curriculum.service import CurriculumItem, ModuleProgress, ParticipantProgress
+from lms.curriculum.progress import ModuleProgress, ParticipantProgress
+from lms.curriculum.service import CurriculumItem
 
 
 def iso(value: dt.date | dt.datetime | None) -> str | None:

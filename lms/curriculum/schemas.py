@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from lms.schemas import JsonBoolean, Text
+from lms.core.schemas import JsonBoolean, Text
 
 STATUSES = ("not_started", "in_progress", "complete")
 

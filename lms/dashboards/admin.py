@@ -11,10 +11,10 @@ from lms.accounts import service as accounts
 from lms.audit.service import events_query
 from lms.cohorts import roster as rosters
 from lms.cohorts import service as cohorts_service
+from lms.core.errors import Conflict, Invalid
+from lms.core.schemas import MAX_ID, page_of
 from lms.dashboards import tutor
 from lms.dashboards.forms import CohortForm, RosterForm, UserForm
-from lms.errors import Conflict, Invalid
-from lms.schemas import MAX_ID, page_of
 from lms.web.forms import field_errors, is_whole_number
 from lms.web.guards import page
 from lms.web.uploads import MAX_UPLOAD_BYTES

@@ -9,10 +9,11 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from lms.core.errors import Conflict, Invalid, NotFound
+from lms.core.extensions import person_writes
+from lms.curriculum import progress as progress_service
 from lms.curriculum import service as curriculum
 from lms.dashboards.forms import ActivityForm
-from lms.errors import Conflict, Invalid, NotFound
-from lms.extensions import person_writes
 from lms.outcomes import chart_data
 from lms.outcomes import service as outcomes
 from lms.outcomes.charts import DESCRIBE
@@ -33,7 +34,7 @@ NOTE_LABELS = {"reflection": "Your reflection", "evidence": "Your evidence note"
 
 def home() -> str:
     """A participant's home: their modules, next activity and self-assessment tasks."""
-    progress = curriculum.my_progress(current_user)
+    progress = progress_service.my_progress(current_user)
     try:
         tasks = ratings.my_assessments(current_user)
     except NotFound:
@@ -48,7 +49,7 @@ def module_context(slug: str) -> dict[str, Any]:
     """A module as this participant sees it: opening date, activities and their records."""
     cohort, item = curriculum.working_cohort(current_user, slug, dt.date.today())
     activities = curriculum.current_activities(item.module)
-    records = curriculum.activity_records(current_user.id, [item.module.id], cohort.id)
+    records = progress_service.activity_records(current_user.id, [item.module.id], cohort.id)
     return {"module": item.module, "opens_on": item.opens_on, "cohort": cohort,
             "is_open": item.opens_on is None or item.opens_on <= dt.date.today(),
             "activities": activities, "records": records,
@@ -234,7 +235,7 @@ def submit(phase: str):
 @page("participant")
 def my_progress():
     """My progress: modules done, and my profile chart with its text alternative."""
-    progress = curriculum.my_progress(current_user)
+    progress = progress_service.my_progress(current_user)
     profile = description = None
     try:
         enrolment = ratings.participant_enrolment(current_user)

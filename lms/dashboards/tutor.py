@@ -11,11 +11,11 @@ from flask_login import current_user
 from lms import access
 from lms.cohorts import service as cohorts_service
 from lms.cohorts.service import cohort_head_counts
-from lms.curriculum import service as curriculum
+from lms.core.errors import Conflict, NotFound
+from lms.core.extensions import db
+from lms.curriculum import progress as progress_service
 from lms.dashboards.forms import ReopenForm
 from lms.dashboards.participant import PHASE_NAMES
-from lms.errors import Conflict, NotFound
-from lms.extensions import db
 from lms.outcomes import individual
 from lms.outcomes.csv_export import table_csv
 from lms.ratings import service as ratings
@@ -58,7 +58,7 @@ def completion(assessments: dict[str, Any]) -> dict[str, dict[str, int]]:
 def cohort(cohort_id: int):
     """A cohort: participants × modules, self-assessment completion, and who is at risk."""
     found = access.cohort_for(current_user, cohort_id, "individuals")
-    progress = curriculum.cohort_progress(found)
+    progress = progress_service.cohort_progress(found)
     assessments = ratings.cohort_assessments(found)
     phases_by_user = {p["user_id"]: p["phases"] for p in assessments["participants"]}
     return render_template("tutor/cohort.html", cohort=found, progress=progress,
@@ -78,7 +78,7 @@ def csv_download(text: str, name: str) -> Response:
 def progress_csv(cohort_id: int):
     """The participants × modules table as CSV."""
     found = access.cohort_for(current_user, cohort_id, "individuals")
-    progress = curriculum.cohort_progress(found)
+    progress = progress_service.cohort_progress(found)
     slugs = [item.module.slug for item in progress["curriculum"]]
     rows = [[p.display_name, p.email, p.percentage,
              p.last_activity_at.isoformat() if p.last_activity_at else "",
@@ -122,7 +122,7 @@ def rounded(value: float | None) -> float | str:
 def participant_context(cohort_id: int, user_id: int) -> dict[str, Any]:
     """One participant's work and answers, for their cohort's tutors."""
     found = access.cohort_for(current_user, cohort_id, "individuals")
-    work = curriculum.participant_work(found, user_id)
+    work = progress_service.participant_work(found, user_id)
     answers = {phase: ratings.participant_assessment(found, user_id, phase)
                for phase in PHASES}
     behaviours = ratings.behaviours_for_sector(

@@ -6,9 +6,9 @@ import time
 from flask import Response, current_app, request
 from marshmallow import RAISE
 
-from lms import data_version
-from lms.caching import cached
-from lms.extensions import limiter
+from lms.core import data_version
+from lms.core.caching import cached
+from lms.core.extensions import limiter
 from lms.framework import service
 from lms.framework.schemas import (
     BehaviourQuerySchema,
@@ -16,7 +16,7 @@ from lms.framework.schemas import (
     FrameworkSchema,
     ThemeSchema,
 )
-from lms.json_body import Blueprint
+from lms.web.api import Blueprint
 from lms.web.guards import throttled
 
 blp = Blueprint(

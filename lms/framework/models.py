@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lms.extensions import db
+from lms.core.extensions import db
 
 #: Who a behaviour applies to: everyone, or only participants from commissioning or from
 #: providing organisations (two DT behaviours are organisation-specific).

@@ -11,7 +11,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from lms.extensions import db
+from lms.core.extensions import db
+from lms.core.seeding import SeedError, SeedReport, Upserter, read_seed
 from lms.framework.models import (
     Behaviour,
     ExternalFramework,
@@ -24,7 +25,6 @@ from lms.framework.models import (
     ThemeLinkQuote,
 )
 from lms.framework.seed_schema import FrameworkSeedFile
-from lms.seeding import SeedError, SeedReport, Upserter, read_seed
 
 __all__ = ["SeedError", "SeedReport", "read_seed_file", "sync_framework"]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
-from lms.errors import NotFound
-from lms.extensions import db
+from lms.core.errors import NotFound
+from lms.core.extensions import db
 from lms.framework.models import (
     Behaviour,
     ExternalFramework,

@@ -10,10 +10,10 @@ from flask_login import current_user
 
 from lms import access
 from lms.cohorts.models import Cohort
-from lms.extensions import db
+from lms.core.extensions import db
 from lms.interop import personal, xapi
 from lms.interop.framework_export import FILE_NAMES, MIMETYPES, export_framework
-from lms.json_body import Blueprint
+from lms.web.api import Blueprint
 from lms.web.guards import guard, throttled
 
 blp = Blueprint("interop", __name__,

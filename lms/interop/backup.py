@@ -20,10 +20,10 @@ from alembic.migration import MigrationContext
 from lms.accounts.models import ErasedPerson, User
 from lms.accounts.service import address_key
 from lms.audit.models import AuditEvent
-from lms.data_version import DataVersion
-from lms.db_types import UTCDateTime
-from lms.extensions import db
-from lms.seeding import SeedError
+from lms.core.data_version import DataVersion
+from lms.core.db_types import UTCDateTime
+from lms.core.extensions import db
+from lms.core.seeding import SeedError
 
 FORMAT = "lms-backup"
 FORMAT_VERSION = 1

@@ -18,11 +18,11 @@ import jsonschema
 import sqlalchemy as sa
 from marshmallow import ValidationError
 
-from lms.extensions import db
+from lms.core.extensions import db
+from lms.core.seeding import SeedError, SeedReport, flatten_errors
 from lms.framework.models import ExternalFramework, Framework, LeadershipLevel
 from lms.framework.seed import sync_framework
 from lms.framework.seed_schema import FrameworkSeedFile
-from lms.seeding import SeedError, SeedReport, flatten_errors
 
 SCHEMA_FILE = Path(__file__).with_name("case-v1p0-cfpackage-schema.json")
 MAX_PROBLEMS = 20

@@ -21,7 +21,7 @@ from typing import Any
 
 from lms.cohorts.models import Programme
 from lms.cohorts.service import default_programme
-from lms.errors import NotFound
+from lms.core.errors import NotFound
 from lms.framework.models import Behaviour, ExternalFramework, ExternalHeading, Theme
 from lms.framework.service import get_framework
 from lms.outcomes.csv_export import neutralise

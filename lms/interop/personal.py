@@ -25,7 +25,6 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from lms import data_version
 from lms.accounts.models import (
     ERASED_DOMAIN,
     ApiToken,
@@ -38,8 +37,9 @@ from lms.accounts.service import address_key
 from lms.audit.models import AuditEvent
 from lms.audit.service import record
 from lms.cohorts.models import Enrolment, Sponsorship
+from lms.core import data_version
+from lms.core.extensions import db
 from lms.curriculum.models import ActivityNoteVersion, ActivityRecord
-from lms.extensions import db
 from lms.interop.backup import to_json
 from lms.outcomes.release_models import OutcomeRelease, ReleasedAnswer, ReleasedPerson
 from lms.ratings.models import Assessment, Rating

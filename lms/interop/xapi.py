@@ -23,10 +23,10 @@ import sqlalchemy as sa
 from flask import current_app
 
 from lms.cohorts.models import Cohort, Enrolment
+from lms.core.db_types import UTCDateTime
+from lms.core.extensions import db
 from lms.curriculum.models import Activity, ActivityRecord, Module
 from lms.curriculum.service import cohort_curriculum
-from lms.db_types import UTCDateTime
-from lms.extensions import db
 from lms.framework.models import Behaviour
 from lms.ratings.models import Assessment, Rating
 

@@ -8,15 +8,15 @@ from marshmallow import Schema, fields, validate
 from webargs.fields import DelimitedList
 
 from lms import access
-from lms.caching import cached
-from lms.json_body import Blueprint
+from lms.core.caching import cached
+from lms.core.schemas import Id
 from lms.outcomes import service
 from lms.outcomes.csv_export import profile_csv, report_csv
 from lms.outcomes.report import LEVELS
 from lms.outcomes.schemas import OutcomeReport, Profile
 from lms.outcomes.service import LINKED_FRAMEWORKS
 from lms.ratings.service import participant_enrolment, sector_of
-from lms.schemas import Id
+from lms.web.api import Blueprint
 from lms.web.guards import guard
 
 blp = Blueprint("outcomes", __name__,

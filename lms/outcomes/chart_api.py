@@ -15,15 +15,16 @@ from flask_login import current_user
 from marshmallow import Schema, fields, validate
 from webargs.fields import DelimitedList
 
-from lms import access, data_version
-from lms.caching import lookup, store
-from lms.errors import Forbidden, Invalid, NotFound
-from lms.json_body import Blueprint
+from lms import access
+from lms.core import data_version
+from lms.core.caching import lookup, store
+from lms.core.errors import Forbidden, Invalid, NotFound
+from lms.core.schemas import Id
 from lms.outcomes import chart_data, service
 from lms.outcomes.charts import DESCRIBE, DRAW, render
 from lms.outcomes.report import COMPARISONS, LEVELS
 from lms.ratings.service import participant_enrolment, sector_of
-from lms.schemas import Id
+from lms.web.api import Blueprint
 from lms.web.guards import guard
 
 blp = Blueprint("charts", __name__,

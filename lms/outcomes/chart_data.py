@@ -1,6 +1,6 @@
 """What each chart draws, built from the same reports the outcomes API serves.
 
-The ETag of a chart is derived from the data version (lms.data_version, one query) and what
+The ETag of a chart is derived from the data version (lms.core.data_version, one query) and what
 is drawn, never from the rendered bytes, so a request whose ``If-None-Match`` matches is
 answered 304 without building or drawing anything, and any change in what would be drawn (a
 new submitted rating, a completed activity) changes the tag.
@@ -16,11 +16,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from lms import data_version
 from lms.cohorts.models import Cohort, Enrolment, Programme
+from lms.core import data_version
+from lms.core.errors import Invalid
+from lms.core.extensions import db
 from lms.curriculum.models import ActivityRecord
-from lms.errors import Invalid
-from lms.extensions import db
 from lms.framework.models import Behaviour, Theme
 from lms.outcomes import service
 from lms.outcomes.charts import COMPARISON_TITLES

@@ -36,7 +36,7 @@ import sqlalchemy as sa
 from lms.accounts.models import ERASED_DOMAIN, User
 from lms.audit.models import AuditEvent
 from lms.cohorts.models import Enrolment
-from lms.extensions import db
+from lms.core.extensions import db
 from lms.outcomes.report import COMPARISONS, PHASES
 from lms.outcomes.stats import welch_from_sums
 from lms.ratings.models import Assessment

@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from lms.cohorts.models import Cohort, Programme
-from lms.extensions import db
+from lms.core.extensions import db
 from lms.framework.models import Behaviour, Theme
 from lms.outcomes import scales
 from lms.outcomes.reliability import classify, reliable_change_index

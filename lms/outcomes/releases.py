@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from lms.cohorts.models import Cohort, Enrolment, Organisation
-from lms.errors import Invalid
-from lms.extensions import db
+from lms.core.errors import Invalid
+from lms.core.extensions import db
 from lms.framework.models import LeadershipLevel
 from lms.outcomes import flow, publication
 from lms.outcomes.release_models import OutcomeRelease, ReleasedAnswer, ReleasedPerson

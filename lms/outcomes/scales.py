@@ -23,10 +23,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from lms import data_version
-from lms.caching import cached
 from lms.cohorts.models import Cohort, Programme
-from lms.extensions import db
+from lms.core import data_version
+from lms.core.caching import cached
+from lms.core.extensions import db
 from lms.framework.models import Behaviour, Theme
 from lms.outcomes.release_models import ReleasedAnswer
 from lms.outcomes.reliability import Alpha, Moments, change_threshold, cronbach_alpha

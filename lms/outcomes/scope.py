@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 
 from lms.cohorts.models import Enrolment, Organisation
-from lms.extensions import db
+from lms.core.extensions import db
 from lms.framework.models import (
     Behaviour,
     ExternalFramework,

@@ -16,11 +16,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from lms import data_version
-from lms.caching import cached
 from lms.cohorts.models import ORGANISATION_TYPES, Cohort, Programme
-from lms.errors import Invalid
-from lms.extensions import db
+from lms.core import data_version
+from lms.core.caching import cached
+from lms.core.errors import Invalid
+from lms.core.extensions import db
 from lms.framework.models import (
     Behaviour,
     ExternalFramework,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask_login import current_user
 
 from lms import access
-from lms.extensions import person_writes
-from lms.json_body import Blueprint
+from lms.core.extensions import person_writes
+from lms.core.schemas import CohortQuerySchema
 from lms.ratings import importer, service
 from lms.ratings.schemas import (
     AnswersSchema,
@@ -17,7 +17,7 @@ from lms.ratings.schemas import (
     ParticipantAssessmentSchema,
     ReopenSchema,
 )
-from lms.schemas import CohortQuerySchema
+from lms.web.api import Blueprint
 from lms.web.guards import guard
 from lms.web.uploads import csv_request_body, uploaded_csv
 

@@ -17,11 +17,11 @@ import sqlalchemy as sa
 
 from lms.accounts.models import User
 from lms.audit.service import record
-from lms.bulk import bulk_insert
 from lms.cohorts import roster
 from lms.cohorts.models import Cohort, Enrolment, Organisation
-from lms.db_types import utcnow
-from lms.extensions import db
+from lms.core.bulk import bulk_insert
+from lms.core.db_types import utcnow
+from lms.core.extensions import db
 from lms.framework.models import Behaviour
 from lms.ratings.models import PHASES, Assessment, Rating
 from lms.ratings.service import NOT_APPLICABLE, scale_values
@@ -205,7 +205,7 @@ def write_ratings(cohort_id: int, rows: list[RatingRow],
             updates.append({"id": stored[(assessment_id, behaviour_id)][0], "value": value})
         else:
             result.ratings_unchanged += 1
-    # COPY on PostgreSQL (lms.bulk): psycopg's executemany sends one statement per rating.
+    # COPY on PostgreSQL (lms.core.bulk): psycopg's executemany sends one statement per rating.
     # The UPDATE of the assessments below moves the data version.
     bulk_insert(Rating.__table__, ("assessment_id", "behaviour_id", "value"),
                 [(row["assessment_id"], row["behaviour_id"], row["value"]) for row in inserts])

@@ -3,8 +3,8 @@
 from marshmallow import Schema, fields, validate
 
 from lms.cohorts.schemas import ScalePointSchema
+from lms.core.schemas import Text
 from lms.ratings.models import PHASES
-from lms.schemas import Text
 
 STATUSES = ("not_started", "draft", "submitted")
 

@@ -16,9 +16,9 @@ from lms.accounts.models import User
 from lms.audit.service import record
 from lms.cohorts.models import Cohort, Enrolment, Organisation, Programme
 from lms.cohorts.service import SCALE_LOCKS, participant_in
-from lms.db_types import utcnow
-from lms.errors import Conflict, Invalid, NotFound
-from lms.extensions import db
+from lms.core.db_types import utcnow
+from lms.core.errors import Conflict, Invalid, NotFound
+from lms.core.extensions import db
 from lms.framework.models import Behaviour, Theme
 from lms.ratings.models import PHASES, Assessment, Rating
 

@@ -13,8 +13,8 @@ from collections.abc import Callable
 
 from flask_login import current_user
 
-from lms.errors import Forbidden
-from lms.extensions import login_manager
+from lms.core.errors import Forbidden
+from lms.core.extensions import login_manager
 
 SECURITY = [{"bearerAuth": []}, {"cookieAuth": []}]
 ROLE_NAMES = {"participant": "participants", "tutor": "tutors", "sponsor": "sponsors",

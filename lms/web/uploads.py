@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import request
 
-from lms.errors import Invalid
+from lms.core.errors import Invalid
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 CSV_TYPES = ("text/csv", "text/plain", "application/csv")

@@ -12,7 +12,7 @@ from lms import create_app
 from lms.accounts.models import ApiToken, User, UserSession
 from lms.accounts.service import create_token, digest
 from lms.audit.models import AuditEvent
-from lms.extensions import db
+from lms.core.extensions import db
 from tests import builders as b
 from tests.conftest import app_settings
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from lms.accounts import passwords
 from lms.accounts.models import PasswordLink, User
 from lms.accounts.service import issue_password_link
-from lms.extensions import db
+from lms.core.extensions import db
 from tests import builders as b
 
 

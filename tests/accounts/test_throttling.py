@@ -8,7 +8,7 @@ import pytest
 import redis
 
 from lms import create_app
-from lms.extensions import db
+from lms.core.extensions import db
 from tests import builders as b
 from tests.conftest import app_settings
 

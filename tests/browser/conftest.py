@@ -19,7 +19,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from lms.accounts.service import issue_password_link
-from lms.extensions import db
+from lms.core.extensions import db
 from tests import builders as b
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

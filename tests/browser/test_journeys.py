@@ -7,8 +7,8 @@ import re
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
+from lms.core.extensions import db
 from lms.curriculum.models import Activity, ActivityRecord
-from lms.extensions import db
 from lms.ratings.models import Assessment
 from tests.browser.conftest import assert_accessible
 

@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from lms.cohorts.models import Organisation
-from lms.extensions import db
+from lms.core.extensions import db
 from tests import builders as b
 
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from lms.accounts.models import User
 from lms.audit.models import AuditEvent
 from lms.cohorts.models import Enrolment, Organisation, Sponsorship
-from lms.extensions import db
+from lms.core.extensions import db
 from tests import builders as b
 from tests.framework.test_seed import snapshot
 

@@ -6,8 +6,8 @@ from html.parser import HTMLParser
 
 import pytest
 
+from lms.core.extensions import db
 from lms.curriculum.rendering import render_markdown, render_plain_text
-from lms.extensions import db
 from tests import builders as b
 
 
@@ -135,7 +135,7 @@ def test_reflections_are_always_escaped(text):
 
 
 def test_a_module_file_with_script_is_stored_safe(client, curriculum):
-    from lms.curriculum.loader import sync_modules
+    from lms.curriculum.seed import sync_modules
 
     hostile = {"slug": "hostile", "title": "T", "theme": None, "position": 99,
                "summary": "S", "behaviours": [], "hours": 1, "file": "x.md",

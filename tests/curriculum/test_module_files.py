@@ -9,9 +9,9 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
+from lms.core.extensions import db
 from lms.curriculum.files import read_module_directory
 from lms.curriculum.models import Activity, ActivityRecord, Module
-from lms.extensions import db
 from tests.conftest import PROJECT_ROOT
 from tests.framework.test_seed import snapshot
 

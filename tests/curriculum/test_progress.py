@@ -10,10 +10,11 @@ import sqlalchemy as sa
 
 from lms.accounts.models import User
 from lms.cohorts.models import Cohort, Enrolment
+from lms.core.extensions import db
 from lms.curriculum.models import ActivityRecord
+from lms.curriculum.progress import cohort_progress
 from lms.curriculum.schemas import CohortProgressSchema
-from lms.curriculum.service import cohort_progress, set_cohort_curriculum
-from lms.extensions import db
+from lms.curriculum.service import set_cohort_curriculum
 from tests import builders as b
 from tests.conftest import count_queries
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from lms.extensions import db
+from lms.core.extensions import db
 from tests import builders as b
 
 

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from lms.accounts.models import User
 from lms.cohorts.models import Cohort, Organisation, Programme
-from lms.extensions import db
+from lms.core.extensions import db
 
 PAYLOAD = "<script>alert('x')</script><img src=x onerror=alert(1)>"
 RAW = ("<script>alert", "<img src=x")

@@ -8,8 +8,8 @@ import pytest
 import sqlalchemy as sa
 
 from lms.cohorts.models import Cohort
+from lms.core.extensions import db
 from lms.curriculum.models import ActivityRecord
-from lms.extensions import db
 from lms.ratings.models import Assessment
 
 

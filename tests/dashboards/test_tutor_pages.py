@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from lms.accounts.models import User
 from lms.audit.models import AuditEvent
 from lms.cohorts.models import Cohort
-from lms.extensions import db
+from lms.core.extensions import db
 from lms.ratings.models import Assessment
 from tests import builders as b
 from tests.conftest import count_queries

@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from lms import create_app
-from lms.extensions import db
+from lms.core.extensions import db
 from lms.framework.models import Behaviour
 from tests.conftest import count_queries
 

@@ -8,7 +8,8 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
-from lms.extensions import db
+from lms.core.extensions import db
+from lms.curriculum.models import Module
 from lms.framework.models import (
     Behaviour,
     ExternalHeading,
@@ -54,6 +55,16 @@ def test_seed_command_loads_the_real_file(app):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Behaviour)) == 37
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Theme)) == 4
     assert db.session.scalar(sa.select(sa.func.count()).select_from(LeadershipLevel)) == 3
+    assert "6 modules loaded from" in result.output  # one command seeds every feature
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Module)) == 6
+
+
+def test_a_bad_module_file_stops_the_seed_before_anything_is_stored(app, tmp_path):
+    (tmp_path / "broken.md").write_text("no front matter at all\n")
+    result = app.test_cli_runner().invoke(args=["lms", "seed", "--modules", str(tmp_path)])
+    assert result.exit_code != 0
+    assert "broken.md" in result.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Behaviour)) == 0
 
 
 def test_seeding_twice_changes_nothing(app):

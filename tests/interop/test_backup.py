@@ -13,10 +13,10 @@ import sqlalchemy as sa
 from lms import create_app
 from lms.accounts.models import User
 from lms.cohorts.seed import read_programme_file, sync_programme
+from lms.core.extensions import db
+from lms.core.seeding import SeedError
 from lms.demo import create_demo
-from lms.extensions import db
 from lms.interop import backup
-from lms.seeding import SeedError
 from tests.conftest import POSTGRES_URL, PROJECT_ROOT, app_settings, empty_tables, reset_postgres
 
 #: In CI the SQLite run goes through PostgreSQL (lms_test is free during it), and the

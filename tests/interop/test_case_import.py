@@ -8,12 +8,12 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from lms.extensions import db
+from lms.core.extensions import db
+from lms.core.seeding import SeedError
 from lms.framework.models import Behaviour, Theme, ThemeLink
 from lms.framework.service import get_framework
 from lms.interop.case_import import import_case
 from lms.interop.framework_export import case_package, identifier
-from lms.seeding import SeedError
 from tests import builders as b
 
 

@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 
 from lms.cohorts.seed import read_programme_file, sync_programme
-from lms.extensions import db
+from lms.core.extensions import db
 from lms.interop.case_import import SCHEMA_FILE
 from lms.interop.framework_export import CANVAS_COLUMNS, MOODLE_COLUMNS, export_framework
 from tests.conftest import PROJECT_ROOT

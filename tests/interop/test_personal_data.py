@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from lms.accounts.models import User
 from lms.cohorts.models import Cohort
 from lms.cohorts.seed import read_programme_file, sync_programme
-from lms.curriculum.service import cohort_progress
+from lms.core.extensions import db
+from lms.curriculum.progress import cohort_progress
 from lms.demo import create_demo
-from lms.extensions import db
 from lms.interop.personal import COVERAGE, erase_person, person_export
 from lms.outcomes.service import outcomes
 from tests import builders as b

@@ -16,9 +16,9 @@ import pytest
 import sqlalchemy as sa
 
 from lms.accounts.models import User
+from lms.core.extensions import db
 from lms.curriculum.models import Activity, Module
 from lms.curriculum.service import record_activity
-from lms.extensions import db
 from lms.interop import lrs
 from tests import builders as b
 

@@ -7,7 +7,7 @@ import pytest
 
 from lms.accounts.models import User
 from lms.cohorts.models import Cohort, Programme
-from lms.extensions import db
+from lms.core.extensions import db
 from tests import builders as b
 
 RNG_SEED = 7

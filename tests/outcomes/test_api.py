@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import stats as sp
 
-from lms.extensions import db
+from lms.core.extensions import db
 from tests import builders as b
 from tests.conftest import count_queries
 

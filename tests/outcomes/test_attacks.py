@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from lms.accounts.models import User
 from lms.cohorts.models import Enrolment
-from lms.extensions import db
+from lms.core.extensions import db
 from lms.interop.personal import erase_person
 from lms.outcomes import publication
 from lms.ratings.models import Assessment
@@ -414,7 +414,7 @@ def test_no_answer_set_against_another_singles_out_a_few(client, seeded, shape):
 def test_a_sponsors_answer_stays_cached_between_releases(client, programme):
     """A sponsor's answer rests on releases, so a submission leaves it cached: the same
     statements as a repeated question, not a rebuilt report."""
-    from lms.extensions import cache
+    from lms.core.extensions import cache
     from tests.conftest import count_queries
 
     trust = b.make_organisation()

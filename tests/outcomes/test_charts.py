@@ -7,7 +7,7 @@ import io
 import pytest
 from PIL import Image
 
-from lms.extensions import db
+from lms.core.extensions import db
 from lms.outcomes import chart_api
 from tests import builders as b
 

@@ -17,7 +17,7 @@ from scipy import stats as sp
 
 from lms.cohorts.models import Cohort
 from lms.cohorts.service import withdraw
-from lms.extensions import db
+from lms.core.extensions import db
 from lms.framework.models import Behaviour, ExternalFramework, ExternalHeading, Theme, ThemeLink
 from lms.interop.personal import erase_person
 from lms.outcomes.reliability import RCI_CRITICAL

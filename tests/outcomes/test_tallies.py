@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from lms import synthetic
 from lms.cohorts.models import ORGANISATION_TYPES, Cohort, Enrolment, Organisation
-from lms.extensions import cache, db
+from lms.core.extensions import cache, db
 from lms.framework.models import (
     Behaviour,
     ExternalFramework,

@@ -8,7 +8,7 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from lms.extensions import db
+from lms.core.extensions import db
 from lms.ratings.models import Assessment, Rating
 from tests import builders as b
 

@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from lms.accounts.models import User
-from lms.extensions import db
+from lms.core.extensions import db
 from lms.ratings.models import Assessment, Rating
 from lms.ratings.service import behaviours_for_sector
 from tests import builders as b

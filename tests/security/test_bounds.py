@@ -11,9 +11,9 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
+from lms.core.extensions import db
 from lms.curriculum.models import ActivityNoteVersion, ActivityRecord
 from lms.curriculum.service import MAX_NOTE_VERSIONS, record_activity
-from lms.extensions import db
 from tests import builders as b
 
 REFLECTION = "induction", "your-starting-point"

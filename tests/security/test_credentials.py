@@ -10,8 +10,8 @@ from lms import create_app
 from lms.accounts.models import ApiToken
 from lms.accounts.passwords import policy_problems
 from lms.accounts.service import issue_password_link, set_password
-from lms.config import ConfigError
-from lms.extensions import db
+from lms.core.config import ConfigError
+from lms.core.extensions import db
 from tests import builders as b
 
 NEW_PASSWORD = "violet harbour seventeen lanterns"

@@ -21,8 +21,8 @@ from lms.accounts.service import (
 from lms.audit.models import AuditEvent
 from lms.audit.service import record
 from lms.cohorts.seed import read_programme_file, sync_programme
+from lms.core.extensions import db
 from lms.demo import create_demo
-from lms.extensions import db
 from lms.interop import backup
 from lms.interop.personal import erase_person, person_export
 from tests import builders as b

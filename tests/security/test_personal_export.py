@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from lms.accounts.models import User
-from lms.extensions import db
+from lms.core.extensions import db
 from tests import builders as b
 
 STAFF_ADDRESS, HER_ADDRESS = "10.0.0.7", "10.0.0.99"

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from itsdangerous import TimestampSigner
 
 from lms.accounts.models import UserSession
-from lms.extensions import db
+from lms.core.extensions import db
 from lms.interop.backup import export_document
 from tests import builders as b
 
@@ -139,7 +139,7 @@ def test_keep_me_signed_in_outlasts_the_idle_limit_until_its_own_end(app, admin)
 
 
 def test_the_idle_limit_is_read_from_the_environment(monkeypatch):
-    from lms.config import ConfigError, from_environment
+    from lms.core.config import ConfigError, from_environment
 
     assert from_environment({"LMS_IDLE_MINUTES": "30"})["PERMANENT_SESSION_LIFETIME"] == \
         dt.timedelta(minutes=30)

@@ -19,7 +19,7 @@ from werkzeug.serving import make_server
 
 from lms import create_app
 from lms.audit.models import AuditEvent
-from lms.extensions import db
+from lms.core.extensions import db
 from tests import builders as b
 from tests.conftest import app_settings, empty_tables
 

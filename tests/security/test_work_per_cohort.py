@@ -14,9 +14,9 @@ import json
 import pytest
 import sqlalchemy as sa
 
+from lms.core.extensions import db
 from lms.curriculum.models import ActivityRecord
 from lms.curriculum.service import record_activity
-from lms.extensions import db
 from tests import builders as b
 from tests.conftest import PROJECT_ROOT
 

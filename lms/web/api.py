@@ -15,7 +15,7 @@ from flask_smorest import Blueprint as SmorestBlueprint
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
-from lms.errors import ServiceError
+from lms.core.errors import ServiceError
 
 
 class UnreadableBody(ServiceError):

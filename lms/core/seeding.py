@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 from marshmallow import Schema, ValidationError
 
-from lms.extensions import db
+from lms.core.extensions import db
 
 
 class SeedError(Exception):

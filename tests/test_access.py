@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.accounts.conftest import World
+from tests.worlds import World
 
 ANON, PART, TUTOR, SPONSOR, ADMIN = "anonymous", "participant", "tutor", "sponsor", "admin"
 CALLERS = (ANON, PART, TUTOR, SPONSOR, ADMIN)

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from marshmallow import Schema, ValidationError, fields, validate
 from werkzeug.routing import IntegerConverter
 
-from lms.extensions import db
+from lms.core.extensions import db
 
 #: The largest id a 32-bit INTEGER column holds; larger numbers cannot name anything.
 MAX_ID = 2**31 - 1

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from lms.accounts.service import create_token, issue_password_link
-from lms.extensions import db
+from lms.core.extensions import db
 from tests import builders as b
 
 ROLES = ("participant", "tutor", "sponsor", "admin")

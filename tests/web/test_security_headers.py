@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from lms.extensions import db
+from lms.core.extensions import db
 from tests import builders as b
 
 EVERYWHERE = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",

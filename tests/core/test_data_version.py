@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from lms import data_version
 from lms.accounts.models import User
-from lms.extensions import db
+from lms.core import data_version
+from lms.core.extensions import db
 from lms.ratings.models import Assessment
 from tests import builders as b
 
@@ -127,7 +127,7 @@ def test_an_emptied_database_never_serves_an_old_token(seeded):
 
 def test_the_reliable_change_thresholds_outlive_a_post_submission(seeded,
                                                                   cohort_with_participant):
-    from lms.extensions import cache
+    from lms.core.extensions import cache
     from lms.outcomes import scales
     from tests.conftest import count_queries
 

@@ -3,7 +3,7 @@
 psycopg's executemany sends one statement per row, and SQLAlchemy's multi-row INSERTs make
 psycopg parse a placeholder per value: for 10,000 ratings both took over half a second of a
 2-core machine, where COPY takes a few tens of milliseconds. COPY goes around the ORM
-session, so callers must make sure the data version moves (lms.data_version.mark_changed).
+session, so callers must make sure the data version moves (lms.core.data_version.mark_changed).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 
 import sqlalchemy as sa
 
-from lms.extensions import db
+from lms.core.extensions import db
 
 #: Flush the COPY buffer to the server every megabyte.
 CHUNK = 1 << 20

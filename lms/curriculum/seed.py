@@ -12,12 +12,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from lms.core.db_types import utcnow
+from lms.core.extensions import db
+from lms.core.seeding import SeedError, SeedReport, Upserter
 from lms.curriculum.models import Activity, Module
 from lms.curriculum.rendering import render_markdown
-from lms.db_types import utcnow
-from lms.extensions import db
 from lms.framework.models import Behaviour, Theme
-from lms.seeding import SeedError, SeedReport, Upserter
 
 
 def reference_problems(modules: list[dict[str, Any]], themes: dict[str, Theme],

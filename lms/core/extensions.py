@@ -12,7 +12,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase
 
-from lms.openapi_rules import SchemaRulesPlugin
+from lms.core.openapi_rules import SchemaRulesPlugin
 
 # Named constraints let Alembic create, compare and drop them the same way on SQLite and
 # PostgreSQL.

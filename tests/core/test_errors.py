@@ -4,7 +4,7 @@ import pytest
 import sqlalchemy as sa
 
 from lms import create_app
-from lms.extensions import db
+from lms.core.extensions import db
 from lms.framework.models import LeadershipLevel
 from tests.conftest import app_settings
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lms.accounts.models import User
-from lms.extensions import db
+from lms.core.extensions import db
 from tests import builders as b
 
 

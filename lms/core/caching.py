@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from redis.exceptions import RedisError
 
-from lms.extensions import cache
+from lms.core.extensions import cache
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)

@@ -6,7 +6,8 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from lms.accounts import service as accounts
-from lms.dashboards import admin, participant, sponsor, tutor
+from lms.dashboards import admin, participant, tutor
+from lms.dashboards import outcomes as sponsor
 from lms.dashboards.forms import TokenForm
 from lms.web.forms import field_errors
 from lms.web.guards import page

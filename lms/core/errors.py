@@ -18,7 +18,7 @@ from flask import Flask, Response, current_app, jsonify, make_response, render_t
 from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
 
-from lms.extensions import db, limiter
+from lms.core.extensions import db, limiter
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 #: Where the repository's data folders sit when running from a checkout.
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 ENVIRONMENTS = ("development", "testing", "production")
 
@@ -170,7 +170,7 @@ FIXED_SETTINGS: dict[str, Any] = {
     # CSRF is checked in lms.accounts.auth, only for cookie-authenticated writes.
     "WTF_CSRF_CHECK_DEFAULT": False,
     "WTF_CSRF_TIME_LIMIT": 8 * 3600,
-    # Flask-Limiter would put Retry-After on every response (and over a 503's); lms.errors
+    # Flask-Limiter would put Retry-After on every response (and over a 503's); lms.core.errors
     # sets it on 429 answers only.
     "RATELIMIT_HEADERS_ENABLED": False,
     # Said for every app: the limiter is one object per process, and without this an app

@@ -3,8 +3,8 @@
 import sqlalchemy as sa
 from flask import Blueprint, jsonify
 
-from lms.errors import rollback_quietly
-from lms.extensions import db
+from lms.core.errors import rollback_quietly
+from lms.core.extensions import db
 
 bp = Blueprint("health", __name__)
 

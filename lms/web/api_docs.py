@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, render_template
 
-from lms.extensions import api
+from lms.core.extensions import api
 
 docs_blueprint = Blueprint("docs", __name__)
 

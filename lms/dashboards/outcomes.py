@@ -10,8 +10,8 @@ from flask_login import current_user
 
 from lms import access
 from lms.cohorts.models import Programme
-from lms.errors import Invalid
-from lms.extensions import db
+from lms.core.errors import Invalid
+from lms.core.extensions import db
 from lms.outcomes import chart_data, wording
 from lms.outcomes import service as outcomes_service
 from lms.outcomes.charts import COMPARISON_TITLES, DESCRIBE
