@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from lms import create_app
 from lms.core.config import ConfigError, from_environment
 from lms.core.extensions import db
-from tests.conftest import app_settings
+from tests.fixtures import app_settings
 
 
 def test_production_refuses_to_start_without_a_secret_key(database_url):

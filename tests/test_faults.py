@@ -24,7 +24,6 @@ from lms.core.extensions import db
 from lms.framework import service as framework_service
 from lms.framework.seed import sync_framework
 from tests import builders as b
-from tests.conftest import PROJECT_ROOT, app_settings
 from tests.external_services import (
     GUNICORN,
     database_named,
@@ -32,6 +31,7 @@ from tests.external_services import (
     fresh_database,
     wait_until_serving,
 )
+from tests.fixtures import PROJECT_ROOT, app_settings
 
 pytestmark = [pytest.mark.postgres, pytest.mark.server]
 

@@ -25,7 +25,7 @@ from lms.accounts.service import create_token
 from lms.core.extensions import db
 from lms.curriculum.seed import sync_modules
 from lms.framework.seed import sync_framework
-from tests.conftest import app_settings, empty_tables
+from tests.fixtures import app_settings, empty_tables
 from tests.worlds import World, build_world
 
 if os.environ.get("PYTEST_XDIST_WORKER"):

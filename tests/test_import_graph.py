@@ -10,6 +10,7 @@ Imports inside ``if TYPE_CHECKING:`` are for annotations only and do not count.
 from __future__ import annotations
 
 import ast
+import functools
 from collections import defaultdict
 from pathlib import Path
 
@@ -39,6 +40,7 @@ def runtime_imports(tree: ast.Module) -> list[str]:
     return [name for name in names if name.startswith("lms.")]
 
 
+@functools.cache  # read once per run: the tests below only look at it
 def import_graph() -> dict[str, set[tuple[str, str]]]:
     """For each unit, the units it imports, each with the file that does."""
     graph: dict[str, set[tuple[str, str]]] = defaultdict(set)

@@ -29,7 +29,6 @@ from lms.cohorts.seed import read_programme_file, sync_programme
 from lms.core.extensions import db
 from lms.framework.seed import read_seed_file, sync_framework
 from tests import builders as b
-from tests.conftest import PROJECT_ROOT
 from tests.external_services import (
     DATABASE,
     GUNICORN,
@@ -37,6 +36,7 @@ from tests.external_services import (
     fresh_database,
     wait_until_serving,
 )
+from tests.fixtures import PROJECT_ROOT
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.server]
 
@@ -162,7 +162,7 @@ def test_a_redis_that_is_away_costs_sharing_not_the_service(database_url, seed_d
         assert statuses == [200, 200, 200, 429]  # counted in memory meanwhile
     finally:
         with app.app_context():
-            from tests.conftest import empty_tables
+            from tests.fixtures import empty_tables
 
             empty_tables()
             db.engine.dispose()

@@ -32,7 +32,7 @@ from typing import Any
 import yaml
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from lms.core.seeding import SeedError, describe_yaml_error, flatten_errors
+from lms.core.seeding import SeedError, describe_yaml_error, flatten_errors, load_yaml
 from lms.curriculum.models import ACTIVITY_KINDS
 
 KEY = validate.Regexp(r"^[a-z0-9][a-z0-9-]*$", error="must be lowercase letters, digits and -")
@@ -109,7 +109,7 @@ def read_module_file(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
         front, body = split_front_matter(text)
-        raw = yaml.safe_load(front)
+        raw = load_yaml(front)
     except UnicodeDecodeError as exc:
         raise SeedError(path.name, [f"not UTF-8 text (byte {exc.start})"]) from None
     except ValueError as exc:

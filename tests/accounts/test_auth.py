@@ -14,7 +14,7 @@ from lms.accounts.service import create_token, digest
 from lms.audit.models import AuditEvent
 from lms.core.extensions import db
 from tests import builders as b
-from tests.conftest import app_settings
+from tests.fixtures import app_settings
 
 
 @pytest.fixture

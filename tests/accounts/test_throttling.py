@@ -10,7 +10,7 @@ import redis
 from lms import create_app
 from lms.core.extensions import db
 from tests import builders as b
-from tests.conftest import app_settings
+from tests.fixtures import app_settings
 
 REDIS_URL = os.environ.get("LMS_TEST_REDIS_URL")
 # Memory always; Redis too when CI provides one (.ci/run sets LMS_TEST_REDIS_URL). That Redis
@@ -32,7 +32,7 @@ def throttled_app(request, database_url):
         db.session.commit()
     yield app
     with app.app_context():
-        from tests.conftest import empty_tables
+        from tests.fixtures import empty_tables
 
         empty_tables()
         db.engine.dispose()

@@ -193,7 +193,7 @@ def test_a_write_that_loses_a_race_is_409_not_500(client, admin, monkeypatch):
 
 def statements_to_list_people(client, admin, size: int) -> int:
     """How many SQL statements listing a cohort of ``size`` participants takes."""
-    from tests.conftest import count_queries
+    from tests.fixtures import count_queries
 
     cohort = b.make_cohort(name=f"Size {size}")
     organisation = b.make_organisation()

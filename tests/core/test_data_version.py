@@ -129,7 +129,7 @@ def test_the_reliable_change_thresholds_outlive_a_post_submission(seeded,
                                                                   cohort_with_participant):
     from lms.core.extensions import cache
     from lms.outcomes import scales
-    from tests.conftest import count_queries
+    from tests.fixtures import count_queries
 
     cohort, person = cohort_with_participant
     b.assess(person, cohort, "pre")

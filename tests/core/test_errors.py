@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from lms import create_app
 from lms.core.extensions import db
 from lms.framework.models import LeadershipLevel
-from tests.conftest import app_settings
+from tests.fixtures import app_settings
 
 
 @pytest.mark.parametrize("path", ["/api/v1/nothing-here", "/api/v2/framework", "/api"])

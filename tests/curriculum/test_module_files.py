@@ -12,7 +12,7 @@ import yaml
 from lms.core.extensions import db
 from lms.curriculum.files import read_module_directory
 from lms.curriculum.models import Activity, ActivityRecord, Module
-from tests.conftest import PROJECT_ROOT
+from tests.fixtures import PROJECT_ROOT
 from tests.framework.test_seed import snapshot
 
 MODULES = PROJECT_ROOT / "modules"

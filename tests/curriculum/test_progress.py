@@ -16,7 +16,7 @@ from lms.curriculum.progress import cohort_progress
 from lms.curriculum.schemas import CohortProgressSchema
 from lms.curriculum.service import set_cohort_curriculum
 from tests import builders as b
-from tests.conftest import count_queries
+from tests.fixtures import count_queries
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from lms.cohorts.models import Cohort
 from lms.core.extensions import db
 from lms.ratings.models import Assessment
 from tests import builders as b
-from tests.conftest import count_queries
+from tests.fixtures import count_queries
 
 
 def test_the_cohort_page_shows_progress_completion_and_who_is_at_risk(browse, cohorts):

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from lms import create_app
 from lms.core.extensions import db
 from lms.framework.models import Behaviour
-from tests.conftest import count_queries
+from tests.fixtures import count_queries
 
 
 def test_framework_before_seeding_is_a_404_that_says_what_to_do(client):
@@ -92,7 +92,7 @@ def test_each_process_keeps_the_framework_for_a_moment(seeded, client):
 
 
 def test_the_framework_document_is_not_throttled(seeded):
-    from tests.conftest import app_settings
+    from tests.fixtures import app_settings
 
     app = create_app(app_settings(seeded.config["SQLALCHEMY_DATABASE_URI"],
                                   LMS_RATE_LIMIT="3 per minute"))

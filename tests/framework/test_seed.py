@@ -9,6 +9,7 @@ import sqlalchemy as sa
 import yaml
 
 from lms.core.extensions import db
+from lms.core.seeding import load_yaml
 from lms.curriculum.models import Module
 from lms.framework.models import (
     Behaviour,
@@ -19,12 +20,12 @@ from lms.framework.models import (
     ThemeLink,
 )
 from lms.framework.seed import SeedError, read_seed_file, sync_framework
-from tests.conftest import SEED_FILE
+from tests.fixtures import SEED_FILE
 
 
 def seed_data() -> dict:
     """A fresh, editable copy of the real seed file's data."""
-    return yaml.safe_load(SEED_FILE.read_text(encoding="utf-8"))
+    return load_yaml(SEED_FILE.read_text(encoding="utf-8"))
 
 
 def write_seed(tmp_path: Path, data: dict | str, name: str = "framework.yaml") -> Path:

@@ -6,7 +6,7 @@ from collections import Counter
 import pytest
 
 from lms.framework.seed import read_seed_file
-from tests.conftest import PROJECT_ROOT, SEED_FILE
+from tests.fixtures import PROJECT_ROOT, SEED_FILE
 
 SOURCE_TEXT = (
     PROJECT_ROOT / "seeds" / "source" / "leadership-for-empowered-and-healthy-communities.txt"

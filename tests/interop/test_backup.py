@@ -17,7 +17,7 @@ from lms.core.extensions import db
 from lms.core.seeding import SeedError
 from lms.demo import create_demo
 from lms.interop import backup
-from tests.conftest import POSTGRES_URL, PROJECT_ROOT, app_settings, empty_tables, reset_postgres
+from tests.fixtures import POSTGRES_URL, PROJECT_ROOT, app_settings, empty_tables, reset_postgres
 
 #: In CI the SQLite run goes through PostgreSQL (lms_test is free during it), and the
 #: PostgreSQL run through SQLite; without PostgreSQL it goes through a second SQLite file.

@@ -15,7 +15,7 @@ from lms.cohorts.seed import read_programme_file, sync_programme
 from lms.core.extensions import db
 from lms.interop.case_import import SCHEMA_FILE
 from lms.interop.framework_export import CANVAS_COLUMNS, MOODLE_COLUMNS, export_framework
-from tests.conftest import PROJECT_ROOT
+from tests.fixtures import PROJECT_ROOT
 
 #: IMS CASE 1.0 CFPackage schema (from 1EdTech's published specification).
 CASE_SCHEMA = json.loads(SCHEMA_FILE.read_text())

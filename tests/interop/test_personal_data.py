@@ -17,18 +17,27 @@ from lms.demo import create_demo
 from lms.interop.personal import COVERAGE, erase_person, person_export
 from lms.outcomes.service import outcomes
 from tests import builders as b
-from tests.conftest import PROJECT_ROOT
+from tests.fixtures import PROJECT_ROOT
 
 EMAIL, NAME = "aisha.khan@example.org", "Aisha Khan"
 
 
 @pytest.fixture
-def demo(curriculum):
+def demo(curriculum, snapshots):
     """The demo programme; Aisha has notes, ratings in all phases, and audit events."""
+    aisha_id = snapshots.build_or_restore(curriculum, "personal-data-demo", "curriculum",
+                                          build_demo)
+    aisha = db.session.get(User, aisha_id)
+    db.session.commit()  # end the read: a later fixture may write from another session
+    return aisha
+
+
+def build_demo() -> int:
+    """Load the demo programme with the tests' password; Aisha's id."""
     sync_programme(read_programme_file(PROJECT_ROOT / "seeds" / "programme.yaml"))
     create_demo(b.PASSWORD)
     db.session.commit()
-    return db.session.scalar(sa.select(User).filter_by(email=EMAIL))
+    return db.session.scalar(sa.select(User.id).filter_by(email=EMAIL))
 
 
 def tables_about_people() -> set[str]:

@@ -11,7 +11,7 @@ from scipy import stats as sp
 
 from lms.core.extensions import db
 from tests import builders as b
-from tests.conftest import count_queries
+from tests.fixtures import count_queries
 
 
 def row_for(body, code, group=None):

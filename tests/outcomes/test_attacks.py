@@ -415,7 +415,7 @@ def test_a_sponsors_answer_stays_cached_between_releases(client, programme):
     """A sponsor's answer rests on releases, so a submission leaves it cached: the same
     statements as a repeated question, not a rebuilt report."""
     from lms.core.extensions import cache
-    from tests.conftest import count_queries
+    from tests.fixtures import count_queries
 
     trust = b.make_organisation()
     cohort = b.make_cohort(programme, "J")

@@ -24,7 +24,7 @@ from lms.outcomes import service
 from lms.outcomes.report import LEVELS, NA, PHASES, Answer, tally
 from lms.ratings.models import Assessment, Rating
 from tests import builders as b
-from tests.conftest import count_queries
+from tests.fixtures import count_queries
 
 TODAY = dt.date(2026, 11, 26)
 

@@ -195,7 +195,7 @@ def test_the_tutor_sees_who_has_submitted_drafted_or_not_started(client, course)
 
 
 def test_the_overview_takes_the_same_statements_for_more_participants(client, course):
-    from tests.conftest import count_queries
+    from tests.fixtures import count_queries
 
     def statements():
         path = f"/api/v1/cohorts/{course['cohort'].id}/assessments"

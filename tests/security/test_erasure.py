@@ -26,7 +26,7 @@ from lms.demo import create_demo
 from lms.interop import backup
 from lms.interop.personal import erase_person, person_export
 from tests import builders as b
-from tests.conftest import PROJECT_ROOT
+from tests.fixtures import PROJECT_ROOT
 
 EMAIL, NAME = "aisha.khan@example.org", "Aisha Khan"
 

@@ -21,7 +21,7 @@ from lms import create_app
 from lms.audit.models import AuditEvent
 from lms.core.extensions import db
 from tests import builders as b
-from tests.conftest import app_settings, empty_tables
+from tests.fixtures import app_settings, empty_tables
 
 REDIS_URL = os.environ.get("LMS_TEST_REDIS_URL")
 STORAGES = ["memory"] + ([pytest.param("redis", marks=pytest.mark.redis)] if REDIS_URL else [])

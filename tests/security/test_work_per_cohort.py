@@ -18,7 +18,7 @@ from lms.core.extensions import db
 from lms.curriculum.models import ActivityRecord
 from lms.curriculum.service import record_activity
 from tests import builders as b
-from tests.conftest import PROJECT_ROOT
+from tests.fixtures import PROJECT_ROOT
 
 TODAY = dt.date.today()
 STARTING_POINT = ("induction", "your-starting-point")
