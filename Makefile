@@ -45,7 +45,7 @@ FAST := not (postgres or redis or server or browser or slow)
 test-fast: $(VENV)/.installed-dev $(FRONTEND)
 	$(BIN)/ruff check .
 	env -u LMS_TEST_DATABASE_URL -u LMS_TEST_DATABASE_URL_PG -u LMS_TEST_REDIS_URL \
-		$(BIN)/pytest -q -n $(TEST_WORKERS) --dist worksteal --ignore=$(FUZZ_TESTS) -m "$(FAST)"
+		$(BIN)/pytest -q -p no:schemathesis -n $(TEST_WORKERS) --dist worksteal --ignore=$(FUZZ_TESTS) -m "$(FAST)"
 
 ## fuzz: Schemathesis against every API operation with many more examples than `make test`
 ##       (LMS_FUZZ_EXAMPLES, default 200; LMS_TEST_DATABASE_URL for PostgreSQL); a few minutes

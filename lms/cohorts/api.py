@@ -27,15 +27,12 @@ from lms.cohorts.schemas import (
     SponsorSchema,
 )
 from lms.core.extensions import db
-from lms.web.api import Blueprint
+from lms.web.api import NOT_FOUND, Blueprint
 from lms.web.guards import guard
 from lms.web.uploads import csv_request_body, uploaded_csv
 
 blp = Blueprint("cohorts", __name__,
                 description="The programme, organisations, cohorts, enrolments and sponsors.")
-
-NOT_FOUND = {"response": "DEFAULT_ERROR", "description": "Not found, or not yours to see."}
-
 
 COHORT_FIELDS = ("id", "programme_id", "name", "starts_on", "ends_on", "status",
                  "pre_opens_on", "pre_closes_on", "post_opens_on", "post_closes_on")

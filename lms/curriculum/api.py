@@ -26,14 +26,11 @@ from lms.curriculum.schemas import (
     MyProgressSchema,
     ParticipantWorkSchema,
 )
-from lms.web.api import Blueprint
+from lms.web.api import NOT_FOUND, Blueprint
 from lms.web.guards import guard, throttled
 
 blp = Blueprint("curriculum", __name__,
                 description="Modules, activities, and participants' progress through them.")
-
-NOT_FOUND = {"response": "DEFAULT_ERROR", "description": "Not found, or not yours to see."}
-
 
 @blp.get("/modules")
 @throttled(blp)

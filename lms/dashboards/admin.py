@@ -140,7 +140,9 @@ def set_active(user_id: int):
 @bp.get("/audit")
 @page("admin")
 def audit():
-    """Audited events, newest first, a page at a time."""
+    """Audited events, newest first, a page at a time, of one action and one person's
+    address when asked (the API's filters)."""
     action = request.args.get("action", "").strip()[:64]
-    listing = page_of(events_query(action), page_number(), PER_PAGE)
-    return render_template("admin/audit.html", listing=listing, action=action)
+    actor = request.args.get("actor", "").strip()[:320]
+    listing = page_of(events_query(action, actor), page_number(), PER_PAGE)
+    return render_template("admin/audit.html", listing=listing, action=action, actor=actor)

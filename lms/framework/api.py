@@ -3,7 +3,7 @@
 import math
 import time
 
-from flask import Response, current_app, request
+from flask import Response, current_app
 from marshmallow import RAISE
 
 from lms.core import data_version
@@ -16,7 +16,7 @@ from lms.framework.schemas import (
     FrameworkSchema,
     ThemeSchema,
 )
-from lms.web.api import Blueprint
+from lms.web.api import Blueprint, tagged
 from lms.web.guards import throttled
 
 blp = Blueprint(
@@ -56,14 +56,8 @@ def get_framework():
     # The same document for everyone, read often and changed only by `flask lms seed`: kept
     # as JSON under the data version, and answered 304 when the caller already has it.
     version, document = framework_document()
-    etag = f"framework-{version}"
-    if request.if_none_match.contains(etag):
-        response = Response(status=304)
-    else:
-        response = Response(document, mimetype="application/json")
-    response.set_etag(etag)
-    response.headers["Cache-Control"] = "no-cache"
-    return response
+    return tagged(f"framework-{version}", "no-cache",
+                  lambda: Response(document, mimetype="application/json"))
 
 
 @blp.get("/themes")

@@ -16,14 +16,13 @@ from lms.outcomes.report import LEVELS
 from lms.outcomes.schemas import OutcomeReport, Profile
 from lms.outcomes.service import LINKED_FRAMEWORKS
 from lms.ratings.service import participant_enrolment, sector_of
-from lms.web.api import Blueprint
+from lms.web.api import NOT_FOUND, Blueprint
 from lms.web.guards import guard
 
 blp = Blueprint("outcomes", __name__,
                 description="What changed, by how much and how sure we are; sponsors see "
                             "figures about at least the programme's minimum group size only.")
 
-NOT_FOUND = {"response": "DEFAULT_ERROR", "description": "Not found, or not yours to see."}
 CSV_RESPONSE = {"200": {"description": "One line per figure; formula-like text neutralised.",
                         "content": {"text/csv": {"schema": {"type": "string"}}}}}
 

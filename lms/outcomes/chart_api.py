@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
-from flask import Response, jsonify, request
+from flask import Response, jsonify
 from flask_login import current_user
 from marshmallow import Schema, fields, validate
 from webargs.fields import DelimitedList
@@ -24,7 +24,7 @@ from lms.outcomes import chart_data, service
 from lms.outcomes.charts import DESCRIBE, DRAW, render
 from lms.outcomes.report import COMPARISONS, LEVELS
 from lms.ratings.service import participant_enrolment, sector_of
-from lms.web.api import Blueprint
+from lms.web.api import Blueprint, tagged
 from lms.web.guards import guard
 
 blp = Blueprint("charts", __name__,
@@ -115,26 +115,24 @@ def chart_response(name: str, fmt: str, basis: dict[str, Any],
     cached under that ETag."""
     options = {"fmt": fmt, **{k: v for k, v in query.items() if k != "cohorts"}}
     etag = chart_data.etag_of(name, basis, options)
-    if request.if_none_match.contains(etag):
-        response = Response(status=304)
-        response.set_etag(etag)
-        response.headers["Cache-Control"] = "private, no-cache"
-        return response
+    return tagged(etag, "private, no-cache", lambda: chart_or_text(name, fmt, etag, build, query))
+
+
+def chart_or_text(name: str, fmt: str, etag: str, build: Callable[[], dict[str, Any]],
+                  query: dict) -> Response:
+    """The chart's text alternative, or the image drawn (or found in the cache) for ``etag``."""
     if fmt == "json":
-        response = jsonify(asdict(DESCRIBE[name](build())))
-    else:
-        # Drawing is the expensive part: the image is kept under its ETag, which already
-        # says everything it depends on, and shared by every server process through Redis.
-        key = f"chart:{etag}"
-        image = lookup(key)
-        response_cache = "hit" if image is not None else "miss"
-        if image is None:
-            image = render(DRAW[name], build(), query["width"], query["height"], fmt)
-            store(key, image)
-        response = Response(image, mimetype=MIMETYPES[fmt])
-        response.headers["X-Cache"] = response_cache
-    response.set_etag(etag)
-    response.headers["Cache-Control"] = "private, no-cache"
+        return jsonify(asdict(DESCRIBE[name](build())))
+    # Drawing is the expensive part: the image is kept under its ETag, which already says
+    # everything it depends on, and shared by every server process through Redis.
+    key = f"chart:{etag}"
+    image = lookup(key)
+    response_cache = "hit" if image is not None else "miss"
+    if image is None:
+        image = render(DRAW[name], build(), query["width"], query["height"], fmt)
+        store(key, image)
+    response = Response(image, mimetype=MIMETYPES[fmt])
+    response.headers["X-Cache"] = response_cache
     return response
 
 

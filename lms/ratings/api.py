@@ -17,14 +17,13 @@ from lms.ratings.schemas import (
     ParticipantAssessmentSchema,
     ReopenSchema,
 )
-from lms.web.api import Blueprint
+from lms.web.api import NOT_FOUND, Blueprint
 from lms.web.guards import guard
 from lms.web.uploads import csv_request_body, uploaded_csv
 
 blp = Blueprint("ratings", __name__,
                 description="Self-ratings before (pre), after (post) and looking back (then).")
 
-NOT_FOUND = {"response": "DEFAULT_ERROR", "description": "Not found, or not yours to see."}
 CLOSED = {"response": "DEFAULT_ERROR",
           "description": "Outside the phase's window (the message gives its dates), or "
                          "already submitted."}

@@ -1,4 +1,7 @@
-"""Reading JSON bodies: every body that cannot be read is a 400 that says why, never a 500.
+"""The API's blueprint class and what its routes share: the documented 404, and answers
+tagged with an ETag (304 when the caller already holds it).
+
+Reading JSON bodies: every body that cannot be read is a 400 that says why, never a 500.
 
 webargs (under flask-smorest) reads bodies with ``json.loads``, which raises more than the
 decoding errors webargs expects: RecursionError for arrays or objects nested thousands deep,
@@ -8,6 +11,7 @@ ValueError for an integer of more than 4,300 digits. Both escaped as 500s.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, NoReturn
 
 import flask
@@ -49,3 +53,21 @@ class Blueprint(SmorestBlueprint):
     this one."""
 
     ARGUMENTS_PARSER = JsonBodyParser()
+
+
+#: The 404 every route that looks one thing up by id documents (``alt_response(404, **…)``):
+#: something that exists but is not the caller's is answered the same, so ids leak nothing.
+NOT_FOUND = {"response": "DEFAULT_ERROR", "description": "Not found, or not yours to see."}
+
+
+def tagged(etag: str, cache_control: str, answer: Callable[[], flask.Response]
+           ) -> flask.Response:
+    """``answer()`` with ``etag``, or an empty 304 (``answer`` not called, so nothing is
+    built) when the request's If-None-Match already holds that tag."""
+    if flask.request.if_none_match.contains(etag):
+        response = flask.Response(status=304)
+    else:
+        response = answer()
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = cache_control
+    return response

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 
+import pytest
 import sqlalchemy as sa
 
 from lms.accounts.models import User
@@ -94,6 +95,7 @@ BEHAVIOUR_CODES = [f"SI.{i}" for i in range(1, 8)] + [f"FC.{i}" for i in range(1
     f"DT.{i}" for i in range(1, 12) if i not in (8, 9)] + [f"FO.{i}" for i in range(1, 8)]
 
 
+@pytest.mark.slow
 def test_the_page_shows_the_flow_sentences_and_reliability_with_their_meaning(browse, cohorts):
     rate_a_programme(cohorts.cohort_id)
     page = browse(cohorts.emails["sponsor"]).get("/outcomes")

@@ -186,6 +186,7 @@ def test_overlapping_scopes_give_nothing_about_a_small_cohort(client, programme)
     assert si["post_pre"]["n"] == 12
 
 
+@pytest.mark.slow
 def test_two_breakdowns_of_one_cohort_do_not_give_the_sixth_person(client, programme):
     trust, council = b.make_organisation(), b.make_organisation(type_="local_authority")
     cohort = b.make_cohort(programme, "C")
@@ -207,6 +208,7 @@ def test_two_breakdowns_of_one_cohort_do_not_give_the_sixth_person(client, progr
     assert seniors["post_pre"]["n"] == 5  # the first breakdown survives
 
 
+@pytest.mark.slow
 def test_a_withdrawn_participant_is_in_no_group_and_not_in_the_total(client, programme):
     trust = b.make_organisation()
     cohort = b.make_cohort(programme, "D")
@@ -289,6 +291,7 @@ def sponsor_view(client, headers, cohort):
     return {key: report[key] for key in ("rows", "flow", "participants")}
 
 
+@pytest.mark.slow
 def test_figures_over_time_change_only_with_a_release_that_hides_no_one(client, seeded,
                                                                         programme):
     """After a release one participant submits late, one reopens, one withdraws and one is

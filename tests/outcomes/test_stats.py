@@ -266,7 +266,7 @@ def test_exact_p_without_ties_matches_scipys_exact_default(n):
     assert result.wilcoxon_p == pytest.approx(sp.wilcoxon(d).pvalue, abs=1e-9)
 
 
-@pytest.mark.parametrize("n", [2, 9, 13])
+@pytest.mark.parametrize("n", [2, 9, pytest.param(13, marks=pytest.mark.slow)])
 def test_exact_p_matches_scipys_permutation_method(n):
     rng = np.random.default_rng(100 + n)
     before = rng.integers(1, 6, size=n)

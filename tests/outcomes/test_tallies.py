@@ -90,8 +90,15 @@ def as_headings(answers: list[Answer], linked: str) -> list[Answer]:
             for theme, title in headings if theme == a.theme]
 
 
+def level_and_breakdown(level: str, breakdown: str | None):
+    """One case of the grid; the fast tier keeps every level whole and every breakdown at
+    the behaviour level (the rest of the grid is ``slow``: ``make test`` runs it all)."""
+    whole = breakdown is None or level == "behaviour"
+    return pytest.param(level, breakdown, marks=() if whole else pytest.mark.slow)
+
+
 @pytest.mark.parametrize(("level", "breakdown"), [
-    *[(level, breakdown) for level in (*LEVELS[:3], "nhs-lf")
+    *[level_and_breakdown(level, breakdown) for level in (*LEVELS[:3], "nhs-lf")
       for breakdown in (None, *service.BREAKDOWNS)],
     ("hay-ccg", None), ("lqf", "sector")])
 def test_database_tallies_match_the_reference(curriculum, synthetic_programme, level,
