@@ -211,6 +211,13 @@ class RowAtom:
     scale row's say over how many of its behaviours a person's score is."""
 
     points: Counter = field(default_factory=Counter)
+    #: Per phase, the behaviours anyone of the atom gave points on (scale rows; empty where
+    #: the database did not say): a person with fewer points than that rated another set.
+    rated: defaultdict = field(default_factory=lambda: defaultdict(set))
+
+    def add_rated(self, phase: str, behaviour) -> None:
+        """Someone of the atom gave points on ``behaviour`` in ``phase``."""
+        self.rated[phase].add(behaviour)
 
     def add_people(self, pre, then, post, count, answered=None) -> None:
         """People counted by the database, by their points in each phase and the phases
@@ -224,6 +231,8 @@ class RowAtom:
     def add(self, other: RowAtom) -> None:
         """Merge another part of the same atom."""
         self.points.update(other.points)
+        for phase, behaviours in other.rated.items():
+            self.rated[phase] |= behaviours
 
     @property
     def patterns(self) -> Counter:
@@ -241,8 +250,14 @@ class RowAtom:
         against its behaviours' rows, a scale row isolates whoever's weight differs from
         everyone else's. Within each phase, those outside the most common number of points
         must be 0 or at least the minimum (two big groups of different weights cannot be
-        told apart, a small remainder can)."""
-        for index in range(len(PHASES_ORDER)):
+        told apart, a small remainder can).
+
+        Equal weights are not enough: one person who rated another set of behaviours (the
+        one commissioner, asked DT.8 where the others are asked DT.9) weighs the same, and
+        the scale's sum less the published behaviours' sums is their own point. So where
+        anyone gave points on fewer behaviours than the atom rated in all, the sets differ
+        and the scores are taken over the core."""
+        for index, phase in enumerate(PHASES_ORDER):
             by_points: Counter = Counter()
             for counts, people in self.points.items():
                 if counts[index]:
@@ -250,6 +265,9 @@ class RowAtom:
             if by_points:
                 remainder = sum(by_points.values()) - max(by_points.values())
                 if not passes(remainder, minimum):
+                    return False
+                rated = self.rated.get(phase)
+                if rated and min(by_points) < len(rated):
                     return False
         return True
 

@@ -136,6 +136,8 @@ def tally_query(cohort_ids: Sequence[int], level: str, breakdown: str | None,
                      .group_by(score.c.unit, score.c.grp))
     if breakdown == scope.ATOM:
         parts.append(row_atom_part(score))
+        if level in SCALE_LEVELS:
+            parts.append(rated_part(answer))
         # People per fine group: a sponsor's count is the sum of the cohorts it may show.
         parts.append(sa.select(sa.literal("people", sa.String), NO_TEXT, score.c.grp, NO_TEXT,
                                NO_NUMBER, NO_NUMBER, NO_NUMBER, NO_NUMBER,
@@ -162,6 +164,17 @@ def row_atom_part(score: sa.CTE) -> sa.Select:
                       *points, mask, sa.func.count())
             .where(sa.or_(*[given > 0 for given in answered]))
             .group_by(score.c.unit, score.c.grp, *points, mask))
+
+
+def rated_part(answer: sa.CTE) -> sa.Select:
+    """Per scale row, fine group and phase, each behaviour someone gave points on, as
+    ("rated", unit, group, phase, behaviour id, NULL, NULL, NULL, answers): whether everyone
+    of an atom rated the same set (``RowAtom.weights_pass``)."""
+    return (sa.select(sa.literal("rated", sa.String), answer.c.unit, answer.c.grp,
+                      answer.c.phase, answer.c.item, NO_NUMBER, NO_NUMBER, NO_NUMBER,
+                      sa.func.count())
+            .where(answer.c.value.is_not(None))
+            .group_by(answer.c.unit, answer.c.grp, answer.c.phase, answer.c.item))
 
 
 @dataclass
@@ -199,6 +212,8 @@ def tallies(cohort_ids: Sequence[int], level: str, breakdown: str | None,
             alphas.add(kind, unit, group, phase, a, b, c, count)
         elif kind == "row_atom":
             row_atoms[(unit, group)].add_people(a, b, c, count, answered=d)
+        elif kind == "rated":
+            row_atoms[(unit, group)].add_rated(phase, a)
         elif kind in ("attrition", "paired"):
             answered.add(kind, group, a, b, c, count)
         elif kind == "answers":

@@ -501,3 +501,39 @@ def test_a_breakdown_is_published_at_every_level_or_at_none(client, programme):
         assert {"cohort_id": cohort.id, "rows": [], "breakdown": "sector",
                 "reason": publication.HELD_BACK} in report["held_back"], level
         assert all(r["post_pre"]["suppressed"] for r in report["rows"]), level
+
+
+def test_one_person_of_the_other_sector_is_not_given_away_by_the_theme(client, programme):
+    """One commissioner among five providers rates DT.8 where they rate DT.9: the same number
+    of DT behaviours, so the same weight. The DT.8 row (one pair) is held back; had the DT
+    theme been scored over every behaviour, ten times its sums less the other behaviours'
+    would be the commissioner's own DT.8 pre and post (this test found 1 and 5 before the
+    fix). Scored over the behaviours everyone rated, it gives nothing."""
+    provider = b.make_organisation("Northshire Trust", "nhs_trust", "providing")
+    commissioner = b.make_organisation("Northshire ICB", "ccg", "commissioning")
+    cohort = b.make_cohort(programme, "Mixed")
+    for index in range(6):
+        organisation = commissioner if index == 5 else provider
+        secret = {"DT.8": (1, 5)} if index == 5 else {"DT.9": (2 + index % 2, 4)}
+        user = b.make_user("participant")
+        b.enrol(user, cohort, level_code="manager", organisation=organisation)
+        for phase, at in (("pre", 0), ("post", 1)):
+            b.assess(user, cohort, phase, sector=organisation.sector,
+                     values={code: pair[at] for code, pair in secret.items()})
+    CREATED.append(cohort)
+    headers = released_for_sponsor(cohort=cohort)
+    base = f"/api/v1/cohorts/{cohort.id}/outcomes"
+    rows = {row["code"]: row["post_pre"] for level in ("behaviour", "theme")
+            for row in client.get(f"{base}?level={level}", headers=headers).json["rows"]}
+    assert rows["DT.8"]["suppressed"] and not rows["DT.9"]["suppressed"]
+    theme = rows["DT"]
+    shown = [cell for code, cell in rows.items()
+             if code.startswith("DT.") and not cell["suppressed"]]
+    for mean, secret in (("mean_before", 1), ("mean_after", 5)):
+        derived = (10 * theme["n"] * theme[mean]
+                   - sum(cell["n"] * cell[mean] for cell in shown))
+        assert abs(derived - secret) > 0.5, (mean, derived)
+    # Over the core the theme is the mean of the nine behaviours everyone rated.
+    core = [cell for code, cell in rows.items() if code not in ("DT.8", "DT.9")
+            and code.startswith("DT.")]
+    assert theme["mean_before"] == pytest.approx(sum(c["mean_before"] for c in core) / 9)
