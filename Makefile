@@ -38,8 +38,9 @@ test: $(VENV)/.installed-dev $(FRONTEND)
 	$(BIN)/pytest $(FUZZ_TESTS)
 
 ## test-fast: ruff and every test that needs nothing beyond SQLite and this process (no
-##            PostgreSQL, Redis, server or browser) and takes under a few seconds (no `slow`
-##            searches, no fuzzing): your own loop, under a minute; `make test` runs them all
+##            PostgreSQL, Redis, server or browser) and takes under a second (no `slow`
+##            tests, no fuzzing): your own loop, about a minute here (README has the measured
+##            times); `make test` runs them all
 FAST := not (postgres or redis or server or browser or slow)
 
 test-fast: $(VENV)/.installed-dev $(FRONTEND)
