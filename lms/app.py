@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, has_request_context, request
+from flask import Flask, g, has_app_context, has_request_context, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lms import cli
@@ -19,7 +19,7 @@ from lms.audit.api import blp as audit_api
 from lms.audit.service import init_audit
 from lms.cohorts.api import blp as cohorts_api
 from lms.core import config as settings
-from lms.core import data_version, errors
+from lms.core import data_version, errors, jobs
 from lms.core.extensions import api, cache, db, limiter, migrate
 from lms.core.schemas import MAX_ID, IdConverter
 from lms.curriculum.api import blp as curriculum_api
@@ -30,6 +30,10 @@ from lms.dashboards import participant as participant_pages
 from lms.dashboards import tutor as tutor_pages
 from lms.framework.api import blp as framework_api
 from lms.interop.api import blp as interop_api
+from lms.messaging import views as messaging_views
+from lms.messaging.api import blp as messaging_api
+from lms.messaging.jobs import JOBS
+from lms.messaging.notices import init_messaging
 from lms.outcomes.api import blp as outcomes_api
 from lms.outcomes.chart_api import blp as charts_api
 from lms.ratings.api import blp as ratings_api
@@ -49,6 +53,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     init_pages(app)
     init_ratings(app)
     init_audit(app)
+    init_messaging(app)
+    jobs.init_jobs(app, JOBS)
     register_blueprints(app)
     errors.register_error_handlers(app)
     # After-request functions run last registered first: the commit, then the cache header
@@ -111,7 +117,9 @@ def tune_sqlite(engine: sa.Engine, busy_timeout_ms: int) -> None:
         # has one writer at a time, and a writer whose earlier reads went stale would
         # otherwise fail with "database is locked" instead of seeing the other's commit
         # (two submissions of one assessment must give one 200 and one 409).
-        writing = has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+        # A job of the worker that writes says so (lms.core.jobs), for the same reason.
+        writing = ((has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS"))
+                   or (has_app_context() and g.get(jobs.WRITES, False)))
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
     @sa.event.listens_for(engine, "connect")
@@ -136,9 +144,10 @@ def id_parameter_schema(_converter) -> dict:
 def register_blueprints(app: Flask) -> None:
     """Mount the API blueprints (documented in OpenAPI) and the plain pages."""
     for blueprint in (framework_api, accounts_api, cohorts_api, curriculum_api, ratings_api,
-                      outcomes_api, charts_api, audit_api, interop_api):
+                      outcomes_api, charts_api, audit_api, interop_api, messaging_api):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
     app.register_blueprint(account_views.bp)
+    app.register_blueprint(messaging_views.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(docs_blueprint)
     for pages in (dashboards.bp, participant_pages.bp, tutor_pages.bp, outcome_pages.bp,

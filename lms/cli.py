@@ -24,6 +24,7 @@ from lms.cohorts import roster
 from lms.cohorts import service as cohorts
 from lms.cohorts.models import Cohort
 from lms.cohorts.seed import read_programme_file, sync_programme
+from lms.core import jobs
 from lms.core.errors import ServiceError
 from lms.core.extensions import db
 from lms.core.schemas import MAX_ID
@@ -34,6 +35,8 @@ from lms.demo import DEMO_PASSWORD, create_demo
 from lms.framework.seed import read_seed_file, sync_framework
 from lms.interop import backup, case_import, framework_export, lrs, personal, xapi
 from lms.interop.framework_export import FORMATS
+from lms.messaging import reminders
+from lms.messaging.transport import outbox_dir
 from lms.outcomes import releases
 from lms.ratings import importer as ratings_importer
 
@@ -144,14 +147,24 @@ def load_modules(directory: Path | None) -> None:
 @click.option("--role", required=True, type=click.Choice(["admin", "tutor", "participant",
                                                            "sponsor"]))
 @click.option("--password-stdin", is_flag=True,
-              help="Read the password from standard input instead of printing a link.")
+              help="Read the password from standard input instead of inviting them.")
+@click.option("--print-links", is_flag=True,
+              help="Print their set-password link instead of e-mailing an invitation "
+                   "(for offline use).")
 @one_transaction
-def create_user(email: str, name: str, role: str, password_stdin: bool) -> None:
-    """Create a user; print their one-time password link, or set the password from stdin."""
-    user = accounts.create_user(email, name, role)
+def create_user(email: str, name: str, role: str, password_stdin: bool,
+                print_links: bool) -> None:
+    """Create a user and e-mail them an invitation with a link to set their password (or
+    print the link, or set the password from stdin)."""
+    user = accounts.create_user(email, name, role,
+                                invite=not (password_stdin or print_links))
     if password_stdin:
         accounts.set_password(user, read_secret_from_stdin())
         click.echo(f"Created {user.email} ({role}) with the password given.")
+        return
+    if not print_links:
+        click.echo(f"Created {user.email} ({role}); an invitation to set their password is "
+                   "queued for them (`flask lms worker` sends it).")
         return
     link = accounts.issue_password_link(user)
     hours = current_app.config["LMS_PASSWORD_LINK_HOURS"]
@@ -210,16 +223,58 @@ def create_cohort(name: str, starts, ends, programme_id: int | None) -> None:
 @lms.command("import-roster")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--cohort", "cohort_id", required=True, type=int)
+@click.option("--print-links", is_flag=True,
+              help="Print each new person's set-password link instead of e-mailing them an "
+                   "invitation (for offline use).")
 @one_transaction
-def import_roster(file: Path, cohort_id: int) -> None:
-    """Import people into a cohort from CSV: all rows or none."""
+def import_roster(file: Path, cohort_id: int, print_links: bool) -> None:
+    """Import people into a cohort from CSV (all rows or none); new people are invited by
+    e-mail."""
     cohort = find_cohort_or_fail(cohort_id)
-    result = roster.import_roster(cohort, file.read_bytes())
+    result = roster.import_roster(cohort, file.read_bytes(), links=print_links)
     click.echo(f"Roster imported into {cohort.name!r}: {len(result.created_users)} new people, "
                f"{result.enrolled} enrolled, {result.updated} updated, "
                f"{result.sponsors_added} sponsors added, {result.unchanged} unchanged.")
-    for user, link in result.created_users:
+    if result.created_users and not print_links:
+        click.echo(f"{len(result.created_users)} invitations queued "
+                   "(`flask lms worker` sends them).")
+    for user, link in result.created_users if print_links else ():
         click.echo(f"  {user.email}: {link}")
+
+
+@lms.command("worker")
+@click.option("--threads", type=click.IntRange(1, 32), default=None,
+              help="Jobs run at once (default LMS_WORKER_THREADS, 2).")
+def worker(threads: int | None) -> None:
+    """Run the job queue's worker: it sends e-mail, and runs the daily reminders and the
+    weekly digests, until stopped (Ctrl-C or SIGTERM)."""
+    app = current_app._get_current_object()
+    count = threads or app.config["LMS_WORKER_THREADS"]
+    where = describe_queue(app.config)
+    mail = (f"SMTP {app.config['LMS_SMTP_HOST']}:{app.config['LMS_SMTP_PORT']}"
+            if app.config["LMS_SMTP_HOST"] else f"files in {outbox_dir(app)}")
+    click.echo(f"Worker: {count} threads on the {where} queue; mail goes to {mail}.")
+    jobs.run_worker(app, count)
+
+
+def describe_queue(config) -> str:
+    """Where the queue is kept, in a few words."""
+    if config["LMS_QUEUE"] == "redis":
+        return "Redis"
+    return "in-memory" if config["LMS_QUEUE"] == "memory" else "SQLite"
+
+
+@lms.command("send-reminders")
+@click.option("--dry-run", is_flag=True, help="Print who would get what; queue nothing.")
+@one_transaction
+def send_reminders(dry_run: bool) -> None:
+    """Queue today's reminders and nudges now (the worker also does it daily); a second run
+    the same day queues nothing."""
+    planned = reminders.send_reminders(dry_run=dry_run)
+    for item in planned:
+        click.echo(item.describe())
+    verb = "would be queued" if dry_run else "queued"
+    click.echo(f"{len(planned)} reminders and nudges {verb}.")
 
 
 @lms.command("import-ratings")

@@ -73,6 +73,14 @@ STARTING_ROSTER = [
     ("noor.hussain@example.org", "Noor Hussain", "Riverside NHS Foundation Trust", "nhs_trust",
      "providing", "manager", "participant"),
 ]
+#: Newcomers of the starting cohort who have not signed in yet: the demo's worker e-mails
+#: them their invitations (instance/outbox/, /dev/outbox), and they have no demo password.
+INVITED_ROSTER = [
+    ("sam.adeyemi@example.org", "Sam Adeyemi", "Northshire County Council", "local_authority",
+     "commissioning", "senior_leader", "participant"),
+    ("rhiannon.price@example.org", "Rhiannon Price", "Riverside NHS Foundation Trust",
+     "nhs_trust", "providing", "manager", "participant"),
+]
 
 
 def roster_csv(rows: list[tuple[str, ...]] = DEMO_ROSTER) -> bytes:
@@ -223,7 +231,7 @@ def create_demo(password: str, today: dt.date | None = None) -> list[tuple[str, 
     demo_progress(cohort, today)
     import_ratings(cohort, demo_ratings_csv(cohort))
     starting = starting_cohort(today)
-    roster.import_roster(starting, roster_csv(STARTING_ROSTER))
+    roster.import_roster(starting, roster_csv(STARTING_ROSTER + INVITED_ROSTER))
     for released in (cohort, starting):
         release_outcomes(released)
     emails = [ADMIN_EMAIL, *(row[0] for row in DEMO_ROSTER),

@@ -11,6 +11,7 @@ import datetime as dt
 import functools
 import os
 import sqlite3
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
@@ -35,6 +36,8 @@ POSTGRES_URL = os.environ.get("LMS_TEST_DATABASE_URL")
 #: The access world (a person of every role in two cohorts), for every folder's tests.
 pytest_plugins = ["tests.worlds"]
 T = TypeVar("T")
+#: Where test apps write e-mail when no SMTP server is set (emptied by each test that reads it).
+OUTBOX_DIR = Path(tempfile.mkdtemp(prefix="lms-test-outbox-"))
 
 
 #: Fixtures that bring a marker with them: whoever uses them needs what the marker names.
@@ -52,8 +55,11 @@ def app_settings(database_url: str, **overrides) -> dict:
     """The settings every test app gets."""
     # No process-local window: every request asks for the framework's version, so a test
     # sees its own changes at once (tests/framework/test_api.py tests the window itself).
+    # The job queue in this process's memory (tests run its jobs with run_pending, or start
+    # a worker of their own); written-out e-mail in a folder of the run's, not instance/.
     return {"LMS_ENV": "testing", "SQLALCHEMY_DATABASE_URI": database_url,
-            "LMS_LOCAL_CACHE_SECONDS": 0, **overrides}
+            "LMS_LOCAL_CACHE_SECONDS": 0, "LMS_QUEUE": "memory",
+            "LMS_OUTBOX_DIR": str(OUTBOX_DIR), **overrides}
 
 
 def reset_postgres(url: str) -> None:
@@ -138,6 +144,7 @@ def shared_app(database_url) -> Iterator[Flask]:
 def app(shared_app, snapshots) -> Iterator[Flask]:
     """The shared application as it was made, on an empty database; emptied again after."""
     shared_app.test_state_as_made.restore(shared_app)
+    shared_app.extensions["lms_jobs"].huey.flush()  # no job left by an earlier test
     yield shared_app
     with shared_app.app_context():
         db.session.remove()

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from lms.messaging.compose import unsubscribe_serializer
 from tests.worlds import World
 
 ANON, PART, TUTOR, SPONSOR, ADMIN = "anonymous", "participant", "tutor", "sponsor", "admin"
@@ -283,7 +284,7 @@ CASES = [
          lambda w, role: f"/admin/cohorts/{w.cohort_id}/roster",
          data=lambda w, role: {"file": (io.BytesIO(ROSTER.encode()), "roster.csv")}),
     Case("GET", "/admin/users", page_only({ADMIN: 200}), fixed("/admin/users")),
-    Case("POST", "/admin/users", page_only({ADMIN: 200}, 400), fixed("/admin/users"),
+    Case("POST", "/admin/users", page_only({ADMIN: 302}, 400), fixed("/admin/users"),
          data=lambda w, role: {"email": "new.one@example.org", "display_name": "New One",
                                "role": "participant"}),
     Case("POST", "/admin/users/<id:user_id>/password-link", page_only({ADMIN: 200}, 400),
@@ -292,7 +293,41 @@ CASES = [
          lambda w, role: f"/admin/users/{w.other_participant_id}/active",
          data=lambda w, role: {"active": "no"}),
     Case("GET", "/admin/audit", page_only({ADMIN: 200}), fixed("/admin/audit")),
+    Case("GET", "/admin/messages", page_only({ADMIN: 200}), fixed("/admin/messages")),
+    # E-mail. Asking for a reset is for anyone (the same answer whoever asks, for whatever
+    # address); unsubscribing needs only the signed link of a reminder; the outbox pages
+    # exist in development only (these tests run as testing).
+    Case("GET", "/forgot-password", everyone(200), fixed("/forgot-password")),
+    Case("POST", "/forgot-password", {**everyone(200), ANON: 400}, fixed("/forgot-password"),
+         data=lambda w, role: {"email": "someone@example.org"}),
+    Case("GET", "/unsubscribe/<token>", everyone(200),
+         lambda w, role: f"/unsubscribe/{unsubscribe_token(w.user_ids[PART])}"),
+    Case("POST", "/unsubscribe/<token>", everyone(200),
+         lambda w, role: f"/unsubscribe/{unsubscribe_token(w.user_ids[PART])}"),
+    Case("GET", "/dev/outbox", page_only({ADMIN: 404}), fixed("/dev/outbox")),
+    Case("GET", "/dev/outbox/<name>", page_only({ADMIN: 404}),
+         fixed("/dev/outbox/20261203-080000-0000001-invitation.eml")),
+    Case("GET", "/api/v1/messages", only({ADMIN: 200}), fixed("/api/v1/messages")),
+    Case("GET", "/api/v1/cohorts/<id:cohort_id>/messages/audience",
+         only({ADMIN: 200, TUTOR: 200}), cohort_path("/messages/audience?to=all")),
+    Case("POST", "/api/v1/cohorts/<id:cohort_id>/messages", only({ADMIN: 201, TUTOR: 201}),
+         cohort_path("/messages"),
+         json=lambda w, role: {"subject": "Session moved", "body": "We meet at 10.",
+                               "to": "all"}),
+    Case("POST", "/cohorts/<id:cohort_id>/messages", page_only({TUTOR: 302, ADMIN: 302}, 400),
+         lambda w, role: f"/cohorts/{w.cohort_id}/messages",
+         data=lambda w, role: {"subject": "Session moved", "body": "We meet at 10.",
+                               "to": "all"}),
+    Case("PATCH", "/api/v1/me", signed_in(200), fixed("/api/v1/me"),
+         json=lambda w, role: {"email_reminders": False}),
+    Case("POST", "/account/preferences", page_only(dict.fromkeys(CALLERS[1:], 302), 400),
+         fixed("/account/preferences"), data=lambda w, role: {"language": "cy"}),
 ]
+
+
+def unsubscribe_token(user_id: int) -> str:
+    """The signed part of a reminder's unsubscribe link for ``user_id``."""
+    return unsubscribe_serializer().dumps(user_id)
 
 TABLE = {case.key: case for case in CASES}
 

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from lms.accounts.models import User
 from lms.cohorts.models import Cohort, Enrolment
 from lms.core.extensions import db
+from lms.messaging.models import Message
 from lms.ratings.models import Assessment, Rating
 from tests import builders as b
 
@@ -29,13 +30,28 @@ def cli(seeded):
     return run
 
 
-def test_create_user_prints_a_one_time_link(cli):
+def invitations() -> list[str]:
+    """The addresses invitations are queued for."""
+    return list(db.session.scalars(sa.select(Message.to_address).filter_by(kind="invitation")
+                                   .order_by(Message.id)))
+
+
+def test_create_user_queues_an_invitation(cli):
     result = cli("create-user", "Rhia@Example.org", "--name", "Rhia Jones", "--role", "tutor")
+    assert result.exit_code == 0, result.output
+    assert "invitation" in result.output and "/set-password/" not in result.output
+    user = db.session.scalar(sa.select(User).filter_by(email="rhia@example.org"))
+    assert (user.role, user.password_hash) == ("tutor", None)
+    assert invitations() == ["rhia@example.org"]
+
+
+def test_create_user_prints_a_one_time_link_for_offline_use(cli):
+    result = cli("create-user", "Rhia@Example.org", "--name", "Rhia Jones", "--role", "tutor",
+                 "--print-links")
     assert result.exit_code == 0, result.output
     link = result.output.strip().splitlines()[-1]
     assert link.startswith("http://127.0.0.1:5000/set-password/")
-    user = db.session.scalar(sa.select(User).filter_by(email="rhia@example.org"))
-    assert (user.role, user.password_hash) == ("tutor", None)
+    assert invitations() == []
 
 
 def test_create_user_with_a_password_from_stdin(cli, client):
@@ -123,16 +139,25 @@ def test_import_roster_from_the_command_line(cli, tmp_path):
     result = cli("import-roster", str(ROSTER), "--cohort", cohort_id)
     assert result.exit_code == 0, result.output
     assert "5 new people, 4 enrolled" in result.output
-    assert result.output.count("/set-password/") == 5
+    assert "5 invitations queued" in result.output and "/set-password/" not in result.output
     again = cli("import-roster", str(ROSTER), "--cohort", cohort_id)
     assert "0 new people, 0 enrolled, 0 updated, 0 sponsors added, 5 unchanged" in again.output
+    assert len(invitations()) == 5
+    offline = cli("create-cohort", "--name", "D", "--starts", "2027-03-01", "--ends",
+                  "2027-09-30").output.splitlines()[-1]
+    other = tmp_path / "other.csv"
+    other.write_text(ROSTER.read_text().splitlines()[0] + "\nnew@example.org,New,,,,,tutor\n")
+    printed = cli("import-roster", str(other), "--cohort", offline, "--print-links")
+    assert printed.exit_code == 0, printed.output
+    assert printed.output.count("/set-password/") == 1 and len(invitations()) == 5
     bad = tmp_path / "bad.csv"
     bad.write_text(ROSTER.read_text() + "z@example.org,Z,,,,,observer\n")
     refused = cli("import-roster", str(bad), "--cohort", cohort_id)
     assert refused.exit_code == 1
     assert "row 7: role 'observer' is not one of participant, tutor, sponsor" in refused.output
     assert cli("import-roster", str(ROSTER), "--cohort", "999").exit_code == 1
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Enrolment)) == 4
+    enrolled = db.session.scalar(sa.select(sa.func.count()).select_from(Enrolment))
+    assert enrolled == 5  # four, and the tutor imported with --print-links
 
 
 def test_demo_creates_a_user_of_every_role_in_a_demo_cohort(cli, client, curriculum):
@@ -144,7 +169,7 @@ def test_demo_creates_a_user_of_every_role_in_a_demo_cohort(cli, client, curricu
     assert b.sign_in(client, "tutor@example.org", "healthy-communities-demo").status_code == 302
     cohorts = client.get("/api/v1/cohorts").get_json()
     assert sorted((c["name"], c["participants"], c["tutors"]) for c in cohorts) == [
-        ("Demo cohort", 10, 1), ("Starting cohort", 1, 1)]
+        ("Demo cohort", 10, 1), ("Starting cohort", 3, 1)]
     again = cli("demo")
     assert again.exit_code == 0
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Cohort)) == 2

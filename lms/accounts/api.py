@@ -69,9 +69,9 @@ def list_users(query):
 @blp.response(201, UserCreatedSchema)
 @blp.alt_response(409, response="DEFAULT_ERROR", description="The e-mail address is taken.")
 def create_user(body):
-    """Create a user; hand them the one-time link to set their password."""
+    """Create a user and e-mail them an invitation with a link to set their password."""
     user = service.create_user(body["email"], body["display_name"], body["role"])
-    return {"user": user, "password_link": service.issue_password_link(user)}
+    return {"user": user, "invitation": "queued"}
 
 
 @blp.get("/users/<id:user_id>")

@@ -89,8 +89,16 @@ def authenticate_request() -> None:
         return
     # Anonymous API writes have no session to ride on, so they get a plain 401 from the
     # route guard; pages (the sign-in form included) always need the CSRF token.
+    if request.path.startswith(CSRF_FREE_PATHS):
+        return
     if current_user.is_authenticated or not request.path.startswith("/api/"):
         csrf.protect()
+
+
+#: Writes whose link carries its own signed authority: the one-click unsubscribe of RFC 8058,
+#: which a mail program sends without any cookie or form token (and which only turns
+#: reminders off).
+CSRF_FREE_PATHS = ("/unsubscribe/",)
 
 
 def keep_session_alive() -> None:

@@ -15,6 +15,9 @@ from lms.core.extensions import db
 ERASED_DOMAIN = "erased.invalid"
 #: System roles. Enrolment roles (participant or tutor of a cohort) are on Enrolment.
 ROLES = ("admin", "tutor", "participant", "sponsor")
+#: Languages a person may ask to be written to in (the Welsh Language Standards ask a body
+#: to record it); pages and e-mails are in English until they are bilingual.
+LANGUAGES = ("en", "cy")
 
 
 class User(UserMixin, db.Model):
@@ -25,6 +28,7 @@ class User(UserMixin, db.Model):
         sa.CheckConstraint(
             "role IN ('admin', 'tutor', 'participant', 'sponsor')", name="role"
         ),
+        sa.CheckConstraint("language IN ('en', 'cy')", name="language"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -37,6 +41,12 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str | None] = mapped_column(sa.String(255))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_sign_in_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: Reminders and nudges by e-mail (invitations, password resets and notices always go).
+    email_reminders: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    #: A tutor's weekly digest of their cohorts: off until they turn it on.
+    weekly_digest: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    #: The language of correspondence the person asked for.
+    language: Mapped[str] = mapped_column(sa.String(2), default="en", server_default="en")
 
     tokens: Mapped[list[ApiToken]] = relationship(
         back_populates="user", cascade="all, delete-orphan"

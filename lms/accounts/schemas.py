@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from lms.accounts.models import ROLES
+from lms.accounts.models import LANGUAGES, ROLES
 from lms.core.schemas import JsonBoolean, PageQuery, Text, page_schema
 
 
@@ -30,7 +30,7 @@ class UserQuerySchema(PageQuery):
 
 
 class UserCreateSchema(Schema):
-    """A new user; they set their password through the one-time link returned."""
+    """A new user; they are e-mailed an invitation to set their password."""
 
     email = Text(required=True, max_length=320, metadata={"format": "email"})
     display_name = Text(required=True, min_length=1, max_length=200)
@@ -52,10 +52,12 @@ class PasswordLinkSchema(Schema):
 
 
 class UserCreatedSchema(Schema):
-    """The new user and the one-time link to hand them."""
+    """The new user; an invitation with a set-password link is e-mailed to them."""
 
     user = fields.Nested(UserSchema)
-    password_link = fields.String()
+    invitation = fields.String(metadata={
+        "description": "`queued`: the worker e-mails it (GET /messages shows when it went). "
+                       "POST /users/{id}/password-link gives a link to hand them instead."})
 
 
 class MyEnrolmentSchema(Schema):
@@ -80,6 +82,14 @@ class MeSchema(Schema):
     email = fields.String()
     display_name = fields.String()
     role = fields.String()
+    email_reminders = fields.Boolean(metadata={
+        "description": "Reminders and nudges by e-mail (invitations, password links and "
+                       "notices always go)."})
+    weekly_digest = fields.Boolean(metadata={
+        "description": "A tutor's weekly digest of their cohorts."})
+    language = fields.String(validate=validate.OneOf(LANGUAGES), metadata={
+        "description": "The language you want to be written to in: en, or cy (Welsh; "
+                       "recorded now, used once the service is bilingual)."})
     enrolments = fields.List(fields.Nested(MyEnrolmentSchema))
     sponsorships = fields.List(fields.Nested(MySponsorshipSchema))
     csrf_token = fields.String(
@@ -87,6 +97,14 @@ class MeSchema(Schema):
         metadata={"description": "Send as X-CSRFToken on writes authenticated by the session "
                   "cookie; null when authenticated by a token."},
     )
+
+
+class PreferencesSchema(Schema):
+    """Your e-mail preferences; send only what changes."""
+
+    email_reminders = JsonBoolean()
+    weekly_digest = JsonBoolean()
+    language = fields.String(validate=validate.OneOf(LANGUAGES))
 
 
 class TokenSchema(Schema):

@@ -20,6 +20,7 @@ from lms.accounts.models import ROLES, ApiToken, PasswordLink, User, UserSession
 from lms.audit.service import record
 from lms.core.db_types import utcnow
 from lms.core.errors import Conflict, Gone, Invalid, NotFound
+from lms.core.events import person_created
 from lms.core.extensions import db
 
 TOKEN_PREFIX = "lms_"  # noqa: S105 - marks a string as an lms token, not a secret
@@ -88,8 +89,9 @@ def check_role(role: str, field: str = "role") -> str:
     return role
 
 
-def create_user(email: str, display_name: str, role: str) -> User:
-    """Create an account without a password; Conflict if the address is taken."""
+def create_user(email: str, display_name: str, role: str, *, invite: bool = True) -> User:
+    """Create an account without a password, and invite them by e-mail unless ``invite`` is
+    False (the caller hands them a link itself); Conflict if the address is taken."""
     email = normalise_email(email)
     check_role(role)
     name = display_name.strip()
@@ -101,6 +103,7 @@ def create_user(email: str, display_name: str, role: str) -> User:
     db.session.add(user)
     db.session.flush()
     record("user.create", user, role=role)
+    person_created.send(user, cohort=None, invite=invite)
     return user
 
 
@@ -124,6 +127,23 @@ def update_user(user: User, *, display_name=None, role=None, active=None,
         record("user.update", user, fields=sorted(changes),
                **{key: changes[key] for key in ("role", "active") if key in changes})
     return user
+
+
+def update_preferences(user: User, **changes) -> User:
+    """Change a person's e-mail preferences (email_reminders, weekly_digest, language);
+    audited by which changed."""
+    changed = sorted(name for name, value in changes.items()
+                     if name in PREFERENCES and value is not None
+                     and getattr(user, name) != value)
+    for name in changed:
+        setattr(user, name, changes[name])
+    if changed:
+        record("user.preferences", user, actor=user, fields=changed)
+    return user
+
+
+#: What a person may change about how they are written to.
+PREFERENCES = ("email_reminders", "weekly_digest", "language")
 
 
 def set_password(user: User, password: str, *, actor: User | None = None) -> None:

@@ -61,11 +61,29 @@ def sign_in_limits(email: str) -> list[tuple[str, tuple[str, ...]]]:
     ]
 
 
+def password_reset_limits(email: str) -> list[tuple[str, tuple[str, ...]]]:
+    """Each limit on asking for a password reset, with what it counts: the typed address
+    (known or not, so the limit says nothing about which addresses exist) and the network
+    address."""
+    prefix = current_app.config["RATELIMIT_KEY_PREFIX"]
+    account = "account:" + email.strip().lower()[:320]
+    return [
+        (current_app.config["LMS_RESET_LIMIT_PER_ACCOUNT"], (prefix, "reset-account", account)),
+        (current_app.config["LMS_RESET_LIMIT_PER_ADDRESS"], (prefix, "reset-address",
+                                                             get_remote_address())),
+    ]
+
+
 def reserve_sign_in(email: str) -> Reservation:
     """Count this attempt against every sign-in limit; TooManyRequests (with Retry-After)
     if any of them is spent, before anything about the password is looked at."""
+    return reserve(sign_in_limits(email))
+
+
+def reserve(limits: list[tuple[str, tuple[str, ...]]]) -> Reservation:
+    """Take one unit of every allowance in ``limits``; TooManyRequests if one is spent."""
     reservation = Reservation()
-    for text, identifiers in sign_in_limits(email):
+    for text, identifiers in limits:
         for item in parse_many(text):
             strategy = counting_strategy()
             try:
@@ -96,9 +114,12 @@ def too_many(strategy: FixedWindowRateLimiter, item: RateLimitItem,
     except STORAGE_ERRORS:
         reset_at = time.time() + item.get_expiry()
     retry_after = max(1, math.ceil(reset_at - time.time()))
-    what = "this account" if "sign-in-account" in identifiers else "this network address"
+    what = "this account" if {"sign-in-account", "reset-account"} & set(identifiers) \
+        else "this network address"
+    attempts = "password resets" if "reset-account" in identifiers or \
+        "reset-address" in identifiers else "sign-in attempts"
     return TooManyRequests(
-        description=f"Too many sign-in attempts for {what} ({item}); try again in "
+        description=f"Too many {attempts} for {what} ({item}); try again in "
                     f"{retry_after} s.",
         retry_after=retry_after,
     )

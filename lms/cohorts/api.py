@@ -8,7 +8,8 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from lms import access
-from lms.accounts.schemas import MeSchema
+from lms.accounts import service as accounts
+from lms.accounts.schemas import MeSchema, PreferencesSchema
 from lms.accounts.service import get_user
 from lms.cohorts import roster, service
 from lms.cohorts.models import Cohort, Organisation
@@ -51,11 +52,29 @@ def with_counts(cohorts: list[Cohort]) -> list[dict]:
 @guard(blp)
 @blp.response(200, MeSchema)
 def get_me():
-    """Who you are, the cohorts you are in and what you sponsor."""
+    """Who you are, the cohorts you are in, what you sponsor, and your e-mail preferences."""
+    return me_of(current_user._get_current_object())
+
+
+@blp.patch("/me")
+@guard(blp)
+@blp.arguments(PreferencesSchema)
+@blp.response(200, MeSchema)
+def update_me(body):
+    """Change your e-mail preferences: reminders on or off, the weekly digest (tutors), the
+    language you want to be written to in."""
     user = current_user._get_current_object()
+    accounts.update_preferences(user, **body)
+    return me_of(user)
+
+
+def me_of(user) -> dict:
+    """The answer of /me for ``user``."""
     return {
         "id": user.id, "email": user.email, "display_name": user.display_name,
-        "role": user.role, "enrolments": service.enrolments_of(user),
+        "role": user.role, "email_reminders": user.email_reminders,
+        "weekly_digest": user.weekly_digest, "language": user.language,
+        "enrolments": service.enrolments_of(user),
         "sponsorships": service.sponsorships_of(user),
         "csrf_token": generate_csrf() if g.get("auth_method") == "session" else None,
     }
@@ -276,12 +295,12 @@ ROSTER_BODY = csv_request_body(
 @blp.alt_response(422, response="DEFAULT_ERROR",
                   description="A bad row: errors.rows lists every one by number and reason.")
 def import_roster(cohort_id: int):
-    """Import people into the cohort from CSV: all rows or none (administrators)."""
+    """Import people into the cohort from CSV: all rows or none (administrators). Each new
+    person is e-mailed an invitation; importing the same file again sends nothing."""
     cohort = access.cohort_for(current_user, cohort_id, "manage")
     result = roster.import_roster(cohort, uploaded_csv("roster"))
     return {
-        "created_users": [{"email": u.email, "password_link": link}
-                          for u, link in result.created_users],
+        "created_users": [user for user, _link in result.created_users],
         "enrolled": result.enrolled, "updated": result.updated, "unchanged": result.unchanged,
         "sponsors_added": result.sponsors_added,
         "organisations_created": result.organisations_created,

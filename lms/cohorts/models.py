@@ -25,6 +25,7 @@ ORGANISATION_TYPES = (
 #: Whether an organisation commissions care, provides it, or both: it decides which of the
 #: two organisation-specific behaviours (DT.8, DT.9) its participants rate.
 SECTORS = ("commissioning", "providing", "both")
+DEFAULT_REMINDER_DAYS = (7, 2)
 COHORT_STATUSES = ("planned", "running", "finished", "cancelled")
 ENROLMENT_ROLES = ("participant", "tutor")
 
@@ -60,6 +61,11 @@ class Programme(db.Model):
     )
     #: Figures about fewer people than this are suppressed in sponsors' reports.
     min_group_size: Mapped[int] = mapped_column(default=5)
+    #: Days before a self-assessment window closes on which those who have not submitted
+    #: are reminded (besides the day it opens), most days first.
+    reminder_days: Mapped[list[int]] = mapped_column(
+        sa.JSON, default=lambda: list(DEFAULT_REMINDER_DAYS),
+        server_default=sa.text("'[7, 2]'"))
 
     cohorts: Mapped[list[Cohort]] = relationship(back_populates="programme")
 

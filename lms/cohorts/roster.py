@@ -28,6 +28,7 @@ from lms.cohorts.models import (
 )
 from lms.cohorts.service import enrolment_role_allowed, name_key
 from lms.core.errors import Invalid
+from lms.core.events import person_created
 from lms.core.extensions import db
 from lms.framework.models import LeadershipLevel
 
@@ -61,7 +62,9 @@ class RosterRow:
 class RosterResult:
     """What an import did."""
 
-    created_users: list[tuple[User, str]] = field(default_factory=list)
+    #: The people the import created, each with their set-password link when the caller
+    #: asked for links instead of invitations (None otherwise).
+    created_users: list[tuple[User, str | None]] = field(default_factory=list)
     enrolled: int = 0
     updated: int = 0
     sponsors_added: int = 0
@@ -246,8 +249,10 @@ def file_wide_problems(rows: list[RosterRow]) -> dict[int, list[str]]:
     return problems
 
 
-def import_roster(cohort: Cohort, data: bytes) -> RosterResult:
-    """Check every row, then write them all; refuse the whole file if any row is bad."""
+def import_roster(cohort: Cohort, data: bytes, *, links: bool = False) -> RosterResult:
+    """Check every row, then write them all; refuse the whole file if any row is bad. Each
+    new person is invited by e-mail, or, with ``links``, given a set-password link in the
+    result instead (for the command line's --print-links)."""
     rows = parse_roster(data)
     known = load_known(cohort, rows)
     problems = file_wide_problems(rows)
@@ -259,7 +264,7 @@ def import_roster(cohort: Cohort, data: bytes) -> RosterResult:
         raise roster_error(problems)
     result = RosterResult()
     for row in rows:
-        apply_row(cohort, row, known, result)
+        apply_row(cohort, row, known, result, links)
     db.session.flush()
     record("roster.import", cohort, rows=len(rows), created_users=len(result.created_users),
            enrolled=result.enrolled, updated=result.updated,
@@ -267,8 +272,10 @@ def import_roster(cohort: Cohort, data: bytes) -> RosterResult:
     return result
 
 
-def apply_row(cohort: Cohort, row: RosterRow, known: Known, result: RosterResult) -> None:
-    """Write one checked row: the person, their organisation, their place in the cohort."""
+def apply_row(cohort: Cohort, row: RosterRow, known: Known, result: RosterResult,
+              links: bool) -> None:
+    """Write one checked row: the person (invited by e-mail, or given a link when ``links``),
+    their organisation, their place in the cohort."""
     user = known.users.get(row.email.lower())
     if user is None:
         user = User(email=validate_email(row.email, check_deliverability=False)
@@ -276,7 +283,8 @@ def apply_row(cohort: Cohort, row: RosterRow, known: Known, result: RosterResult
         db.session.add(user)
         db.session.flush()
         known.users[user.email] = user
-        result.created_users.append((user, issue_password_link(user)))
+        result.created_users.append((user, issue_password_link(user) if links else None))
+        person_created.send(user, cohort=cohort, invite=not links)
     if row.role == "sponsor":
         if user.id not in known.sponsor_ids:
             db.session.add(Sponsorship(user=user, cohort=cohort))

@@ -170,10 +170,11 @@ class SponsorCreateSchema(Schema):
 
 
 class CreatedUserSchema(Schema):
-    """A person the import created, with the link to hand them."""
+    """A person the import created; an invitation with a set-password link is e-mailed to
+    them."""
 
+    id = fields.Integer()
     email = fields.String()
-    password_link = fields.String()
 
 
 class RosterResultSchema(Schema):

@@ -5,8 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Mapping
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
 
 #: Where the repository's data folders sit when running from a checkout.
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -54,12 +57,55 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
         "LMS_SIGN_IN_LIMIT_PER_ACCOUNT": env.get("LMS_SIGN_IN_LIMIT_PER_ACCOUNT", "5 per minute"),
         "LMS_SIGN_IN_LIMIT_PER_ADDRESS": env.get("LMS_SIGN_IN_LIMIT_PER_ADDRESS",
                                                  "30 per minute"),
+        **mail_settings(env),
         "REMEMBER_COOKIE_DURATION": dt.timedelta(days=remember_days),
         # A session cookie not used for this long is refused (its signature is dated, and
         # lms.accounts.auth re-signs it at most once a minute while it is in use); "keep me
         # signed in" then restores the session, up to REMEMBER_COOKIE_DURATION after sign-in.
         "PERMANENT_SESSION_LIFETIME": dt.timedelta(minutes=idle_minutes(env)),
     }
+
+
+def mail_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """How e-mail leaves (SMTP, or .eml files when LMS_SMTP_HOST is unset) and how the job
+    queue that sends it is kept."""
+    starttls = yes_no(env, "LMS_SMTP_STARTTLS", False)
+    return {
+        "LMS_SMTP_HOST": env.get("LMS_SMTP_HOST") or None,
+        "LMS_SMTP_PORT": int_setting(env, "LMS_SMTP_PORT", 587 if starttls else 25),
+        "LMS_SMTP_USERNAME": env.get("LMS_SMTP_USERNAME") or None,
+        "LMS_SMTP_PASSWORD": env.get("LMS_SMTP_PASSWORD") or None,
+        "LMS_SMTP_STARTTLS": starttls,
+        "LMS_SMTP_TIMEOUT": float_setting(env, "LMS_SMTP_TIMEOUT", 30.0),
+        "LMS_MAIL_FROM": env.get("LMS_MAIL_FROM",
+                                 "Leadership for Healthy Communities <no-reply@example.org>"),
+        # None: instance/outbox, where messages are written when there is no SMTP server.
+        "LMS_OUTBOX_DIR": env.get("LMS_OUTBOX_DIR") or None,
+        # A worker holds a message this long before another may take it over.
+        "LMS_MAIL_LEASE_SECONDS": float_setting(env, "LMS_MAIL_LEASE_SECONDS", 300.0),
+        # The first retry after a transient failure; each later one waits twice as long.
+        "LMS_MAIL_RETRY_SECONDS": float_setting(env, "LMS_MAIL_RETRY_SECONDS", 60.0),
+        "LMS_MAIL_MAX_ATTEMPTS": int_setting(env, "LMS_MAIL_MAX_ATTEMPTS", 8),
+        # None: Redis when LMS_REDIS_URL is set, else the SQLite file LMS_QUEUE_FILE.
+        "LMS_QUEUE": env.get("LMS_QUEUE") or None,
+        "LMS_QUEUE_FILE": env.get("LMS_QUEUE_FILE") or None,
+        "LMS_QUEUE_NAME": env.get("LMS_QUEUE_NAME", "lms"),
+        "LMS_WORKER_THREADS": int_setting(env, "LMS_WORKER_THREADS", 2),
+        "LMS_RESET_LIMIT_PER_ACCOUNT": env.get("LMS_RESET_LIMIT_PER_ACCOUNT", "3 per hour"),
+        "LMS_RESET_LIMIT_PER_ADDRESS": env.get("LMS_RESET_LIMIT_PER_ADDRESS", "20 per hour"),
+    }
+
+
+def yes_no(env: Mapping[str, str], name: str, default: bool) -> bool:
+    """A yes/no environment variable; ConfigError naming it for anything else."""
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("yes", "true", "1", "on"):
+        return True
+    if raw in ("no", "false", "0", "off"):
+        return False
+    raise ConfigError(f"{name} must be yes or no; got {raw!r}.")
 
 
 MAX_IDLE_MINUTES = 7 * 24 * 60
@@ -111,6 +157,9 @@ def derived_settings(config: Mapping[str, Any]) -> dict[str, Any]:
         # The same Redis for cached reports and charts, so every process shares them.
         **({"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": config["LMS_REDIS_URL"]}
            if config.get("LMS_REDIS_URL") else {"CACHE_TYPE": "SimpleCache"}),
+        # The job queue in Redis too, so workers on several hosts share it.
+        "LMS_QUEUE": config.get("LMS_QUEUE") or ("redis" if config.get("LMS_REDIS_URL")
+                                                 else "sqlite"),
     }
 
 
@@ -123,6 +172,28 @@ def check_config(config: Mapping[str, Any]) -> None:
         )
     if lms_env == "production":
         check_secret_key(config.get("SECRET_KEY"))
+    check_mail(config)
+
+
+QUEUES = ("sqlite", "redis", "memory")
+
+
+def check_mail(config: Mapping[str, Any]) -> None:
+    """Refuse a sender address that is not one, and a queue that cannot be kept."""
+    sender = config.get("LMS_MAIL_FROM") or ""
+    _name, address = parseaddr(sender)
+    try:
+        validate_email(address, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ConfigError(f"LMS_MAIL_FROM must be an address such as "
+                          f"'Programme <no-reply@example.org>'; got {sender!r}: {exc}") from None
+    if "\r" in sender or "\n" in sender:
+        raise ConfigError("LMS_MAIL_FROM must be one line.")
+    queue = config.get("LMS_QUEUE")
+    if queue is not None and queue not in QUEUES:
+        raise ConfigError(f"LMS_QUEUE must be one of {', '.join(QUEUES)}; got {queue!r}.")
+    if queue == "redis" and not config.get("LMS_REDIS_URL"):
+        raise ConfigError("LMS_QUEUE=redis needs LMS_REDIS_URL.")
 
 
 #: How a production key is made, said in every refusal.

@@ -15,6 +15,8 @@ from lms.core.errors import Conflict, Invalid
 from lms.core.schemas import MAX_ID, page_of
 from lms.dashboards import tutor
 from lms.dashboards.forms import CohortForm, RosterForm, UserForm
+from lms.messaging.models import KINDS, STATUSES
+from lms.messaging.service import messages_query
 from lms.web.forms import field_errors, is_whole_number
 from lms.web.guards import page
 from lms.web.uploads import MAX_UPLOAD_BYTES
@@ -101,7 +103,7 @@ def users():
 @bp.post("/users")
 @page("admin")
 def create_user():
-    """Add a user; their one-time password link is shown once."""
+    """Add a user, who is e-mailed an invitation to set their password."""
     form = UserForm(request.form)
     if form.validate():
         try:
@@ -109,8 +111,9 @@ def create_user():
         except (Invalid, Conflict) as exc:
             form.email.errors = [exc.message]
         else:
-            return render_template("admin/link.html", user=user,
-                                   link=accounts.issue_password_link(user))
+            flash(f"{user.display_name} ({user.email}) is added as a {user.role}. An "
+                  "invitation to set their password is on its way to them.")
+            return redirect(url_for(".users", q=user.email))
     listing = page_of(accounts.users_query(), 1, PER_PAGE)
     return render_template("admin/users.html", listing=listing, q="", form=form,
                            error_list=field_errors(form)), 422
@@ -146,3 +149,19 @@ def audit():
     actor = request.args.get("actor", "").strip()[:320]
     listing = page_of(events_query(action, actor), page_number(), PER_PAGE)
     return render_template("admin/audit.html", listing=listing, action=action, actor=actor)
+
+
+# --- messages ------------------------------------------------------------------------------
+
+@bp.get("/messages")
+@page("admin")
+def messages():
+    """Every e-mail, newest first: to whom, what kind, its state and when (never what it
+    says), of one kind and state when asked (the API's filters)."""
+    kind = request.args.get("kind", "").strip()
+    status = request.args.get("status", "").strip()
+    listing = page_of(messages_query(kind if kind in KINDS else None,
+                                     status if status in STATUSES else None),
+                      page_number(), PER_PAGE)
+    return render_template("admin/messages.html", listing=listing, kind=kind, status=status,
+                           kinds=KINDS, statuses=STATUSES)

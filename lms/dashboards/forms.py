@@ -89,3 +89,25 @@ class TokenForm(Form):
         Length(max=100), printable])
     days = IntegerField("Days until it expires", default=90, validators=[
         NumberRange(min=1, max=365, message="Choose from 1 to 365 days.")])
+
+
+class PreferencesForm(Form):
+    """How a person wants to be written to."""
+
+    email_reminders = BooleanField("Email me reminders about self-assessments and activities")
+    weekly_digest = BooleanField("Email me a weekly digest of my cohorts (who is at risk, "
+                                 "who has submitted)")
+    language = SelectField("Language for emails", choices=[
+        SelectChoice("en", "English"),
+        SelectChoice("cy", "Cymraeg (Welsh): recorded now; emails are in English until the "
+                           "service is bilingual")])
+
+
+class CohortMessageForm(Form):
+    """A message to (part of) a cohort; the choices carry each audience's count."""
+
+    to = SelectField("Send to", choices=[])
+    subject = StringField("Subject", validators=[DataRequired("Write a subject."),
+                                                 Length(max=200), printable])
+    body = TextAreaField("Message", validators=[DataRequired("Write the message."),
+                                                Length(max=20_000)])

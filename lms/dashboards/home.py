@@ -8,7 +8,7 @@ from flask_login import current_user
 from lms.accounts import service as accounts
 from lms.dashboards import admin, participant, tutor
 from lms.dashboards import outcomes as sponsor
-from lms.dashboards.forms import TokenForm
+from lms.dashboards.forms import PreferencesForm, TokenForm
 from lms.web.forms import field_errors
 from lms.web.guards import page
 
@@ -29,15 +29,31 @@ def home():
 @bp.get("/account")
 @page()
 def account():
-    """Your account: your API tokens, and a form to make one."""
+    """Your account: how you are written to, your API tokens, and a form to make one."""
     return render_account(TokenForm())
 
 
 def render_account(form: TokenForm, new_token: str | None = None, status: int = 200):
     """The account page with ``form`` (and a token just made, shown once)."""
+    preferences = PreferencesForm(obj=current_user)
     return render_template("account.html", form=form, new_token=new_token,
-                           tokens=accounts.list_tokens(current_user),
+                           tokens=accounts.list_tokens(current_user), preferences=preferences,
                            error_list=field_errors(form)), status
+
+
+@bp.post("/account/preferences")
+@page()
+def save_preferences():
+    """Save how you want to be written to (as PATCH /api/v1/me does)."""
+    form = PreferencesForm(request.form)
+    if not form.validate():
+        return render_account(TokenForm(), status=422)
+    changes = {"email_reminders": form.email_reminders.data, "language": form.language.data}
+    if current_user.role in ("tutor", "admin"):
+        changes["weekly_digest"] = form.weekly_digest.data
+    accounts.update_preferences(current_user, **changes)
+    flash("Your email preferences are saved.")
+    return redirect(url_for(".account"))
 
 
 @bp.post("/account/tokens")

@@ -7,15 +7,17 @@ from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from lms import access
 from lms.cohorts import service as cohorts_service
 from lms.cohorts.service import cohort_head_counts
-from lms.core.errors import Conflict, NotFound
+from lms.core.errors import Conflict, Invalid, NotFound
 from lms.core.extensions import db
 from lms.curriculum import progress as progress_service
-from lms.dashboards.forms import ReopenForm
+from lms.dashboards.forms import CohortMessageForm, ReopenForm
 from lms.dashboards.participant import PHASE_NAMES
+from lms.messaging import cohort_messages
 from lms.outcomes import individual
 from lms.outcomes.csv_export import table_csv
 from lms.ratings import service as ratings
@@ -55,8 +57,9 @@ def completion(assessments: dict[str, Any]) -> dict[str, dict[str, int]]:
 
 @bp.get("/cohorts/<id:cohort_id>")
 @page("tutor", "admin")
-def cohort(cohort_id: int):
-    """A cohort: participants × modules, self-assessment completion, and who is at risk."""
+def cohort(cohort_id: int, message_form: CohortMessageForm | None = None, status: int = 200):
+    """A cohort: participants × modules, self-assessment completion, who is at risk, and a
+    form to write to them."""
     found = access.cohort_for(current_user, cohort_id, "individuals")
     progress = progress_service.cohort_progress(found)
     assessments = ratings.cohort_assessments(found)
@@ -64,7 +67,41 @@ def cohort(cohort_id: int):
     return render_template("tutor/cohort.html", cohort=found, progress=progress,
                            assessments=assessments, phases_by_user=phases_by_user,
                            completion=completion(assessments), phase_names=PHASE_NAMES,
-                           at_risk=[p for p in progress["participants"] if p.at_risk])
+                           at_risk=[p for p in progress["participants"] if p.at_risk],
+                           message_form=message_form or message_form_for(found),
+                           error_list=field_errors(message_form) if message_form else None), \
+        status
+
+
+def message_form_for(cohort, data=None) -> CohortMessageForm:
+    """The cohort-message form, each audience shown with how many it reaches now."""
+    form = CohortMessageForm(data)
+    counts = cohort_messages.audience_counts(cohort)
+    form.to.choices = [SelectChoice(audience, f"{cohort_messages.AUDIENCE_NAMES[audience]}"
+                                              .capitalize() + f" ({counts[audience]})")
+                       for audience in counts]
+    return form
+
+
+@bp.post("/cohorts/<id:cohort_id>/messages")
+@page("tutor", "admin")
+def send_message(cohort_id: int):
+    """Write to the cohort (as POST /api/v1/cohorts/<id>/messages does)."""
+    found = access.cohort_for(current_user, cohort_id, "individuals")
+    form = message_form_for(found, request.form)
+    if form.validate():
+        try:
+            written = cohort_messages.send_to_cohort(
+                found, current_user._get_current_object(), form.subject.data,
+                form.body.data, form.to.data)
+        except Invalid as exc:
+            for name, problems in (exc.errors or {}).items():
+                getattr(form, name, form.to).errors = list(problems)
+        else:
+            flash(f"Your message “{written.subject}” is on its way to {written.recipients} "
+                  f"{'person' if written.recipients == 1 else 'people'}.")
+            return redirect(url_for(".cohort", cohort_id=cohort_id))
+    return cohort(cohort_id, message_form=form, status=422)
 
 
 def csv_download(text: str, name: str) -> Response:

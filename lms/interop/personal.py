@@ -8,10 +8,12 @@ administrator") without their address or network address; its ``about`` says so.
 
 ``erase_person`` removes what identifies them and keeps what the programme's aggregate
 results are made of: the account is anonymised and disabled; tokens, password links,
-sponsorships and note versions are deleted; notes and reopening reasons are blanked; the
-audit log keeps its events with the person's address, name, network address and any text
-they typed removed. The erasure register keeps their id and a keyed hash of their address,
-so that ``import --merge`` of an older backup skips their rows (lms.interop.backup).
+sponsorships, note versions and the e-mails sent to them are deleted (messages they wrote
+to a cohort stay for those who got them, without their author); notes and reopening reasons
+are blanked; the audit log keeps its events with the person's address, name, network
+address and any text they typed removed. The erasure register keeps their id and a keyed
+hash of their address, so that ``import --merge`` of an older backup skips their rows
+(lms.interop.backup).
 Enrolments (cohort, organisation, level), completion and ratings stay, no longer linked to
 anyone identifiable, so outcome reports and progress figures do not change.
 
@@ -41,6 +43,7 @@ from lms.core import data_version
 from lms.core.extensions import db
 from lms.curriculum.models import ActivityNoteVersion, ActivityRecord
 from lms.interop.backup import to_json
+from lms.messaging.models import CohortMessage, Message
 from lms.outcomes.release_models import OutcomeRelease, ReleasedAnswer, ReleasedPerson
 from lms.ratings.models import Assessment, Rating
 
@@ -65,6 +68,10 @@ COVERAGE = {
     "released_answer": ("their answers in every release", "kept for the released results"),
     "audit_event": ("events they caused or that are about them",
                     "kept, without their address, name or network address"),
+    "message": ("every e-mail sent or queued to them: kind, address, state, dates",
+                "deleted"),
+    "cohort_message": ("the messages they wrote to a cohort",
+                       "kept for those who received them: the author becomes unknown"),
 }
 
 
@@ -135,6 +142,8 @@ def person_export(user: User) -> dict[str, Any]:
         "released_person": as_dicts(rows(ReleasedPerson, ReleasedPerson.user_id == user.id)),
         "released_answer": as_dicts(rows(ReleasedAnswer, ReleasedAnswer.user_id == user.id)),
         "audit_event": events_as_seen_by(user),
+        "message": as_dicts(rows(Message, Message.user_id == user.id)),
+        "cohort_message": as_dicts(rows(CohortMessage, CohortMessage.author_id == user.id)),
         "about": ABOUT_THE_EXPORT,
     }
 
@@ -201,8 +210,10 @@ def erase_person(user: User) -> None:
         entry.reflection = entry.evidence = None
     for assessment in rows(Assessment, Assessment.user_id == user.id):
         assessment.reopen_reason = None
-    for model in (ApiToken, PasswordLink, Sponsorship):
+    for model in (ApiToken, PasswordLink, Sponsorship, Message):
         db.session.execute(sa.delete(model).where(model.user_id == user.id))
+    db.session.execute(sa.update(CohortMessage).where(CohortMessage.author_id == user.id)
+                       .values(author_id=None))
     db.session.execute(sa.update(OutcomeRelease).where(OutcomeRelease.created_by_id == user.id)
                        .values(created_by_id=None))
     db.session.merge(ErasedPerson(user_id=user.id, address_key=key))

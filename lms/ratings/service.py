@@ -18,6 +18,7 @@ from lms.cohorts.models import Cohort, Enrolment, Organisation, Programme
 from lms.cohorts.service import SCALE_LOCKS, participant_in
 from lms.core.db_types import utcnow
 from lms.core.errors import Conflict, Invalid, NotFound
+from lms.core.events import assessment_reopened
 from lms.core.extensions import db
 from lms.framework.models import Behaviour, Theme
 from lms.ratings.models import PHASES, Assessment, Rating
@@ -263,6 +264,7 @@ def reopen(cohort: Cohort, user_id: int, phase: str, reason: str) -> Assessment:
     # never in the audit log.
     record("assessment.reopen", assessment, user_id=user_id, phase=phase)
     db.session.flush()
+    assessment_reopened.send(assessment)
     return assessment
 
 

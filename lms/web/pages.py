@@ -89,7 +89,8 @@ NAVIGATION: dict[str, list[tuple[str, str]]] = {
     "tutor": [("My cohorts", "dashboards.home"), ("Outcomes", "outcome_pages.outcomes")],
     "sponsor": [("Outcomes", "dashboards.home")],
     "admin": [("Cohorts", "dashboards.home"), ("Users", "admin.users"),
-              ("Outcomes", "outcome_pages.outcomes"), ("Audit log", "admin.audit")],
+              ("Outcomes", "outcome_pages.outcomes"), ("Messages", "admin.messages"),
+              ("Audit log", "admin.audit")],
 }
 
 

@@ -123,7 +123,9 @@ def test_users(client, admin):
     body = created.get_json()
     assert body["user"]["email"] == "new.person@example.org"
     assert body["user"]["has_password"] is False
-    assert "/set-password/" in body["password_link"]
+    assert body["invitation"] == "queued" and "password_link" not in body
+    invited = client.get("/api/v1/messages?kind=invitation", headers=admin["headers"])
+    assert [m["to"] for m in invited.get_json()["items"]] == ["new.person@example.org"]
     assert post(client, admin, "/users", {"email": "new.person@EXAMPLE.org",
                                           "display_name": "Again", "role": "tutor"}
                 ).status_code == 409

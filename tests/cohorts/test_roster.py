@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from lms.accounts.models import User
+from lms.accounts.models import PasswordLink, User
 from lms.audit.models import AuditEvent
 from lms.cohorts.models import Enrolment, Organisation, Sponsorship
 from lms.core.extensions import db
+from lms.messaging.models import Message
 from tests import builders as b
 from tests.framework.test_seed import snapshot
 
@@ -52,7 +53,10 @@ def test_a_good_roster_creates_people_organisations_and_enrolments(client, cohor
     assert {u["email"] for u in body["created_users"]} == {
         "tess.tutor@example.org", "sid.sponsor@example.org", "aisha.khan@example.org",
         "ben.okafor@example.org", "carys.evans@example.org"}
-    assert all("/set-password/" in u["password_link"] for u in body["created_users"])
+    assert not any("password_link" in u for u in body["created_users"])
+    invited = db.session.scalars(sa.select(Message.to_address).filter_by(kind="invitation"))
+    assert set(invited) == {u["email"] for u in body["created_users"]}
+    assert count(PasswordLink) == 0  # links are made when the invitation is sent
     assert (body["enrolled"], body["sponsors_added"], body["organisations_created"]) == (4, 1, 2)
     ben = db.session.scalar(sa.select(User).filter_by(email="ben.okafor@example.org"))
     enrolment = db.session.scalar(sa.select(Enrolment).filter_by(user_id=ben.id))

@@ -42,14 +42,17 @@ def test_a_roster_with_bad_rows_is_refused_row_by_row(browse, cohorts):
     assert users() == before
 
 
-def test_a_good_roster_shows_the_new_peoples_links_once(browse, cohorts):
+def test_a_good_roster_says_the_new_people_are_invited(browse, cohorts):
     admin = browse(cohorts.emails["admin"])
     page = upload(admin, cohorts.cohort_id, HEADER
                   + "new.person@example.org,New Person,Northshire County Council,"
                     "local_authority,commissioning,manager,participant\n")
     assert page.status_code == 200
-    assert "Roster imported" in page.text and "/set-password/" in page.text
+    assert "Roster imported" in page.text and "/set-password/" not in page.text
+    assert "Invitations" in page.text and "new.person@example.org" in page.text
     assert page.headers["Cache-Control"] == "no-store"
+    listed = admin.get("/admin/messages?kind=invitation")
+    assert listed.status_code == 200 and "new.person@example.org" in listed.text
 
 
 def test_a_missing_or_unreadable_roster_file_is_explained(browse, cohorts):
@@ -79,11 +82,14 @@ def test_a_new_cohort_is_checked_and_added(browse, cohorts):
     assert db.session.scalar(sa.select(Cohort).filter_by(name="Cohort C")) is not None
 
 
-def test_users_are_added_once_and_their_link_shown(browse, cohorts):
+def test_users_are_added_once_and_invited(browse, cohorts):
     admin = browse(cohorts.emails["admin"])
     made = admin.post("/admin/users", {"email": "Robin@Example.org", "display_name": "Robin",
                                        "role": "tutor"})
-    assert made.status_code == 200 and "/set-password/" in made.text
+    assert made.status_code == 302
+    shown = admin.get(made.headers["Location"])
+    assert "An invitation to set their password is on its way" in shown.text
+    assert "/set-password/" not in shown.text
     again = admin.post("/admin/users", {"email": "robin@example.org", "display_name": "Robin",
                                         "role": "tutor"})
     assert again.status_code == 422 and "already exists" in again.text

@@ -69,7 +69,8 @@ def test_the_export_holds_their_data_and_no_secret(demo):
     assert data["activity_note_version"]
     assert {a["phase"] for a in data["assessment"]} == {"pre", "then", "post"}
     assert len(data["rating"]) == 3 * 36  # a commissioner's behaviours, three phases
-    assert data["audit_event"]
+    # Her invitation, queued by the roster import (not sent: she has a password already).
+    assert [m["kind"] for m in data["message"]] == ["invitation"]
     text = json.dumps(data)
     for secret in ("password_hash", "session_token", "token_hash", demo.password_hash):
         assert secret not in text

@@ -115,7 +115,8 @@ def rows_erasure_deleted(document: dict, user_id: int) -> dict[str, int]:
 
     records = {r["id"] for r in of("activity_record") if r["user_id"] == user_id}
     counts = {name: sum(r["user_id"] == user_id for r in of(name))
-              for name in ("api_token", "password_link", "sponsorship", "user_session")}
+              for name in ("api_token", "password_link", "sponsorship", "user_session",
+                           "message")}
     counts["activity_note_version"] = sum(r["record_id"] in records
                                           for r in of("activity_note_version"))
     return counts

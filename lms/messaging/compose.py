@@ -1,0 +1,210 @@
+"""Writing a message: its subject, plain-text and HTML parts (lms/templates/email/), and its
+headers, from the outbox row and what the database says at the moment it is sent (a link to
+set a password is made then, so no secret ever waits in the outbox)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr, parseaddr
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app, render_template
+from itsdangerous import URLSafeSerializer
+
+from lms.accounts.models import ERASED_DOMAIN, User
+from lms.accounts.service import issue_password_link
+from lms.cohorts.models import Cohort, Programme
+from lms.core.db_types import utcnow
+from lms.core.extensions import db
+from lms.messaging.models import Message
+from lms.ratings.models import Assessment
+
+PHASE_NAMES = {"pre": "start-of-programme", "then": "looking-back (\u201cthen\u201d)",
+               "post": "end-of-programme"}
+#: Kinds a person can turn off (the account page, or the link in each of them).
+OPTIONAL_KINDS = ("reminder", "nudge")
+#: Kinds written by a person rather than by the service (no Auto-Submitted header).
+WRITTEN_BY_PEOPLE = ("cohort_message",)
+
+
+class NotApplicable(Exception):
+    """The message no longer applies (the person disabled, reminders off, phase submitted)."""
+
+
+@dataclass
+class Composed:
+    """A message ready to send, and the name of its file when written to the outbox."""
+
+    email: EmailMessage
+    file_name: str
+
+
+def base_url() -> str:
+    """Where people reach the service (LMS_BASE_URL), without a trailing slash."""
+    return current_app.config["LMS_BASE_URL"].rstrip("/")
+
+
+def unsubscribe_serializer() -> URLSafeSerializer:
+    """Signs the person id in an unsubscribe link, so the link needs no sign-in."""
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="lms-unsubscribe")
+
+
+def unsubscribe_url(user: User) -> str:
+    """The one-click link that turns reminders off for ``user``."""
+    return f"{base_url()}/unsubscribe/{unsubscribe_serializer().dumps(user.id)}"
+
+
+def message_id(message: Message) -> str:
+    """The Message-ID: the same for every attempt at one message (its idempotency key)."""
+    domain = parseaddr(current_app.config["LMS_MAIL_FROM"])[1].rpartition("@")[2]
+    return f"<{hashlib.sha256(message.key.encode()).hexdigest()[:40]}@{domain}>"
+
+
+def long_date(day: dt.date | str | None) -> str:
+    """A date as people write it: "Friday 11 December 2026"."""
+    if day is None:
+        return ""
+    day = dt.date.fromisoformat(day) if isinstance(day, str) else day
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
+def compose(message: Message) -> Composed:
+    """The e-mail for ``message``; NotApplicable if it should no longer go."""
+    user = message.user
+    if not user.active or user.email.endswith("@" + ERASED_DOMAIN):
+        raise NotApplicable("the account is disabled or erased")
+    if message.kind in OPTIONAL_KINDS and not user.email_reminders:
+        raise NotApplicable("the person turned reminders off")
+    context = CONTEXT_BUILDERS[message.kind](message, user)
+    context.update(user=user, base_url=base_url(), kind=message.kind,
+                   unsubscribe_url=unsubscribe_url(user) if message.kind in OPTIONAL_KINDS
+                   else None)
+    subject = " ".join(context.pop("subject").split())
+    email = EmailMessage()
+    email["From"] = current_app.config["LMS_MAIL_FROM"]
+    email["To"] = formataddr((user.display_name, user.email))
+    email["Subject"] = subject
+    email["Date"] = format_datetime(utcnow())
+    email["Message-ID"] = message_id(message)
+    if context.get("reply_to"):
+        email["Reply-To"] = formataddr(context["reply_to"])
+    if message.kind not in WRITTEN_BY_PEOPLE:
+        email["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies
+    if context["unsubscribe_url"]:
+        email["List-Unsubscribe"] = f"<{context['unsubscribe_url']}>"
+        email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"  # RFC 8058
+    context["subject"] = subject
+    email.set_content(render_template(f"email/{message.kind}.txt", **context))
+    email.add_alternative(render_template(f"email/{message.kind}.html", **context),
+                          subtype="html")
+    stamp = message.created_at.strftime("%Y%m%d-%H%M%S")
+    return Composed(email, f"{stamp}-{message.id:07d}-{message.kind}.eml")
+
+
+def password_link_hours() -> int:
+    """How long a set-password link works."""
+    return current_app.config["LMS_PASSWORD_LINK_HOURS"]
+
+
+def invitation(message: Message, user: User) -> dict[str, Any]:
+    """Who invited them, to which cohort, and the link to set a first password."""
+    if user.password_hash is not None:
+        raise NotApplicable("the person has set a password already")
+    inviter = db.session.get(User, message.context["inviter_id"]) if message.context.get(
+        "inviter_id") else None
+    cohort = db.session.get(Cohort, message.context["cohort_id"]) if message.context.get(
+        "cohort_id") else None
+    programme = cohort.programme.name if cohort else programme_name()
+    return {"subject": f"You are invited to the {programme}", "inviter": inviter,
+            "cohort": cohort, "programme": programme, "link": issue_password_link(user),
+            "hours": password_link_hours()}
+
+
+def programme_name() -> str:
+    """The programme's name (the first programme's: a deployment runs one)."""
+    name = db.session.scalar(sa.select(Programme.name).order_by(Programme.id).limit(1))
+    return name or "Leadership for Empowered and Healthy Communities Programme"
+
+
+def password_reset(_message: Message, user: User) -> dict[str, Any]:
+    """A one-time link to choose a new password."""
+    return {"subject": "Reset your password", "link": issue_password_link(user),
+            "hours": password_link_hours()}
+
+
+def assessment_context(message: Message, user: User) -> dict[str, Any]:
+    """The cohort, phase and its dates a reminder or notice is about."""
+    cohort = db.session.get(Cohort, message.context["cohort_id"])
+    if cohort is None:
+        raise NotApplicable("the cohort is gone")
+    phase = message.context["phase"]
+    assessment = db.session.scalar(sa.select(Assessment).filter_by(
+        cohort_id=cohort.id, user_id=user.id, phase=phase))
+    return {"cohort": cohort, "phase": phase, "phase_name": PHASE_NAMES[phase],
+            "assessment": assessment,
+            "closes_on": long_date(message.context.get("closes_on")),
+            "link": f"{base_url()}/assessments/{phase}"}
+
+
+def reminder(message: Message, user: User) -> dict[str, Any]:
+    """That a self-assessment is open, or closes in so many days."""
+    context = assessment_context(message, user)
+    if context["assessment"] is not None and context["assessment"].status == "submitted":
+        raise NotApplicable("the phase was submitted meanwhile")
+    days_left = message.context.get("days_left")
+    context["days_left"] = days_left
+    if days_left is None:
+        subject = f"Your {context['phase_name']} self-assessment is open"
+    else:
+        subject = (f"Your {context['phase_name']} self-assessment closes in {days_left} "
+                   f"day{'s' if days_left != 1 else ''}")
+    return {**context, "subject": subject}
+
+
+def nudge(message: Message, user: User) -> dict[str, Any]:
+    """A friendly word to someone who has fallen behind."""
+    cohort = db.session.get(Cohort, message.context["cohort_id"])
+    if cohort is None:
+        raise NotApplicable("the cohort is gone")
+    return {"subject": "Pick up where you left off", "cohort": cohort,
+            "reasons": message.context.get("reasons", []), "link": f"{base_url()}/"}
+
+
+def reopen_notice(message: Message, user: User) -> dict[str, Any]:
+    """That a tutor reopened their self-assessment, and why."""
+    context = assessment_context(message, user)
+    assessment = context["assessment"]
+    if assessment is None or assessment.status == "submitted":
+        raise NotApplicable("the self-assessment is submitted again")
+    return {**context, "reason": assessment.reopen_reason or "",
+            "subject": f"Your {context['phase_name']} self-assessment is open again"}
+
+
+def digest(message: Message, user: User) -> dict[str, Any]:
+    """A tutor's week: who is at risk and who has submitted, cohort by cohort."""
+    from lms.messaging.digest import digest_of
+
+    if not user.weekly_digest:
+        raise NotApplicable("the tutor turned the digest off")
+    return {"subject": "Your cohorts this week",
+            "cohorts": digest_of(user, dt.date.fromisoformat(message.context["week_of"])),
+            "link": f"{base_url()}/cohorts"}
+
+
+def cohort_message(message: Message, _user: User) -> dict[str, Any]:
+    """What a tutor or administrator wrote, from them."""
+    written = message.cohort_message
+    author = written.author
+    return {"subject": written.subject, "body": written.body, "author": author,
+            "cohort": written.cohort,
+            "reply_to": (author.display_name, author.email) if author and author.active
+            else None}
+
+
+CONTEXT_BUILDERS = {"invitation": invitation, "password_reset": password_reset,
+                    "reminder": reminder, "nudge": nudge, "reopen_notice": reopen_notice,
+                    "digest": digest, "cohort_message": cohort_message}
