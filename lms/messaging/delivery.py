@@ -17,7 +17,6 @@ import logging
 
 import sqlalchemy as sa
 from flask import current_app
-from jinja2 import TemplateError
 
 from lms.audit.service import record
 from lms.core import jobs
@@ -89,9 +88,15 @@ def deliver_one(message_id: int, transport: Transport) -> str:
         composed = compose(message)
     except NotApplicable as exc:
         return finish(message, "cancelled", str(exc))
-    except (TemplateError, KeyError, TypeError, ValueError) as exc:
-        # A broken template or context fails the message where administrators see it.
+    except sa.exc.OperationalError as exc:  # the database away: not the message's fault
+        db.session.rollback()
+        return retry_later(db.session.get(Message, message_id), f"database: {exc}")
+    except Exception as exc:  # noqa: BLE001 - whatever it is, the message must show it
+        # A broken template or context fails the message where administrators see it,
+        # instead of leaving it half-claimed with the error only in a log.
         log.exception("message %s (%s) could not be composed", message.id, message.kind)
+        db.session.rollback()
+        message = db.session.get(Message, message_id)
         return finish(message, "failed", f"could not be composed: {type(exc).__name__}: {exc}")
     db.session.commit()  # a link in the message exists before the message does
     try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, request, url_for
+from flask import Flask, Response, has_request_context, request, url_for
 from flask_login import current_user
 from jinja2 import BytecodeCache, ChainableUndefined, ChoiceLoader, PackageLoader
 
@@ -96,8 +96,8 @@ NAVIGATION: dict[str, list[tuple[str, str]]] = {
 
 def navigation() -> list[dict[str, Any]]:
     """The header's navigation items for the signed-in person, the current one marked."""
-    if not current_user.is_authenticated:
-        return []
+    if not has_request_context() or not current_user.is_authenticated:
+        return []  # an e-mail rendered by the worker: nobody is signed in
     items = []
     for label, endpoint in [*NAVIGATION.get(current_user.role, []),
                             ("Your account", "dashboards.account")]:
