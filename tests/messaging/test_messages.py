@@ -174,7 +174,7 @@ def test_send_reminders_reminds_each_open_unsubmitted_phase_once(app, mailed, co
     # Day 3 of a window closing in 7 days: the 7-days-left reminder is the latest due.
     assert reminder["Subject"] == \
         "Your start-of-programme self-assessment closes in 7 days"
-    assert reminder["List-Unsubscribe"].startswith("<http://127.0.0.1:5000/unsubscribe/")
+    assert reminder["List-Unsubscribe"].strip().startswith("<http://127.0.0.1:5000/unsubscribe/")
     assert reminder["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert "You have started it" in text_of(by_person["quinn@example.org"][0])
     second = runner.invoke(args=["lms", "send-reminders"])
