@@ -14,14 +14,19 @@ FRONTEND := lms/static/nhsuk/.installed
 .PHONY: run test test-fast fuzz load bench lint format lock clean screenshots
 
 ## run: install, migrate the SQLite database, load the framework, the modules and a demo programme,
-##      print the demo logins, serve on http://127.0.0.1:5000
+##      print the demo logins, start the job queue's worker (it writes the e-mails to
+##      instance/outbox/) and serve on http://127.0.0.1:5000
 run: export LMS_ENV ?= development
+# Links in e-mails point where this server listens.
+run: export LMS_BASE_URL ?= http://$(HOST):$(PORT)
 run: $(VENV)/.installed-main $(FRONTEND)
 	$(BIN)/flask db upgrade
 	$(BIN)/flask lms seed
 	$(BIN)/flask lms demo
 	@echo "Serving on http://$(HOST):$(PORT)/ (the framework: http://$(HOST):$(PORT)/api/v1/framework)"
-	$(BIN)/flask run --host $(HOST) --port $(PORT)
+	@echo "E-mail: the worker writes each message to instance/outbox/; signed in as the administrator, read them at http://$(HOST):$(PORT)/dev/outbox"
+	$(BIN)/flask lms worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+		$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 ## test: install the dev dependencies (and Chromium for the browser tests), run ruff and the
 ##       whole suite (set LMS_TEST_DATABASE_URL to run it against PostgreSQL)

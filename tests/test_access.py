@@ -307,6 +307,8 @@ CASES = [
     Case("GET", "/dev/outbox", page_only({ADMIN: 404}), fixed("/dev/outbox")),
     Case("GET", "/dev/outbox/<name>", page_only({ADMIN: 404}),
          fixed("/dev/outbox/20261203-080000-0000001-invitation.eml")),
+    Case("GET", "/dev/outbox/<name>/html", page_only({ADMIN: 404}),
+         fixed("/dev/outbox/20261203-080000-0000001-invitation.eml/html")),
     Case("GET", "/api/v1/messages", only({ADMIN: 200}), fixed("/api/v1/messages")),
     Case("GET", "/api/v1/cohorts/<id:cohort_id>/messages/audience",
          only({ADMIN: 200, TUTOR: 200}), cohort_path("/messages/audience?to=all")),

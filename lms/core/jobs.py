@@ -128,6 +128,10 @@ def run_worker(app: Flask, threads: int) -> None:
     """Consume the app's queue until stopped (SIGINT or SIGTERM), with its periodic jobs,
     after queueing the jobs that run at every start."""
     jobs = app.extensions[EXTENSION]
+    if app.config["LMS_LOG_LEVEL"] != "DEBUG":
+        # Huey says every job it starts and ends (the sweep's every minute); the jobs say
+        # what they did themselves.
+        logging.getLogger("huey").setLevel(logging.WARNING)
     for name in jobs.startup:
         jobs.enqueue(name)
     consumer = jobs.huey.create_consumer(

@@ -118,6 +118,9 @@ def finish(message: Message, status: str, error: str | None) -> str:
     if status == "failed":
         log.error("message %s (%s) to user %s failed: %s", message.id, message.kind,
                   message.user_id, error)
+    else:
+        log.info("message %s (%s) to user %s: %s%s", message.id, message.kind,
+                 message.user_id, status, f" ({error})" if error else "")
     return status
 
 

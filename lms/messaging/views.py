@@ -123,6 +123,27 @@ def outbox_message(name: str):
     return render_template("dev/outbox_message.html", message=read_eml(path))
 
 
+#: The HTML part is shown as the mail program would: its own inline styles, nothing else
+#: (no scripts, no requests anywhere).
+MAIL_HTML_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+
+
+@bp.get("/dev/outbox/<name>/html")
+@page("admin")
+def outbox_html(name: str):
+    """One written-out message's HTML part (development only)."""
+    development_only()
+    path = outbox_dir() / name
+    if not EML_NAME.match(name) or not path.is_file():
+        abort(404)
+    parsed = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    html = parsed.get_body(preferencelist=("html",))
+    response = current_app.response_class(html.get_content() if html else "",
+                                          mimetype="text/html")
+    response.headers["Content-Security-Policy"] = MAIL_HTML_POLICY
+    return response
+
+
 def read_eml(path: Path) -> dict:
     """A written-out message's headers and plain-text part."""
     parsed = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)

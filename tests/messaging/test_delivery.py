@@ -194,5 +194,8 @@ def test_without_an_smtp_server_messages_are_eml_files_shown_in_development(
     assert listing.status_code == 200 and listing.text.count("You are invited") == 3
     one = client.get(f"/dev/outbox/{files[0].name}", headers=admin["headers"])
     assert one.status_code == 200 and "/set-password/" in one.text
+    html = client.get(f"/dev/outbox/{files[0].name}/html", headers=admin["headers"])
+    assert html.status_code == 200 and "Choose your password" in html.text
+    assert html.headers["Content-Security-Policy"].startswith("default-src 'none'")
     assert client.get("/dev/outbox/..%2Flms.sqlite", headers=admin["headers"]).status_code \
         == 404
