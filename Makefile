@@ -43,10 +43,10 @@ test: $(VENV)/.installed-dev $(FRONTEND)
 	$(BIN)/pytest $(FUZZ_TESTS)
 
 ## test-fast: ruff and every test that needs nothing beyond SQLite and this process (no
-##            PostgreSQL, Redis, server or browser) and takes under a second (no `slow`
-##            tests, no fuzzing): your own loop, about a minute here (README has the measured
-##            times); `make test` runs them all
-FAST := not (postgres or redis or server or browser or slow)
+##            PostgreSQL, Redis, server, worker process or browser) and takes under a second
+##            (no `slow` tests, no fuzzing): your own loop, under a minute here (README has
+##            the measured times); `make test` runs them all
+FAST := not (postgres or redis or server or browser or worker or slow)
 
 test-fast: $(VENV)/.installed-dev $(FRONTEND)
 	$(BIN)/ruff check .

@@ -23,6 +23,9 @@ class ProgrammeSchema(Schema):
     rating_scale = fields.List(fields.Nested(ScalePointSchema))
     min_group_size = fields.Integer(
         metadata={"description": "Figures about fewer people are suppressed for sponsors."})
+    reminder_days = fields.List(fields.Integer(), metadata={
+        "description": "Days before a self-assessment window closes on which those who have "
+                       "not submitted are e-mailed a reminder (besides the day it opens)."})
 
 
 class ScalePointInputSchema(Schema):
@@ -30,6 +33,12 @@ class ScalePointInputSchema(Schema):
 
     value = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=100))
     label = Text(required=True, min_length=1, max_length=100)
+
+
+def distinct(values: list) -> None:
+    """No value twice (one reminder per day is enough)."""
+    if len(set(values)) != len(values):
+        raise ValidationError("Give each day once.")
 
 
 class ProgrammeUpdateSchema(Schema):
@@ -40,6 +49,9 @@ class ProgrammeUpdateSchema(Schema):
     min_group_size = fields.Integer(strict=True, validate=validate.Range(min=2, max=1000))
     rating_scale = fields.List(fields.Nested(ScalePointInputSchema),
                                validate=validate.Length(min=2, max=11))
+    reminder_days = fields.List(
+        fields.Integer(strict=True, validate=validate.Range(min=1, max=90)),
+        validate=[validate.Length(max=5), distinct])
 
     @validates_schema
     def check_scale(self, data, **_kwargs):

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from lms.audit.service import record
-from lms.cohorts.models import Programme
+from lms.cohorts.models import DEFAULT_REMINDER_DAYS, Programme
 from lms.cohorts.service import scale_in_use
 from lms.core.extensions import db
 from lms.core.seeding import SeedError, read_seed
@@ -33,6 +33,9 @@ class ProgrammeSeed(Schema):
                                     validate=validate.Range(min=2, max=1000))
     rating_scale = fields.List(fields.Nested(ScalePointSeed), required=True,
                                validate=validate.Length(min=2, max=11))
+    reminder_days = fields.List(
+        fields.Integer(strict=True, validate=validate.Range(min=1, max=90)),
+        load_default=lambda: list(DEFAULT_REMINDER_DAYS), validate=validate.Length(max=5))
 
     @validates_schema
     def check_scale(self, data: dict[str, Any], **_kwargs: Any) -> None:

@@ -76,6 +76,8 @@ def update_programme(programme: Programme, changes: dict[str, Any]) -> Programme
 
     The rating scale cannot change once any rating uses it: old answers would change meaning.
     """
+    if "reminder_days" in changes:
+        changes = {**changes, "reminder_days": sorted(changes["reminder_days"], reverse=True)}
     applied = {k: v for k, v in changes.items() if getattr(programme, k) != v}
     if "rating_scale" in applied and scale_in_use(programme.id):
         raise Conflict("The rating scale cannot change: ratings have already been given on it.")

@@ -394,3 +394,17 @@ def test_the_account_page_saves_preferences(client, cohort_world):
         "language": "en", "csrf_token": b.csrf_from(page.text)})  # the box left unticked
     assert saved.status_code == 302
     assert db.session.get(User, cohort_world["ids"]["Sol"]).email_reminders is False
+
+
+def test_reminder_days_are_set_per_programme(app, client, cohort_world):
+    programme_id = db.session.get(Cohort, cohort_world["cohort_id"]).programme_id
+    path = f"/api/v1/programmes/{programme_id}"
+    changed = client.patch(path, json={"reminder_days": [3, 10]}, headers=cohort_world["admin"])
+    assert changed.status_code == 200 and changed.get_json()["reminder_days"] == [10, 3]
+    for bad in ([0], [3, 3], [1, 2, 3, 4, 5, 6], ["7"]):
+        refused = client.patch(path, json={"reminder_days": bad}, headers=cohort_world["admin"])
+        assert refused.status_code == 422 and "reminder_days" in fields_refused(refused), bad
+    planned = reminders.send_reminders(TODAY)  # 7 days left: no reminder day today
+    assert [p for p in planned if p.kind == "reminder"][0].context["days_left"] is None
+    assert [p.context["days_left"] for p in reminders.send_reminders(TODAY + dt.timedelta(
+        days=4)) if p.kind == "reminder"] == [3, 3]

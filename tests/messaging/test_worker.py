@@ -29,6 +29,7 @@ from tests import builders as b
 from tests.fixtures import PROJECT_ROOT, app_settings
 from tests.messaging.conftest import SmtpServer, smtp_settings
 
+pytestmark = pytest.mark.worker
 REDIS_URL = os.environ.get("LMS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 HEADER = "email,name,organisation,organisation_type,sector,leadership_level,role\n"
 
@@ -78,7 +79,7 @@ def mail_app(seeded, database_url, queue_settings, smtp_server, tmp_path):
 
 def environment(app, database_url: str) -> dict[str, str]:
     """The worker's environment: the same database, queue and SMTP server as the test's."""
-    env = {**os.environ, "FLASK_APP": "lms", "LMS_ENV": "testing",
+    env = {**os.environ, "FLASK_APP": "lms", "LMS_ENV": "testing", "PYTHONUNBUFFERED": "1",
            "LMS_DATABASE_URL": database_url, "LMS_LOG_LEVEL": "WARNING"}
     for name, value in app.worker_settings.items():
         env[name] = "no" if value is False else str(value)
@@ -204,10 +205,10 @@ def test_a_worker_killed_as_its_next_job_starts_loses_nothing(
 
 def test_the_worker_says_where_mail_goes_and_stops_on_sigint(mail_app, database_url):
     worker = start_worker(mail_app, database_url)
-    time.sleep(2)
+    wait_for(lambda: "Worker: 1 threads on the" in log_of(mail_app), "the worker's banner")
+    time.sleep(1)  # the consumer takes over SIGINT as it starts, just after the banner
     assert worker.poll() is None, log_of(mail_app)
     worker.send_signal(signal.SIGINT)
-    assert worker.wait(timeout=30) == 0
-    assert "Worker: 1 threads on the" in log_of(mail_app)
+    assert worker.wait(timeout=30) == 0, log_of(mail_app)
     assert f"mail goes to SMTP 127.0.0.1:{mail_app.worker_settings['LMS_SMTP_PORT']}" in \
         log_of(mail_app)
