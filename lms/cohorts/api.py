@@ -58,7 +58,7 @@ def get_me():
 
 @blp.patch("/me")
 @guard(blp)
-@blp.arguments(PreferencesSchema)
+@blp.arguments(PreferencesSchema, required=False)
 @blp.response(200, MeSchema)
 def update_me(body):
     """Change your e-mail preferences: reminders on or off, the weekly digest (tutors), the

@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import email
 import email.policy
+import ssl
+import subprocess
 
 import pytest
 import sqlalchemy as sa
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 from lms import create_app
 from lms.accounts import service as accounts
@@ -18,8 +22,16 @@ from lms.core.extensions import db
 from lms.messaging import delivery, outbox
 from lms.messaging.models import Message
 from tests import builders as b
+from tests.external_services import free_port
 from tests.fixtures import app_settings
-from tests.messaging.conftest import html_of, smtp_settings, text_of
+from tests.messaging.conftest import (
+    Handler,
+    Received,
+    SmtpServer,
+    html_of,
+    smtp_settings,
+    text_of,
+)
 
 ROSTER = ("email,name,organisation,organisation_type,sector,leadership_level,role\n"
           "amy.new@example.org,Amy New,Northshire County Council,local_authority,"
@@ -199,3 +211,47 @@ def test_without_an_smtp_server_messages_are_eml_files_shown_in_development(
     assert html.headers["Content-Security-Policy"].startswith("default-src 'none'")
     assert client.get("/dev/outbox/..%2Flms.sqlite", headers=admin["headers"]).status_code \
         == 404
+
+
+@pytest.fixture
+def tls_files(tmp_path):
+    """A self-signed certificate for 127.0.0.1 and its key (openssl)."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    command = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+               "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+               "-keyout", str(key), "-out", str(cert)]
+    subprocess.run(command, check=True, capture_output=True)  # noqa: S603 - fixed arguments
+    return cert, key
+
+
+def test_starttls_and_login_carry_the_message(app, client, admin, tls_files, monkeypatch):
+    cert, key = tls_files
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    logins = []
+
+    def authenticate(_server, _session, _envelope, mechanism, credentials):
+        logins.append((mechanism, credentials.login, credentials.password))
+        return AuthResult(success=credentials.password == b"right-password", handled=False)
+
+    received = Received()
+    controller = Controller(Handler(received), hostname="127.0.0.1", port=free_port(),
+                            tls_context=context, require_starttls=True,
+                            authenticator=authenticate, auth_require_tls=True)
+    controller.start()
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the test's own authority, trusted
+    try:
+        app.config.update({**smtp_settings(SmtpServer(controller.port, received)),
+                           "LMS_SMTP_STARTTLS": True, "LMS_SMTP_USERNAME": "lms",
+                           "LMS_SMTP_PASSWORD": "wrong-password", "LMS_MAIL_MAX_ATTEMPTS": 1})
+        import_roster(client, admin, "\n".join(ROSTER.splitlines()[:2]) + "\n")
+        run_jobs(app)
+        [refused] = messages()
+        assert refused.status == "failed" and "LMS_SMTP_PASSWORD" in refused.error
+        app.config.update({"LMS_SMTP_PASSWORD": "right-password", "LMS_MAIL_MAX_ATTEMPTS": 8})
+        import_roster(client, admin, ROSTER.splitlines()[0] + "\n" + ROSTER.splitlines()[2])
+        run_jobs(app)
+    finally:
+        controller.stop()
+    assert [m["To"].addresses[0].addr_spec for m in received.messages] == ["bo.new@example.org"]
+    assert logins[-1] == ("PLAIN", b"lms", b"right-password")
