@@ -27,6 +27,24 @@ def test_an_unknown_environment_is_refused(database_url):
         create_app({"LMS_ENV": "staging", "SQLALCHEMY_DATABASE_URI": database_url})
 
 
+@pytest.mark.parametrize(("settings", "message"), [
+    ({"LMS_MAIL_FROM": "programme at example.org"}, "LMS_MAIL_FROM must be an address"),
+    ({"LMS_MAIL_FROM": "Programme <a@example.org>\r\nBcc: x@example.org"},
+     "LMS_MAIL_FROM must be"),
+    ({"LMS_QUEUE": "rabbit"}, "LMS_QUEUE must be one of sqlite, redis, memory"),
+    ({"LMS_QUEUE": "redis"}, "LMS_QUEUE=redis needs LMS_REDIS_URL"),
+])
+def test_mail_settings_that_cannot_work_are_refused(database_url, settings, message):
+    with pytest.raises(ConfigError, match=message):
+        create_app({"LMS_ENV": "testing", "SQLALCHEMY_DATABASE_URI": database_url, **settings})
+
+
+def test_yes_no_settings_say_what_they_accept():
+    assert from_environment({"LMS_SMTP_STARTTLS": "yes"})["LMS_SMTP_PORT"] == 587
+    with pytest.raises(ConfigError, match="LMS_SMTP_STARTTLS must be yes or no"):
+        from_environment({"LMS_SMTP_STARTTLS": "perhaps"})
+
+
 def test_development_gets_safe_defaults(tmp_path):
     settings = from_environment({"LMS_ENV": "development"})
     assert settings["SECRET_KEY"] is None  # filled with a development-only key by create_app

@@ -19,7 +19,7 @@ from flask import (
 from itsdangerous import BadSignature
 from werkzeug.exceptions import TooManyRequests
 from wtforms import EmailField, Form
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Email, Length
 
 from lms.accounts.models import User
 from lms.accounts.throttle import password_reset_limits, reserve
@@ -38,7 +38,9 @@ class ForgotPasswordForm(Form):
     """The address of the account."""
 
     email = EmailField("Email address", validators=[
-        DataRequired("Enter your email address."), Length(max=320)])
+        DataRequired("Enter your email address."), Length(max=320),
+        Email("Enter an email address in the right format, like name@example.org.",
+              check_deliverability=False)])
 
 
 @bp.route("/forgot-password", methods=["GET", "POST"])

@@ -152,6 +152,10 @@ def test_a_malformed_address_is_refused_naming_the_field(client):
     answer = client.post("/forgot-password", data={"email": "",
                                                    "csrf_token": b.csrf_from(page.text)})
     assert answer.status_code == 422 and "Enter your email address." in answer.text
+    malformed = client.post("/forgot-password", data={"email": "pia@", "csrf_token":
+                                                      b.csrf_from(page.text)})
+    assert malformed.status_code == 422 and "in the right format" in malformed.text
+    assert 'href="#email"' in malformed.text  # the error summary names the field
 
 
 # --- reminders and nudges ------------------------------------------------------------------
