@@ -61,7 +61,9 @@ def audience_counts(cohort: Cohort) -> dict[str, int]:
 def checked_text(subject: str, body: str) -> tuple[str, str]:
     """The subject and body, trimmed; Invalid naming each field that is wrong."""
     errors: dict[str, list[str]] = {}
-    subject, body = (subject or "").strip(), (body or "").strip()
+    subject = (subject or "").strip()
+    # Forms send CRLF line ends; the message is kept with plain ones (paragraphs are "\n\n").
+    body = (body or "").replace("\r\n", "\n").replace("\r", "\n").strip()
     if not subject:
         errors["subject"] = ["Write a subject."]
     elif "\r" in subject or "\n" in subject:

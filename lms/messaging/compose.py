@@ -171,7 +171,8 @@ def nudge(message: Message, user: User) -> dict[str, Any]:
     if cohort is None:
         raise NotApplicable("the cohort is gone")
     return {"subject": "Pick up where you left off", "cohort": cohort,
-            "reasons": message.context.get("reasons", []), "link": f"{base_url()}/"}
+            "quiet_days": message.context.get("quiet_days"),
+            "behind": message.context.get("behind", []), "link": f"{base_url()}/"}
 
 
 def reopen_notice(message: Message, user: User) -> dict[str, Any]:

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from lms.accounts.models import User
 from lms.cohorts.models import Cohort, Enrolment
 from lms.core.extensions import db
-from lms.curriculum.progress import cohort_progress
+from lms.curriculum.progress import INACTIVITY_DAYS, cohort_progress, due_modules
 from lms.messaging import outbox
 from lms.ratings.models import PHASES, Assessment
 from lms.ratings.service import window
@@ -113,18 +113,25 @@ def due_nudges(today: dt.date) -> list[Planned]:
         Cohort.status.in_(("planned", "running"))).order_by(Cohort.id))
     planned = []
     for cohort in cohorts:
-        at_risk = {p.user_id: p for p in cohort_progress(cohort, today)["participants"]
-                   if p.at_risk}
+        progress = cohort_progress(cohort, today)
+        at_risk = {p.user_id: p for p in progress["participants"] if p.at_risk}
         if not at_risk:
             continue
+        due = due_modules(progress["curriculum"], cohort, today)
         period = (today - cohort.starts_on).days // NUDGE_DAYS
         people = db.session.scalars(sa.select(User).where(
             User.id.in_(at_risk), User.active.is_(True), User.email_reminders.is_(True))
             .order_by(User.id))
         for user in people:
+            person = at_risk[user.id]
             planned.append(Planned(
                 "nudge", user, cohort, f"nudge:{user.id}:{cohort.id}:{period}",
-                {"cohort_id": cohort.id, "reasons": at_risk[user.id].risk_reasons}))
+                {"cohort_id": cohort.id, "reasons": person.risk_reasons,
+                 "quiet_days": INACTIVITY_DAYS if any(
+                     reason.startswith("no activity") for reason in person.risk_reasons)
+                 else None,
+                 "behind": [m.title for m in person.modules
+                            if m.slug in due and m.status != "complete"]}))
     return planned
 
 

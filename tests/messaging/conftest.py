@@ -83,8 +83,8 @@ def smtp_settings(server: SmtpServer) -> dict:
 
 
 def text_of(message: EmailMessage) -> str:
-    """A message's plain-text part."""
-    return message.get_body(preferencelist=("plain",)).get_content()
+    """A message's plain-text part, with plain line ends (SMTP carries CRLF)."""
+    return message.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n")
 
 
 def html_of(message: EmailMessage) -> str:

@@ -239,7 +239,8 @@ def test_a_participant_at_risk_gets_one_nudge_per_fortnight(app, mailed, cohort_
     run_jobs(app)
     nudge = next(m for m in mailed.received.messages if m["Subject"] ==
                  "Pick up where you left off")
-    assert "no activity for 14 days" in text_of(nudge)
+    assert "for 14 days or more" in text_of(nudge)
+    assert "Modules that are due" not in text_of(nudge)  # none is due yet in this cohort
 
 
 # --- notices -------------------------------------------------------------------------------
@@ -309,7 +310,10 @@ def test_a_tutor_writes_to_those_who_have_not_submitted(app, client, mailed, coh
     assert message["Subject"] == "Session moved"
     assert message["Reply-To"].addresses[0].addr_spec == "tess@example.org"
     assert message["Auto-Submitted"] is None  # written by a person
-    assert "Please submit by Friday." in text_of(message) and "Tess Tutor" in text_of(message)
+    text = text_of(message)
+    assert text.startswith("Please submit by Friday.\n\nThank you.")  # as written, no "Dear"
+    assert "Tess Tutor wrote this to members of Autumn cohort" in text
+    assert "<p" in html_of(message) and "Thank you." in html_of(message)
     # Administrators see that it went, never what it said.
     listed = client.get("/api/v1/messages?kind=cohort_message", headers=cohort_world["admin"])
     assert listed.get_json()["total"] == 3
@@ -364,12 +368,14 @@ def test_the_cohort_page_form_previews_counts_and_sends(app, client, mailed, coh
         "to": "all", "subject": "", "body": "Hello", "csrf_token": b.csrf_from(page.text)})
     assert bad.status_code == 422 and "Write a subject." in bad.text
     sent = client.post(f"/cohorts/{cohort_world['cohort_id']}/messages", data={
-        "to": "all", "subject": "Welcome", "body": "Hello all",
+        "to": "all", "subject": "Welcome", "body": "Hello all,\r\n\r\nsee you <b>soon</b>",
         "csrf_token": b.csrf_from(page.text)})
     assert sent.status_code == 302
     assert "is on its way to 4 people" in client.get(sent.headers["Location"]).text
     run_jobs(app)
     assert len(mailed.received.messages) == 4
+    html = html_of(mailed.received.messages[0])
+    assert "Hello all,</p>" in html and "see you &lt;b&gt;soon&lt;/b&gt;</p>" in html
 
 
 # --- preferences ---------------------------------------------------------------------------
