@@ -26,6 +26,7 @@ def pages_of(role: str, programme) -> list[str]:
         "sponsor": ["/", "/outcomes?comparison=then_pre&breakdown=leadership_level",
                     "/account"],
         "admin": ["/", "/admin/users", "/admin/users?q=colleague", "/admin/audit",
+                  "/admin/messages", "/admin/messages?kind=invitation&status=sent",
                   "/admin/cohorts/new", f"/admin/cohorts/{cohort}/roster", "/outcomes",
                   f"/cohorts/{cohort}", "/account"],
     }[role]
@@ -46,9 +47,20 @@ def test_every_page_of_a_role_is_accessible(visit, programme, role):
 def test_pages_anyone_sees_are_accessible(visit, programme):
     visitor = visit()
     for path in ("/", "/sign-in", "/api/v1/docs", "/no-such-page", programme.password_link,
-                 "/set-password/not-a-real-link"):
+                 "/set-password/not-a-real-link", "/forgot-password"):
         visitor.page.goto(path)
         assert_accessible(visitor.page)
+    # "Forgotten your password?": the error, then the answer every address gets.
+    visitor.page.goto("/sign-in")
+    visitor.page.get_by_role("link", name="Forgotten your password?").click()
+    visitor.page.get_by_role("button", name="Send the link").click()
+    expect(visitor.page.locator(".nhsuk-error-summary")).to_contain_text(
+        "Enter your email address")
+    assert_accessible(visitor.page)
+    visitor.page.get_by_label("Email address").fill("someone@example.org")
+    visitor.page.get_by_role("button", name="Send the link").click()
+    expect(visitor.page.get_by_role("heading", level=1)).to_have_text("Check your email")
+    assert_accessible(visitor.page)
     # The first-password page with its errors.
     visitor.page.goto(programme.password_link)
     visitor.page.get_by_label("New password").fill("short")
@@ -96,6 +108,12 @@ def test_forms_with_errors_are_accessible(visit, programme):
                   b"commissioning,manager,participant\n"}])
     page.get_by_role("button", name="Import roster").click()
     expect(page.locator("#row-report")).to_contain_text("2")
+    assert_accessible(page)
+    # Writing to the cohort without a subject.
+    page.goto(f"/cohorts/{programme.cohort_id}")
+    page.get_by_label("Message").fill("See you on Thursday.")
+    page.get_by_role("button", name="Send the message").click()
+    expect(page.locator(".nhsuk-error-summary")).to_contain_text("Write a subject.")
     assert_accessible(page)
 
 
