@@ -51,13 +51,15 @@ def make_huey(app: Flask) -> Huey:
     config = app.config
     name = config["LMS_QUEUE_NAME"]
     kind = config["LMS_QUEUE"]
+    # No job's return value is read, so none is kept: Huey would otherwise store every one
+    # in the queue's storage for ever.
     if kind == "redis":
-        return RedisHuey(name, url=config["LMS_REDIS_URL"])
+        return RedisHuey(name, url=config["LMS_REDIS_URL"], results=False)
     if kind == "memory":
-        return MemoryHuey(name)
+        return MemoryHuey(name, results=False)
     path = Path(config["LMS_QUEUE_FILE"] or Path(app.instance_path) / "queue.sqlite")
     path.parent.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey(name, filename=str(path))
+    return SqliteHuey(name, filename=str(path), results=False)
 
 
 def in_app_context(app: Flask, function: Callable[..., Any]) -> Callable[..., Any]:

@@ -47,12 +47,15 @@ def deliver(message_ids: list[int]) -> dict[str, int]:
     return outcomes
 
 
+def is_due(now: dt.datetime) -> sa.ColumnElement[bool]:
+    """A message waiting for its (next) attempt, or one whose worker's lease ran out."""
+    return sa.or_(sa.and_(Message.status == "queued", Message.next_attempt_at <= now),
+                  sa.and_(Message.status == "sending", Message.lease_until < now))
+
+
 def due_query(now: dt.datetime) -> sa.Select:
-    """Messages waiting for their (next) attempt, and those whose worker's lease ran out."""
-    return sa.select(Message.id).where(sa.or_(
-        sa.and_(Message.status == "queued", Message.next_attempt_at <= now),
-        sa.and_(Message.status == "sending", Message.lease_until < now))
-    ).order_by(Message.id).limit(SWEEP_BATCH)
+    """The first SWEEP_BATCH due messages' ids."""
+    return sa.select(Message.id).where(is_due(now)).order_by(Message.id).limit(SWEEP_BATCH)
 
 
 def deliver_due() -> dict[str, int]:
@@ -69,9 +72,7 @@ def claim(message_id: int) -> bool:
     now = utcnow()
     lease = dt.timedelta(seconds=current_app.config["LMS_MAIL_LEASE_SECONDS"])
     taken = db.session.execute(
-        sa.update(Message).where(Message.id == message_id, sa.or_(
-            sa.and_(Message.status == "queued", Message.next_attempt_at <= now),
-            sa.and_(Message.status == "sending", Message.lease_until < now)))
+        sa.update(Message).where(Message.id == message_id, is_due(now))
         .values(status="sending", lease_until=now + lease, attempts=Message.attempts + 1)
         .execution_options(synchronize_session=False))
     db.session.commit()

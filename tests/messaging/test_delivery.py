@@ -255,3 +255,10 @@ def test_starttls_and_login_carry_the_message(app, client, admin, tls_files, mon
         controller.stop()
     assert [m["To"].addresses[0].addr_spec for m in received.messages] == ["bo.new@example.org"]
     assert logins[-1] == ("PLAIN", b"lms", b"right-password")
+
+
+def test_the_queue_keeps_no_job_results(app, client, admin, smtp_server):
+    app.config.update(smtp_settings(smtp_server))
+    import_roster(client, admin)
+    run_jobs(app)
+    assert app.extensions[jobs.EXTENSION].huey.result_count() == 0
