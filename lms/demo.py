@@ -1,5 +1,13 @@
-"""A demo programme for `make run`: a cohort with a person of every role, and a cohort that
-has just started, with a participant whose pre self-assessment is open.
+"""A demo programme for `make run`, whose dates agree with what has happened in it:
+
+- the **Demo cohort** finished two weeks ago: its participants rated themselves in all three
+  phases, inside its windows, and did most of the modules; its outcomes are released to the
+  demo sponsor;
+- the **Running cohort** is two months in: its pre self-assessment closed a month ago, every
+  participant submitted it, the post window opens near its end, and its participants are at
+  different places in the modules (two are at risk);
+- the **Starting cohort** began three days ago: its pre self-assessment is open, one
+  participant can sign in with the demo password and two are invited by e-mail.
 
 Built through the same roster import administrators use, so the demo exercises the real path.
 Running it again changes nothing but the demo users' passwords (reset to the one printed).
@@ -17,7 +25,7 @@ from lms.accounts import passwords
 from lms.accounts.models import User
 from lms.accounts.service import create_user, find_user_by_email
 from lms.cohorts import roster
-from lms.cohorts.models import Cohort
+from lms.cohorts.models import Cohort, Enrolment
 from lms.cohorts.service import create_cohort, default_programme
 from lms.core.errors import Invalid
 from lms.core.extensions import db
@@ -26,12 +34,13 @@ from lms.curriculum.service import (
     cohort_curriculum,
     current_activities,
     current_modules,
+    is_open,
     record_activity,
     set_cohort_curriculum,
 )
 from lms.outcomes import releases
 from lms.ratings.importer import import_ratings
-from lms.ratings.models import PHASES
+from lms.ratings.models import PHASES, Assessment
 from lms.ratings.service import behaviours_for_sector
 
 DEMO_PASSWORD = "healthy-communities-demo"  # noqa: S105 - printed for development sign-in
@@ -65,8 +74,27 @@ DEMO_ROSTER = [
 ]
 
 
-# A second cohort that has just started, so that a demo participant can fill in the pre
-# self-assessment from the start (everyone in the demo cohort has already rated all phases).
+# A cohort mid-programme: the pre ratings are in, the post window is months away.
+RUNNING_COHORT = "Running cohort"
+RUNNING_ROSTER = [
+    ("tutor@example.org", "Tamsin Tutor", "", "", "", "", "tutor"),
+    ("sponsor@example.org", "Sam Sponsor", "", "", "", "", "sponsor"),
+    ("kemi.bello@example.org", "Kemi Bello", "Northshire County Council", "local_authority",
+     "commissioning", "manager", "participant"),
+    ("liam.byrne@example.org", "Liam Byrne", "Northshire County Council", "local_authority",
+     "commissioning", "front_line", "participant"),
+    ("maya.singh@example.org", "Maya Singh", "Riverside NHS Foundation Trust", "nhs_trust",
+     "providing", "senior_leader", "participant"),
+    ("nia.roberts@example.org", "Nia Roberts", "Valley Community Network",
+     "voluntary_community", "providing", "front_line", "participant"),
+    ("owen.hughes@example.org", "Owen Hughes", "Harbour Home Care", "independent_provider",
+     "providing", "manager", "participant"),
+    ("priya.shah@example.org", "Priya Shah", "Voices Together", "user_led", "both",
+     "front_line", "participant"),
+]
+
+# A cohort that has just started, so that a demo participant can fill in the pre
+# self-assessment while it is open.
 STARTING_COHORT = "Starting cohort"
 STARTING_ROSTER = [
     ("tutor@example.org", "Tamsin Tutor", "", "", "", "", "tutor"),
@@ -91,38 +119,45 @@ def roster_csv(rows: list[tuple[str, ...]] = DEMO_ROSTER) -> bytes:
 
 
 def demo_cohort(today: dt.date) -> Cohort:
-    """The demo cohort, created on first run: it started two months ago. Its pre window ran
-    around the start; its post window is around the end."""
+    """The finished cohort: it ran for 28 weeks and ended two weeks ago."""
+    ends = today - dt.timedelta(days=14)
+    return cohort_named(DEMO_COHORT, ends - dt.timedelta(days=196), ends, "finished")
+
+
+def running_cohort(today: dt.date) -> Cohort:
+    """The cohort two months into its 26 weeks: its pre window closed five weeks ago."""
     starts = today - dt.timedelta(days=60)
-    return cohort_named(DEMO_COHORT, starts, today + dt.timedelta(days=120),
-                        pre_closes_on=starts + dt.timedelta(days=21))
+    return cohort_named(RUNNING_COHORT, starts, starts + dt.timedelta(days=182), "running")
 
 
 def starting_cohort(today: dt.date) -> Cohort:
     """The cohort that started three days ago, its pre self-assessment open for two weeks."""
-    return cohort_named(STARTING_COHORT, today - dt.timedelta(days=3),
-                        today + dt.timedelta(days=180),
+    starts = today - dt.timedelta(days=3)
+    return cohort_named(STARTING_COHORT, starts, starts + dt.timedelta(days=182), "running",
                         pre_closes_on=today + dt.timedelta(days=14))
 
 
-def cohort_named(name: str, starts: dt.date, ends: dt.date, pre_closes_on: dt.date) -> Cohort:
-    """The running cohort called ``name``, created on first run: its pre window opens a week
-    before it starts, its post window runs from three weeks before its end to two after."""
+def cohort_named(name: str, starts: dt.date, ends: dt.date, status: str,
+                 pre_closes_on: dt.date | None = None) -> Cohort:
+    """The cohort called ``name``, created on first run: its pre window opens a week before it
+    starts and closes three weeks after (or on ``pre_closes_on``); its post window is its last
+    four weeks."""
     cohort = db.session.scalar(sa.select(Cohort).filter_by(name=name))
     if cohort is None:
         cohort = create_cohort(
-            name, starts, ends, status="running",
-            pre_opens_on=starts - dt.timedelta(days=7), pre_closes_on=pre_closes_on,
-            post_opens_on=ends - dt.timedelta(days=21),
-            post_closes_on=ends + dt.timedelta(days=14))
+            name, starts, ends, status=status,
+            pre_opens_on=starts - dt.timedelta(days=7),
+            pre_closes_on=pre_closes_on or starts + dt.timedelta(days=21),
+            post_opens_on=ends - dt.timedelta(days=28), post_closes_on=ends)
     return cohort
 
 
 SLIPS_BACK = "ellen.murphy@example.org"
 
 
-def demo_ratings_csv(cohort: Cohort) -> bytes:
-    """Self-ratings for every demo participant in all three phases, the same on every run.
+def demo_ratings_csv(rows: list[tuple[str, ...]] = DEMO_ROSTER,
+                     phases: tuple[str, ...] = PHASES) -> bytes:
+    """Self-ratings for every participant of ``rows`` in ``phases``, the same on every run.
 
     Each person has a baseline; their post ratings move by a personal gain (most improve,
     some hardly, one slips back) and their retrospective "then" ratings sit a little below
@@ -130,7 +165,7 @@ def demo_ratings_csv(cohort: Cohort) -> bytes:
     """
     rng = random.Random(2012)  # noqa: S311 - demo data, not security
     lines = ["email,phase,behaviour,value"]
-    for email, _name, _org, _type, sector, _level, role in DEMO_ROSTER:
+    for email, _name, _org, _type, sector, _level, role in rows:
         if role != "participant":
             continue
         baseline, gain, shift = rng.uniform(2.0, 3.4), rng.gauss(0.7, 0.5), rng.random() < 0.5
@@ -138,14 +173,13 @@ def demo_ratings_csv(cohort: Cohort) -> bytes:
             gain = -0.5
         for behaviour in behaviours_for_sector(sector):
             if rng.random() < 0.02:
-                lines += [f"{email},{phase},{behaviour.code},na" for phase in PHASES]
+                lines += [f"{email},{phase},{behaviour.code},na" for phase in phases]
                 continue
             pre = clamp(round(baseline + rng.gauss(0, 0.6)))
             then = clamp(pre - (1 if shift and rng.random() < 0.4 else 0))
             post = clamp(round(pre + gain + rng.gauss(0, 0.5)))
-            lines += [f"{email},pre,{behaviour.code},{pre}",
-                      f"{email},then,{behaviour.code},{then}",
-                      f"{email},post,{behaviour.code},{post}"]
+            values = {"pre": pre, "then": then, "post": post}
+            lines += [f"{email},{phase},{behaviour.code},{values[phase]}" for phase in phases]
     return ("\n".join(lines) + "\n").encode()
 
 
@@ -159,14 +193,18 @@ DEMO_SCHEDULE = {"induction": 0, "strategic-intent": 14, "facilitative-collabora
                  "driving-transformation": 70, "flexibility-openness": 100,
                  "sustaining-change": 150}
 # How many activities of the open modules each participant has done, in order, and how many
-# days ago they last worked: a spread from keen to stalled, so the tutor's view has something
-# to show (two are at risk: one inactive, one behind).
+# days ago they last worked: in the running cohort a spread from keen to stalled, so the
+# tutor's view has something to show (two are at risk: one inactive, one behind); in the
+# finished cohort, most of the programme, done before it ended.
 DEMO_PROGRESS = {
-    "aisha.khan@example.org": (13, 2), "ben.okafor@example.org": (11, 5),
-    "carys.evans@example.org": (9, 1), "dev.patel@example.org": (7, 3),
-    "ellen.murphy@example.org": (12, 8), "femi.adeyemi@example.org": (4, 30),
-    "grace.lee@example.org": (10, 4), "hamid.rahman@example.org": (6, 6),
-    "isla.campbell@example.org": (8, 2), "jack.wilson@example.org": (3, 10),
+    "kemi.bello@example.org": (13, 2), "liam.byrne@example.org": (11, 5),
+    "maya.singh@example.org": (9, 1), "nia.roberts@example.org": (12, 4),
+    "owen.hughes@example.org": (4, 30), "priya.shah@example.org": (3, 10),
+    "aisha.khan@example.org": (60, 16), "ben.okafor@example.org": (55, 18),
+    "carys.evans@example.org": (60, 15), "dev.patel@example.org": (48, 20),
+    "ellen.murphy@example.org": (58, 17), "femi.adeyemi@example.org": (30, 40),
+    "grace.lee@example.org": (60, 15), "hamid.rahman@example.org": (44, 22),
+    "isla.campbell@example.org": (60, 16), "jack.wilson@example.org": (36, 25),
 }
 
 
@@ -193,23 +231,40 @@ def demo_notes(activity) -> dict[str, str]:
 
 
 def demo_progress(cohort: Cohort, today: dt.date) -> None:
-    """Record each demo participant's work, once, as if done over the past weeks."""
-    if db.session.scalar(sa.select(ActivityRecord).limit(1)) is not None:
+    """Record the work of the cohort's demo participants, once, as if done over past weeks."""
+    if db.session.scalar(sa.select(ActivityRecord.id).filter_by(cohort_id=cohort.id)
+                         .limit(1)) is not None:
         return
+    last_day = min(today, cohort.ends_on)
     open_activities = [
-        activity for item in cohort_curriculum(cohort)
-        if item.opens_on is None or item.opens_on <= today
+        activity for item in cohort_curriculum(cohort) if is_open(item, last_day)
         for activity in current_activities(item.module)
     ]
+    enrolled = set(db.session.scalars(sa.select(User.email).join(
+        Enrolment, Enrolment.user_id == User.id).where(Enrolment.cohort_id == cohort.id)))
     for email, (count, days_ago) in DEMO_PROGRESS.items():
+        if email not in enrolled:
+            continue
         user = find_user_by_email(email)
         when = dt.datetime.combine(today - dt.timedelta(days=days_ago), dt.time(10),
                                    tzinfo=dt.UTC)
         for activity in open_activities[:count]:
             entry = record_activity(user, activity.module.slug, activity.key,
-                                    {"done": True, **demo_notes(activity)}, today=today,
+                                    {"done": True, **demo_notes(activity)}, today=last_day,
                                     cohort_id=cohort.id)
             entry.completed_at = entry.updated_at = when
+
+
+def date_submissions(cohort: Cohort) -> None:
+    """Put the imported self-assessments' submission times inside their windows (ten days
+    after each opened), as if the participants had submitted them then."""
+    for phase, opens in (("pre", cohort.pre_opens_on), ("then", cohort.post_opens_on),
+                         ("post", cohort.post_opens_on)):
+        when = dt.datetime.combine(opens + dt.timedelta(days=10), dt.time(11), tzinfo=dt.UTC)
+        db.session.execute(sa.update(Assessment).where(
+            Assessment.cohort_id == cohort.id, Assessment.phase == phase,
+            Assessment.status == "submitted").values(
+                submitted_at=when, created_at=when, updated_at=when))
 
 
 def release_outcomes(cohort: Cohort) -> None:
@@ -225,17 +280,22 @@ def create_demo(password: str, today: dt.date | None = None) -> list[tuple[str, 
     default_programme()  # fails clearly if `flask lms seed` has not run
     if find_user_by_email(ADMIN_EMAIL) is None:
         create_user(ADMIN_EMAIL, "Ada Admin", "admin")
-    cohort = demo_cohort(today)
-    roster.import_roster(cohort, roster_csv())
-    demo_curriculum(cohort)
-    demo_progress(cohort, today)
-    import_ratings(cohort, demo_ratings_csv(cohort))
+    finished, running = demo_cohort(today), running_cohort(today)
+    for cohort, rows, phases in ((finished, DEMO_ROSTER, PHASES),
+                                 (running, RUNNING_ROSTER, ("pre",))):
+        roster.import_roster(cohort, roster_csv(rows))
+        demo_curriculum(cohort)
+        demo_progress(cohort, today)
+        import_ratings(cohort, demo_ratings_csv(rows, phases))
+        date_submissions(cohort)
     starting = starting_cohort(today)
     roster.import_roster(starting, roster_csv(STARTING_ROSTER + INVITED_ROSTER))
-    for released in (cohort, starting):
+    demo_curriculum(starting)
+    for released in (finished, running):
         release_outcomes(released)
-    emails = [ADMIN_EMAIL, *(row[0] for row in DEMO_ROSTER),
-              *(row[0] for row in STARTING_ROSTER if row not in DEMO_ROSTER)]
+    emails = list(dict.fromkeys([ADMIN_EMAIL, *(row[0] for row in DEMO_ROSTER),
+                                 *(row[0] for row in RUNNING_ROSTER),
+                                 *(row[0] for row in STARTING_ROSTER)]))
     users = db.session.scalars(sa.select(User).where(User.email.in_(emails))).all()
     password_hash = passwords.hash_password(password)  # one hash: it is the same password
     for user in users:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ import sqlalchemy as sa
 from lms.accounts.models import User
 from lms.cohorts.models import Cohort, Enrolment
 from lms.core.extensions import db
+from lms.curriculum.models import ActivityRecord
 from lms.messaging.models import Message
 from lms.ratings.models import Assessment, Rating
 from tests import builders as b
@@ -169,10 +171,10 @@ def test_demo_creates_a_user_of_every_role_in_a_demo_cohort(cli, client, curricu
     assert b.sign_in(client, "tutor@example.org", "healthy-communities-demo").status_code == 302
     cohorts = client.get("/api/v1/cohorts").get_json()
     assert sorted((c["name"], c["participants"], c["tutors"]) for c in cohorts) == [
-        ("Demo cohort", 10, 1), ("Starting cohort", 3, 1)]
+        ("Demo cohort", 10, 1), ("Running cohort", 6, 1), ("Starting cohort", 3, 1)]
     again = cli("demo")
     assert again.exit_code == 0
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Cohort)) == 2
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Cohort)) == 3
     # Submitted self-ratings in all three phases, with a spread of change.
     phases = db.session.execute(
         sa.select(Assessment.phase, sa.func.count(), sa.func.avg(Rating.value))
@@ -180,15 +182,44 @@ def test_demo_creates_a_user_of_every_role_in_a_demo_cohort(cli, client, curricu
     means = {phase: float(mean) for phase, _count, mean in phases}
     assert set(means) == {"pre", "then", "post"}
     assert means["then"] < means["pre"] < means["post"]
-    demo = next(c for c in cohorts if c["name"] == "Demo cohort")
-    progress = client.get(f"/api/v1/cohorts/{demo['id']}/progress")
-    assert progress.status_code == 200  # the demo tutor follows the demo cohort
-    assert any(p["at_risk"] for p in progress.get_json()["participants"])
+    by_name = {c["name"]: c["id"] for c in cohorts}
+    running = client.get(f"/api/v1/cohorts/{by_name['Running cohort']}/progress")
+    assert running.status_code == 200  # the demo tutor follows the demo cohorts
+    assert any(p["at_risk"] for p in running.get_json()["participants"])
     # The participant of the cohort that has just started can do the pre self-assessment.
     assert b.sign_in(client, "noor.hussain@example.org", "healthy-communities-demo"
                      ).status_code == 302
     pre = client.get("/api/v1/me/assessments").get_json()["phases"][0]
     assert (pre["phase"], pre["open"], pre["status"]) == ("pre", True, "not_started")
+
+
+def test_the_demo_agrees_with_its_own_dates(cli, curriculum):
+    assert cli("demo").exit_code == 0
+    today = dt.date.today()
+    cohorts = {c.name: c for c in db.session.scalars(sa.select(Cohort))}
+    finished, running, starting = (cohorts[name] for name in
+                                   ("Demo cohort", "Running cohort", "Starting cohort"))
+    assert finished.status == "finished" and finished.ends_on < today
+    assert running.starts_on < today < running.ends_on and running.pre_closes_on < today
+    assert today < running.post_opens_on
+    assert starting.pre_opens_on <= today <= starting.pre_closes_on
+    submitted = db.session.execute(
+        sa.select(Cohort.name, Assessment.phase, Assessment.submitted_at)
+        .join(Cohort, Cohort.id == Assessment.cohort_id)
+        .where(Assessment.status == "submitted")).all()
+    assert {(name, phase) for name, phase, _at in submitted} == {
+        ("Demo cohort", "pre"), ("Demo cohort", "then"), ("Demo cohort", "post"),
+        ("Running cohort", "pre")}
+    for name, phase, at in submitted:
+        opens, closes = (cohorts[name].pre_opens_on, cohorts[name].pre_closes_on) if \
+            phase == "pre" else (cohorts[name].post_opens_on, cohorts[name].post_closes_on)
+        assert opens <= at.date() <= closes, (name, phase, at)
+    # Nobody's work is recorded before their cohort started or after it ended.
+    work = db.session.execute(
+        sa.select(Cohort.starts_on, Cohort.ends_on, ActivityRecord.completed_at)
+        .join(Cohort, Cohort.id == ActivityRecord.cohort_id)).all()
+    assert work and all(starts <= done.date() <= min(ends, today)
+                        for starts, ends, done in work)
 
 
 def test_demo_refuses_to_run_in_production(seeded):

@@ -152,17 +152,27 @@ def check_dates(starts_on: dt.date, ends_on: dt.date) -> None:
                       errors={"ends_on": ["Must be on or after starts_on."]})
 
 
-def check_windows(values: dict[str, Any]) -> None:
-    """Each self-assessment window closes on or after it opens, and has both dates or none."""
+def check_windows(values: dict[str, Any], ends_on: dt.date | None = None) -> None:
+    """Each self-assessment window has both dates or none and closes on or after it opens;
+    the post window opens after the pre window closes; no window closes after the cohort
+    ends. Each refusal names its field."""
     for phase in ("pre", "post"):
         opens, closes = values.get(f"{phase}_opens_on"), values.get(f"{phase}_closes_on")
         if (opens is None) != (closes is None):
+            missing = f"{phase}_opens_on" if opens is None else f"{phase}_closes_on"
             raise Invalid(f"The {phase} window needs both dates, or neither.",
-                          errors={f"{phase}_closes_on": ["Give both dates or neither."]})
+                          errors={missing: ["Give both dates or neither."]})
         if opens is not None and closes < opens:
             raise Invalid(f"The {phase} window closes before it opens.",
                           errors={f"{phase}_closes_on": [f"Must be on or after "
                                                          f"{phase}_opens_on."]})
+        if closes is not None and ends_on is not None and closes > ends_on:
+            raise Invalid(f"The {phase} window closes after the cohort ends ({ends_on}).",
+                          errors={f"{phase}_closes_on": ["Must be on or before ends_on."]})
+    pre_closes, post_opens = values.get("pre_closes_on"), values.get("post_opens_on")
+    if pre_closes is not None and post_opens is not None and post_opens <= pre_closes:
+        raise Invalid("The post window must open after the pre window closes.",
+                      errors={"post_opens_on": ["Must be after pre_closes_on."]})
 
 
 def create_cohort(name: str, starts_on: dt.date, ends_on: dt.date,
@@ -174,7 +184,7 @@ def create_cohort(name: str, starts_on: dt.date, ends_on: dt.date,
     if not clean:
         raise Invalid("A cohort needs a name.", errors={"name": ["Required."]})
     check_dates(starts_on, ends_on)
-    check_windows(windows)
+    check_windows(windows, ends_on)
     one_of(status, COHORT_STATUSES, "status")
     if db.session.scalar(sa.select(Cohort.id).filter_by(programme_id=programme.id, name=clean)):
         raise Conflict(f"The programme already has a cohort called {clean!r}.")
@@ -188,9 +198,11 @@ def create_cohort(name: str, starts_on: dt.date, ends_on: dt.date,
 
 def update_cohort(cohort: Cohort, changes: dict[str, Any]) -> Cohort:
     """Change a cohort's name, dates or status."""
-    check_dates(changes.get("starts_on", cohort.starts_on), changes.get("ends_on", cohort.ends_on))
+    ends_on = changes.get("ends_on", cohort.ends_on)
+    check_dates(changes.get("starts_on", cohort.starts_on), ends_on)
     check_windows({name: changes.get(name, getattr(cohort, name)) for name in
-                   ("pre_opens_on", "pre_closes_on", "post_opens_on", "post_closes_on")})
+                   ("pre_opens_on", "pre_closes_on", "post_opens_on", "post_closes_on")},
+                  ends_on)
     if "status" in changes:
         one_of(changes["status"], COHORT_STATUSES, "status")
     if "name" in changes:

@@ -103,7 +103,7 @@ def put_my_activity(query, body, slug: str, key: str):
 @blp.response(200, CurriculumItemSchema(many=True))
 @blp.alt_response(404, **NOT_FOUND)
 def get_cohort_curriculum(cohort_id: int):
-    """The modules the cohort follows, in order, with their opening dates."""
+    """The modules the cohort follows, in order, with their opening and due dates."""
     return service.cohort_curriculum(access.cohort_for(current_user, cohort_id))
 
 
@@ -113,7 +113,8 @@ def get_cohort_curriculum(cohort_id: int):
 @blp.response(200, CurriculumItemSchema(many=True))
 @blp.alt_response(404, **NOT_FOUND)
 def put_cohort_curriculum(body, cohort_id: int):
-    """Set the modules the cohort follows, in order, each optionally with an opening date."""
+    """Set the modules the cohort follows, in order, each optionally with an opening and a
+    due date within the cohort's dates."""
     cohort = access.cohort_for(current_user, cohort_id, "manage")
     return service.set_cohort_curriculum(cohort, body["modules"])
 

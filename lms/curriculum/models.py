@@ -79,9 +79,14 @@ class Activity(db.Model):
 
 
 class CohortModule(db.Model):
-    """A module in a cohort's curriculum: its place in the order, and when it opens."""
+    """A module in a cohort's curriculum: its place in the order, when it opens and when it is
+    due."""
 
     __tablename__ = "cohort_module"
+    __table_args__ = (
+        sa.CheckConstraint("due_on IS NULL OR opens_on IS NULL OR due_on >= opens_on",
+                           name="due_after_opening"),
+    )
 
     cohort_id: Mapped[int] = mapped_column(
         sa.ForeignKey("cohort.id", ondelete="CASCADE"), primary_key=True)
@@ -90,6 +95,9 @@ class CohortModule(db.Model):
     position: Mapped[int]
     #: None: open from the start of the cohort.
     opens_on: Mapped[dt.date | None]
+    #: When participants should have finished it: after it, an unfinished module puts them
+    #: behind schedule (None: by the day the next module opens, or the cohort ends).
+    due_on: Mapped[dt.date | None]
 
     cohort: Mapped[Cohort] = relationship()
     module: Mapped[Module] = relationship()

@@ -25,6 +25,7 @@ from lms.curriculum.service import (
     CurriculumItem,
     cohort_curriculum,
     current_activities,
+    is_open,
     participant_cohorts,
 )
 
@@ -144,12 +145,15 @@ def progress_of(person: tuple[int, str, str], modules: list[tuple], work: dict
 
 
 def due_modules(items: list[CurriculumItem], cohort: Cohort, today: dt.date) -> set[str]:
-    """Modules that should be complete by ``today``: the next module has opened (or, for the
-    last, the cohort has ended)."""
+    """Modules that should be complete by ``today``: their due date has passed, or, without
+    one, the next module has opened (for the last, the cohort has ended)."""
     due = set()
     for index, item in enumerate(items):
         following = items[index + 1].opens_on if index + 1 < len(items) else cohort.ends_on
-        if following is not None and following <= today:
+        if item.due_on is not None:
+            if item.due_on < today:
+                due.add(item.module.slug)
+        elif following is not None and following <= today:
             due.add(item.module.slug)
     return due
 
@@ -162,7 +166,8 @@ def flag_risk(progress: ParticipantProgress, cohort: Cohort, due: set[str],
     started_long_ago = cohort.starts_on <= today - dt.timedelta(days=INACTIVITY_DAYS)
     if started_long_ago and (last is None or now - last > dt.timedelta(days=INACTIVITY_DAYS)):
         progress.risk_reasons.append(f"no activity for {INACTIVITY_DAYS} days")
-    behind = [m.slug for m in progress.modules if m.slug in due and m.status != "complete"]
+    behind = [f"“{m.title}”" for m in progress.modules
+              if m.slug in due and m.status != "complete"]
     if behind:
         progress.risk_reasons.append(f"behind schedule: {', '.join(behind)} not complete")
     progress.at_risk = bool(progress.risk_reasons)
@@ -217,7 +222,7 @@ def next_activity(user: User, cohort: Cohort, items: list[CurriculumItem],
                                                     ActivityRecord.cohort_id == cohort.id,
                                                     ActivityRecord.completed_at.is_not(None))))
     for item in items:
-        if item.opens_on and item.opens_on > today:
+        if not is_open(item, today):
             continue
         for activity in current_activities(item.module):
             if activity.required and activity.id not in done_ids:

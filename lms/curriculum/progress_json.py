@@ -38,7 +38,8 @@ def participant_json(progress: ParticipantProgress) -> dict[str, Any]:
 def item_json(item: CurriculumItem) -> dict[str, Any]:
     """A module of the cohort's curriculum."""
     return {"slug": item.module.slug, "title": item.module.title, "position": item.position,
-            "opens_on": iso(item.opens_on)}
+            "opens_on": iso(item.opens_on), "due_on": iso(item.due_on),
+            "available_on": iso(item.available_on)}
 
 
 def progress_document(result: dict[str, Any]) -> dict[str, Any]:

@@ -123,7 +123,14 @@ class CurriculumItemSchema(Schema):
     slug = fields.Function(lambda i: i.module.slug)
     title = fields.Function(lambda i: i.module.title)
     position = fields.Integer()
-    opens_on = fields.Date(allow_none=True)
+    opens_on = fields.Date(allow_none=True, metadata={
+        "description": "As set; null: from the cohort's first day."})
+    due_on = fields.Date(allow_none=True, metadata={
+        "description": "After it, an unfinished module puts a participant behind schedule; "
+                       "null: when the next module opens (or the cohort ends)."})
+    available_on = fields.Date(allow_none=True, metadata={
+        "description": "The first day work on it can be recorded (never before the cohort "
+                       "starts)."})
 
 
 class CohortProgressSchema(Schema):
@@ -140,6 +147,7 @@ class CurriculumEntrySchema(Schema):
 
     slug = Text(required=True, max_length=64)
     opens_on = fields.Date(load_default=None, allow_none=True)
+    due_on = fields.Date(load_default=None, allow_none=True)
 
 
 class CurriculumUpdateSchema(Schema):

@@ -62,7 +62,19 @@ class CurriculumItem:
 
     module: Module
     position: int
+    #: As set for the cohort (None: from the cohort's first day).
     opens_on: dt.date | None
+    #: The day the cohort starts: no module opens for work before it.
+    cohort_starts_on: dt.date | None = None
+    #: When it should be finished (None: when the next opens, or the cohort ends).
+    due_on: dt.date | None = None
+
+    @property
+    def available_on(self) -> dt.date | None:
+        """The first day work on it can be recorded: its opening, never before the cohort
+        starts."""
+        days = [day for day in (self.opens_on, self.cohort_starts_on) if day is not None]
+        return max(days) if days else None
 
 
 def cohort_curriculum(cohort: Cohort) -> list[CurriculumItem]:
@@ -74,12 +86,37 @@ def cohort_curriculum(cohort: Cohort) -> list[CurriculumItem]:
         .options(selectinload(Module.activities))
     ).all()
     if rows:
-        return [CurriculumItem(m, cm.position, cm.opens_on) for cm, m in rows]
-    return [CurriculumItem(m, m.position, None) for m in current_modules()]
+        return [CurriculumItem(m, cm.position, cm.opens_on, cohort.starts_on, cm.due_on)
+                for cm, m in rows]
+    return [CurriculumItem(m, m.position, None, cohort.starts_on) for m in current_modules()]
+
+
+def check_module_dates(cohort: Cohort, items: list[dict[str, Any]]) -> None:
+    """Each module opens and is due within the cohort's dates, and is due after it opens."""
+    problems: dict[str, list[str]] = {}
+    for item in items:
+        opens, due = item.get("opens_on"), item.get("due_on")
+        found = []
+        if opens is not None and opens > cohort.ends_on:
+            found.append(f"opens on {opens}, after the cohort ends ({cohort.ends_on})")
+        if due is not None and opens is not None and due < opens:
+            found.append(f"is due on {due}, before it opens ({opens})")
+        if due is not None and due < cohort.starts_on:
+            found.append(f"is due on {due}, before the cohort starts ({cohort.starts_on})")
+        if due is not None and due > cohort.ends_on:
+            found.append(f"is due on {due}, after the cohort ends ({cohort.ends_on})")
+        if found:
+            problems[item["slug"]] = found
+    if problems:
+        first = next(iter(problems.items()))
+        raise Invalid(f"Module {first[0]} {first[1][0]}.",
+                      errors={"modules": [f"{slug} {'; '.join(found)}."
+                                          for slug, found in problems.items()]})
 
 
 def set_cohort_curriculum(cohort: Cohort, items: list[dict[str, Any]]) -> list[CurriculumItem]:
-    """Replace a cohort's curriculum with ``items`` (``slug`` and optional ``opens_on``)."""
+    """Replace a cohort's curriculum with ``items`` (``slug``, optional ``opens_on`` and
+    ``due_on``)."""
     slugs = [item["slug"] for item in items]
     if len(set(slugs)) != len(slugs):
         raise Invalid("A module appears twice.", errors={"modules": ["Each module once."]})
@@ -89,14 +126,12 @@ def set_cohort_curriculum(cohort: Cohort, items: list[dict[str, Any]]) -> list[C
     if unknown:
         raise Invalid(f"Unknown modules: {', '.join(unknown)}.",
                       errors={"modules": [f"Unknown or retired: {', '.join(unknown)}."]})
-    late = [i["slug"] for i in items if i.get("opens_on") and i["opens_on"] > cohort.ends_on]
-    if late:
-        raise Invalid("A module cannot open after the cohort ends.",
-                      errors={"modules": [f"Opens after {cohort.ends_on}: {', '.join(late)}."]})
+    check_module_dates(cohort, items)
     db.session.execute(sa.delete(CohortModule).where(CohortModule.cohort_id == cohort.id))
     for position, item in enumerate(items, start=1):
         db.session.add(CohortModule(cohort_id=cohort.id, module_id=modules[item["slug"]].id,
-                                    position=position, opens_on=item.get("opens_on")))
+                                    position=position, opens_on=item.get("opens_on"),
+                                    due_on=item.get("due_on")))
     db.session.flush()
     record("cohort.curriculum", cohort, modules=slugs)
     return cohort_curriculum(cohort)
@@ -114,8 +149,9 @@ def participant_cohorts(user: User) -> list[Cohort]:
 
 
 def is_open(item: CurriculumItem, today: dt.date) -> bool:
-    """Whether a module of a cohort's curriculum has opened by ``today``."""
-    return item.opens_on is None or item.opens_on <= today
+    """Whether a module of a cohort's curriculum has opened (and the cohort started) by
+    ``today``."""
+    return item.available_on is None or item.available_on <= today
 
 
 def working_cohort(user: User, slug: str, today: dt.date,
@@ -143,8 +179,17 @@ def find_activity_for(user: User, slug: str, key: str, today: dt.date,
     if activity is None or activity.retired_at is not None:
         raise NotFound(f"Module {slug!r} has no activity {key!r}.")
     if require_open and not is_open(item, today):
-        raise Conflict(f"Module {item.module.title!r} opens on {item.opens_on:%-d %B %Y}.")
+        raise Conflict(opening_problem(cohort, item))
     return activity, cohort
+
+
+def opening_problem(cohort: Cohort, item: CurriculumItem) -> str:
+    """Why work on a module cannot be recorded yet, with the day it can."""
+    day = f"{item.available_on:%-d %B %Y}"
+    if item.opens_on is None or item.opens_on <= cohort.starts_on:
+        return (f"{cohort.name} starts on {day}: work on {item.module.title!r} can be "
+                "recorded from then.")
+    return f"Module {item.module.title!r} opens on {day}."
 
 
 def find_record(user: User, cohort_id: int, activity_id: int) -> ActivityRecord | None:

@@ -21,6 +21,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, ValidationErro
 
 from lms.accounts.models import ROLES
 from lms.ratings.models import PHASES
+from lms.web.forms import DatePartsField
 
 NOTE_MAX = 20_000
 
@@ -44,8 +45,9 @@ class ReopenForm(Form):
 
     phase = SelectField("Self-assessment", choices=[SelectChoice(p) for p in PHASES])
     reason = TextAreaField("Why it needs reopening", validators=[
-        DataRequired("Give the reason; it is kept in the audit log."), Length(max=500),
+        DataRequired("Give the reason; the participant reads it."), Length(max=500),
         printable])
+    closes_on = DatePartsField("New closing date for this participant", required=False)
 
 
 class CohortForm(Form):

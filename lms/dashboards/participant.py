@@ -50,8 +50,8 @@ def module_context(slug: str) -> dict[str, Any]:
     cohort, item = curriculum.working_cohort(current_user, slug, dt.date.today())
     activities = curriculum.current_activities(item.module)
     records = progress_service.activity_records(current_user.id, [item.module.id], cohort.id)
-    return {"module": item.module, "opens_on": item.opens_on, "cohort": cohort,
-            "is_open": item.opens_on is None or item.opens_on <= dt.date.today(),
+    return {"module": item.module, "opens_on": item.available_on, "cohort": cohort,
+            "due_on": item.due_on, "is_open": curriculum.is_open(item, dt.date.today()),
             "activities": activities, "records": records,
             "note_fields": NOTE_FIELDS, "note_labels": NOTE_LABELS}
 

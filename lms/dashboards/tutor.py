@@ -185,7 +185,10 @@ def reopen(cohort_id: int, user_id: int):
     form = ReopenForm(request.form)
     if form.validate():
         try:
-            ratings.reopen(context["cohort"], user_id, form.phase.data, form.reason.data.strip())
+            ratings.reopen(context["cohort"], user_id, form.phase.data, form.reason.data.strip(),
+                           form.closes_on.data)
+        except Invalid as exc:
+            form.closes_on.errors = [exc.message]
         except (Conflict, NotFound) as exc:
             form.phase.errors = [exc.message]
         else:

@@ -16,7 +16,7 @@ from lms.core.extensions import db
 from lms.messaging import outbox
 from lms.messaging.models import Message
 from lms.ratings.models import Assessment
-from lms.ratings.service import window
+from lms.ratings.service import last_day
 
 
 def acting_user() -> User | None:
@@ -54,7 +54,7 @@ def request_password_reset(email: str) -> None:
 def on_assessment_reopened(assessment: Assessment, **_details) -> None:
     """Tell the participant their self-assessment is open again, why, and until when."""
     cohort = db.session.get(Cohort, assessment.cohort_id)
-    _opens, closes = window(cohort, assessment.phase)
+    closes = last_day(cohort, assessment.phase, assessment)
     user = db.session.get(User, assessment.user_id)
     outbox.queue_message(
         "reopen_notice", user,

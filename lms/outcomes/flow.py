@@ -8,7 +8,9 @@ Counted over people (a person in two cohorts of a programme once), in one statem
 - ``withdrawn``: people taken out of a cohort (their enrolment deleted, as the audit log
   records, or their self-assessments left behind) who are not enrolled in it again; what
   they submitted before leaving still counts in the figures;
-- per phase, how many ``started`` (a draft or more) and ``submitted`` a self-assessment;
+- per phase, how many ``started`` (a draft or more) and ``submitted`` a self-assessment, and
+  how many of those started have one ``reopened`` by a tutor and not yet submitted again
+  (their answers are out of the figures until they are);
 - ``paired``: per comparison, how many gave a point of the scale in both of its phases (the
   n of the framework row);
 - ``attrition``: the mean pre framework score (the mean of all their pre answers) of those who
@@ -42,6 +44,8 @@ from lms.outcomes.stats import welch_from_sums
 from lms.ratings.models import Assessment
 
 FEW_PEOPLE = "fewer than {k} people"
+#: What the flow counts per phase.
+STAGES = ("started", "submitted", "reopened")
 
 
 def enrolled_pairs(cohort_ids: Sequence[int]) -> sa.Select:
@@ -71,13 +75,16 @@ def withdrawn_users(cohort_ids: Sequence[int]) -> sa.Select:
 
 
 def phase_columns() -> list[sa.ColumnElement]:
-    """Per person and phase: whether they started and submitted a self-assessment."""
+    """Per person and phase: whether they started, submitted, and have a reopened draft."""
     columns = []
     for phase in PHASES:
         in_phase = Assessment.phase == phase
         submitted = sa.and_(in_phase, Assessment.status == "submitted")
+        reopened = sa.and_(in_phase, Assessment.status == "draft",
+                           Assessment.reopened_at.is_not(None))
         columns += [sa.func.max(sa.case((in_phase, 1), else_=0)).label(f"{phase}_started"),
-                    sa.func.max(sa.case((submitted, 1), else_=0)).label(f"{phase}_submitted")]
+                    sa.func.max(sa.case((submitted, 1), else_=0)).label(f"{phase}_submitted"),
+                    sa.func.max(sa.case((reopened, 1), else_=0)).label(f"{phase}_reopened")]
     return columns
 
 
@@ -100,7 +107,7 @@ def flow_query(cohort_ids: Sequence[int]) -> sa.Select:
         count_where(is_enrolled), count_where(is_withdrawn),
         count_where(sa.and_(is_enrolled, User.email.like(f"%@{ERASED_DOMAIN}"))),
         *[count_where(sa.func.coalesce(per_user.c[f"{phase}_{what}"], 0) == 1)
-          for phase in PHASES for what in ("started", "submitted")],
+          for phase in PHASES for what in STAGES],
     ).select_from(person)
 
 
@@ -135,7 +142,7 @@ def flow_by_cohort_query(cohort_ids: Sequence[int]) -> sa.Select:
         pairs.c.cohort_id, count_where(is_enrolled), count_where(is_withdrawn),
         count_where(sa.and_(is_enrolled, User.email.like(f"%@{ERASED_DOMAIN}"))),
         *[count_where(sa.func.coalesce(per_pair.c[f"{phase}_{what}"], 0) == 1)
-          for phase in PHASES for what in ("started", "submitted")])
+          for phase in PHASES for what in STAGES])
         .select_from(source).group_by(pairs.c.cohort_id))
 
 
@@ -227,12 +234,17 @@ def attrition_check(counted: Counter) -> dict[str, Any]:
             "ci_high": compared.ci_high, "suppressed": False, "reason": None}
 
 
+def stage_counts(numbers: Sequence[int]) -> dict[str, dict[str, int]]:
+    """The flow statement's per-phase columns (phase by phase, stage by stage) by name."""
+    numbers = iter(numbers)
+    return {phase: {stage: next(numbers) for stage in STAGES} for phase in PHASES}
+
+
 def participant_flow(cohort_ids: Sequence[int], counted: AnswerCounts) -> dict[str, Any]:
     """The flow of the cohorts in scope, every count shown (see ``protect``)."""
     row = [int(value or 0) for value in db.session.execute(flow_query(cohort_ids)).one()]
     enrolled, withdrawn, erased, *rest = row
-    phases = {phase: {"started": rest[2 * i], "submitted": rest[2 * i + 1]}
-              for i, phase in enumerate(PHASES)}
+    phases = stage_counts(rest)
     return {"enrolled": enrolled, "withdrawn": withdrawn, "erased": erased,
             "phases": phases, "paired": dict(counted.paired), "suppressed": [],
             "reason": None, "attrition": attrition_check(counted.attrition)}
@@ -245,9 +257,8 @@ def counts_by_cohort(cohort_ids: Sequence[int]) -> dict[int, dict[str, int]]:
     for cohort, *numbers in db.session.execute(flow_by_cohort_query(cohort_ids)):
         enrolled, withdrawn, erased, *rest = (int(n or 0) for n in numbers)
         counts = {"enrolled": enrolled, "withdrawn": withdrawn, "erased": erased}
-        for i, phase in enumerate(PHASES):
-            counts[f"phases.{phase}.started"] = rest[2 * i]
-            counts[f"phases.{phase}.submitted"] = rest[2 * i + 1]
+        for phase, stages in stage_counts(rest).items():
+            counts.update({f"phases.{phase}.{stage}": n for stage, n in stages.items()})
         per_cohort[int(cohort)] = counts
     return per_cohort
 
@@ -266,7 +277,7 @@ def published_flow(released: dict[int, dict[str, int]], counted: AnswerCounts, m
         for name, count in paired.items():
             mine[f"paired.{name}"] = mine.get(f"paired.{name}", 0) + count
     names = ["enrolled", "withdrawn", "erased",
-             *[f"phases.{p}.{w}" for p in PHASES for w in ("started", "submitted")],
+             *[f"phases.{p}.{w}" for p in PHASES for w in STAGES],
              *[f"paired.{name}" for name in COMPARISONS]]
     hidden, shown = [], {}
     for name in names:
@@ -279,7 +290,7 @@ def published_flow(released: dict[int, dict[str, int]], counted: AnswerCounts, m
     return {
         "enrolled": shown["enrolled"], "withdrawn": shown["withdrawn"],
         "erased": shown["erased"],
-        "phases": {p: {w: shown[f"phases.{p}.{w}"] for w in ("started", "submitted")}
+        "phases": {p: {w: shown[f"phases.{p}.{w}"] for w in STAGES}
                    for p in PHASES},
         "paired": {name: shown[f"paired.{name}"] for name in COMPARISONS},
         "suppressed": hidden, "reason": FEW_PEOPLE.format(k=minimum) if hidden else None,

@@ -64,8 +64,12 @@ OutcomeRow = Schema.from_dict(
          "description": "Of those paired post − pre: reliably improved, no reliable change, "
                         "reliably declined (Jacobson & Truax 1991)."})},
     name="OutcomeRow")
-PhaseFlow = Schema.from_dict({"started": fields.Integer(**NULLABLE_INT),
-                              "submitted": fields.Integer(**NULLABLE_INT)}, name="PhaseFlow")
+PhaseFlow = Schema.from_dict(
+    {"started": fields.Integer(**NULLABLE_INT), "submitted": fields.Integer(**NULLABLE_INT),
+     "reopened": fields.Integer(**NULLABLE_INT, metadata={
+         "description": "Reopened by a tutor and not yet submitted again: their answers "
+                        "for the phase are out of the figures until they are."})},
+    name="PhaseFlow")
 AttritionGroup = Schema.from_dict({"n": fields.Integer(),
                                    "mean_pre": fields.Float(allow_none=True)},
                                   name="AttritionGroup")

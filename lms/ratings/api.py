@@ -100,10 +100,14 @@ def get_participant_assessment(cohort_id: int, user_id: int, phase: str):
 @blp.response(200, ParticipantAssessmentSchema)
 @blp.alt_response(404, **NOT_FOUND)
 @blp.alt_response(409, response="DEFAULT_ERROR", description="It is not submitted.")
+@blp.alt_response(422, response="DEFAULT_ERROR",
+                  description="The window has closed and no closes_on was given, or "
+                              "closes_on is in the past.")
 def reopen_assessment(body, cohort_id: int, user_id: int, phase: str):
-    """Reopen a submitted assessment so the participant can correct it (tutors; audited)."""
+    """Reopen a submitted assessment so the participant can correct it, with a new closing
+    date for them once the window has closed (tutors; audited; the participant is told)."""
     cohort = access.cohort_for(current_user, cohort_id, "individuals")
-    service.reopen(cohort, user_id, phase, body["reason"])
+    service.reopen(cohort, user_id, phase, body["reason"], body["closes_on"])
     return service.participant_assessment(cohort, user_id, phase)
 
 

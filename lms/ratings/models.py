@@ -43,6 +43,9 @@ class Assessment(db.Model):
     #: The last reopening by a tutor, and why (also in the audit log).
     reopened_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     reopen_reason: Mapped[str | None] = mapped_column(sa.Text)
+    #: A tutor's extension for this person alone: the last day they may change and submit it,
+    #: whatever the cohort's window says (set when a closed window's assessment is reopened).
+    extended_until: Mapped[dt.date | None]
     #: "imported" when the answers came from a bulk import rather than the participant.
     source: Mapped[str] = mapped_column(sa.String(16), default="participant")
 

@@ -14,9 +14,13 @@ class PhaseSummarySchema(Schema):
 
     phase = fields.String(validate=validate.OneOf(PHASES))
     opens_on = fields.Date(allow_none=True)
-    closes_on = fields.Date(allow_none=True)
+    closes_on = fields.Date(allow_none=True, metadata={
+        "description": "The last day answers can be changed: the window's, or a tutor's "
+                       "extension for this participant."})
     open = fields.Boolean(metadata={"description": "Whether answers can be changed today."})
     status = fields.String(validate=validate.OneOf(STATUSES))
+    reopen_reason = fields.String(allow_none=True, metadata={
+        "description": "Why a tutor reopened it, while it waits to be submitted again."})
     answered = fields.Integer()
     required = fields.Integer()
     submitted_at = fields.DateTime(allow_none=True)
@@ -47,6 +51,7 @@ class AssessmentSchema(Schema):
     closes_on = fields.Date(allow_none=True)
     open = fields.Boolean()
     status = fields.String(validate=validate.OneOf(STATUSES))
+    reopen_reason = fields.String(allow_none=True)
     submitted_at = fields.DateTime(allow_none=True)
     scale = fields.List(fields.Nested(ScalePointSchema))
     behaviours = fields.List(fields.Nested(AskedBehaviourSchema))
@@ -101,13 +106,19 @@ class ParticipantAssessmentSchema(Schema):
     submitted_at = fields.DateTime(allow_none=True)
     reopened_at = fields.DateTime(allow_none=True)
     reopen_reason = fields.String(allow_none=True)
+    extended_until = fields.Date(allow_none=True, metadata={
+        "description": "The last day this participant may submit it, if a tutor extended it."})
     ratings = fields.Dict(keys=fields.String(), values=fields.Raw())
 
 
 class ReopenSchema(Schema):
-    """Why the assessment is being reopened (kept in the audit log)."""
+    """Why the assessment is being reopened (the participant reads it), and until when."""
 
     reason = Text(required=True, min_length=3, max_length=1000)
+    closes_on = fields.Date(load_default=None, metadata={
+        "description": "A new last day for this participant (YYYY-MM-DD, today or later). "
+                       "Required once the phase's window has closed; the reopening is "
+                       "refused (422) without it."})
 
 
 class ImportResultSchema(Schema):

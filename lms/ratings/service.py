@@ -53,15 +53,32 @@ def window(cohort: Cohort, phase: str) -> tuple[dt.date | None, dt.date | None]:
     return cohort.post_opens_on, cohort.post_closes_on
 
 
-def window_problem(cohort: Cohort, phase: str, today: dt.date) -> str | None:
-    """Why a phase cannot be changed today, or None if its window is open."""
+def last_day(cohort: Cohort, phase: str, assessment: Assessment | None) -> dt.date | None:
+    """The last day a participant may change a phase: the window's, or later by a tutor's
+    extension for them."""
+    _opens, closes = window(cohort, phase)
+    extended = assessment.extended_until if assessment is not None else None
+    if extended is None:
+        return closes
+    return extended if closes is None else max(closes, extended)
+
+
+def window_problem(cohort: Cohort, phase: str, today: dt.date,
+                   assessment: Assessment | None = None) -> str | None:
+    """Why a phase cannot be changed today, or None if its window is open (or a tutor's
+    extension for this participant runs until today or later)."""
+    extended = assessment.extended_until if assessment is not None else None
+    if extended is not None and today <= extended:
+        return None
     opens, closes = window(cohort, phase)
     label = "retrospective (then)" if phase == "then" else phase
     if opens is None or closes is None:
         return f"The {label} self-assessment of {cohort.name} has no dates set yet."
     if not opens <= today <= closes:
+        ended = (f" Your tutor's extension ended on {extended:%-d %B %Y}."
+                 if extended is not None else "")
         return (f"The {label} self-assessment is open from {opens:%-d %B %Y} to "
-                f"{closes:%-d %B %Y}; today it cannot be changed.")
+                f"{closes:%-d %B %Y}; today it cannot be changed.{ended}")
     return None
 
 
@@ -137,7 +154,8 @@ def save_draft(user: User, phase: str, raw: dict[str, Any], cohort_id: int | Non
     check_phase(phase)
     enrolment = participant_enrolment(user, cohort_id)
     cohort = enrolment.cohort
-    problem = window_problem(cohort, phase, today or dt.date.today())
+    assessment = find_assessment(cohort.id, user.id, phase)
+    problem = window_problem(cohort, phase, today or dt.date.today(), assessment)
     if problem:
         raise Conflict(problem)
     asked = {b.code: b for b in behaviours_for_sector(sector_of(enrolment))}
@@ -145,7 +163,6 @@ def save_draft(user: User, phase: str, raw: dict[str, Any], cohort_id: int | Non
     if problems:
         raise Invalid("Some answers cannot be saved; nothing was changed.",
                       errors={"ratings": problems})
-    assessment = find_assessment(cohort.id, user.id, phase)
     if assessment is None:
         assessment = Assessment(cohort=cohort, user=user, phase=phase)
         db.session.add(assessment)
@@ -171,10 +188,10 @@ def submit(user: User, phase: str, cohort_id: int | None = None,
     """
     check_phase(phase)
     enrolment = participant_enrolment(user, cohort_id)
-    problem = window_problem(enrolment.cohort, phase, today or dt.date.today())
+    assessment = find_assessment(enrolment.cohort_id, user.id, phase)
+    problem = window_problem(enrolment.cohort, phase, today or dt.date.today(), assessment)
     if problem:
         raise Conflict(problem)
-    assessment = find_assessment(enrolment.cohort_id, user.id, phase)
     if assessment is not None and assessment.status == "submitted":
         raise Conflict(f"Your {phase} self-assessment is already submitted.")
     asked = behaviours_for_sector(sector_of(enrolment))
@@ -208,11 +225,13 @@ def my_assessments(user: User, cohort_id: int | None = None,
         .options(selectinload(Assessment.ratings)))}
     phases = []
     for phase in PHASES:
-        opens, closes = window(cohort, phase)
+        opens, _closes = window(cohort, phase)
         assessment = assessments.get(phase)
         phases.append({
-            "phase": phase, "opens_on": opens, "closes_on": closes,
-            "open": window_problem(cohort, phase, today) is None,
+            "phase": phase, "opens_on": opens,
+            "closes_on": last_day(cohort, phase, assessment),
+            "open": window_problem(cohort, phase, today, assessment) is None,
+            "reopen_reason": reopen_reason(assessment),
             "status": assessment.status if assessment else "not_started",
             "answered": len(assessment.ratings) if assessment else 0, "required": required,
             "submitted_at": assessment.submitted_at if assessment else None,
@@ -227,16 +246,25 @@ def assessment_view(user: User, phase: str, cohort_id: int | None = None,
     enrolment = participant_enrolment(user, cohort_id)
     cohort = enrolment.cohort
     assessment = find_assessment(cohort.id, user.id, phase)
-    opens, closes = window(cohort, phase)
+    opens, _closes = window(cohort, phase)
     return {
-        "phase": phase, "cohort_id": cohort.id, "opens_on": opens, "closes_on": closes,
-        "open": window_problem(cohort, phase, today or dt.date.today()) is None,
+        "phase": phase, "cohort_id": cohort.id, "opens_on": opens,
+        "closes_on": last_day(cohort, phase, assessment),
+        "open": window_problem(cohort, phase, today or dt.date.today(), assessment) is None,
+        "reopen_reason": reopen_reason(assessment),
         "status": assessment.status if assessment else "not_started",
         "submitted_at": assessment.submitted_at if assessment else None,
         "scale": cohort.programme.rating_scale,
         "behaviours": behaviours_for_sector(sector_of(enrolment)),
         "ratings": answers_by_code(assessment),
     }
+
+
+def reopen_reason(assessment: Assessment | None) -> str | None:
+    """What the tutor wrote when they reopened a draft the participant is still to resubmit."""
+    if assessment is None or assessment.status != "draft":
+        return None
+    return assessment.reopen_reason
 
 
 def answers_by_code(assessment: Assessment | None) -> dict[str, int | str]:
@@ -249,20 +277,52 @@ def answers_by_code(assessment: Assessment | None) -> dict[str, int | str]:
 
 # --- the tutor's side ----------------------------------------------------------------------
 
-def reopen(cohort: Cohort, user_id: int, phase: str, reason: str) -> Assessment:
-    """Unlock a submitted assessment so the participant can correct and resubmit it."""
+#: How far ahead a tutor may extend one person's window (a guard against mistyped years).
+MAX_EXTENSION_DAYS = 366
+
+
+def check_extension(cohort: Cohort, phase: str, closes_on: dt.date | None,
+                    today: dt.date) -> None:
+    """A closed (or undated) window needs a new last day, today or later, to reopen into."""
+    _opens, closes = window(cohort, phase)
+    window_closed = closes is None or closes < today
+    if closes_on is None:
+        if window_closed:
+            ended = (f"closed on {closes:%-d %B %Y}" if closes is not None
+                     else "has no dates set")
+            raise Invalid(f"The {phase} self-assessment window {ended}: give the participant "
+                          "a new closing date (closes_on) so they can submit it again.",
+                          errors={"closes_on": ["Required: the window has closed."]})
+        return
+    if closes_on < today:
+        raise Invalid("The new closing date is in the past.",
+                      errors={"closes_on": [f"Must be today ({today:%-d %B %Y}) or later."]})
+    if (closes_on - today).days > MAX_EXTENSION_DAYS:
+        raise Invalid("The new closing date is more than a year away.",
+                      errors={"closes_on": ["Must be within a year of today."]})
+
+
+def reopen(cohort: Cohort, user_id: int, phase: str, reason: str,
+           closes_on: dt.date | None = None, today: dt.date | None = None) -> Assessment:
+    """Unlock a submitted assessment so the participant can correct and resubmit it; after
+    its window has closed, only with a new closing date for that participant."""
     check_phase(phase)
+    today = today or dt.date.today()
     assessment = find_assessment(cohort.id, user_id, phase)
     if assessment is None:
         raise NotFound(f"User {user_id} has no {phase} self-assessment in this cohort.")
     if assessment.status != "submitted":
         raise Conflict(f"The {phase} self-assessment is not submitted, so it is already open.")
+    check_extension(cohort, phase, closes_on, today)
     assessment.status = "draft"
     assessment.reopened_at = assessment.updated_at = utcnow()
     assessment.reopen_reason = reason
+    if closes_on is not None:
+        assessment.extended_until = closes_on
     # The reason is typed by the tutor: it stays on the assessment (which erasure blanks),
     # never in the audit log.
-    record("assessment.reopen", assessment, user_id=user_id, phase=phase)
+    extension = {"closes_on": closes_on.isoformat()} if closes_on is not None else {}
+    record("assessment.reopen", assessment, user_id=user_id, phase=phase, **extension)
     db.session.flush()
     assessment_reopened.send(assessment)
     return assessment
@@ -320,6 +380,7 @@ def participant_assessment(cohort: Cohort, user_id: int, phase: str) -> dict[str
             "submitted_at": assessment.submitted_at if assessment else None,
             "reopened_at": assessment.reopened_at if assessment else None,
             "reopen_reason": assessment.reopen_reason if assessment else None,
+            "extended_until": assessment.extended_until if assessment else None,
             "ratings": answers_by_code(assessment)}
 
 

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
+
+from wtforms import Field
+from wtforms.utils import unset_value
+
+DATE_PARTS = ("day", "month", "year")
 
 
 def field_errors(form) -> list[dict[str, str]]:
@@ -10,7 +16,8 @@ def field_errors(form) -> list[dict[str, str]]:
     items = []
     for field in form:
         for message in field.errors:
-            items.append({"text": message, "href": f"#{field.id}"})
+            items.append({"text": message,
+                          "href": f"#{getattr(field, 'error_anchor', field.id)}"})
     return items
 
 
@@ -24,3 +31,74 @@ def is_whole_number(text: str, max_digits: int = 12) -> bool:
     """Whether ``text`` is a whole number in ASCII digits (``int()`` also reads other
     scripts' digits, "٤" as 4, which no form here means)."""
     return text.isascii() and text.isdigit() and len(text) <= max_digits
+
+
+class DatePartsField(Field):
+    """A date typed as day, month and year in three boxes (the NHS.UK date input), posted as
+    ``<name>-day``, ``<name>-month`` and ``<name>-year``. Its errors say which part is wrong
+    and ``bad_parts`` names the boxes to mark."""
+
+    def __init__(self, label=None, validators=None, required: bool = True, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.required = required
+        self.parts = dict.fromkeys(DATE_PARTS, "")
+        self.bad_parts: set[str] = set()
+
+    @property
+    def error_anchor(self) -> str:
+        """The box the error summary links to: the first that is wrong."""
+        first = next((part for part in DATE_PARTS if part in self.bad_parts), "day")
+        return f"{self.id}-{first}"
+
+    def process(self, formdata, data=unset_value, extra_filters=None) -> None:
+        """Read the three boxes from the form, else show ``data``."""
+        self.process_errors = []
+        self.bad_parts = set()
+        if data is unset_value:
+            data = self.default() if callable(self.default) else self.default
+        self.object_data = data
+        self.data = data if isinstance(data, dt.date) else None
+        self.parts = ({"day": str(data.day), "month": str(data.month), "year": str(data.year)}
+                      if self.data else dict.fromkeys(DATE_PARTS, ""))
+        if formdata is not None and any(f"{self.name}-{part}" in formdata
+                                        for part in DATE_PARTS):
+            self.parts = {part: formdata.get(f"{self.name}-{part}", "").strip()[:12]
+                          for part in DATE_PARTS}
+            self.data = self.parse()
+
+    def parse(self) -> dt.date | None:
+        """The typed date, or None with the reason in ``process_errors``."""
+        name = self.label.text
+        missing = [part for part in DATE_PARTS if not self.parts[part]]
+        if len(missing) == len(DATE_PARTS):
+            return None
+        if missing:
+            self.bad_parts = set(missing)
+            self.process_errors.append(f"{name} must include a {' and a '.join(missing)}.")
+            return None
+        not_numbers = [part for part in DATE_PARTS if not is_whole_number(self.parts[part], 4)]
+        if not_numbers:
+            self.bad_parts = set(not_numbers)
+            self.process_errors.append(f"{name}: the {' and '.join(not_numbers)} must be "
+                                       "a number.")
+            return None
+        day, month, year = (int(self.parts[part]) for part in DATE_PARTS)
+        if len(self.parts["year"]) != 4:
+            self.bad_parts = {"year"}
+            self.process_errors.append(f"{name}: the year must have 4 numbers, like 2027.")
+            return None
+        try:
+            return dt.date(year, month, day)
+        except ValueError:
+            self.bad_parts = {"day", "month"} if not 1 <= month <= 12 else {"day"}
+            self.process_errors.append(f"{name} must be a real date.")
+            return None
+
+    def pre_validate(self, form) -> None:
+        """A required date must be given."""
+        if self.required and self.data is None and not self.process_errors:
+            self.bad_parts = set(DATE_PARTS)
+            raise ValueError(f"Enter {self.label.text[0].lower()}{self.label.text[1:]}.")
+
+    def _value(self) -> str:
+        return self.data.isoformat() if self.data else ""

@@ -8,6 +8,7 @@ functions the API uses, in ``lms.access``.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask import Flask, Response, has_request_context, request, url_for
@@ -109,4 +110,5 @@ def navigation() -> list[dict[str, Any]]:
 
 def page_context() -> dict[str, Any]:
     """Values every template may use."""
-    return {"service_name": SERVICE_NAME, "navigation_items": navigation()}
+    return {"service_name": SERVICE_NAME, "navigation_items": navigation(),
+            "today": dt.date.today()}

@@ -61,6 +61,43 @@ def test_bad_cohorts_are_422_naming_the_field(client, admin, body, field):
     assert field in response.get_json()["errors"]["json"]
 
 
+WINDOWS = {"pre_opens_on": "2027-02-22", "pre_closes_on": "2027-03-15",
+           "post_opens_on": "2027-09-01", "post_closes_on": "2027-09-30"}
+
+
+@pytest.mark.parametrize(("change", "field", "words"), [
+    ({"pre_closes_on": "2027-02-01"}, "pre_closes_on", "closes before it opens"),
+    ({"post_opens_on": "2027-03-10"}, "post_opens_on", "after the pre window closes"),
+    ({"post_opens_on": "2027-01-10", "post_closes_on": "2027-02-01"}, "post_opens_on",
+     "after the pre window closes"),
+    ({"post_closes_on": "2027-10-14"}, "post_closes_on", "after the cohort ends"),
+    ({"pre_opens_on": None}, "pre_opens_on", "both dates, or neither"),
+])
+def test_windows_that_would_strand_people_are_refused_naming_the_field(client, admin, change,
+                                                                       field, words):
+    refused = post(client, admin, "/cohorts", {**COHORT, **WINDOWS, **change,
+                                               "programme_id": admin["programme_id"]})
+    assert refused.status_code == 422
+    assert words in refused.get_json()["message"] and field in refused.get_json()["errors"]
+    created = post(client, admin, "/cohorts", {**COHORT, **WINDOWS,
+                                               "programme_id": admin["programme_id"]})
+    assert created.status_code == 201
+    cohort_id = created.get_json()["id"]
+    changed = patch(client, admin, f"/cohorts/{cohort_id}", change)
+    assert changed.status_code == 422 and field in changed.get_json()["errors"]
+    kept = client.get(f"/api/v1/cohorts/{cohort_id}", headers=admin["headers"]).get_json()
+    assert {name: kept[name] for name in WINDOWS} == WINDOWS
+
+
+def test_ending_a_cohort_before_its_post_window_closes_is_refused(client, admin):
+    created = post(client, admin, "/cohorts", {**COHORT, **WINDOWS,
+                                               "programme_id": admin["programme_id"]})
+    changed = patch(client, admin, f"/cohorts/{created.get_json()['id']}",
+                    {"ends_on": "2027-09-20"})
+    assert changed.status_code == 422
+    assert "post_closes_on" in changed.get_json()["errors"]
+
+
 def test_non_json_and_malformed_bodies_are_4xx(client, admin):
     bad_json = client.post("/api/v1/cohorts", data="{not json", content_type="application/json",
                            headers=admin["headers"])

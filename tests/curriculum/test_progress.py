@@ -191,7 +191,60 @@ def test_behind_schedule_means_a_module_unfinished_after_the_next_one_opened(cou
     db.session.commit()
     progress = cohort_progress(course["cohort"], today)
     reasons = {p.user_id: p.risk_reasons for p in progress["participants"]}
-    assert "behind schedule: induction not complete" in reasons[course["pat"].id]
+    assert ("behind schedule: “Leadership at every level: an induction” not complete"
+            in reasons[course["pat"].id])
+
+
+def test_a_due_date_decides_behind_schedule(course):
+    today = dt.date.today()
+    set_cohort_curriculum(course["cohort"], [
+        {"slug": "induction", "due_on": today - dt.timedelta(days=1)},
+        {"slug": "strategic-intent", "opens_on": today - dt.timedelta(days=20),
+         "due_on": today + dt.timedelta(days=10)},
+        {"slug": "facilitative-collaborative", "opens_on": today - dt.timedelta(days=2)},
+    ])
+    db.session.commit()
+    progress = cohort_progress(course["cohort"], today)
+    reasons = " ".join(next(p.risk_reasons for p in progress["participants"]
+                            if p.user_id == course["pat"].id))
+    # Induction's due date has passed; Strategic intent's has not, although the module
+    # after it has opened (without a due date that would have made it late).
+    assert "an induction" in reasons and "Strategic" not in reasons
+
+
+SOON, EARLIER = (str(dt.date.today() + dt.timedelta(days=n)) for n in (10, 2))
+
+
+@pytest.mark.parametrize(("item", "field_text"), [
+    ({"slug": "induction", "opens_on": SOON, "due_on": EARLIER}, "before it opens"),
+    ({"slug": "induction", "due_on": "2020-01-01"}, "before the cohort starts"),
+    ({"slug": "induction", "due_on": "2099-01-01"}, "after the cohort ends"),
+    ({"slug": "induction", "opens_on": "2099-01-01"}, "after the cohort ends"),
+])
+def test_module_dates_outside_the_cohort_are_refused(client, course, item, field_text):
+    admin = course["headers"]["admin"]
+    path = f"/api/v1/cohorts/{course['cohort'].id}/modules"
+    before = client.get(path, headers=admin).get_json()
+    response = client.put(path, json={"modules": [item]}, headers=admin)
+    assert response.status_code == 422
+    assert field_text in " ".join(response.get_json()["errors"]["modules"])
+    assert client.get(path, headers=admin).get_json() == before
+
+
+def test_no_work_is_recorded_before_the_cohort_starts(client, curriculum):
+    starts = dt.date.today() + dt.timedelta(days=90)
+    cohort = b.make_cohort(starts_on=starts, ends_on=starts + dt.timedelta(days=180))
+    early = b.make_user("participant")
+    b.enrol(early, cohort)
+    headers = b.bearer(early)
+    db.session.commit()
+    response = client.put("/api/v1/me/activities/induction/three-ideas", json={"done": True},
+                          headers=headers)
+    assert response.status_code == 409
+    assert f"starts on {starts:%-d %B %Y}" in response.get_json()["message"]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ActivityRecord)) == 0
+    progress = client.get("/api/v1/me/progress", headers=headers).get_json()[0]
+    assert progress["next_activity"] is None
 
 
 @pytest.mark.parametrize(("who", "expected"), [("pat", 403), ("other_tutor", 404),

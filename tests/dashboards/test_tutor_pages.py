@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import sqlalchemy as sa
 
 from lms.accounts.models import User
@@ -106,3 +108,33 @@ def test_the_cohort_page_costs_the_same_statements_for_3_or_30_participants(
             assert tutor.get(f"/cohorts/{cohorts.cohort_id}").status_code == 200
         counts.append(counter.count)
     assert counts[0] == counts[1], counts
+
+
+def test_reopening_a_closed_window_on_the_page_asks_for_a_date_and_the_participant_reads_why(
+        browse, cohorts):
+    pat = db.session.get(User, cohorts.participant_id)
+    b.assess(pat, db.session.get(Cohort, cohorts.cohort_id), "post", sector="commissioning")
+    db.session.commit()
+    tutor = browse(cohorts.emails["tutor"])
+    path = f"/cohorts/{cohorts.cohort_id}/participants/{cohorts.participant_id}/reopen"
+    undated = tutor.post(path, {"phase": "post", "reason": "Answers swapped"})
+    assert undated.status_code == 422
+    assert "give the participant a new closing date" in undated.text
+    assert 'href="#closes_on-day"' in undated.text  # the error summary links the first box
+    unreal = tutor.post(path, {"phase": "post", "reason": "Answers swapped",
+                               "closes_on-day": "31", "closes_on-month": "2",
+                               "closes_on-year": "2030"})
+    assert unreal.status_code == 422 and "must be a real date" in unreal.text
+    assert 'value="31"' in unreal.text  # what was typed stays in the boxes
+    partial = tutor.post(path, {"phase": "post", "reason": "Answers swapped",
+                                "closes_on-day": "3", "closes_on-year": "2030"})
+    assert partial.status_code == 422 and "must include a month" in partial.text
+    until = dt.date.today() + dt.timedelta(days=9)
+    done = tutor.post(path, {"phase": "post", "reason": "Answers swapped",
+                             "closes_on-day": str(until.day),
+                             "closes_on-month": str(until.month),
+                             "closes_on-year": str(until.year)})
+    assert done.status_code == 302
+    page = browse(cohorts.emails["participant"]).get("/assessments/post")
+    assert "Your tutor reopened this self-assessment." in page.text
+    assert "Answers swapped" in page.text and f"{until:%-d %B %Y}" in page.text

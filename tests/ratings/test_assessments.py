@@ -278,3 +278,98 @@ def test_the_cohort_can_be_named_in_the_query_string(client, course):
     assert other.status_code == 404
     assert client.get("/api/v1/me/assessments?cohort=x",
                       headers=course["headers"]["pat"]).status_code == 422
+
+
+@pytest.fixture
+def closed(seeded):
+    """A cohort whose post window closed last week; three participants submitted pre and
+    post, and their tutor."""
+    cohort = b.make_cohort(starts_on=TODAY - dt.timedelta(days=200),
+                           ends_on=TODAY - dt.timedelta(days=7))
+    cohort.pre_opens_on, cohort.pre_closes_on = (TODAY - dt.timedelta(days=200),
+                                                 TODAY - dt.timedelta(days=180))
+    cohort.post_opens_on, cohort.post_closes_on = (TODAY - dt.timedelta(days=30),
+                                                   TODAY - dt.timedelta(days=7))
+    organisation = b.make_organisation("Riverside NHS Trust", "nhs_trust", "providing")
+    people = [b.make_user("participant") for _ in range(3)]
+    for person in people:
+        b.enrol(person, cohort, organisation=organisation)
+        for phase in ("pre", "post"):
+            b.assess(person, cohort, phase)
+    tutor = b.make_user("tutor")
+    b.enrol(tutor, cohort)
+    headers = {"tutor": b.bearer(tutor), "pat": b.bearer(people[0])}
+    db.session.commit()
+    return {"cohort": cohort, "pat": people[0], "headers": headers}
+
+
+def flow_of(client, closed):
+    return client.get(f"/api/v1/cohorts/{closed['cohort'].id}/outcomes",
+                      headers=closed["headers"]["tutor"]).get_json()["flow"]["phases"]["post"]
+
+
+def test_reopening_after_the_window_closed_needs_a_new_date_and_ends_in_a_submission(
+        client, closed):
+    from lms.audit.models import AuditEvent
+    from lms.messaging.models import Message
+
+    tutor, pat = closed["headers"]["tutor"], closed["headers"]["pat"]
+    base = f"/api/v1/cohorts/{closed['cohort'].id}/assessments/{closed['pat'].id}/post"
+    refused = client.post(f"{base}/reopen", json={"reason": "Two answers were swapped"},
+                          headers=tutor)
+    assert refused.status_code == 422
+    assert "closed on" in refused.get_json()["message"]
+    assert "closes_on" in refused.get_json()["errors"]
+    past = client.post(f"{base}/reopen", json={"reason": "Two answers were swapped",
+                                               "closes_on": str(TODAY - dt.timedelta(days=1))},
+                       headers=tutor)
+    assert past.status_code == 422 and "closes_on" in past.get_json()["errors"]
+    assert client.get(base, headers=tutor).get_json()["status"] == "submitted"
+    assert flow_of(client, closed) == {"started": 3, "submitted": 3, "reopened": 0}
+
+    until = TODAY + dt.timedelta(days=7)
+    reopened = client.post(f"{base}/reopen", json={"reason": "Two answers were swapped",
+                                                   "closes_on": str(until)}, headers=tutor)
+    assert reopened.status_code == 200
+    assert reopened.get_json()["extended_until"] == str(until)
+    event = db.session.scalar(sa.select(AuditEvent).filter_by(action="assessment.reopen"))
+    assert event.details["closes_on"] == str(until)
+    notice = db.session.scalar(sa.select(Message).filter_by(kind="reopen_notice"))
+    assert notice.context["closes_on"] == str(until)
+    # The flow says where the missing post answers went.
+    assert flow_of(client, closed) == {"started": 3, "submitted": 2, "reopened": 1}
+
+    mine = client.get("/api/v1/me/assessments", headers=pat).get_json()["phases"]
+    post = next(p for p in mine if p["phase"] == "post")
+    assert (post["open"], post["closes_on"], post["reopen_reason"]) == (
+        True, str(until), "Two answers were swapped")
+    assert client.put("/api/v1/me/assessments/post", json={"ratings": {"SI.1": 5}},
+                      headers=pat).status_code == 200
+    assert client.post("/api/v1/me/assessments/post/submit", headers=pat).status_code == 200
+    assert flow_of(client, closed) == {"started": 3, "submitted": 3, "reopened": 0}
+    # The extension is the participant's alone: the others' window stays closed.
+    other = client.get("/api/v1/me/assessments", headers=pat).get_json()["phases"]
+    assert next(p for p in other if p["phase"] == "then")["open"] is False
+
+
+def test_an_extension_ends_on_its_date(closed):
+    from lms.core.errors import Conflict
+    from lms.ratings import service
+
+    until = TODAY + dt.timedelta(days=3)
+    service.reopen(closed["cohort"], closed["pat"].id, "post", "A slip", closes_on=until)
+    db.session.commit()
+    service.save_draft(closed["pat"], "post", {"SI.1": 4}, today=until)
+    with pytest.raises(Conflict, match="extension ended on"):
+        service.save_draft(closed["pat"], "post", {"SI.1": 2},
+                           today=until + dt.timedelta(days=1))
+
+
+def test_reopening_while_the_window_is_open_needs_no_date(client, course):
+    every = every_answer(client, course)
+    put(client, course, {"ratings": every})
+    submit(client, course)
+    base = f"/api/v1/cohorts/{course['cohort'].id}/assessments/{course['pat'].id}/pre"
+    reopened = client.post(f"{base}/reopen", json={"reason": "A slip"},
+                           headers=course["headers"]["tutor"])
+    assert reopened.status_code == 200 and reopened.get_json()["extended_until"] is None
