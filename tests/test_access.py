@@ -242,6 +242,8 @@ CASES = [
          lambda w, role: f"/account/tokens/{w.spare_token_ids.get(role, 1)}/revoke"),
     # Participants' pages.
     Case("GET", "/modules/<slug>", page_only({PART: 200}), fixed("/modules/induction")),
+    Case("POST", "/modules/<slug>", page_only({PART: 302}, 400), fixed("/modules/induction"),
+         data=lambda w, role: {"three-ideas-shown": "y", "three-ideas-done": "y"}),
     Case("POST", "/modules/<slug>/<key>", page_only({PART: 302}, 400),
          fixed("/modules/induction/three-ideas"),
          data=lambda w, role: {"three-ideas-done": "y"}),

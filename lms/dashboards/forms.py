@@ -19,11 +19,17 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, ValidationError
 
-from lms.accounts.models import ROLES
 from lms.ratings.models import PHASES
 from lms.web.forms import DatePartsField
 
 NOTE_MAX = 20_000
+#: A role as the pages name it, with what it lets the person do.
+ROLE_LABELS = {  # every role of lms.accounts.models.ROLES, the least powerful first
+    "participant": "Participant: works through the modules and rates themselves",
+    "tutor": "Tutor: follows the cohorts they are enrolled in",
+    "sponsor": "Sponsor: sees outcome figures, never an individual",
+    "admin": "Administrator: manages every cohort, user and setting",
+}
 
 
 def printable(_form, field) -> None:
@@ -80,7 +86,10 @@ class UserForm(Form):
                                                     Length(max=320), printable])
     display_name = StringField("Full name", validators=[DataRequired("Give the person's name."),
                                                         Length(max=200), printable])
-    role = SelectField("Role", choices=[SelectChoice(role) for role in ROLES])
+    role = SelectField("Role", choices=[SelectChoice("", "Choose a role"),
+                                        *(SelectChoice(role, label)
+                                          for role, label in ROLE_LABELS.items())],
+                       validators=[DataRequired("Choose the person's role.")])
 
 
 class TokenForm(Form):

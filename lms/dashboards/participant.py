@@ -73,6 +73,69 @@ def module(slug: str):
     return render_template("participant/module.html", forms=forms, **context)
 
 
+def changes_of(activity, record, form: ActivityForm) -> dict[str, Any]:
+    """What the posted form of one activity changes against what is stored (nothing when it
+    says what is already saved)."""
+    field = NOTE_FIELDS.get(activity.kind)
+    changes: dict[str, Any] = {}
+    if form.done.data != bool(record and record.completed_at):
+        changes["done"] = form.done.data
+    if field and (form.note.data or "").strip() != (getattr(record, field, None) or "").strip():
+        changes[field] = form.note.data
+    return changes
+
+
+def posted_forms(activities) -> dict[str, ActivityForm]:
+    """The forms of the activities the page posted (each marks itself with ``<key>-shown``)."""
+    return {a.key: ActivityForm(request.form, prefix=a.key) for a in activities
+            if request.form.get(f"{a.key}-shown") == "y"}
+
+
+@bp.post("/modules/<slug>")
+@page("participant")
+@person_writes
+def save_module(slug: str):
+    """Save every activity of the module page whose note or tick changed, whichever Save
+    button was pressed, so that nothing typed in another activity is lost; all or nothing."""
+    context = module_context(slug)
+    records = context["records"]
+    posted = posted_forms(context["activities"])
+    saved, failed = [], None
+    for activity in context["activities"]:
+        form = posted.get(activity.key)
+        if form is None:
+            continue
+        if not form.validate():
+            failed = failed or form
+            continue
+        changes = changes_of(activity, records.get(activity.id), form)
+        if not changes:
+            continue
+        try:
+            curriculum.record_activity(current_user, slug, activity.key, changes,
+                                       cohort_id=context["cohort"].id)
+        except Invalid as exc:
+            form.note.errors = [exc.message]
+            failed = failed or form
+        except Conflict as exc:
+            form.done.errors = [exc.message]
+            failed = failed or form
+        else:
+            saved.append(activity.title)
+    pressed = request.form.get("save", "")
+    if failed is None:
+        flash(f"Saved {' and '.join(f'“{title}”' for title in saved)}." if saved
+              else "Nothing had changed since you last saved.")
+        anchor = pressed if pressed in {a.key for a in context["activities"]} else None
+        return redirect(url_for(".module", slug=slug, _anchor=anchor))
+    # Nothing is saved (the request rolls back); every activity shows what was typed.
+    forms = {a.key: posted.get(a.key) or form_for(a, records.get(a.id))
+             for a in context["activities"]}
+    errors = [item for form in forms.values() for item in field_errors(form)]
+    return render_template("participant/module.html", forms=forms, error_list=errors,
+                           **context), 422
+
+
 @bp.post("/modules/<slug>/<key>")
 @page("participant")
 @person_writes

@@ -96,6 +96,13 @@ def test_users_are_added_once_and_invited(browse, cohorts):
     bad_role = admin.post("/admin/users", {"email": "x@example.org", "display_name": "X",
                                            "role": "superuser"})
     assert bad_role.status_code == 422
+    no_role = admin.post("/admin/users", {"email": "y@example.org", "display_name": "Y"})
+    assert no_role.status_code == 422 and "Choose the person&#39;s role." in no_role.text
+    assert db.session.scalar(sa.select(User).filter_by(email="y@example.org")) is None
+    form = admin.get("/admin/users").text
+    # "Choose a role" comes first and no role is chosen for the administrator.
+    assert re.search(r'<select[^>]*name="role"[^>]*>\s*<option value=""', form)
+    assert " selected" not in form.split('name="role"')[1].split("</select>")[0]
     listing = admin.get("/admin/users?q=robin")
     assert "robin@example.org" in listing.text and "pat@example.org" not in listing.text
 
@@ -126,3 +133,10 @@ def test_a_token_is_shown_once_and_works(browse, cohorts, client):
         == 200
     bad = tutor.post("/account/tokens", {"name": "", "days": "9999"})
     assert bad.status_code == 422 and "Choose from 1 to 365 days." in bad.text
+
+
+def test_the_add_user_form_offers_every_role():
+    from lms.accounts.models import ROLES
+    from lms.dashboards.forms import ROLE_LABELS
+
+    assert set(ROLE_LABELS) == set(ROLES)

@@ -116,3 +116,51 @@ def test_my_progress_shows_the_profile_chart_with_its_table(browse, cohorts):
     assert page.status_code == 200
     assert 'src="/api/v1/me/charts/profile.png"' in page.text
     assert "<caption" in page.text and "cohort mean pre" in page.text
+
+
+def module_form(**activities) -> dict[str, str]:
+    """The module page's one form as a browser posts it: every activity marked shown."""
+    data = {f"{key}-shown": "y" for key in
+            ("three-ideas", "your-starting-point", "network-map", "cohort-welcome",
+             "best-experience")}
+    for key, fields in activities.items():
+        data.update({f"{key.replace('_', '-')}-{name}": value for name, value in fields.items()})
+    return data
+
+
+def test_saving_one_activity_keeps_what_was_typed_in_another(browse, cohorts):
+    pat = browse(cohorts.emails["participant"])
+    page = pat.get("/modules/induction").text
+    assert page.count('name="save"') == 5
+    assert page.count('<form method="post" action="/modules/induction"') == 1
+    saved = pat.post("/modules/induction", {
+        **module_form(your_starting_point={"note": "Where I stand."},
+                      network_map={"note": "Who I work with."}),
+        "save": "network-map"})
+    assert saved.status_code == 302 and saved.headers["Location"].endswith("#network-map")
+    shown = pat.get("/modules/induction").text
+    assert "Where I stand." in shown and "Who I work with." in shown
+    assert records() == 2
+    nothing = pat.post("/modules/induction", {
+        **module_form(your_starting_point={"note": "Where I stand."},
+                      network_map={"note": "Who I work with."}), "save": "three-ideas"})
+    assert nothing.status_code == 302 and records() == 2
+
+
+def test_a_problem_in_one_activity_saves_nothing_and_keeps_every_typed_text(browse, cohorts):
+    pat = browse(cohorts.emails["participant"])
+    refused = pat.post("/modules/induction", {
+        **module_form(three_ideas={"done": "y"},
+                      network_map={"note": "Typed but not yet saved.", "done": "y"},
+                      best_experience={"done": "y"}, your_starting_point={"done": "y"}),
+        "save": "three-ideas"})
+    assert refused.status_code == 422
+    assert "Write your reflection before marking this activity done." in refused.text
+    assert "Typed but not yet saved." in refused.text
+    assert records() == 0  # all or nothing
+
+
+def test_the_module_form_is_refused_without_csrf(browse, cohorts):
+    pat = browse(cohorts.emails["participant"])
+    refused = pat.post("/modules/induction", module_form(three_ideas={"done": "y"}), csrf=False)
+    assert refused.status_code == 400 and records() == 0
