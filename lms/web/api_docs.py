@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint, render_template
@@ -35,10 +36,31 @@ def operations_by_tag(spec: dict[str, Any]) -> list[tuple[dict[str, Any], list[d
             operation = item[method]
             parameters = item.get("parameters", []) + operation.get("parameters", [])
             entry = {"method": method.upper(), "path": path, "op": operation,
-                     "parameters": parameters}
+                     "parameters": parameters,
+                     "responses": resolved_responses(spec, operation.get("responses", {})),
+                     "anchor": operation_anchor(method, path)}
             for tag in operation.get("tags", ["other"]):
                 tags.setdefault(tag, ({"name": tag}, []))[1].append(entry)
     return list(tags.values())
+
+
+def resolved_responses(spec: dict[str, Any], responses: dict[str, Any]
+                       ) -> list[tuple[str, dict[str, Any]]]:
+    """An operation's responses by status, each ``$ref`` to a shared response (the error
+    body) replaced by what it refers to, so the page shows its meaning and body."""
+    shared = spec.get("components", {}).get("responses", {})
+    resolved = []
+    for status, response in responses.items():
+        ref = response.get("$ref", "")
+        found = shared.get(ref.rsplit("/", 1)[-1], {}) if ref else {}
+        resolved.append((status, {**found, **{k: v for k, v in response.items()
+                                              if k != "$ref"}}))
+    return resolved
+
+
+def operation_anchor(method: str, path: str) -> str:
+    """An id for an operation's section: ``get-api-v1-cohorts-cohort_id``."""
+    return f"{method}-{re.sub(r'[^A-Za-z0-9_]+', '-', path).strip('-')}"
 
 
 def schema_name(ref_holder: dict[str, Any] | None) -> str:

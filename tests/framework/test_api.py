@@ -221,6 +221,15 @@ def test_docs_page_lists_every_operation(client):
     page = response.get_data(as_text=True)
     for path in ["/api/v1/framework", "/api/v1/themes/{code}", "/api/v1/behaviours"]:
         assert f"<code>{path}</code>" in page
+    # Shared responses are resolved: their meaning and body show, not a reference.
+    assert "#/components/responses" not in page
+    assert re.search(r"<td>404</td><td>[^<]+</td>\s*<td><a href=\"#schema-Error\">Error</a>",
+                     page)
+    # A contents list by tag, each linking its section, and each operation its own anchor.
+    contents = page.split('aria-label="Contents of the API reference"')[1].split("</nav>")[0]
+    tags = re.findall(r'<h2 id="(tag-[^"]+)"', page)
+    assert tags and re.findall(r'href="#(tag-[^"]+)"', contents) == tags
+    assert 'id="get-api-v1-themes-code"' in page and 'href="#get-api-v1-themes-code"' in page
     # Rendered on the server; the only script is the page's own, from this site.
     assert re.findall(r'<script[^>]* src="([^"]+)"', page) == ["/static/lms.js"]
     assert "https://" not in " ".join(re.findall(r'(?:src|href)="([^"]+)"', page))
