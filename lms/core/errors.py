@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask, Response, current_app, jsonify, make_response, render_template, request
 from flask_limiter.errors import RateLimitExceeded
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, default_exceptions
 
 from lms.core.extensions import db, limiter
 
@@ -90,8 +90,26 @@ def error_response(
         if errors:
             body["errors"] = errors
         return jsonify(body), status, headers or {}
-    page = render_template("errors/error.html", code=status, name=name, message=message)
+    page = render_template("errors/error.html", code=status,
+                           name=PAGE_TITLES.get(status, name),
+                           message=None if is_stock_text(status, message) else message)
     return page, status, headers or {}
+
+
+#: Headings of the error pages people meet most, in the design system's plain words.
+PAGE_TITLES = {
+    HTTPStatus.NOT_FOUND: "Page not found",
+    HTTPStatus.FORBIDDEN: "You cannot see this page",
+    HTTPStatus.INTERNAL_SERVER_ERROR: "Sorry, there is a problem with the service",
+    HTTPStatus.SERVICE_UNAVAILABLE: "Sorry, the service is unavailable",
+}
+
+
+def is_stock_text(status: int, message: str) -> bool:
+    """Whether ``message`` is Werkzeug's own description of the status (which speaks of
+    "the server" and "the requested URL"), not something this service said."""
+    stock = default_exceptions.get(status)
+    return stock is not None and message in (stock.description, HTTPStatus(status).phrase)
 
 
 def rollback_quietly() -> None:

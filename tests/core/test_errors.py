@@ -28,7 +28,9 @@ def test_pages_get_html_error_pages(client):
     response = client.get("/no-such-page")
     assert response.status_code == 404
     assert response.mimetype == "text/html"
-    assert "<h1>Not Found</h1>" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "<h1>Page not found</h1>" in page and "check it is correct" in page
+    assert "requested URL" not in page and "the server" not in page  # Werkzeug's words
 
 
 @pytest.fixture
@@ -62,6 +64,9 @@ def test_unexpected_errors_are_500_without_internals_and_roll_back(failing_app, 
     assert "Traceback" not in text
     if mimetype == "application/json":
         assert response.get_json()["status"] == "Internal Server Error"
+    else:
+        assert "<h1>Sorry, there is a problem with the service</h1>" in text
+        assert "has not been saved" in text
     with failing_app.app_context():
         stored = db.session.scalar(sa.select(LeadershipLevel).filter_by(code="half_written"))
         assert stored is None

@@ -164,3 +164,15 @@ def test_the_module_form_is_refused_without_csrf(browse, cohorts):
     pat = browse(cohorts.emails["participant"])
     refused = pat.post("/modules/induction", module_form(three_ideas={"done": "y"}), csrf=False)
     assert refused.status_code == 400 and records() == 0
+
+
+def test_error_pages_speak_the_design_systems_words_and_keep_the_services_reason(
+        browse, cohorts):
+    pat = browse(cohorts.emails["participant"])
+    refused = pat.get("/admin/users")
+    assert refused.status_code == 403
+    assert "<h1>You cannot see this page</h1>" in refused.text
+    assert "ask your programme administrator" in refused.text
+    missing = pat.get("/modules/no-such-module")
+    assert missing.status_code == 404 and "<h1>Page not found</h1>" in missing.text
+    assert "is not part of your programme" in missing.text
