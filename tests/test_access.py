@@ -326,6 +326,17 @@ CASES = [
          json=lambda w, role: {"email_reminders": False}),
     Case("POST", "/account/preferences", page_only(dict.fromkeys(CALLERS[1:], 302), 400),
          fixed("/account/preferences"), data=lambda w, role: {"language": "cy"}),
+    # Your own name and address (a new address needs the current password, as does a new
+    # password: the matrix sends a wrong one, so every signed-in caller gets the form back).
+    Case("POST", "/account/details", page_only(dict.fromkeys(CALLERS[1:], 302), 400),
+         fixed("/account/details"),
+         data=lambda w, role: {"display_name": f"Renamed {role}",
+                               "email": w.emails.get(role, "nobody@example.org")}),
+    Case("POST", "/account/password", page_only(dict.fromkeys(CALLERS[1:], 422), 400),
+         fixed("/account/password"),
+         data=lambda w, role: {"current_password": "not the password",
+                               "password": "a new long passphrase", "confirm":
+                               "a new long passphrase"}),
 ]
 
 

@@ -16,7 +16,7 @@ from flask import current_app
 from sqlalchemy.orm import contains_eager
 
 from lms.accounts import passwords
-from lms.accounts.models import ROLES, ApiToken, PasswordLink, User, UserSession
+from lms.accounts.models import ERASED_DOMAIN, ROLES, ApiToken, PasswordLink, User, UserSession
 from lms.audit.service import record
 from lms.core.db_types import utcnow
 from lms.core.errors import Conflict, Gone, Invalid, NotFound
@@ -154,6 +154,47 @@ def set_password(user: User, password: str, *, actor: User | None = None) -> Non
     user.password_hash = passwords.hash_password(password)
     end_access(user)
     record("user.set_password", user, actor=actor)
+
+
+def check_current_password(user: User, typed: str | None, why: str) -> None:
+    """Invalid, naming ``current_password``, unless ``typed`` is the person's password."""
+    if not passwords.verify_password(user.password_hash, typed or ""):
+        record("auth.password_check_failed", user, actor=user)
+        raise Invalid(f"Your current password is not right: type it {why}.",
+                      errors={"current_password": ["Type the password you sign in with."]})
+
+
+def change_own_password(user: User, current: str, new: str) -> None:
+    """A person changes their own password, proving the current one; every session and token
+    they had ends (the page then opens a new session for the browser that asked)."""
+    check_current_password(user, current, "to change your password")
+    set_password(user, new, actor=user)
+
+
+def change_own_details(user: User, display_name: str, email: str,
+                       current_password: str | None = None) -> list[str]:
+    """A person changes their own name, or their e-mail address (which needs their current
+    password, as it is how they sign in); returns the fields that changed (audited by name,
+    never by value)."""
+    name = display_name.strip()
+    if not name:
+        raise Invalid("Give your name.", errors={"display_name": ["Required."]})
+    address = normalise_email(email)
+    if address.endswith(f"@{ERASED_DOMAIN}"):
+        raise Invalid("That address cannot be used.", errors={"email": ["Use your own address."]})
+    changed = []
+    if address != user.email:
+        check_current_password(user, current_password, "to change your email address")
+        if find_user_by_email(address) is not None:
+            raise Conflict("Another account already uses that email address.")
+        user.email = address
+        changed.append("email")
+    if name != user.display_name:
+        user.display_name = name
+        changed.append("display_name")
+    if changed:
+        record("user.update", user, actor=user, fields=changed)
+    return changed
 
 
 def end_access(user: User) -> None:

@@ -12,12 +12,13 @@ from wtforms import (
     FileField,
     Form,
     IntegerField,
+    PasswordField,
     SelectField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, ValidationError
+from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, ValidationError
 
 from lms.ratings.models import PHASES
 from lms.web.forms import DatePartsField
@@ -90,6 +91,28 @@ class UserForm(Form):
                                         *(SelectChoice(role, label)
                                           for role, label in ROLE_LABELS.items())],
                        validators=[DataRequired("Choose the person's role.")])
+
+
+class DetailsForm(Form):
+    """A person's own name and e-mail address."""
+
+    display_name = StringField("Full name", validators=[DataRequired("Give your name."),
+                                                        Length(max=200), printable])
+    email = EmailField("Email address", validators=[DataRequired("Give your email address."),
+                                                    Length(max=320), printable])
+    current_password = PasswordField("Current password", validators=[Length(max=1024)])
+
+
+class PasswordChangeForm(Form):
+    """A new password for oneself, with the current one."""
+
+    current_password = PasswordField("Current password", validators=[
+        DataRequired("Type your current password."), Length(max=1024)])
+    password = PasswordField("New password", validators=[
+        DataRequired("Enter a new password."), Length(max=1024)])
+    confirm = PasswordField("Type the new password again", validators=[
+        DataRequired("Type the new password again."),
+        EqualTo("password", message="The two new passwords are not the same.")])
 
 
 class TokenForm(Form):
