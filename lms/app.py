@@ -27,6 +27,7 @@ from lms.dashboards import admin as admin_pages
 from lms.dashboards import home as dashboards
 from lms.dashboards import outcomes as outcome_pages
 from lms.dashboards import participant as participant_pages
+from lms.dashboards import setup as setup_pages
 from lms.dashboards import tutor as tutor_pages
 from lms.framework.api import blp as framework_api
 from lms.interop.api import blp as interop_api
@@ -151,7 +152,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(health.bp)
     app.register_blueprint(docs_blueprint)
     for pages in (dashboards.bp, participant_pages.bp, tutor_pages.bp, outcome_pages.bp,
-                  admin_pages.bp):
+                  admin_pages.bp, setup_pages.bp):
         app.register_blueprint(pages)
 
 

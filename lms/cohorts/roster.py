@@ -249,10 +249,8 @@ def file_wide_problems(rows: list[RosterRow]) -> dict[int, list[str]]:
     return problems
 
 
-def import_roster(cohort: Cohort, data: bytes, *, links: bool = False) -> RosterResult:
-    """Check every row, then write them all; refuse the whole file if any row is bad. Each
-    new person is invited by e-mail, or, with ``links``, given a set-password link in the
-    result instead (for the command line's --print-links)."""
+def checked_rows(cohort: Cohort, data: bytes) -> tuple[list[RosterRow], Known]:
+    """The file's rows and what is stored about them; Invalid listing every bad row."""
     rows = parse_roster(data)
     known = load_known(cohort, rows)
     problems = file_wide_problems(rows)
@@ -262,6 +260,65 @@ def import_roster(cohort: Cohort, data: bytes, *, links: bool = False) -> Roster
             problems.setdefault(row.number, []).extend(found)
     if problems:
         raise roster_error(problems)
+    return rows, known
+
+
+#: What importing a row would do, in the words the preview shows.
+PLANNED = {"create": "New person: added, invited by email and enrolled",
+           "enrol": "Known person: enrolled in this cohort",
+           "update": "Already enrolled: organisation or leadership level updated",
+           "sponsor": "Added as a sponsor of this cohort",
+           "unchanged": "No change"}
+
+
+@dataclass
+class RosterPlan:
+    """What importing a checked file would do, row by row, before anything is written."""
+
+    rows: list[tuple[RosterRow, str]]
+    new_organisations: list[str]
+
+    def count(self, action: str) -> int:
+        """How many rows would have ``action``."""
+        return sum(1 for _row, planned in self.rows if planned == action)
+
+
+def preview_roster(cohort: Cohort, data: bytes) -> RosterPlan:
+    """Check a file as importing it would, and say what importing it would do; writes
+    nothing."""
+    rows, known = checked_rows(cohort, data)
+    planned, new_organisations = [], {}
+    for row in rows:
+        key = name_key(row.organisation) if row.organisation else None
+        if key and key not in known.organisations:
+            new_organisations.setdefault(key, " ".join(row.organisation.split()))
+        planned.append((row, planned_action(row, known)))
+    return RosterPlan(planned, list(new_organisations.values()))
+
+
+def planned_action(row: RosterRow, known: Known) -> str:
+    """What ``apply_row`` would do with a checked row (a key of PLANNED)."""
+    user = known.users.get(row.email.lower())
+    if user is None:
+        return "create"
+    if row.role == "sponsor":
+        return "unchanged" if user.id in known.sponsor_ids else "sponsor"
+    enrolment = known.enrolments.get(user.id)
+    if enrolment is None:
+        return "enrol"
+    organisation_key = name_key(row.organisation) if row.organisation else None
+    stored_key = enrolment.organisation.name_key if enrolment.organisation else None
+    stored_level = enrolment.leadership_level.code if enrolment.leadership_level else ""
+    if (stored_key, stored_level) != (organisation_key, row.leadership_level or ""):
+        return "update"
+    return "unchanged"
+
+
+def import_roster(cohort: Cohort, data: bytes, *, links: bool = False) -> RosterResult:
+    """Check every row, then write them all; refuse the whole file if any row is bad. Each
+    new person is invited by e-mail, or, with ``links``, given a set-password link in the
+    result instead (for the command line's --print-links)."""
+    rows, known = checked_rows(cohort, data)
     result = RosterResult()
     for row in rows:
         apply_row(cohort, row, known, result, links)

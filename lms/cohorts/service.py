@@ -233,6 +233,11 @@ def cohort_head_counts(cohort_ids: list[int]) -> dict[int, dict[str, int]]:
 
 # --- enrolments ----------------------------------------------------------------------------
 
+def leadership_levels() -> list[LeadershipLevel]:
+    """The framework's leadership levels, in order."""
+    return db.session.scalars(sa.select(LeadershipLevel).order_by(LeadershipLevel.position)).all()
+
+
 def leadership_level(code: str, field: str = "leadership_level") -> LeadershipLevel:
     """A leadership level by code; Invalid naming ``field`` otherwise."""
     level = db.session.scalar(sa.select(LeadershipLevel).filter_by(code=code))

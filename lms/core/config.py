@@ -259,4 +259,7 @@ FIXED_SETTINGS: dict[str, Any] = {
     "CACHE_THRESHOLD": 500,
     # Larger bodies are refused with 413 before any view reads them.
     "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
+    # A form field may hold up to this much (Flask's default is 500 kB): the roster page's
+    # confirmation carries the checked file back, base64-encoded, so a 5 MB roster fits.
+    "MAX_FORM_MEMORY_SIZE": 7 * 1024 * 1024,
 }

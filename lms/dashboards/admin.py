@@ -3,7 +3,11 @@ their one-time password links, and the audit log."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+import base64
+import binascii
+from typing import Any
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from lms import access
@@ -11,13 +15,14 @@ from lms.accounts import service as accounts
 from lms.audit.service import events_query
 from lms.cohorts import roster as rosters
 from lms.cohorts import service as cohorts_service
+from lms.cohorts.models import ORGANISATION_TYPES, SECTORS
 from lms.core.errors import Conflict, Invalid
 from lms.core.schemas import MAX_ID, page_of
 from lms.dashboards import tutor
 from lms.dashboards.forms import CohortForm, RosterForm, UserForm
 from lms.messaging.models import KINDS, STATUSES
 from lms.messaging.service import messages_query
-from lms.web.forms import field_errors, is_whole_number
+from lms.web.forms import attach_refusal, field_errors, is_whole_number
 from lms.web.guards import page
 from lms.web.uploads import MAX_UPLOAD_BYTES
 
@@ -51,10 +56,11 @@ def new_cohort():
             cohort = cohorts_service.create_cohort(form.name.data, form.starts_on.data,
                                                    form.ends_on.data)
         except (Invalid, Conflict) as exc:
-            form.name.errors = [exc.message]
+            attach_refusal(form, exc, "name")
         else:
-            flash(f"The cohort “{cohort.name}” is added. Import its roster next.")
-            return redirect(url_for(".roster", cohort_id=cohort.id))
+            flash(f"The cohort “{cohort.name}” is added. Set its self-assessment windows "
+                  "next, then its modules, its tutors and sponsors, and its roster.")
+            return redirect(url_for("setup.settings", cohort_id=cohort.id))
     status = 422 if form.errors else 200
     return render_template("admin/new_cohort.html", form=form,
                            error_list=field_errors(form)), status
@@ -63,30 +69,80 @@ def new_cohort():
 @bp.route("/cohorts/<id:cohort_id>/roster", methods=["GET", "POST"])
 @page("admin")
 def roster(cohort_id: int):
-    """Import people into a cohort from CSV: all rows or none, every bad row reported."""
+    """Import people into a cohort from CSV in two steps: the file is checked and the page
+    says what importing it would do (nothing is written); confirming imports it, all rows or
+    none, every bad row reported."""
     cohort = access.cohort_for(current_user, cohort_id, "manage")
     form = RosterForm()
-    result = rows_report = None
+    shown: dict[str, Any] = {"result": None, "rows_report": None, "plan": None,
+                             "checked": None}
     status = 200
     if request.method == "POST":
-        upload = request.files.get("file")
-        data = upload.read(MAX_UPLOAD_BYTES + 1) if upload else b""
         try:
-            if not data:
-                raise rosters.file_error("Choose a CSV file to upload.")
-            if len(data) > MAX_UPLOAD_BYTES:
-                raise rosters.file_error("The file is larger than 5 MB.")
-            result = rosters.import_roster(cohort, data)
+            data = confirmed_file() if "checked" in request.form else uploaded_file()
+            if "checked" in request.form:
+                shown["result"] = rosters.import_roster(cohort, data)
+            else:
+                shown["plan"] = rosters.preview_roster(cohort, data)
+                shown["checked"] = base64.b64encode(data).decode("ascii")
         except Invalid as exc:
-            rows_report = (exc.errors or {}).get("rows")
-            form.file.errors = [exc.message if not rows_report else
-                                f"The roster was not imported: {len(rows_report)} row"
-                                f"{'s have' if len(rows_report) != 1 else ' has'} problems. "
-                                "Nothing was changed."]
+            shown["rows_report"] = (exc.errors or {}).get("rows")
+            form.file.errors = [exc.message if not shown["rows_report"] else
+                                f"The roster was not imported: {len(shown['rows_report'])} "
+                                f"row{'s have' if len(shown['rows_report']) != 1 else ' has'} "
+                                "problems. Nothing was changed."]
             status = 422
-    return render_template("admin/roster.html", cohort=cohort, form=form, result=result,
-                           rows_report=rows_report, roster_header=rosters.HEADER,
-                           error_list=field_errors(form)), status
+    return render_template("admin/roster.html", cohort=cohort, form=form, **shown,
+                           planned=rosters.PLANNED, roster_header=rosters.HEADER,
+                           allowed=roster_values(), error_list=field_errors(form)), status
+
+
+def uploaded_file() -> bytes:
+    """The CSV file of the upload form; Invalid naming the file when there is none or it is
+    too large."""
+    upload = request.files.get("file")
+    data = upload.read(MAX_UPLOAD_BYTES + 1) if upload else b""
+    if not data:
+        raise rosters.file_error("Choose a CSV file to upload.")
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise rosters.file_error("The file is larger than 5 MB.")
+    return data
+
+
+def confirmed_file() -> bytes:
+    """The file the preview checked, carried back by the confirmation form."""
+    try:
+        data = base64.b64decode(request.form.get("checked", ""), validate=True)
+    except binascii.Error:
+        raise rosters.file_error("The checked file did not come back intact; upload it "
+                                 "again.") from None
+    if not data or len(data) > MAX_UPLOAD_BYTES:
+        raise rosters.file_error("The checked file did not come back intact; upload it again.")
+    return data
+
+
+def roster_values() -> list[tuple[str, str, list[str]]]:
+    """Each column of the roster with what it means and the values it accepts."""
+    levels = [level.code for level in cohorts_service.leadership_levels()]
+    return [
+        ("email", "The person's work email address: how they sign in.", []),
+        ("name", "Their full name, as it should appear to tutors.", []),
+        ("organisation", "Their employer (participants only); a new name adds it.", []),
+        ("organisation_type", "The kind of employer, for a new organisation.",
+         list(ORGANISATION_TYPES)),
+        ("sector", "Whether the organisation commissions care, provides it, or both: it "
+                   "decides which organisation-specific behaviours they rate.", list(SECTORS)),
+        ("leadership_level", "Their level (participants only).", levels),
+        ("role", "What they are in this cohort.", list(rosters.ROW_ROLES)),
+    ]
+
+
+@bp.get("/roster-template.csv")
+@page("admin")
+def roster_template() -> Response:
+    """A roster file with the header and nothing else, to fill in a spreadsheet."""
+    return Response(",".join(rosters.HEADER) + "\r\n", mimetype="text/csv", headers={
+        "Content-Disposition": 'attachment; filename="roster-template.csv"'})
 
 
 # --- users ---------------------------------------------------------------------------------

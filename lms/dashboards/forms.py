@@ -3,11 +3,8 @@ runs (``lms.accounts.auth``), so these are plain WTForms forms."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from wtforms import (
     BooleanField,
-    DateField,
     EmailField,
     FileField,
     Form,
@@ -58,20 +55,42 @@ class ReopenForm(Form):
 
 
 class CohortForm(Form):
-    """A new cohort."""
+    """A new cohort: its name and dates (windows, modules and people come next)."""
 
     name = StringField("Name", validators=[DataRequired("Give the cohort a name."),
                                            Length(max=255), printable])
-    starts_on = DateField("Starts on (YYYY-MM-DD)", validators=[
-        DataRequired("Give the first day as YYYY-MM-DD.")])
-    ends_on = DateField("Ends on (YYYY-MM-DD)", validators=[
-        DataRequired("Give the last day as YYYY-MM-DD.")])
+    starts_on = DatePartsField("First day")
+    ends_on = DatePartsField("Last day")
 
-    def validate_ends_on(self, field) -> None:
-        """The end is not before the start."""
-        if isinstance(self.starts_on.data, dt.date) and field.data and \
-                field.data < self.starts_on.data:
-            raise ValidationError("The end date must be on or after the start date.")
+
+COHORT_STATUSES = (("planned", "Planned"), ("running", "Running"), ("finished", "Finished"),
+                   ("cancelled", "Cancelled"))
+
+
+class CohortSettingsForm(CohortForm):
+    """A cohort's name, status, dates and self-assessment windows."""
+
+    status = SelectField("Status", choices=[SelectChoice(v, label)
+                                            for v, label in COHORT_STATUSES])
+    pre_opens_on = DatePartsField("Pre self-assessment opens", required=False)
+    pre_closes_on = DatePartsField("Pre self-assessment closes", required=False)
+    post_opens_on = DatePartsField("Post self-assessment opens", required=False)
+    post_closes_on = DatePartsField("Post self-assessment closes", required=False)
+
+
+class ModuleDatesForm(Form):
+    """Whether a cohort follows one module, and its dates (one per module, by prefix)."""
+
+    follows = BooleanField("Follows this module")
+    opens_on = DatePartsField("Opens", required=False)
+    due_on = DatePartsField("Due", required=False)
+
+
+class StaffForm(Form):
+    """A tutor or sponsor to add to a cohort; the choices are filled from who exists."""
+
+    user_id = SelectField("Person", choices=[], validators=[
+        DataRequired("Choose a person.")])
 
 
 class RosterForm(Form):

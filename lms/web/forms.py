@@ -7,6 +7,7 @@ from typing import Any
 
 from wtforms import Field
 from wtforms.utils import unset_value
+from wtforms.validators import ValidationError
 
 DATE_PARTS = ("day", "month", "year")
 
@@ -98,7 +99,15 @@ class DatePartsField(Field):
         """A required date must be given."""
         if self.required and self.data is None and not self.process_errors:
             self.bad_parts = set(DATE_PARTS)
-            raise ValueError(f"Enter {self.label.text[0].lower()}{self.label.text[1:]}.")
+            raise ValidationError(f"{self.label.text}: enter a day, month and year.")
 
     def _value(self) -> str:
         return self.data.isoformat() if self.data else ""
+
+
+def attach_refusal(form, exc, fallback: str) -> None:
+    """Show a service's refusal on the fields it names (``exc.errors`` keys that are fields
+    of ``form``), else on the ``fallback`` field: the page and the API give one reason."""
+    named = [name for name in (getattr(exc, "errors", None) or {}) if name in form]
+    for name in named or [fallback]:
+        form[name].errors = [exc.message]

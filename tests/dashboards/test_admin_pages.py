@@ -42,17 +42,56 @@ def test_a_roster_with_bad_rows_is_refused_row_by_row(browse, cohorts):
     assert users() == before
 
 
-def test_a_good_roster_says_the_new_people_are_invited(browse, cohorts):
+def checked_file(page) -> str:
+    """The checked file the preview's confirmation form carries back."""
+    return re.search(r'name="checked" value="([^"]*)"', page.text).group(1)
+
+
+def test_a_roster_is_previewed_then_imported_and_the_new_people_invited(browse, cohorts):
     admin = browse(cohorts.emails["admin"])
-    page = upload(admin, cohorts.cohort_id, HEADER
-                  + "new.person@example.org,New Person,Northshire County Council,"
-                    "local_authority,commissioning,manager,participant\n")
+    before = users()
+    preview = upload(admin, cohorts.cohort_id, HEADER
+                     + "new.person@example.org,New Person,Northshire County Council,"
+                       "local_authority,commissioning,manager,participant\n"
+                     + "pat@example.org,Pat Jones,Northshire County Council,local_authority,"
+                       "commissioning,senior_leader,participant\n"
+                     + "second@example.org,Second Person,Harbour Home Care,"
+                       "independent_provider,providing,front_line,participant\n")
+    assert preview.status_code == 200
+    assert "Check what the import will do" in preview.text and "Roster imported" not in preview.text
+    summary = preview.text[preview.text.index('id="plan-summary"'):]
+    assert "<strong>2</strong> new people added" in summary
+    assert "<strong>1</strong> already enrolled, with their organisation or level updated" \
+        in summary
+    assert "1</strong> new organisation: Harbour Home Care" in summary
+    assert users() == before  # nothing is written by the preview
+    page = admin.post(f"/admin/cohorts/{cohorts.cohort_id}/roster",
+                      {"checked": checked_file(preview)})
     assert page.status_code == 200
     assert "Roster imported" in page.text and "/set-password/" not in page.text
     assert "Invitations" in page.text and "new.person@example.org" in page.text
     assert page.headers["Cache-Control"] == "no-store"
+    assert users() == before + 2
     listed = admin.get("/admin/messages?kind=invitation")
     assert listed.status_code == 200 and "new.person@example.org" in listed.text
+
+
+def test_a_tampered_confirmation_is_refused(browse, cohorts):
+    admin = browse(cohorts.emails["admin"])
+    for checked in ("not base64!", "", "c29tZXRoaW5n"):
+        page = admin.post(f"/admin/cohorts/{cohorts.cohort_id}/roster", {"checked": checked})
+        assert page.status_code == 422, checked
+
+
+def test_the_roster_template_and_allowed_values(browse, cohorts):
+    admin = browse(cohorts.emails["admin"])
+    template = admin.get("/admin/roster-template.csv")
+    assert template.mimetype == "text/csv"
+    assert template.text == HEADER.replace("\n", "\r\n")
+    page = admin.get(f"/admin/cohorts/{cohorts.cohort_id}/roster").text
+    for value in ("local_authority", "voluntary_community", "commissioning", "senior_leader",
+                  "sponsor"):
+        assert f"<code>{value}</code>" in page
 
 
 def test_a_missing_or_unreadable_roster_file_is_explained(browse, cohorts):
@@ -64,21 +103,33 @@ def test_a_missing_or_unreadable_roster_file_is_explained(browse, cohorts):
     assert binary.status_code == 422 and "is not UTF-8 text" in binary.text
 
 
+def dated(name: str, day: str, month: str, year: str) -> dict[str, str]:
+    """A date as the NHS.UK date input posts it."""
+    return {f"{name}-day": day, f"{name}-month": month, f"{name}-year": year}
+
+
 def test_a_new_cohort_is_checked_and_added(browse, cohorts):
     admin = browse(cohorts.emails["admin"])
-    bad = admin.post("/admin/cohorts/new", {"name": "", "starts_on": "2027-02-30",
-                                            "ends_on": "2027-01-01"})
+    bad = admin.post("/admin/cohorts/new", {"name": "", **dated("starts_on", "30", "2", "2027"),
+                                            **dated("ends_on", "1", "1", "2027")})
     assert bad.status_code == 422
-    assert "Give the cohort a name." in bad.text and 'href="#starts_on"' in bad.text
-    backwards = admin.post("/admin/cohorts/new", {"name": "C", "starts_on": "2027-03-01",
-                                                  "ends_on": "2027-01-01"})
-    assert "The end date must be on or after the start date." in backwards.text
-    taken = admin.post("/admin/cohorts/new", {"name": "Cohort A", "starts_on": "2027-03-01",
-                                              "ends_on": "2027-09-01"})
+    assert "Give the cohort a name." in bad.text and 'href="#starts_on-day"' in bad.text
+    assert "First day must be a real date." in bad.text
+    missing = admin.post("/admin/cohorts/new", {"name": "C"})
+    assert "First day: enter a day, month and year." in missing.text
+    backwards = admin.post("/admin/cohorts/new", {"name": "C",
+                                                  **dated("starts_on", "1", "3", "2027"),
+                                                  **dated("ends_on", "1", "1", "2027")})
+    assert "A cohort cannot end before it starts." in backwards.text
+    assert 'href="#ends_on-day"' in backwards.text  # the refusal sits on the field it names
+    taken = admin.post("/admin/cohorts/new", {"name": "Cohort A",
+                                              **dated("starts_on", "1", "3", "2027"),
+                                              **dated("ends_on", "1", "9", "2027")})
     assert taken.status_code == 422 and "already has a cohort called" in taken.text
-    made = admin.post("/admin/cohorts/new", {"name": "Cohort C", "starts_on": "2027-03-01",
-                                             "ends_on": "2027-09-01"})
-    assert made.status_code == 302 and made.headers["Location"].endswith("/roster")
+    made = admin.post("/admin/cohorts/new", {"name": "Cohort C",
+                                             **dated("starts_on", "1", "3", "2027"),
+                                             **dated("ends_on", "1", "9", "2027")})
+    assert made.status_code == 302 and made.headers["Location"].endswith("/settings")
     assert db.session.scalar(sa.select(Cohort).filter_by(name="Cohort C")) is not None
 
 
