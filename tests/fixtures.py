@@ -6,10 +6,12 @@ tests/conftest.py loads this module in every process that runs tests."""
 
 from __future__ import annotations
 
+import atexit
 import copy
 import datetime as dt
 import functools
 import os
+import shutil
 import sqlite3
 import tempfile
 import threading
@@ -38,6 +40,7 @@ pytest_plugins = ["tests.worlds"]
 T = TypeVar("T")
 #: Where test apps write e-mail when no SMTP server is set (emptied by each test that reads it).
 OUTBOX_DIR = Path(tempfile.mkdtemp(prefix="lms-test-outbox-"))
+atexit.register(shutil.rmtree, OUTBOX_DIR, ignore_errors=True)  # one per test run, not kept
 
 
 #: Fixtures that bring a marker with them: whoever uses them needs what the marker names.

@@ -44,6 +44,9 @@ class ModuleProgress:
     done: int
     any_work: bool
     last_activity_at: dt.datetime | None
+    #: The first day work on it can be recorded, and when it should be finished.
+    available_on: dt.date | None = None
+    due_on: dt.date | None = None
 
     @property
     def status(self) -> str:
@@ -123,12 +126,12 @@ def build_progress(person: tuple[int, str, str], items: list[CurriculumItem],
     return progress_of(person, module_facts(items, required), work)
 
 
-def module_facts(items: list[CurriculumItem],
-                 required: dict[int, int]) -> list[tuple[int, str, str, dt.date | None, int]]:
-    """(id, slug, title, opens on, required activities) per module, read once per request
-    rather than once per participant."""
+def module_facts(items: list[CurriculumItem], required: dict[int, int]) -> list[tuple]:
+    """(id, slug, title, opens on, required activities, available on, due on) per module,
+    read once per request rather than once per participant."""
     return [(item.module.id, item.module.slug, item.module.title, item.opens_on,
-             required.get(item.module.id, 0)) for item in items]
+             required.get(item.module.id, 0), item.available_on, item.due_on)
+            for item in items]
 
 
 def progress_of(person: tuple[int, str, str], modules: list[tuple], work: dict
@@ -139,8 +142,9 @@ def progress_of(person: tuple[int, str, str], modules: list[tuple], work: dict
     return ParticipantProgress(
         user_id=user_id, display_name=name, email=email,
         modules=[ModuleProgress(slug=slug, title=title, opens_on=opens_on, required=needed,
-                                done=done, any_work=any_work, last_activity_at=last)
-                 for module_id, slug, title, opens_on, needed in modules
+                                done=done, any_work=any_work, last_activity_at=last,
+                                available_on=available_on, due_on=due_on)
+                 for module_id, slug, title, opens_on, needed, available_on, due_on in modules
                  for done, any_work, last in (work.get((user_id, module_id), nothing),)])
 
 
@@ -209,6 +213,7 @@ def my_progress(user: User, today: dt.date | None = None) -> list[dict[str, Any]
         progress = build_progress((user.id, user.display_name, user.email), items,
                                   required_counts(module_ids), work)
         answers.append({"cohort_id": cohort.id, "cohort_name": cohort.name,
+                        "starts_on": cohort.starts_on, "ends_on": cohort.ends_on,
                         "percentage": progress.percentage, "modules": progress.modules,
                         "next_activity": next_activity(user, cohort, items, today)})
     return answers
@@ -227,7 +232,8 @@ def next_activity(user: User, cohort: Cohort, items: list[CurriculumItem],
         for activity in current_activities(item.module):
             if activity.required and activity.id not in done_ids:
                 return {"module": item.module.slug, "key": activity.key,
-                        "title": activity.title, "kind": activity.kind}
+                        "title": activity.title, "kind": activity.kind,
+                        "module_title": item.module.title, "due_on": item.due_on}
     return None
 
 

@@ -22,7 +22,8 @@ def iso(value: dt.date | dt.datetime | None) -> str | None:
 def module_json(module: ModuleProgress) -> dict[str, Any]:
     """One module's progress for one participant."""
     return {"slug": module.slug, "title": module.title, "opens_on": iso(module.opens_on),
-            "status": module.status, "required": module.required, "done": module.done,
+            "due_on": iso(module.due_on), "status": module.status,
+            "required": module.required, "done": module.done,
             "last_activity_at": iso(module.last_activity_at)}
 
 

@@ -79,6 +79,7 @@ class ModuleProgressSchema(Schema):
     slug = fields.String()
     title = fields.String()
     opens_on = fields.Date(allow_none=True)
+    due_on = fields.Date(allow_none=True)
     status = fields.String(validate=validate.OneOf(STATUSES))
     required = fields.Integer(metadata={"description": "Required activities."})
     done = fields.Integer(metadata={"description": "Required activities done."})
@@ -89,9 +90,11 @@ class NextActivitySchema(Schema):
     """The next required activity to do."""
 
     module = fields.String()
+    module_title = fields.String()
     key = fields.String()
     title = fields.String()
     kind = fields.String()
+    due_on = fields.Date(allow_none=True, metadata={"description": "When its module is due."})
 
 
 class MyProgressSchema(Schema):
@@ -99,6 +102,8 @@ class MyProgressSchema(Schema):
 
     cohort_id = fields.Integer()
     cohort_name = fields.String()
+    starts_on = fields.Date()
+    ends_on = fields.Date()
     percentage = fields.Float()
     modules = fields.List(fields.Nested(ModuleProgressSchema))
     next_activity = fields.Nested(NextActivitySchema, allow_none=True)

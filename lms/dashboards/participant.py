@@ -32,15 +32,57 @@ NOTE_FIELDS = {"reflect": "reflection", "practise": "evidence"}
 NOTE_LABELS = {"reflection": "Your reflection", "evidence": "Your evidence note"}
 
 
+#: A phase as a sentence names it ("Your pre self-assessment closes …").
+PHASE_SHORT = {"pre": "pre", "then": "looking-back (then)", "post": "post"}
+
+
 def home() -> str:
-    """A participant's home: their modules, next activity and self-assessment tasks."""
-    progress = progress_service.my_progress(current_user)
+    """A participant's home: the next thing due first, then their modules and their
+    self-assessment tasks."""
+    today = dt.date.today()
+    progress = progress_service.my_progress(current_user, today)
     try:
-        tasks = ratings.my_assessments(current_user)
+        tasks = ratings.my_assessments(current_user, today=today)
     except NotFound:
         tasks = None
     return render_template("participant/home.html", progress=progress, tasks=tasks,
-                           phase_names=PHASE_NAMES)
+                           phase_names=PHASE_NAMES, due=assessment_due(tasks, today),
+                           when=lambda day: days_in_words(day, today))
+
+
+def days_in_words(day: dt.date, today: dt.date) -> str:
+    """How far away ``day`` is: "today", "tomorrow", "in 5 days", or the date itself."""
+    days = (day - today).days
+    if days == 0:
+        return "today"
+    if days == 1:
+        return "tomorrow"
+    if 1 < days <= 21:
+        return f"in {days} days"
+    return f"on {day:%-d %B %Y}"
+
+
+def assessment_due(tasks: dict[str, Any] | None, today: dt.date) -> dict[str, Any] | None:
+    """The self-assessment to act on now: the open one that closes first and is not yet
+    submitted (a reopened one with its tutor's reason), else the next to open."""
+    if not tasks:
+        return None
+    phases = tasks["phases"]
+    waiting = [p for p in phases if p["open"] and p["status"] != "submitted"]
+    if waiting:
+        phase = min(waiting, key=lambda p: p["closes_on"] or dt.date.max)
+        return {"kind": "open", "phase": phase,
+                "text": f"Your {PHASE_SHORT[phase['phase']]} self-assessment closes "
+                        f"{days_in_words(phase['closes_on'], today)}: {phase['answered']} of "
+                        f"{phase['required']} answered."}
+    upcoming = [p for p in phases if p["opens_on"] and p["opens_on"] > today
+                and p["status"] != "submitted"]
+    if upcoming:
+        phase = min(upcoming, key=lambda p: p["opens_on"])
+        return {"kind": "upcoming", "phase": phase,
+                "text": f"Your {PHASE_SHORT[phase['phase']]} self-assessment opens "
+                        f"{days_in_words(phase['opens_on'], today)}."}
+    return None
 
 
 # --- modules -------------------------------------------------------------------------------
@@ -281,15 +323,27 @@ def submit(phase: str):
     except Invalid as exc:
         context = assessment_context(phase)
         missing = set((exc.errors or {}).get("ratings", {}).get("missing", []))
-        theme_of = {b.code: t.code for t, bs in context["themes"] for b in bs}
-        errors = [{"text": f"Answer {code}",
-                   "href": url_for(".assessment_theme", phase=phase, code=theme_of[code],
-                                   _anchor=code)}
-                  for code in sorted(missing, key=list(theme_of).index) if code in theme_of]
+        unanswered = [(theme, [b for b in behaviours if b.code in missing])
+                      for theme, behaviours in context["themes"]]
+        unanswered = [(theme, left) for theme, left in unanswered if left]
+        errors = [{"text": f"{theme.title}: answer {len(left)} more "
+                           f"behaviour{'s' if len(left) != 1 else ''}",
+                   "href": url_for(".assessment_theme", phase=phase, code=theme.code,
+                                   _anchor=left[0].code)}
+                  for theme, left in unanswered]
         return render_template("participant/review.html", error_list=errors,
-                               **context), 422
-    flash("Your self-assessment is submitted. Thank you.")
-    return redirect(url_for("dashboards.home"))
+                               unanswered=unanswered, **context), 422
+    return redirect(url_for(".submitted", phase=phase))
+
+
+@bp.get("/assessments/<phase>/submitted")
+@page("participant")
+def submitted(phase: str):
+    """The confirmation after submitting: what was sent and what happens next."""
+    context = assessment_context(phase)
+    if context["view"]["status"] != "submitted":
+        return redirect(url_for(".assessment", phase=phase))
+    return render_template("participant/submitted.html", **context)
 
 
 # --- my progress ---------------------------------------------------------------------------

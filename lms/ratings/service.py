@@ -255,6 +255,8 @@ def assessment_view(user: User, phase: str, cohort_id: int | None = None,
         "status": assessment.status if assessment else "not_started",
         "submitted_at": assessment.submitted_at if assessment else None,
         "scale": cohort.programme.rating_scale,
+        "sector": sector_of(enrolment),
+        "organisation": enrolment.organisation.name if enrolment.organisation else None,
         "behaviours": behaviours_for_sector(sector_of(enrolment)),
         "ratings": answers_by_code(assessment),
     }

@@ -27,8 +27,10 @@ def pages_of(role: str, programme) -> list[str]:
                     "/account"],
         "admin": ["/", "/admin/users", "/admin/users?q=colleague", "/admin/audit",
                   "/admin/messages", "/admin/messages?kind=invitation&status=sent",
-                  "/admin/cohorts/new", f"/admin/cohorts/{cohort}/roster", "/outcomes",
-                  f"/cohorts/{cohort}", "/account"],
+                  "/admin/cohorts/new", f"/admin/cohorts/{cohort}/roster",
+                  f"/admin/cohorts/{cohort}/settings", f"/admin/cohorts/{cohort}/modules",
+                  f"/admin/cohorts/{cohort}/people", "/outcomes",
+                  f"/cohorts/{cohort}", "/account", "/api/v1/docs"],
     }[role]
 
 
@@ -90,7 +92,7 @@ def test_forms_with_errors_are_accessible(visit, programme):
     # Submitting with answers missing: each missing behaviour is listed and linked.
     page.goto("/assessments/pre/review")
     page.get_by_role("button", name="Submit self-assessment").click()
-    expect(page.locator(".nhsuk-error-summary")).to_contain_text("Answer SI.1")
+    expect(page.locator(".nhsuk-error-summary")).to_contain_text("Strategic intent: answer 7 more")
     assert_accessible(page)
 
     admin = visit()
@@ -106,7 +108,7 @@ def test_forms_with_errors_are_accessible(visit, programme):
         "buffer": b"email,name,organisation,organisation_type,sector,leadership_level,role\n"
                   b"not-an-address,Someone,Northshire County Council,local_authority,"
                   b"commissioning,manager,participant\n"}])
-    page.get_by_role("button", name="Import roster").click()
+    page.get_by_role("button", name="Check the file").click()
     expect(page.locator("#row-report")).to_contain_text("2")
     assert_accessible(page)
     # Writing to the cohort without a subject.

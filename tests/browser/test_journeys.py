@@ -31,7 +31,7 @@ def do_an_activity_with_a_reflection(page) -> None:
 
 def fill_and_submit_the_pre_assessment(page) -> int:
     """Answer every behaviour, theme by theme, check the answers, submit; the themes seen."""
-    page.get_by_role("link", name="Before the programme (pre)").click()
+    page.get_by_role("link", name="Before the programme (pre)", exact=True).click()
     assert_accessible(page)
     page.get_by_role("link", name="Strategic intent").click()
     themes = 0
@@ -46,7 +46,9 @@ def fill_and_submit_the_pre_assessment(page) -> int:
     assert_accessible(page)
     expect(page.get_by_text("Not answered")).to_have_count(0)
     page.get_by_role("button", name="Submit self-assessment").click()
-    expect(page.get_by_role("status")).to_contain_text("Your self-assessment is submitted")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Self-assessment submitted")
+    assert_accessible(page)
+    page.get_by_role("link", name="Back to your programme").click()
     return themes
 
 

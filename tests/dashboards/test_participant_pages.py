@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -100,15 +101,48 @@ def test_unknown_phases_and_themes_are_404_pages(browse, cohorts):
         assert pat.get(path).status_code == 404, path
 
 
-def test_submitting_with_answers_missing_links_each_one(browse, cohorts):
+def test_submitting_with_answers_missing_lists_them_by_theme_with_their_statements(
+        browse, cohorts):
     pat = browse(cohorts.emails["participant"])
     pat.post("/assessments/pre/themes/SI", {"SI.1": "4"})
     page = pat.post("/assessments/pre/submit")
     assert page.status_code == 422
-    assert '<a href="/assessments/pre/themes/SI#SI.2">' in page.text
-    assert "Answer DT.8" in page.text and "Answer DT.9" not in page.text  # a commissioner
+    start = page.text.index('class="nhsuk-error-summary"')
+    summary = re.sub(r"\s+", " ", page.text[start:page.text.index("</ul>", start)])
+    # One line per theme in the error summary, linking the theme's first unanswered question.
+    assert "answer 6 more behaviours" in summary  # Strategic intent: all but SI.1 of 7
+    assert 'href="/assessments/pre/themes/SI#SI.2"' in summary
+    assert summary.count("<li") == 4
+    left = page.text[page.text.index('id="still-to-answer"'):]
+    assert '<a href="/assessments/pre/themes/SI#SI.2">SI.2</a>:' in left
+    assert 'DT.8</a>:' in left and 'DT.9</a>' not in left  # a commissioner
     status = db.session.scalar(sa.select(Assessment.status))
     assert status == "draft"
+
+
+def test_a_submitted_assessment_ends_on_a_confirmation_page(browse, cohorts):
+    pat = browse(cohorts.emails["participant"])
+    asked = pat.get("/assessments/pre/review").text
+    codes = re.findall(r'your answer for ([A-Z]{2}\.\d+)<', asked)
+    for theme in sorted({code.split(".")[0] for code in codes}):
+        pat.post(f"/assessments/pre/themes/{theme}",
+                 {code: "3" for code in codes if code.startswith(theme + ".")})
+    assert pat.get("/assessments/pre/submitted").headers["Location"] == "/assessments/pre"
+    done = pat.post("/assessments/pre/submit")
+    assert done.status_code == 302 and done.headers["Location"] == "/assessments/pre/submitted"
+    page = pat.get("/assessments/pre/submitted").text
+    assert "Self-assessment submitted" in page and "What happens next" in page
+
+
+def test_the_home_page_says_what_is_due_first(browse, cohorts):
+    pat = browse(cohorts.emails["participant"])
+    pat.post("/assessments/pre/themes/SI", {"SI.1": "4", "SI.2": "3"})
+    page = pat.get("/").text
+    due = page[page.index('id="due-now"'):]
+    assert "Your pre self-assessment closes in 5 days: 2 of 36 answered." in due
+    assert page.index('id="due-now"') < page.index("Modules</caption>")
+    assert re.search(r'<progress id="progress-\d+" max="100" value="0">', page)
+    assert "Open now" in page and "No due date" in page
 
 
 def test_my_progress_shows_the_profile_chart_with_its_table(browse, cohorts):
