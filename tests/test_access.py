@@ -252,6 +252,9 @@ CASES = [
          fixed("/assessments/pre/themes/SI")),
     Case("POST", "/assessments/<phase>/themes/<code>", page_only({PART: 302}, 400),
          fixed("/assessments/pre/themes/SI"), data=lambda w, role: {"SI.1": "4"}),
+    # The confirmation sends a participant who has not submitted back to the assessment.
+    Case("GET", "/assessments/<phase>/submitted", page_only({PART: 302}),
+         fixed("/assessments/pre/submitted")),
     Case("GET", "/assessments/<phase>/review", page_only({PART: 200}),
          fixed("/assessments/pre/review")),
     Case("POST", "/assessments/<phase>/submit", page_only({PART: 302}, 400),
@@ -302,6 +305,12 @@ CASES = [
     Case("POST", "/admin/cohorts/<id:cohort_id>/<any(tutor, sponsor):role>s/<id:user_id>/remove",
          page_only({ADMIN: 302}, 400),
          lambda w, role: f"/admin/cohorts/{w.cohort_id}/tutors/{w.other_tutor_id}/remove"),
+    # Feedback needs a note to comment on: the matrix's participant has none, so the cohort's
+    # tutor and an administrator get the 404 page that says so.
+    Case("POST", "/cohorts/<id:cohort_id>/participants/<id:user_id>/activities/"
+                 "<id:activity_id>/feedback", page_only({TUTOR: 404, ADMIN: 404}, 400),
+         lambda w, role: f"/cohorts/{w.cohort_id}/participants/{w.user_ids[PART]}"
+                         "/activities/1/feedback", data=lambda w, role: {"body": "Good"}),
     Case("GET", "/admin/roster-template.csv", page_only({ADMIN: 200}),
          fixed("/admin/roster-template.csv")),
     Case("GET", "/admin/cohorts/<id:cohort_id>/roster", page_only({ADMIN: 200}),

@@ -144,3 +144,22 @@ class ActivityNoteVersion(db.Model):
     saved_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     reflection: Mapped[str | None] = mapped_column(sa.Text)
     evidence: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class ActivityFeedback(db.Model):
+    """A tutor's comment on a participant's reflection or evidence, which the participant
+    reads beside their note. Erasing the participant deletes it; erasing its author keeps
+    it for the participant, without the author."""
+
+    __tablename__ = "activity_feedback"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("activity_record.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL"), index=True)
+    body: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    record: Mapped[ActivityRecord] = relationship()
+    author: Mapped[User | None] = relationship()

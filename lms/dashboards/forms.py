@@ -44,6 +44,13 @@ class ActivityForm(Form):
     done = BooleanField("I have done this activity")
 
 
+class FeedbackForm(Form):
+    """A tutor's comment on a participant's note."""
+
+    body = TextAreaField("Your feedback", validators=[
+        DataRequired("Write your feedback."), Length(max=5_000), printable])
+
+
 class ReopenForm(Form):
     """Which phase to reopen, and why."""
 

@@ -13,6 +13,7 @@ from lms.core.errors import Conflict, Invalid, NotFound
 from lms.core.extensions import person_writes
 from lms.curriculum import progress as progress_service
 from lms.curriculum import service as curriculum
+from lms.curriculum.feedback import feedback_on
 from lms.dashboards.forms import ActivityForm
 from lms.outcomes import chart_data
 from lms.outcomes import service as outcomes
@@ -94,6 +95,7 @@ def module_context(slug: str) -> dict[str, Any]:
     records = progress_service.activity_records(current_user.id, [item.module.id], cohort.id)
     return {"module": item.module, "opens_on": item.available_on, "cohort": cohort,
             "due_on": item.due_on, "is_open": curriculum.is_open(item, dt.date.today()),
+            "feedback": feedback_on([entry.id for entry in records.values()]),
             "activities": activities, "records": records,
             "note_fields": NOTE_FIELDS, "note_labels": NOTE_LABELS}
 

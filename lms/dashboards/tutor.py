@@ -14,8 +14,10 @@ from lms.cohorts import service as cohorts_service
 from lms.cohorts.service import cohort_head_counts
 from lms.core.errors import Conflict, Invalid, NotFound
 from lms.core.extensions import db
+from lms.curriculum import feedback
 from lms.curriculum import progress as progress_service
-from lms.dashboards.forms import CohortMessageForm, ReopenForm
+from lms.curriculum.feedback import feedback_on
+from lms.dashboards.forms import CohortMessageForm, FeedbackForm, ReopenForm
 from lms.dashboards.participant import PHASE_NAMES
 from lms.messaging import cohort_messages
 from lms.outcomes import individual
@@ -164,8 +166,11 @@ def participant_context(cohort_id: int, user_id: int) -> dict[str, Any]:
                for phase in PHASES}
     behaviours = ratings.behaviours_for_sector(
         ratings.sector_of(cohorts_service.participant_in(found, user_id)))
+    record_ids = [entry["record"].id for module in work["modules"]
+                  for entry in module["activities"] if entry["record"] is not None]
     return {"cohort": found, "work": work, "answers": answers, "behaviours": behaviours,
-            "phase_names": PHASE_NAMES,
+            "phase_names": PHASE_NAMES, "feedback": feedback_on(record_ids),
+            "feedback_form": FeedbackForm(),
             "reliable_change": individual.participant_reliable_change(found, user_id)}
 
 
@@ -175,6 +180,30 @@ def participant(cohort_id: int, user_id: int):
     """A participant's page: progress, reflections and evidence, ratings, reopening."""
     return render_template("tutor/participant.html", form=ReopenForm(),
                            **participant_context(cohort_id, user_id))
+
+
+@bp.post("/cohorts/<id:cohort_id>/participants/<id:user_id>/activities/<id:activity_id>"
+         "/feedback")
+@page("tutor", "admin")
+def give_feedback(cohort_id: int, user_id: int, activity_id: int):
+    """Comment on a participant's reflection or evidence; they read it on the module page."""
+    context = participant_context(cohort_id, user_id)
+    form = FeedbackForm(request.form)
+    if form.validate():
+        try:
+            feedback.give_feedback(context["cohort"], current_user._get_current_object(),
+                                   user_id, activity_id, form.body.data)
+        except Invalid as exc:
+            form.body.errors = [exc.message]
+        else:
+            flash(f"Your feedback is saved; {context['work']['display_name']} reads it beside "
+                  "their note.")
+            return redirect(url_for(".participant", cohort_id=cohort_id, user_id=user_id,
+                                    _anchor=f"activity-{activity_id}"))
+    form.body.id = f"feedback-{activity_id}"
+    context.update(feedback_form=form, feedback_for=activity_id)
+    return render_template("tutor/participant.html", form=ReopenForm(),
+                           error_list=field_errors(form), **context), 422
 
 
 @bp.post("/cohorts/<id:cohort_id>/participants/<id:user_id>/reopen")

@@ -8,7 +8,8 @@ administrator") without their address or network address; its ``about`` says so.
 
 ``erase_person`` removes what identifies them and keeps what the programme's aggregate
 results are made of: the account is anonymised and disabled; tokens, password links,
-sponsorships, note versions and the e-mails sent to them are deleted (messages they wrote
+sponsorships, note versions, tutors' feedback on their notes and the e-mails sent to them
+are deleted (feedback they gave stays for its reader, without its author) (messages they wrote
 to a cohort stay for those who got them, without their author); notes and reopening reasons
 are blanked; the audit log keeps its events with the person's address, name, network
 address and any text they typed removed. The erasure register keeps their id and a keyed
@@ -41,7 +42,7 @@ from lms.audit.service import record
 from lms.cohorts.models import Enrolment, Sponsorship
 from lms.core import data_version
 from lms.core.extensions import db
-from lms.curriculum.models import ActivityNoteVersion, ActivityRecord
+from lms.curriculum.models import ActivityFeedback, ActivityNoteVersion, ActivityRecord
 from lms.interop.backup import to_json
 from lms.messaging.models import CohortMessage, Message
 from lms.outcomes.release_models import OutcomeRelease, ReleasedAnswer, ReleasedPerson
@@ -60,6 +61,9 @@ COVERAGE = {
     "sponsorship": ("every sponsorship", "deleted"),
     "activity_record": ("every record with its notes", "notes blanked, completion kept"),
     "activity_note_version": ("every saved version of the notes", "deleted"),
+    "activity_feedback": ("tutors' feedback on their notes, and feedback they gave",
+                          "feedback on their notes deleted; feedback they gave kept for its "
+                          "reader, the author becomes unknown"),
     "assessment": ("every self-assessment", "kept for the results; reopening reason blanked"),
     "rating": ("every rating", "kept for the results"),
     "outcome_release": ("the releases of outcomes they published", "kept: the publisher "
@@ -136,6 +140,9 @@ def person_export(user: User) -> dict[str, Any]:
         "activity_record": as_dicts(records),
         "activity_note_version": as_dicts(rows(
             ActivityNoteVersion, ActivityNoteVersion.record_id.in_([r.id for r in records]))),
+        "activity_feedback": as_dicts(rows(ActivityFeedback, sa.or_(
+            ActivityFeedback.record_id.in_([r.id for r in records]),
+            ActivityFeedback.author_id == user.id))),
         "assessment": as_dicts(assessments),
         "rating": as_dicts(rows(Rating, Rating.assessment_id.in_([a.id for a in assessments]))),
         "outcome_release": as_dicts(rows(OutcomeRelease, OutcomeRelease.created_by_id == user.id)),
@@ -204,8 +211,11 @@ def erase_person(user: User) -> None:
     key = address_key(user.email)
     scrub_audit(user, key)
     records = rows(ActivityRecord, ActivityRecord.user_id == user.id)
-    db.session.execute(sa.delete(ActivityNoteVersion).where(
-        ActivityNoteVersion.record_id.in_([r.id for r in records])))
+    for model in (ActivityNoteVersion, ActivityFeedback):
+        db.session.execute(sa.delete(model).where(
+            model.record_id.in_([r.id for r in records])))
+    db.session.execute(sa.update(ActivityFeedback).where(ActivityFeedback.author_id == user.id)
+                       .values(author_id=None))
     for entry in records:
         entry.reflection = entry.evidence = None
     for assessment in rows(Assessment, Assessment.user_id == user.id):

@@ -138,3 +138,37 @@ def test_reopening_a_closed_window_on_the_page_asks_for_a_date_and_the_participa
     page = browse(cohorts.emails["participant"]).get("/assessments/post")
     assert "Your tutor reopened this self-assessment." in page.text
     assert "Answers swapped" in page.text and f"{until:%-d %B %Y}" in page.text
+
+
+def test_a_tutor_gives_feedback_that_the_participant_reads_beside_their_note(browse, cohorts):
+    from lms.curriculum.models import Activity, ActivityFeedback
+    from lms.interop.personal import erase_person, person_export
+
+    pat = browse(cohorts.emails["participant"])
+    pat.post("/modules/induction/your-starting-point",
+             {"your-starting-point-note": "I lead through others.",
+              "your-starting-point-done": "y"})
+    activity_id = db.session.scalar(sa.select(Activity.id).filter_by(key="your-starting-point"))
+    reading_id = db.session.scalar(sa.select(Activity.id).filter_by(key="three-ideas"))
+    base = f"/cohorts/{cohorts.cohort_id}/participants/{cohorts.participant_id}/activities"
+    tutor = browse(cohorts.emails["tutor"])
+    assert tutor.post(f"{base}/{activity_id}/feedback", {"body": "  "}).status_code == 422
+    nothing_written = tutor.post(f"{base}/{reading_id}/feedback", {"body": "Well done"})
+    assert nothing_written.status_code == 404
+    given = tutor.post(f"{base}/{activity_id}/feedback",
+                       {"body": "Say more about who the others are."})
+    assert given.status_code == 302
+    assert "Say more about who the others are." in tutor.get(
+        f"/cohorts/{cohorts.cohort_id}/participants/{cohorts.participant_id}").text
+    other = browse("other.tutor@example.org")
+    assert other.post(f"{base}/{activity_id}/feedback", {"body": "x"}).status_code == 404
+    module = browse(cohorts.emails["participant"]).get("/modules/induction").text
+    assert "Feedback from" in module and "Say more about who the others are." in module
+    event = db.session.scalar(sa.select(AuditEvent).filter_by(action="feedback.create"))
+    assert "Say more" not in str(event.details)  # the text stays on the row only
+    person = db.session.get(User, cohorts.participant_id)
+    exported = person_export(person)["activity_feedback"]
+    assert [row["body"] for row in exported] == ["Say more about who the others are."]
+    erase_person(person)
+    db.session.commit()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ActivityFeedback)) == 0
