@@ -15,7 +15,7 @@ from lms.core.extensions import db
 from lms.outcomes import chart_data, wording
 from lms.outcomes import service as outcomes_service
 from lms.outcomes.charts import COMPARISON_TITLES, DESCRIBE
-from lms.web.forms import is_whole_number
+from lms.web.forms import is_whole_number, select_items
 from lms.web.guards import page
 
 bp = Blueprint("outcome_pages", __name__)
@@ -62,12 +62,6 @@ def scope_of(programme: Programme) -> tuple[list, bool, list, str]:
     return chosen, protect, every, scope
 
 
-def items(options: dict[str, str], chosen: str) -> list[dict[str, Any]]:
-    """Options as the NHS.UK select component's items, the chosen one selected."""
-    return [{"value": value, "text": text, "selected": value == chosen}
-            for value, text in options.items()]
-
-
 def figures(report: dict[str, Any], comparison: str) -> list[dict[str, Any]]:
     """One line per row of the report: its label, the comparison's figures (or why not), the
     same in a sentence, and the row's reliability and reliable change."""
@@ -107,13 +101,13 @@ def outcomes():
         scope=scope, protect=protect, report=report, comparison=comparison,
         breakdown=breakdown, comparisons=COMPARISON_TITLES, breakdowns=BREAKDOWN_NAMES,
         level=level, linked=linked, frameworks=FRAMEWORK_NAMES,
-        framework_items=items(FRAMEWORK_NAMES, linked), wording=wording,
+        framework_items=select_items(FRAMEWORK_NAMES, linked), wording=wording,
         effects_query={**query, "comparison": comparison, "level": level,
                        **({"framework": linked} if linked else {})},
-        scope_items=items({"all": f"Every cohort you can see ({len(every)})",
+        scope_items=select_items({"all": f"Every cohort you can see ({len(every)})",
                            **{str(c.id): c.name for c in every}}, scope),
-        comparison_items=items(COMPARISON_TITLES, comparison),
-        breakdown_items=items(BREAKDOWN_NAMES, breakdown),
+        comparison_items=select_items(COMPARISON_TITLES, comparison),
+        breakdown_items=select_items(BREAKDOWN_NAMES, breakdown),
         rows=figures(report, comparison), query=query,
         descriptions={"effects": DESCRIBE["effects"](effects),
                       "likert": DESCRIBE["likert"](likert),

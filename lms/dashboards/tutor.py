@@ -3,6 +3,7 @@ self-assessments, one participant's work and ratings, reopening, CSV exports."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
@@ -24,7 +25,7 @@ from lms.outcomes import individual
 from lms.outcomes.csv_export import table_csv
 from lms.ratings import service as ratings
 from lms.ratings.models import PHASES
-from lms.web.forms import field_errors
+from lms.web.forms import field_errors, select_items
 from lms.web.guards import page
 
 bp = Blueprint("tutor", __name__)
@@ -48,6 +49,30 @@ def cohorts():
     return home()
 
 
+#: Orders of the cohort table: (label, key); every key sorts ties by name.
+SORTS = {
+    "name": "Name",
+    "risk": "At risk first",
+    "progress": "Least progress first",
+    "last_activity": "Longest without activity first",
+}
+NEVER = dt.datetime.min.replace(tzinfo=dt.UTC)
+
+
+def sorted_people(people: list, needle: str, order: str) -> list:
+    """The participants whose name or address contains ``needle``, in the chosen order."""
+    folded = needle.casefold()
+    chosen = [p for p in people if not folded or folded in p.display_name.casefold()
+              or folded in (p.email or "").casefold()]
+    keys = {
+        "name": lambda p: (p.display_name.casefold(),),
+        "risk": lambda p: (not p.at_risk, p.display_name.casefold()),
+        "progress": lambda p: (p.percentage, p.display_name.casefold()),
+        "last_activity": lambda p: (p.last_activity_at or NEVER, p.display_name.casefold()),
+    }
+    return sorted(chosen, key=keys[order])
+
+
 def completion(assessments: dict[str, Any]) -> dict[str, dict[str, int]]:
     """How many participants have submitted, started or not started each phase."""
     counts = {phase: {"submitted": 0, "draft": 0, "not_started": 0} for phase in PHASES}
@@ -66,7 +91,12 @@ def cohort(cohort_id: int, message_form: CohortMessageForm | None = None, status
     progress = progress_service.cohort_progress(found)
     assessments = ratings.cohort_assessments(found)
     phases_by_user = {p["user_id"]: p["phases"] for p in assessments["participants"]}
+    needle = request.args.get("q", "").strip()[:200]
+    order = request.args.get("sort", "name")
+    order = order if order in SORTS else "name"
     return render_template("tutor/cohort.html", cohort=found, progress=progress,
+                           shown=sorted_people(progress["participants"], needle, order),
+                           q=needle, sort_items=select_items(SORTS, order),
                            assessments=assessments, phases_by_user=phases_by_user,
                            completion=completion(assessments), phase_names=PHASE_NAMES,
                            at_risk=[p for p in progress["participants"] if p.at_risk],

@@ -28,6 +28,12 @@ def choice_items(field) -> list[dict[str, Any]]:
              "selected": str(choice.value) == str(field.data)} for choice in field.choices]
 
 
+def select_items(options: dict[str, str], chosen: str) -> list[dict[str, Any]]:
+    """Options as the NHS.UK select component's items, the chosen one selected."""
+    return [{"value": value, "text": text, "selected": value == chosen}
+            for value, text in options.items()]
+
+
 def is_whole_number(text: str, max_digits: int = 12) -> bool:
     """Whether ``text`` is a whole number in ASCII digits (``int()`` also reads other
     scripts' digits, "٤" as 4, which no form here means)."""

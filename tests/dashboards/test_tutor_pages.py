@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import sqlalchemy as sa
 
@@ -172,3 +173,26 @@ def test_a_tutor_gives_feedback_that_the_participant_reads_beside_their_note(bro
     erase_person(person)
     db.session.commit()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ActivityFeedback)) == 0
+
+
+def test_the_cohort_table_is_searched_and_sorted_and_shows_last_activity(browse, cohorts):
+    cohort = db.session.get(Cohort, cohorts.cohort_id)
+    for name in ("Zed Quiet", "Amy Busy"):
+        b.enrol(b.make_user("participant", name=name), cohort)
+    db.session.commit()
+    pat = browse(cohorts.emails["participant"])
+    pat.post("/modules/induction/three-ideas", {"three-ideas-done": "y"})
+    tutor = browse(cohorts.emails["tutor"])
+
+    def names(query: str) -> list[str]:
+        page = tutor.get(f"/cohorts/{cohorts.cohort_id}?{query}").text
+        table = page[page.index('id="progress-caption"'):page.index('id="assessments"')]
+        return re.findall(r'/participants/\d+">([^<]+)</a>', table)
+
+    assert names("") == ["Amy Busy", "Pat Jones", "Zed Quiet"]
+    assert names("sort=progress")[-1] == "Pat Jones"  # the only one with work done
+    assert names("sort=last_activity")[-1] == "Pat Jones"
+    assert names("q=zed") == ["Zed Quiet"]
+    assert names("q=nobody") == [] and names("sort=bogus") == names("")
+    page = tutor.get(f"/cohorts/{cohorts.cohort_id}").text
+    assert f"{dt.date.today():%-d %b %Y}" in page and "No work yet" in page
