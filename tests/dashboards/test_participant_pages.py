@@ -12,6 +12,7 @@ from lms.cohorts.models import Cohort
 from lms.core.extensions import db
 from lms.curriculum.models import ActivityRecord
 from lms.ratings.models import Assessment
+from tests import builders as b
 
 
 def records() -> int:
@@ -210,3 +211,23 @@ def test_error_pages_speak_the_design_systems_words_and_keep_the_services_reason
     missing = pat.get("/modules/no-such-module")
     assert missing.status_code == 404 and "<h1>Page not found</h1>" in missing.text
     assert "is not part of your programme" in missing.text
+
+
+def test_before_the_cohort_starts_the_module_page_says_when_and_refuses_work(browse, cohorts):
+    starts = dt.date.today() + dt.timedelta(days=40)
+    later = b.make_cohort(db.session.get(Cohort, cohorts.cohort_id).programme,
+                          name="March cohort", starts_on=starts,
+                          ends_on=starts + dt.timedelta(days=180))
+    early = b.make_user("participant", email="early@example.org", password=b.PASSWORD)
+    b.enrol(early, later)
+    db.session.commit()
+    page = browse("early@example.org")
+    shown = page.get("/modules/induction").text
+    assert "Not open yet" in shown and f"opens on {starts:%-d %B %Y}" in shown
+    assert 'name="save"' not in shown  # nothing to save before it opens
+    refused = page.post("/modules/induction/three-ideas", {"three-ideas-done": "y"})
+    assert refused.status_code == 422 and f"starts on {starts:%-d %B %Y}" in refused.text
+    assert records() == 0
+    home = page.get("/").text
+    assert "Your cohort starts in 40 days" not in home  # beyond three weeks: the date
+    assert f"Your cohort starts on {starts:%-d %B %Y}" in home
