@@ -126,7 +126,7 @@ def test_each_role_is_refused_the_others_pages(visit, programme):
             response = visitor.page.goto(path)
             assert response.status in (403, 404), (role, path, response.status)
             expect(visitor.page.get_by_role("heading", level=1)).to_have_text(
-                re.compile("Forbidden|Not Found"))
+                re.compile("You cannot see this page|Page not found"))
             assert_accessible(visitor.page)
     anonymous = visit()
     anonymous.page.goto(f"/cohorts/{programme.cohort_id}")
