@@ -72,10 +72,12 @@ bench: $(VENV)/.installed-dev
 		apt-get install -y -qq wrk >/dev/null || { echo "make bench needs wrk: apt-get install wrk"; exit 1; }; }
 	$(BIN)/python bench/run.py
 
-## screenshots: retake the README's pictures of each role's home (docs/screenshots/)
+## screenshots: retake the README's pictures (each role's home, a participant's home with
+##       what is due, a roster preview) into docs/screenshots/
 screenshots: $(VENV)/.installed-dev $(FRONTEND)
 	.ci/ensure-chromium
-	LMS_UPDATE_SCREENSHOTS=1 $(BIN)/pytest -q tests/browser/test_accessibility.py -k every_page
+	LMS_UPDATE_SCREENSHOTS=1 $(BIN)/pytest -q tests/browser/test_accessibility.py \
+		tests/browser/test_cohort_setup.py -k "every_page or sets_a_cohort_up"
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
