@@ -82,7 +82,9 @@ def modules(cohort_id: int):
     due date (both optional)."""
     cohort = managed(cohort_id)
     forms = module_forms(cohort, request.form if request.method == "POST" else None)
-    if request.method == "POST" and all(form.validate() for _module, form in forms):
+    # Every module's form is checked (a list, not all()'s first failure), so that every
+    # wrong date is shown at once.
+    if request.method == "POST" and all([form.validate() for _module, form in forms]):
         items = [{"slug": module.slug, "opens_on": form.opens_on.data,
                   "due_on": form.due_on.data}
                  for module, form in forms if form.follows.data]
@@ -95,6 +97,10 @@ def modules(cohort_id: int):
         else:
             flash(f"The modules of {cohort.name} are saved.")
             return redirect(url_for(".modules", cohort_id=cohort.id))
+    for module, form in forms:  # "Opens must be a real date" says which module it is
+        for field in (form.opens_on, form.due_on):
+            field.errors = [text if text.startswith(module.title) else f"{module.title}: {text}"
+                            for text in field.errors]
     errors = [item for _module, form in forms for item in field_errors(form)]
     return render_template("admin/cohort_modules.html", cohort=cohort, forms=forms,
                            error_list=errors), 422 if errors else 200

@@ -74,6 +74,10 @@ def test_modules_are_chosen_with_opening_and_due_dates(browse, cohorts):
     assert refused.status_code == 422
     assert "Strategic intent" in refused.text and "before it opens" in refused.text
     assert db.session.scalar(sa.select(sa.func.count()).select_from(CohortModule)) == 0
+    unreal = admin.post(path, {"induction-follows": "y", "induction-opens_on-day": "31",
+                               "induction-opens_on-month": "2", "induction-opens_on-year": "2027"})
+    assert unreal.status_code == 422
+    assert "Leadership at every level: an induction: Opens must be a real date." in unreal.text
     none = admin.post(path, {})
     assert none.status_code == 422 and "Choose at least one module." in none.text
     form.update(dated("strategic-intent-due_on", opens + dt.timedelta(days=30)))
