@@ -112,7 +112,8 @@ def get_cohort_outcomes(query, cohort_id: int):
 @blp.doc(responses=CSV_RESPONSE)
 @blp.alt_response(404, **NOT_FOUND)
 def get_cohort_outcomes_csv(query, cohort_id: int):
-    """The cohort's outcomes as CSV, one line per figure."""
+    """The cohort's outcomes as CSV, one line per figure, rounded for people (decimals to 2
+    places, p values to 3 significant figures; the JSON keeps full precision)."""
     return as_csv(cohort_report(cohort_id, query), f"cohort-{cohort_id}-outcomes")
 
 
@@ -132,7 +133,8 @@ def get_programme_outcomes(query, programme_id: int):
 @blp.doc(responses=CSV_RESPONSE)
 @blp.alt_response(404, **NOT_FOUND)
 def get_programme_outcomes_csv(query, programme_id: int):
-    """The programme's outcomes as CSV, one line per figure."""
+    """The programme's outcomes as CSV, one line per figure, rounded for people (decimals
+    to 2 places, p values to 3 significant figures; the JSON keeps full precision)."""
     return as_csv(programme_report(programme_id, query), f"programme-{programme_id}-outcomes")
 
 

@@ -1,4 +1,6 @@
-"""Outcome reports as CSV: one row per figure, safe to open in a spreadsheet."""
+"""Outcome reports as CSV: one row per figure, safe to open in a spreadsheet, with numbers
+rounded for people (means and other decimals to 2 places, p values to 3 significant
+figures); the JSON API keeps full precision."""
 
 from __future__ import annotations
 
@@ -19,6 +21,27 @@ def neutralise(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
+
+
+#: Figures that are p values: rounded to significant figures, not decimal places (a p of
+#: 0.0004 is not 0.00).
+P_VALUES = ("wilcoxon_p", "p_holm")
+
+
+def for_people(figure: str, value: Any) -> Any:
+    """A figure's value as a spreadsheet reader wants it: a p value to 3 significant figures,
+    any other decimal to 2 places; whole numbers, words and blanks as they are. Still a
+    number (a negative one is not taken for a formula)."""
+    if isinstance(value, bool) or not isinstance(value, float):
+        return value
+    if figure in P_VALUES:
+        return float(f"{value:.3g}")
+    return round(value, 2)
+
+
+def rounded(line: tuple) -> tuple:
+    """A report line with its value (the seventh cell) rounded for people by its figure."""
+    return (*line[:6], for_people(line[5], line[6]), *line[7:])
 
 
 def figure_rows(row: dict[str, Any]) -> list[tuple]:
@@ -119,7 +142,8 @@ def profile_csv(profile: dict[str, Any]) -> str:
         cohort = row["cohort"]
         writer.writerow([neutralise(value) for value in (
             row["code"], row["theme"], row["pre"], row["then"], row["post"],
-            cohort.get("mean_pre", ""), cohort.get("mean_post", ""), cohort.get("reason") or "")])
+            for_people("mean", cohort.get("mean_pre", "")),
+            for_people("mean", cohort.get("mean_post", "")), cohort.get("reason") or "")])
     return out.getvalue()
 
 
@@ -129,12 +153,12 @@ def report_csv(report: dict[str, Any]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(HEADER)
     for line in flow_rows(report["flow"]):
-        writer.writerow([neutralise(value) for value in line])
+        writer.writerow([neutralise(value) for value in rounded(line)])
     for line in held_back_rows(report.get("held_back", [])):
         writer.writerow([neutralise(value) for value in line])
     for row in report["rows"]:
         for line in figure_rows(row):
-            writer.writerow([neutralise(value) for value in line])
+            writer.writerow([neutralise(value) for value in rounded(line)])
     return out.getvalue()
 
 

@@ -112,7 +112,10 @@ OutcomeReport = Schema.from_dict(
          "description": "Under disclosure control: what each cohort keeps out of the "
                         "figures so that no combination of answers singles out a small "
                         "group (lms.outcomes.publication)."}),
-     "rows": fields.List(fields.Nested(OutcomeRow))},
+     "rows": fields.List(fields.Nested(OutcomeRow), metadata={
+         "description": "Every figure at full precision (the CSV download rounds for "
+                        "people: decimals to 2 places, p values to 3 significant "
+                        "figures)."})},
     name="OutcomeReport")
 ProfileRow = Schema.from_dict(
     {"code": fields.String(), "theme": fields.String(), "pre": fields.Raw(allow_none=True),

@@ -199,3 +199,26 @@ def test_a_report_takes_the_same_statements_for_more_participants(client, progra
         b.assess(person, a, "post")
     db.session.commit()
     assert statements() == before
+
+
+def test_csv_numbers_are_rounded_for_people_and_the_json_keeps_them_whole(client,
+                                                                          programme_data):
+    from lms.outcomes.csv_export import for_people
+
+    assert for_people("mean_before", 2.4444444444444446) == 2.44
+    assert for_people("p_holm", 0.00012345) == 0.000123 and for_people("n", 8) == 8
+    assert for_people("wilcoxon_p", 0.5) == 0.5 and for_people("note", "exact") == "exact"
+    a = programme_data["a"]
+    headers = programme_data["headers"]["tutor"]
+    lines = parse_csv(client.get(f"/api/v1/cohorts/{a.id}/outcomes.csv",
+                                 headers=headers).get_data(as_text=True))
+    for line in lines:
+        value = line["value"]
+        if line["figure"] in ("wilcoxon_p", "p_holm") and value:
+            assert len(value.replace("0.", "").lstrip("0").split("e")[0].replace(".", "")) <= 3
+        elif "." in value and value.replace(".", "").lstrip("-").isdigit():
+            assert len(value.split(".")[1]) <= 2, line
+    report = client.get(f"/api/v1/cohorts/{a.id}/outcomes", headers=headers).get_json()
+    means = [cell["mean_before"] for row in report["rows"] for cell in (row["post_pre"],)
+             if not cell["suppressed"] and cell["mean_before"] is not None]
+    assert any(round(mean, 2) != mean for mean in means)  # the JSON keeps full precision
