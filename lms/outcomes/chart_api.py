@@ -49,7 +49,10 @@ class ChartQuerySchema(Schema):
     width = fields.Integer(load_default=900, validate=validate.Range(min=300, max=2400),
                            metadata={"description": "Pixels."})
     height = fields.Integer(load_default=600, validate=validate.Range(min=200, max=3000),
-                            metadata={"description": "Pixels."})
+                            metadata={"description": "Pixels: the least height. A chart "
+                                      "whose rows (or a long title on a narrow chart) need "
+                                      "more is drawn taller, so that no label is cut off "
+                                      "or crowded."})
     theme = fields.String(validate=validate.Length(min=2, max=8),
                           metadata={"description": "likert: the behaviours of one theme."})
     comparison = fields.String(load_default="post_pre", validate=validate.OneOf(COMPARISONS),

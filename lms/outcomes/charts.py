@@ -8,6 +8,7 @@ group is drawn as suppressed (hatched, labelled), never as zero.
 
 from __future__ import annotations
 
+import functools
 import io
 import textwrap
 from collections.abc import Callable, Sequence
@@ -15,7 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from matplotlib import colormaps, rc_context
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties, findfont, get_font
+from matplotlib.ft2font import FT2Font, LoadFlags
 
 PHASE_COLOURS = {"pre": "#E69F00", "then": "#56B4E9", "post": "#0072B2"}  # Okabe–Ito
 COHORT_COLOUR = "#6b6b6b"
@@ -46,20 +50,94 @@ FIXED_MARGINS = {"behaviours"}
 def render(draw: Callable[[Figure, dict], None], data: dict, width: int, height: int,
            fmt: str) -> bytes:
     """Draw a chart on a new Figure and return it as PNG or SVG bytes."""
-    fixed = draw.__name__.removeprefix("draw_") in FIXED_MARGINS
     with rc_context(RC):
-        fig = Figure(figsize=(width / 100, height / 100), dpi=100,
-                     layout=None if fixed else "constrained")
-        draw(fig, data)
-        if fixed:
-            label_inches = 3.4  # the longest "CODE statement… (n=…)" label at 7 pt
-            fig.subplots_adjust(left=min(0.6, label_inches / (width / 100)), right=0.98,
-                                top=1 - 0.45 / (height / 100), bottom=0.6 / (height / 100))
+        fig = drawn(draw, data, width, height)
         buffer = io.BytesIO()
         # No dates in the file: the same data gives the same bytes.
         metadata = {"Date": None} if fmt == "svg" else {"Software": None}
         fig.savefig(buffer, format=fmt, metadata=metadata)
     return buffer.getvalue()
+
+
+#: Pixels each row of a chart needs (a likert row is two bars), and what the title, axes
+#: and legend need besides: a chart is drawn at least this tall, whatever height was asked.
+ROW_PIXELS = {"likert": 30, "behaviours": 14, "effects": 22, "profile": 14}
+FRAME_PIXELS = {"likert": 300}
+
+
+def chart_height(name: str, data: dict, height: int) -> int:
+    """The height a chart is drawn at: the one asked for, or more when its rows need it."""
+    rows = len(data.get("rows") or data.get("behaviours") or [])
+    return max(height, FRAME_PIXELS.get(name, 190) + ROW_PIXELS.get(name, 0) * rows)
+
+
+def drawn(draw: Callable[[Figure, dict], None], data: dict, width: int,
+          height: int) -> Figure:
+    """A new Figure with the chart drawn on it, its layout done (call inside ``RC``)."""
+    name = draw.__name__.removeprefix("draw_")
+    fixed = name in FIXED_MARGINS
+    height = chart_height(name, data, height)
+    fig = Figure(figsize=(width / 100, height / 100), dpi=100,
+                 layout=None if fixed else "constrained")
+    FigureCanvasAgg(fig)  # a renderer to measure text with, before anything is drawn
+    draw(fig, data)
+    if fixed:
+        title_inches = 0.25 + 0.2 * (fig.texts[0].get_text().count("\n") + 1 if fig.texts else 0)
+        label_inches = min(0.6 * width / 100, widest_label_inches(fig))
+        rows = len(data.get("rows") or [])
+        needed = title_inches + 0.85 + 0.3 + ROW_PIXELS.get(name, 0) * rows / 100
+        if needed > height / 100:  # a long title on a narrow chart: grow to fit it
+            height = int(needed * 100) + 1
+            fig.set_size_inches(width / 100, height / 100)
+        # The last x tick label ("5 Consistently") is centred on the axes' right edge.
+        fig.subplots_adjust(left=(label_inches + 0.15) / (width / 100),
+                            right=1 - 0.45 / (width / 100),
+                            top=1 - title_inches / (height / 100), bottom=0.85 / (height / 100))
+    return fig
+
+
+def widest_label_inches(fig: Figure) -> float:
+    """The width of the widest y tick label of the figure's first axes, in inches."""
+    labels = fig.axes[0].get_yticklabels()
+    widths = [text_width(fig, label.get_text(), label.get_fontsize())
+              for label in labels if label.get_text()]
+    return max(widths, default=0) / fig.dpi
+
+
+def texts_outside(fig: Figure, slack: float = 1.0) -> list[str]:
+    """The visible texts of a drawn figure that reach past its edges (by more than
+    ``slack`` pixels): what a reader would see cut off. Tick labels of ticks outside an
+    axis's view are never drawn, so they do not count."""
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()  # lays the figure out, as saving it does
+    renderer = canvas.get_renderer()
+    undrawn = {id(label) for ax in fig.axes for axis in (ax.xaxis, ax.yaxis)
+               for label in ticklabels_out_of_view(axis)}
+    box = fig.bbox
+    outside = []
+    for text in fig.findobj(lambda artist: hasattr(artist, "get_text")
+                            and hasattr(artist, "get_window_extent")):
+        if (id(text) in undrawn or not text.get_visible()
+                or not str(text.get_text()).strip()):
+            continue
+        extent = text.get_window_extent(renderer)
+        if (extent.x0 < box.x0 - slack or extent.y0 < box.y0 - slack
+                or extent.x1 > box.x1 + slack or extent.y1 > box.y1 + slack):
+            outside.append(text.get_text())
+    return outside
+
+
+def ticklabels_out_of_view(axis) -> list:
+    """The tick labels of an axis whose ticks lie outside its view (matplotlib keeps them,
+    undrawn)."""
+    low, high = sorted(axis.get_view_interval())
+    margin = (high - low) * 1e-9
+    labels = []
+    for tick in (*axis.get_major_ticks(), *axis.get_minor_ticks()):
+        location = tick.get_loc()
+        if location is None or not low - margin <= location <= high + margin:
+            labels += [tick.label1, tick.label2]
+    return labels
 
 
 def scale_colours(count: int) -> list[str]:
@@ -68,11 +146,99 @@ def scale_colours(count: int) -> list[str]:
     return [cmap(0.1 + 0.8 * i / max(1, count - 1)) for i in range(count)]
 
 
+@functools.cache
+def chart_font() -> FT2Font:
+    """The charts' font, loaded once per process, to measure text with."""
+    return get_font(findfont(FontProperties(family=RC["font.family"])))
+
+
+def text_width(fig: Figure, text: str, size: float) -> float:
+    """How wide a line of ``text`` is drawn at ``size`` points on this figure, in pixels
+    (measured from the font's glyphs, without laying anything out)."""
+    font = chart_font()
+    font.set_size(size, fig.dpi)
+    font.set_text(text, 0.0, flags=LoadFlags.NO_HINTING)
+    return font.get_width_height()[0] / 64
+
+
+def fit_lines(fig: Figure, text: str, size: float, room: float) -> str:
+    """``text`` broken at spaces into lines each at most ``room`` pixels wide when drawn."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and text_width(fig, f"{lines[-1]} {word}", size) <= room:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return "\n".join(lines)
+
+
+def title(fig: Figure, text: str, size: float = 11) -> None:
+    """The chart's title over the whole figure, broken into lines measured to fit it (a long
+    programme name is never cut off at an edge)."""
+    room = fig.get_figwidth() * fig.dpi - 24
+    fig.suptitle(fit_lines(fig, text, size, room), fontsize=size)
+
+
 def wrapped(title: str, fig: Figure) -> str:
-    """A title broken into lines that fit the figure's width (about 7 px a character at 11
-    points), so a long programme name is not cut off at the edge."""
-    characters = max(30, int(fig.get_figwidth() * fig.dpi / 7.5))
-    return textwrap.fill(title, characters)
+    """A title broken into lines that fit the figure's width (measured as drawn)."""
+    return fit_lines(fig, title, 11, fig.get_figwidth() * fig.dpi - 24)
+
+
+def fitted(fig: Figure, text: str, size: float, share: float = 1.0) -> str:
+    """``text`` in lines fitting ``share`` of the figure's width (an axis label, say)."""
+    return fit_lines(fig, text, size, fig.get_figwidth() * fig.dpi * share - 24)
+
+
+def suppressed_note(fig: Figure, reason: str, size: float = 8, share: float = 0.5) -> str:
+    """What a suppressed row says: with its reason when that fits ``share`` of the figure's
+    width, else "suppressed" alone (the table and the notice beside the chart give why)."""
+    note = f"suppressed: {reason}"
+    room = fig.get_figwidth() * fig.dpi * share
+    return note if text_width(fig, note, size) <= room else "suppressed"
+
+
+def shortened(fig: Figure, text: str, size: float, share: float) -> str:
+    """``text`` cut at a word (with "…") to fit ``share`` of the figure's width at ``size``
+    points, measured as drawn; at least its first word."""
+    room = fig.get_figwidth() * fig.dpi * share
+    if text_width(fig, text, size) <= room:
+        return text
+    low, high = 1, len(text)
+    while low < high:  # the longest cut that fits
+        middle = (low + high + 1) // 2
+        if text_width(fig, textwrap.shorten(text, middle, placeholder="…"), size) <= room:
+            low = middle
+        else:
+            high = middle - 1
+    cut = textwrap.shorten(text, max(low, 1), placeholder="…")
+    return cut if cut != "…" else text.split()[0][:12] + "…"
+
+
+def labelled(fig: Figure, label: str, suffix: str, size: float, share: float) -> str:
+    """A row label cut to fit ``share`` of the figure's width with ``suffix`` (its n, say)
+    kept whole after it."""
+    room = share - text_width(fig, suffix, size) / (fig.get_figwidth() * fig.dpi)
+    return shortened(fig, label, size, max(room, 0.05)) + suffix
+
+
+#: The longest statement beside a code: longer labels cost drawing time (each glyph is
+#: drawn) and are read in the table anyway.
+MAX_LABEL = 48
+
+
+def scale_ticks(fig: Figure, data: dict) -> list[str]:
+    """The scale's points as x tick labels: with their words where the figure is wide
+    enough for them not to run into each other, else the numbers alone (the key says what
+    they mean)."""
+    wide = fig.get_figwidth() * fig.dpi >= 120 * len(data["scale"]) + 300
+    return [f"{p}\n{label}" if wide else str(p)
+            for p, label in zip(data["scale"], data["scale_labels"], strict=True)]
+
+
+def label_room(fig: Figure, share: float = 0.4) -> int:
+    """How many characters of a row label fit in ``share`` of the figure's width at 7 pt
+    (about 4.5 px a character), at most MAX_LABEL."""
+    return max(12, min(MAX_LABEL, int(fig.get_figwidth() * fig.dpi * share / 4.5)))
 
 
 def short(text: str, width: int = 48) -> str:
@@ -107,13 +273,14 @@ def draw_likert(fig: Figure, data: dict) -> None:
             ticks.append(y)
             if dist["suppressed"]:
                 hidden.append((y, dist["reason"]))
-                tick_labels.append(f"{row['label']} · {phase}")
+                tick_labels.append(labelled(fig, row["label"], f" · {phase}", 8, 0.35))
             else:
                 shares = likert_shares(dist["counts"], scale)
                 # Centre on the midpoint: half the middle point's share on each side.
                 start = -sum(shares[:middle]) - (shares[middle] / 2 if len(scale) % 2 else 0)
                 bars.append((y, shares, start))
-                tick_labels.append(f"{row['label']} · {phase} (n={dist['people']})")
+                tick_labels.append(labelled(fig, row["label"],
+                                            f" · {phase} (n={dist['people']})", 8, 0.35))
             y += 1
         y += 0.6
     for index, colour in enumerate(colours):  # one call per scale point
@@ -122,15 +289,18 @@ def draw_likert(fig: Figure, data: dict) -> None:
                 edgecolor="white", height=0.8, label=f"{scale[index]} {labels[index]}")
     for y, reason in hidden:  # shown as suppressed, never as an empty (zero) bar
         ax.barh(y, 100, left=-50, color=SUPPRESSED_COLOUR, hatch="//", edgecolor="white")
-        ax.text(0, y, "suppressed: " + reason, ha="center", va="center", fontsize=8)
+        ax.text(0, y, suppressed_note(fig, reason, 8, 0.35), ha="center", va="center",
+                fontsize=8)
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_yticks(ticks, tick_labels, fontsize=8)
     ax.invert_yaxis()
     ax.set_xlim(-100, 100)
-    ax.set_xlabel("% of answers (below the midpoint to the left, above to the right)")
-    ax.legend(ncols=len(scale), loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize=8,
-              frameon=False)
-    ax.set_title(wrapped(data["title"], fig), fontsize=11)
+    ax.set_xlabel(fitted(fig, "% of answers (below the midpoint to the left, above to the "
+                              "right)", 10, 0.55))
+    columns = max(1, min(len(scale), int(fig.get_figwidth() * fig.dpi // 140)))
+    fig.legend(*ax.get_legend_handles_labels(), ncols=columns, loc="outside lower center",
+               fontsize=8, frameon=False)
+    title(fig, data["title"])
 
 
 def describe_likert(data: dict) -> TextAlternative:
@@ -173,21 +343,23 @@ def draw_behaviours(fig: Figure, data: dict) -> None:
                marker="|", s=90, zorder=3, label="then (mean)")
     for y, row in enumerate(rows):
         if row["post_pre"]["suppressed"]:
-            ax.text(data["scale"][0] + 0.1, y, "suppressed: " + row["post_pre"]["reason"],
+            ax.text(data["scale"][0] + 0.1, y,
+                    suppressed_note(fig, row["post_pre"]["reason"], 7, 0.3),
                     va="center", fontsize=7, color="#444444")
-    ax.set_yticks(range(len(rows)), [f"{r['code']} {short(r['statement'])} (n={r['n']})"
+    room = label_room(fig, 0.4)
+    ax.set_yticks(range(len(rows)), [f"{r['code']} {short(r['statement'], room)} (n={r['n']})"
                                       for r in rows], fontsize=7)
     ax.set_ylim(len(rows) - 0.5, -0.5)
     low, high = data["scale"][0], data["scale"][-1]
     ax.set_xlim(low - 0.2, high + 0.2)  # the whole scale: differences are not exaggerated
-    ax.set_xticks(data["scale"], [f"{p}\n{lab}" for p, lab in
-                                  zip(data["scale"], data["scale_labels"], strict=True)],
-                  fontsize=7)
+    ax.set_xticks(data["scale"], scale_ticks(fig, data), fontsize=7)
     for boundary in data["theme_boundaries"]:
         ax.axhline(boundary - 0.5, color="#cccccc", linewidth=0.8)
     ax.grid(axis="x", color="#eeeeee")
-    ax.legend(loc="lower right", fontsize=7)
-    ax.set_title(wrapped(data["title"], fig), fontsize=11)
+    # Below the chart, where it covers no mark.
+    fig.legend(*ax.get_legend_handles_labels(), loc="lower center", ncols=3, fontsize=7,
+               frameon=False)
+    title(fig, data["title"])
 
 
 def describe_behaviours(data: dict) -> TextAlternative:
@@ -222,7 +394,8 @@ def draw_effects(fig: Figure, data: dict) -> None:
     for y, row in enumerate(rows):
         cell = row[data["comparison"]]
         if cell["suppressed"] or cell["d_z"] is None:
-            note = ("suppressed: " + cell["reason"]) if cell["suppressed"] else "no spread"
+            note = (suppressed_note(fig, cell["reason"], 8, 0.3) if cell["suppressed"]
+                    else "no spread")
             ax.text(0.05, y, note, va="center", fontsize=8, color="#444444")
             continue
         low, high = dz_interval(cell)
@@ -230,10 +403,11 @@ def draw_effects(fig: Figure, data: dict) -> None:
             ax.plot([low, high], [y, y], color=PHASE_COLOURS["post"], linewidth=2)
         ax.scatter(cell["d_z"], y, color=PHASE_COLOURS["post"], s=40, zorder=3)
     ax.axvline(0, color="black", linewidth=0.8)
-    ax.set_yticks(range(len(rows)), [f"{r['label']} (n={r['n']})" for r in rows], fontsize=9)
+    ax.set_yticks(range(len(rows)), [labelled(fig, r["label"], f" (n={r['n']})", 9, 0.35)
+                                      for r in rows], fontsize=9)
     ax.invert_yaxis()
-    ax.set_xlabel("Cohen's d_z with its 95% interval (noncentral t)")
-    ax.set_title(wrapped(data["title"], fig), fontsize=11)
+    ax.set_xlabel(fitted(fig, "Cohen's d_z with its 95% interval (noncentral t)", 10, 0.55))
+    title(fig, data["title"])
     ax.grid(axis="x", color="#eeeeee")
 
 
@@ -269,7 +443,7 @@ def draw_progress(fig: Figure, data: dict) -> None:
     ax.set_ylim(bottom=0)
     ax.set_ylabel("per week")
     ax.legend(fontsize=8)
-    ax.set_title(wrapped(data["title"], fig), fontsize=11)
+    title(fig, data["title"])
 
 
 def describe_progress(data: dict) -> TextAlternative:
@@ -308,7 +482,7 @@ def draw_profile(fig: Figure, data: dict) -> None:
                   fontsize=7)
     ax.grid(axis="x", color="#eeeeee")
     ax.legend(fontsize=7, loc="lower right")
-    ax.set_title(wrapped(data["title"], fig), fontsize=11)
+    title(fig, data["title"])
 
 
 def describe_profile(data: dict) -> TextAlternative:

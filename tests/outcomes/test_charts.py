@@ -28,7 +28,8 @@ def test_every_chart_is_a_valid_png_of_the_asked_size(client, programme_data, he
     assert response.status_code == 200
     assert response.mimetype == "image/png"
     image = Image.open(io.BytesIO(response.data))
-    assert image.format == "PNG" and image.size == (800, 500)
+    # The width asked for; the height asked for, or more where the rows need it.
+    assert image.format == "PNG" and image.size[0] == 800 and image.size[1] >= 500
 
 
 @pytest.mark.parametrize("name", ["likert", "behaviours", "effects"])
@@ -167,7 +168,8 @@ def test_charts_are_guarded_like_the_numbers(client, programme_data, headers):
 
 def test_my_profile_chart(client, programme_data, headers):
     picture = client.get("/api/v1/me/charts/profile.png", headers=headers["participant"])
-    assert Image.open(io.BytesIO(picture.data)).size == (900, 600)
+    width, height = Image.open(io.BytesIO(picture.data)).size
+    assert width == 900 and height >= 600  # 36 behaviours make it taller than the default
     alt = client.get("/api/v1/me/charts/profile.json", headers=headers["participant"]).get_json()
     _cid, _level, pre, then, post = programme_data["values"][programme_data["participant"]]
     assert alt["rows"][0][:4] == ["SI.1", pre, then, post]

@@ -1,0 +1,88 @@
+"""Every chart, at the smallest and largest sizes the API allows and with 1, 12 and 60 rows,
+keeps all its text inside the figure: nothing a board member reads is cut off at an edge."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from matplotlib import rc_context
+
+from lms.outcomes import charts
+
+SCALE = [1, 2, 3, 4, 5]
+SCALE_LABELS = ["Not yet", "Rarely", "Sometimes", "Often", "Consistently"]
+#: As long a title as a sponsor's report makes: a programme, three cohorts, a breakdown.
+TITLE = ("Leadership for Empowered and Healthy Communities Programme: Spring cohort 2027, "
+         "Autumn cohort 2026 and Winter cohort 2026, by organisation type")
+STATEMENT = ("Engages the whole workforce, people who use services and the wider community "
+             "in developing a vision for a better future.")
+#: The API's limits on width and height (lms.outcomes.chart_api), and its default.
+SIZES = [(300, 200), (900, 600), (2400, 3000)]
+
+
+def comparison(suppressed: bool) -> dict:
+    """A comparison's figures, or its suppression."""
+    if suppressed:
+        return {"suppressed": True, "reason": "fewer than 5 people"}
+    return {"suppressed": False, "reason": None, "n": 12, "mean_before": 2.4,
+            "mean_after": 3.6, "mean_change": 1.2, "d_z": 0.8, "d_z_ci_low": 0.2,
+            "d_z_ci_high": 1.4}
+
+
+def distribution(suppressed: bool) -> dict:
+    """Answers per scale point, or their suppression."""
+    if suppressed:
+        return {"suppressed": True, "reason": "fewer than 5 people"}
+    return {"suppressed": False, "people": 12,
+            "counts": {"1": 1, "2": 3, "3": 4, "4": 3, "5": 1}}
+
+
+def chart_data(name: str, rows: int) -> dict:
+    """A chart's data with ``rows`` rows, every seventh one suppressed."""
+    hidden = [i % 7 == 3 for i in range(rows)]
+    scale = {"title": TITLE, "scale": SCALE, "scale_labels": SCALE_LABELS}
+    if name == "likert":
+        return {**scale, "rows": [
+            {"label": f"SI.{i} {STATEMENT}", "distribution": {
+                "pre": distribution(hidden[i]), "post": distribution(False)}}
+            for i in range(rows)]}
+    if name == "behaviours":
+        return {**scale, "theme_boundaries": [rows // 2], "rows": [
+            {"code": f"SI.{i}", "statement": STATEMENT, "n": 12,
+             "post_pre": comparison(hidden[i]), "post_then": comparison(False)}
+            for i in range(rows)]}
+    if name == "effects":
+        return {"title": TITLE, "comparison": "post_pre", "rows": [
+            {"label": f"Independent provider of care {i}", "n": 12,
+             "post_pre": comparison(hidden[i])} for i in range(rows)]}
+    if name == "progress":
+        return {"title": TITLE, "weeks": [
+            {"week": f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}", "completions": i,
+             "submissions": i % 3} for i in range(rows)]}
+    return {**scale, "behaviours": [
+        {"code": f"SI.{i}", "pre": 2, "then": 2, "post": 4,
+         "cohort": {"suppressed": hidden[i], "mean_pre": 2.5, "mean_post": 3.5}}
+        for i in range(rows)]}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("name", "rows", "size"),
+                         list(itertools.product(charts.NAMES, (1, 12, 60), SIZES)))
+def test_no_text_of_a_chart_falls_outside_it(name, rows, size):
+    with rc_context(charts.RC):
+        fig = charts.drawn(charts.DRAW[name], chart_data(name, rows), *size)
+        assert charts.texts_outside(fig) == []
+
+
+def test_the_check_does_find_text_outside():
+    """The check can fail: a label placed past the right edge is found."""
+    with rc_context(charts.RC):
+        fig = charts.drawn(charts.DRAW["effects"], chart_data("effects", 1), 900, 600)
+        fig.text(0.98, 0.5, "a label that runs off the edge")
+        assert charts.texts_outside(fig) == ["a label that runs off the edge"]
+
+
+def test_heights_grow_with_the_rows():
+    assert charts.chart_height("behaviours", chart_data("behaviours", 60), 600) > 600
+    assert charts.chart_height("behaviours", chart_data("behaviours", 12), 600) == 600
