@@ -22,9 +22,21 @@ ORGANISATION_TYPES = (
     "user_led",
     "other",
 )
+#: Each organisation type as people read it (in reports, charts and forms).
+ORGANISATION_TYPE_TITLES = {
+    "local_authority": "Local authority",
+    "nhs_trust": "NHS trust",
+    "ccg": "Clinical commissioning group (CCG)",
+    "independent_provider": "Independent provider",
+    "voluntary_community": "Voluntary and community organisation",
+    "user_led": "User-led organisation",
+    "other": "Other",
+}
 #: Whether an organisation commissions care, provides it, or both: it decides which of the
 #: two organisation-specific behaviours (DT.8, DT.9) its participants rate.
 SECTORS = ("commissioning", "providing", "both")
+SECTOR_TITLES = {"commissioning": "Commissioning", "providing": "Providing",
+                 "both": "Commissioning and providing"}
 DEFAULT_REMINDER_DAYS = (7, 2)
 COHORT_STATUSES = ("planned", "running", "finished", "cancelled")
 ENROLMENT_ROLES = ("participant", "tutor")

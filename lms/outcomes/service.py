@@ -16,7 +16,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from lms.cohorts.models import ORGANISATION_TYPES, Cohort, Programme
+from lms.cohorts.models import (
+    ORGANISATION_TYPE_TITLES,
+    ORGANISATION_TYPES,
+    SECTOR_TITLES,
+    Cohort,
+    Programme,
+)
 from lms.core import data_version
 from lms.core.caching import cached
 from lms.core.errors import Invalid
@@ -364,10 +370,9 @@ def group_labels(breakdown: str | None, cohorts: Sequence[Cohort]) -> dict[str |
                                     .order_by(LeadershipLevel.position)).all()
         return dict(levels)
     if breakdown == "organisation_type":
-        return {t: t.replace("_", " ") for t in ORGANISATION_TYPES}
+        return {t: ORGANISATION_TYPE_TITLES[t] for t in ORGANISATION_TYPES}
     if breakdown == "sector":
-        return {"commissioning": "commissioning", "providing": "providing",
-                "both": "commissioning and providing"}
+        return dict(SECTOR_TITLES)
     return {str(c.id): c.name for c in cohorts}
 
 

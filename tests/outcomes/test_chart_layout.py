@@ -86,3 +86,15 @@ def test_the_check_does_find_text_outside():
 def test_heights_grow_with_the_rows():
     assert charts.chart_height("behaviours", chart_data("behaviours", 60), 600) > 600
     assert charts.chart_height("behaviours", chart_data("behaviours", 12), 600) == 600
+
+
+def test_groups_are_labelled_with_their_titles():
+    from lms.cohorts.models import ORGANISATION_TYPES, SECTORS
+    from lms.outcomes.service import group_labels
+
+    types = group_labels("organisation_type", [])
+    assert set(types) == set(ORGANISATION_TYPES)
+    assert types["nhs_trust"] == "NHS trust" and types["ccg"].startswith("Clinical")
+    assert "_" not in " ".join(types.values())
+    assert set(group_labels("sector", [])) == set(SECTORS)
+    assert group_labels("sector", [])["both"] == "Commissioning and providing"
