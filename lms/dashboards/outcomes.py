@@ -74,6 +74,19 @@ def figures(report: dict[str, Any], comparison: str) -> list[dict[str, Any]]:
             for row in report["rows"]]
 
 
+def suppressed_on_page(report: dict[str, Any], comparison: str, effects: dict[str, Any],
+                       likert: dict[str, Any], behaviours: dict[str, Any]) -> dict[str, int]:
+    """How many figures the page shows as suppressed: in its table (the chosen comparison of
+    each row) and in each chart, so that the notice counts what the reader sees."""
+    return {
+        "table": sum(row[comparison]["suppressed"] for row in report["rows"]),
+        "effects": sum(row[comparison]["suppressed"] for row in effects["rows"]),
+        "likert": sum(row["distribution"][phase]["suppressed"] for row in likert["rows"]
+                      for phase in ("pre", "post")),
+        "behaviours": sum(row["post_pre"]["suppressed"] for row in behaviours["rows"]),
+    }
+
+
 @bp.get("/outcomes")
 @page("sponsor", "tutor", "admin")
 def outcomes():
@@ -105,10 +118,11 @@ def outcomes():
         effects_query={**query, "comparison": comparison, "level": level,
                        **({"framework": linked} if linked else {})},
         scope_items=select_items({"all": f"Every cohort you can see ({len(every)})",
-                           **{str(c.id): c.name for c in every}}, scope),
+                                  **{str(c.id): c.name for c in every}}, scope),
         comparison_items=select_items(COMPARISON_TITLES, comparison),
         breakdown_items=select_items(BREAKDOWN_NAMES, breakdown),
         rows=figures(report, comparison), query=query,
+        hidden=suppressed_on_page(report, comparison, effects, likert, behaviours),
         descriptions={"effects": DESCRIBE["effects"](effects),
                       "likert": DESCRIBE["likert"](likert),
                       "behaviours": DESCRIBE["behaviours"](behaviours)})

@@ -17,3 +17,18 @@ for (const form of document.querySelectorAll("form[data-lms-unsaved-warning]")) 
     }
   });
 }
+
+// Printing opens every "show more" section, so that the tables behind them are printed
+// whole, and closes again those the reader had closed.
+const closedForPrint = [];
+window.addEventListener("beforeprint", () => {
+  for (const details of document.querySelectorAll("details:not([open])")) {
+    details.open = true;
+    closedForPrint.push(details);
+  }
+});
+window.addEventListener("afterprint", () => {
+  for (const details of closedForPrint.splice(0)) {
+    details.open = false;
+  }
+});

@@ -44,6 +44,25 @@ def test_a_sponsor_sees_charts_tables_and_no_one_person(browse, cohorts):
     assert names  # (the colleagues exist, and none is named above)
 
 
+def test_the_suppression_notice_counts_what_the_page_shows(browse, cohorts):
+    from lms.outcomes import releases
+
+    rate_colleagues(cohorts.cohort_id)
+    releases.publish(db.session.get(Cohort, cohorts.cohort_id))
+    db.session.commit()
+    page = browse(cohorts.emails["sponsor"]).get("/outcomes?breakdown=leadership_level").text
+    shown = page.index("is not shown")
+    notice = re.sub(r"\s+", " ", page[shown:page.index("</p>", shown)])
+    start = page.index('id="figures-caption"')
+    table = page[start:page.index("</table>", start)].count(
+        '<strong class="nhsuk-tag nhsuk-tag--grey">Suppressed</strong>')
+    assert f"On this page, {table} figures of the table are suppressed" in notice
+    # The commissioner-only behaviour DT.9 has no answers here, so the behaviours chart
+    # shows at least one suppressed point, and the notice counts the charts' too.
+    counted = int(re.search(r"and (\d+) of the charts", notice).group(1))
+    assert counted > 0
+
+
 def test_the_comparison_selector_changes_the_figures_and_chart(browse, cohorts):
     rate_colleagues(cohorts.cohort_id)
     page = browse(cohorts.emails["sponsor"]).get("/outcomes?comparison=then_pre")
