@@ -80,9 +80,10 @@ def suppressed_on_page(report: dict[str, Any], comparison: str, effects: dict[st
     each row) and in each chart, so that the notice counts what the reader sees."""
     return {
         "table": sum(row[comparison]["suppressed"] for row in report["rows"]),
-        "effects": sum(row[comparison]["suppressed"] for row in effects["rows"]),
-        "likert": sum(row["distribution"][phase]["suppressed"] for row in likert["rows"]
-                      for phase in ("pre", "post")),
+        "effects": effects["left_out"]["suppressed"],
+        "likert": likert["left_out"]["suppressed"] * 2 + sum(
+            row["distribution"][phase]["suppressed"] for row in likert["rows"]
+            for phase in ("pre", "post")),
         "behaviours": sum(row["post_pre"]["suppressed"] for row in behaviours["rows"]),
     }
 

@@ -63,10 +63,33 @@ def likert_data(cohorts, programme, protect, theme: str | None,
     scale, labels = scale_of(programme)
     rows = [{"label": (r["code"] if theme or breakdown else f"{r['code']} {titles[r['code']]}")
              + group_suffix(r), "distribution": r["distribution"]} for r in report["rows"]]
+    phases = ("pre", "post")
+    shown = [r for r in rows if not all(r["distribution"][p]["suppressed"] for p in phases)
+             and not all(answered(r["distribution"][p]) == 0 for p in phases)]
+    hidden = sum(all(r["distribution"][p]["suppressed"] for p in phases) for r in rows)
     what = f"the behaviours of {theme}" if theme else "each theme"
     return {"title": f"{scope_name(cohorts, programme)}: self-ratings before (pre) and after "
                      f"(post), {what}{by(breakdown)}", "scale": scale, "scale_labels": labels,
-            "rows": rows}
+            "rows": shown, "note": left_out_note(len(rows) - len(shown) - hidden, hidden),
+            "left_out": {"suppressed": hidden, "empty": len(rows) - len(shown) - hidden},
+            "empty": ("Nothing can be shown: every row rests on too few people." if hidden
+                      else "No answers yet: nobody has submitted a self-assessment here.")}
+
+
+def answered(distribution: dict[str, Any]) -> int:
+    """How many people a shown distribution rests on (0 when suppressed)."""
+    return 0 if distribution["suppressed"] else distribution.get("people", 0)
+
+
+def left_out_note(empty: int, hidden: int) -> str | None:
+    """What a chart leaves out rather than drawing: rows with no answers, and rows whose every
+    figure is suppressed (the table beside the chart lists them)."""
+    parts = []
+    if hidden:
+        parts.append(f"{hidden} row{'s' if hidden != 1 else ''} with too few people to show")
+    if empty:
+        parts.append(f"{empty} row{'s' if empty != 1 else ''} with no answers")
+    return ("Left out: " + " and ".join(parts) + ".") if parts else None
 
 
 def by(breakdown: str | None) -> str:
@@ -99,16 +122,35 @@ def effects_data(cohorts, programme, protect, comparison: str, level: str,
     linked framework) for one comparison, split by group when a breakdown is asked for."""
     report = service.outcomes(cohorts, programme, level, breakdown, protect, linked)
     titles = theme_titles()
-    rows = []
+    rows, hidden, empty = [], 0, 0
     for row in report["rows"]:
         cell = row[comparison]
+        if cell["suppressed"]:
+            hidden += 1
+            continue
+        if not cell["n"]:
+            empty += 1
+            continue
         rows.append({"label": (row["code"] if level != "theme" or breakdown else
                                f"{row['code']} {titles[row['code']]}") + group_suffix(row),
-                     "n": "suppressed" if cell["suppressed"] else cell["n"],
-                     comparison: cell})
+                     "n": cell["n"], comparison: cell})
     return {"title": f"{scope_name(cohorts, programme)}: effect size, "
                      f"{COMPARISON_TITLES[comparison]}{by(breakdown)}",
-            "comparison": comparison, "rows": rows}
+            "comparison": comparison, "rows": rows, "note": left_out_note(empty, hidden),
+            "left_out": {"suppressed": hidden, "empty": empty},
+            "empty": ("Nothing can be shown: every row rests on too few people." if hidden
+                      else no_pairs_yet(cohorts, comparison))}
+
+
+def no_pairs_yet(cohorts: Sequence[Cohort], _comparison: str) -> str:
+    """Why an effects chart has nothing to draw: no one has answered both phases yet, and
+    when the later phase opens, if it is still to come."""
+    # Every comparison needs the end of the programme: "then" is given with "post".
+    upcoming = sorted(c.post_opens_on for c in cohorts
+                      if c.post_opens_on and c.post_opens_on > dt.date.today())
+    when = (f": the post self-assessment opens on {upcoming[0]:%-d %B %Y}" if upcoming
+            else "")
+    return f"No paired answers yet{when}."
 
 
 def week_of(moment: dt.datetime | dt.date) -> dt.date:

@@ -259,9 +259,30 @@ def likert_shares(counts: dict[str, int], scale: Sequence[int]) -> list[float]:
     return [100 * counts.get(str(p), 0) / total if total else 0.0 for p in scale]
 
 
+def empty_state(fig: Figure, ax, data: dict) -> bool:
+    """With no rows to draw, the chart says why instead (and is otherwise blank); whether it
+    had none."""
+    if data["rows"]:
+        return False
+    ax.set_axis_off()
+    ax.text(0.5, 0.5, fitted(fig, data.get("empty") or "Nothing to show yet.", 11, 0.9),
+            ha="center", va="center", fontsize=11, transform=ax.transAxes)
+    title(fig, data["title"])
+    return True
+
+
+def left_out(fig: Figure, _ax, data: dict) -> None:
+    """Say under the chart what it leaves out (rows with no answers, or too few people)."""
+    if data.get("note"):
+        fig.supxlabel(fitted(fig, data["note"], 8, 0.9), fontsize=8, color="#444444")
+
+
 def draw_likert(fig: Figure, data: dict) -> None:
     """Pre beside post for each row, centred on the scale's midpoint (n beside each bar)."""
     ax = fig.subplots()
+    if empty_state(fig, ax, data):
+        return
+    left_out(fig, ax, data)
     scale, labels = data["scale"], data["scale_labels"]
     colours = scale_colours(len(scale))
     middle = len(scale) // 2
@@ -317,8 +338,10 @@ def describe_likert(data: dict) -> TextAlternative:
                 shares = likert_shares(dist["counts"], data["scale"])
                 rows.append([row["label"], phase, dist["people"],
                              *[f"{s:.0f}%" for s in shares]])
+    note = f" {data['note']}" if data.get("note") else ""
     return TextAlternative(data["title"], f"How answers were spread over the scale before and "
-                           f"after the programme, for {len(data['rows'])} rows.", columns, rows)
+                           f"after the programme, for {len(data['rows'])} rows.{note}",
+                           columns, rows)
 
 
 # --- behaviours: a dumbbell per behaviour, pre → post, then marked ------------------------
@@ -390,6 +413,9 @@ def dz_interval(cell: dict) -> tuple[float | None, float | None]:
 def draw_effects(fig: Figure, data: dict) -> None:
     """d_z per row with its noncentral-t 95% interval, and zero marked."""
     ax = fig.subplots()
+    if empty_state(fig, ax, data):
+        return
+    left_out(fig, ax, data)
     rows = data["rows"]
     for y, row in enumerate(rows):
         cell = row[data["comparison"]]
@@ -423,8 +449,14 @@ def describe_effects(data: dict) -> TextAlternative:
         rows.append([row["label"], cell["n"], fmt_number(cell["d_z"]), fmt_number(low),
                      fmt_number(high)])
     compared = COMPARISON_TITLES[data["comparison"]]
+    if not data["rows"]:
+        said = " ".join(filter(None, (data.get("empty") or "Nothing to show yet.",
+                                      data.get("note"))))
+        return TextAlternative(data["title"], said,
+                               ["row", "n", "d_z", "interval low", "interval high"], [])
+    note = f" {data['note']}" if data.get("note") else ""
     return TextAlternative(data["title"], f"Effect sizes for {compared}, per row, each with "
-                           "its 95% interval from the noncentral t distribution.",
+                           f"its 95% interval from the noncentral t distribution.{note}",
                            ["row", "n", "d_z", "interval low", "interval high"], rows)
 
 

@@ -98,3 +98,33 @@ def test_groups_are_labelled_with_their_titles():
     assert "_" not in " ".join(types.values())
     assert set(group_labels("sector", [])) == set(SECTORS)
     assert group_labels("sector", [])["both"] == "Commissioning and providing"
+
+
+@pytest.mark.parametrize("name", ["likert", "effects"])
+def test_a_chart_with_nothing_to_draw_says_why_and_a_note_says_what_is_left_out(name):
+    empty = {**chart_data(name, 0),
+             "empty": "No paired answers yet: the post self-assessment opens on 10 March 2027."}
+    noted = {**chart_data(name, 3), "note": "Left out: 53 rows with too few people to show."}
+    with rc_context(charts.RC):
+        for data, words in ((empty, "No paired answers yet"), (noted, "Left out: 53 rows")):
+            fig = charts.drawn(charts.DRAW[name], data, 300, 200)
+            texts = [t.get_text().replace("\n", " ") for t in fig.findobj(
+                lambda a: hasattr(a, "get_text") and hasattr(a, "get_window_extent"))]
+            assert any(words in text for text in texts)
+            assert charts.texts_outside(fig) == []
+    assert charts.DESCRIBE[name](empty).summary.startswith("No paired answers yet") or \
+        name == "likert"
+
+
+def test_rows_with_nothing_to_show_are_left_out_of_the_charts_data(client, programme_data):
+    from lms.outcomes.chart_data import left_out_note
+
+    assert left_out_note(0, 0) is None
+    assert left_out_note(2, 1) == ("Left out: 1 row with too few people to show and 2 rows "
+                                   "with no answers.")
+    a = programme_data["a"]
+    described = client.get(f"/api/v1/cohorts/{a.id}/charts/effects.json?breakdown="
+                           "organisation_type", headers=programme_data["headers"]["sponsor"])
+    assert described.status_code == 200
+    summary = described.get_json()["summary"]
+    assert "Left out:" in summary  # most organisation types have no one in this cohort
