@@ -8,7 +8,6 @@ group is drawn as suppressed (hatched, labelled), never as zero.
 
 from __future__ import annotations
 
-import functools
 import io
 import textwrap
 from collections.abc import Callable, Sequence
@@ -146,10 +145,13 @@ def scale_colours(count: int) -> list[str]:
     return [cmap(0.1 + 0.8 * i / max(1, count - 1)) for i in range(count)]
 
 
-@functools.cache
 def chart_font() -> FT2Font:
-    """The charts' font, loaded once per process, to measure text with."""
-    return get_font(findfont(FontProperties(family=RC["font.family"])))
+    """The charts' font, to measure text with. matplotlib keeps one per thread (an FT2Font
+    must not be shared between threads: a server draws charts in several at once)."""
+    return get_font(findfont(CHART_FONT))
+
+
+CHART_FONT = FontProperties(family=RC["font.family"])
 
 
 def text_width(fig: Figure, text: str, size: float) -> float:
