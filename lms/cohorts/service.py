@@ -265,13 +265,25 @@ def list_enrolments(cohort: Cohort) -> list[Enrolment]:
     ).all()
 
 
+def enrolled_as(cohort: Cohort, user_id: int, role: str) -> Enrolment:
+    """The person's enrolment in ``cohort`` as ``role``; NotFound if they are not one."""
+    enrolment = db.session.scalar(sa.select(Enrolment).filter_by(
+        cohort_id=cohort.id, user_id=user_id, role=role))
+    if enrolment is None:
+        raise NotFound(f"User {user_id} is not a {role} of this cohort.")
+    return enrolment
+
+
 def participant_in(cohort: Cohort, user_id: int) -> Enrolment:
     """The enrolment of a participant of ``cohort``; NotFound if they are not one."""
-    enrolment = db.session.scalar(sa.select(Enrolment).filter_by(
-        cohort_id=cohort.id, user_id=user_id, role="participant"))
-    if enrolment is None:
-        raise NotFound(f"User {user_id} is not a participant of this cohort.")
-    return enrolment
+    return enrolled_as(cohort, user_id, "participant")
+
+
+def remove_tutor(cohort: Cohort, user_id: int) -> None:
+    """Take a tutor off a cohort; NotFound for anyone who is not its tutor (a participant
+    leaves a cohort by ``withdraw``, which the flow counts)."""
+    enrolled_as(cohort, user_id, "tutor")
+    withdraw(cohort, user_id)
 
 
 def enrolments_of(user: User) -> list[Enrolment]:

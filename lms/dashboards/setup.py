@@ -186,8 +186,7 @@ def remove_person(cohort_id: int, role: str, user_id: int):
     user = db.session.get(User, user_id)
     try:
         if role == "tutor":
-            tutor_enrolment(cohort, user_id)
-            cohorts_service.withdraw(cohort, user_id)
+            cohorts_service.remove_tutor(cohort, user_id)
         else:
             cohorts_service.remove_sponsor(user_id, cohort=cohort)
     except NotFound:
@@ -196,11 +195,3 @@ def remove_person(cohort_id: int, role: str, user_id: int):
         flash(f"{user.display_name} is no longer a {role} of {cohort.name}.")
     return redirect(url_for(".people", cohort_id=cohort.id))
 
-
-def tutor_enrolment(cohort: Cohort, user_id: int) -> Enrolment:
-    """The tutor's enrolment in the cohort, or NotFound (a participant is not removed here)."""
-    enrolment = db.session.scalar(sa.select(Enrolment).filter_by(
-        cohort_id=cohort.id, user_id=user_id, role="tutor"))
-    if enrolment is None:
-        raise NotFound(f"User {user_id} is not a tutor of this cohort.")
-    return enrolment

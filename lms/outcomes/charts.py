@@ -181,11 +181,6 @@ def title(fig: Figure, text: str, size: float = 11) -> None:
     fig.suptitle(fit_lines(fig, text, size, room), fontsize=size)
 
 
-def wrapped(title: str, fig: Figure) -> str:
-    """A title broken into lines that fit the figure's width (measured as drawn)."""
-    return fit_lines(fig, title, 11, fig.get_figwidth() * fig.dpi - 24)
-
-
 def fitted(fig: Figure, text: str, size: float, share: float = 1.0) -> str:
     """``text`` in lines fitting ``share`` of the figure's width (an axis label, say)."""
     return fit_lines(fig, text, size, fig.get_figwidth() * fig.dpi * share - 24)
