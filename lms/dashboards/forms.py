@@ -126,7 +126,9 @@ class DetailsForm(Form):
                                                         Length(max=200), printable])
     email = EmailField("Email address", validators=[DataRequired("Give your email address."),
                                                     Length(max=320), printable])
-    current_password = PasswordField("Current password", validators=[Length(max=1024)])
+    # Its own id: the password form on the same page has a current_password field too.
+    current_password = PasswordField("Current password", validators=[Length(max=1024)],
+                                     id="details-current_password")
 
 
 class PasswordChangeForm(Form):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 
 from lms.accounts.models import ApiToken, User
@@ -75,7 +77,9 @@ def test_a_person_renames_themself_and_changes_their_address_with_their_password
     assert "pat.new" not in str([e.details for e in events])  # which fields, never values
 
 
-def test_api_tokens_are_under_advanced(browse, cohorts):
+def test_api_tokens_are_under_advanced_and_no_two_fields_share_an_id(browse, cohorts):
     page = browse(cohorts.emails["tutor"]).get("/account").text
+    ids = re.findall(r'<input[^>]* id="([^"]+)"', page)
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
     assert page.index('id="advanced"') < page.index("A token lets")
     assert page.index('id="password"') < page.index('id="advanced"')
