@@ -10,7 +10,7 @@ from webargs.fields import DelimitedList
 from lms import access
 from lms.core.caching import cached
 from lms.core.schemas import Id
-from lms.outcomes import service
+from lms.outcomes import evaluation, service
 from lms.outcomes.csv_export import profile_csv, report_csv
 from lms.outcomes.report import LEVELS
 from lms.outcomes.schemas import OutcomeReport, Profile
@@ -44,6 +44,25 @@ class ProgrammeOutcomeQuerySchema(OutcomeQuerySchema):
     """Programme reports may narrow to some cohorts: ``cohorts=1,2``."""
 
     cohorts = DelimitedList(Id(strict=False), validate=validate.Length(max=200))
+
+
+class ReportQuerySchema(Schema):
+    """How to split the evaluation report's tables and charts."""
+
+    breakdown = fields.String(validate=validate.OneOf(service.BREAKDOWNS),
+                              metadata={"description": "A row per group in the report's "
+                                        "tables and charts (as in the outcomes API)."})
+
+
+class ProgrammeReportQuerySchema(ReportQuerySchema):
+    """Programme reports may narrow to some cohorts: ``cohorts=1,2``."""
+
+    cohorts = DelimitedList(Id(strict=False), validate=validate.Length(max=200))
+
+
+PDF_RESPONSE = {"200": {"description": "The evaluation report: a tagged A4 PDF (PDF/UA-1).",
+                        "content": {"application/pdf": {
+                            "schema": {"type": "string", "format": "binary"}}}}}
 
 
 class MeQuerySchema(Schema):
@@ -136,6 +155,40 @@ def get_programme_outcomes_csv(query, programme_id: int):
     """The programme's outcomes as CSV, one line per figure, rounded for people (decimals
     to 2 places, p values to 3 significant figures; the JSON keeps full precision)."""
     return as_csv(programme_report(programme_id, query), f"programme-{programme_id}-outcomes")
+
+
+def pdf_response(document: bytes, name: str) -> Response:
+    """A PDF download, private to the caller like the figures in it."""
+    return Response(document, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{name}.pdf"',
+                             "Cache-Control": "private, no-cache"})
+
+
+@blp.get("/cohorts/<id:cohort_id>/report.pdf")
+@guard(blp)
+@blp.arguments(ReportQuerySchema, location="query")
+@blp.doc(responses=PDF_RESPONSE)
+@blp.alt_response(404, **NOT_FOUND)
+def get_cohort_report_pdf(query, cohort_id: int):
+    """The cohort's evaluation report as a PDF: the summary, the participant flow, the
+    charts, every figure, the methods and a glossary, under the same disclosure control as
+    the outcomes."""
+    cohorts, programme, protect = cohort_scope(cohort_id)
+    document = evaluation.report_pdf(cohorts, programme, protect, query.get("breakdown"))
+    return pdf_response(document, f"cohort-{cohort_id}-evaluation-report")
+
+
+@blp.get("/programmes/<id:programme_id>/report.pdf")
+@guard(blp)
+@blp.arguments(ProgrammeReportQuerySchema, location="query")
+@blp.doc(responses=PDF_RESPONSE)
+@blp.alt_response(404, **NOT_FOUND)
+def get_programme_report_pdf(query, programme_id: int):
+    """The evaluation report over the programme's cohorts you may see (or those named in
+    ``cohorts``), as a PDF."""
+    cohorts, programme, protect = programme_scope(programme_id, query)
+    document = evaluation.report_pdf(cohorts, programme, protect, query.get("breakdown"))
+    return pdf_response(document, f"programme-{programme_id}-evaluation-report")
 
 
 def my_report(query: dict) -> dict:

@@ -38,6 +38,12 @@ def theme_titles() -> dict[str, str]:
     return dict(db.session.execute(sa.select(Theme.code, Theme.title)).all())
 
 
+def behaviour_statements() -> dict[str, str]:
+    """Behaviour statements by code, in the framework's order: one query."""
+    return dict(db.session.execute(sa.select(Behaviour.code, Behaviour.statement)
+                                   .join(Theme).order_by(Theme.position, Behaviour.position)).all())
+
+
 def scope_name(cohorts: Sequence[Cohort], programme: Programme) -> str:
     """How a chart's title names what it covers."""
     return cohorts[0].name if len(cohorts) == 1 else f"{programme.name} ({len(cohorts)} cohorts)"
@@ -100,7 +106,7 @@ def by(breakdown: str | None) -> str:
 def behaviours_data(cohorts, programme, protect) -> dict[str, Any]:
     """Mean pre → post (and then) per behaviour, grouped by theme."""
     report = service.outcomes(cohorts, programme, "behaviour", None, protect)
-    statements = dict(db.session.execute(sa.select(Behaviour.code, Behaviour.statement)).all())
+    statements = behaviour_statements()
     rows, boundaries, previous = [], [], None
     for index, row in enumerate(report["rows"]):
         theme = row["code"].split(".")[0]

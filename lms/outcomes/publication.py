@@ -65,6 +65,8 @@ DIMENSIONS = ("leadership_level", "organisation_type", "sector")
 POOLED = "\x00pooled"
 
 HELD_BACK = "held back to protect small groups"
+#: Why a cohort without a release is in no sponsor's figures.
+NOT_RELEASED = "no figures released yet"
 CORE_SCORES = ("scored over the behaviours everyone in the comparison rated, to protect "
                "small groups")
 

@@ -37,6 +37,7 @@ from lms.framework.models import (
 )
 from lms.outcomes import flow, publication, scales, scope
 from lms.outcomes.disclosure import suppress
+from lms.outcomes.publication import NOT_RELEASED
 from lms.outcomes.release_models import OutcomeRelease, ReleasedAnswer, ReleasedPerson
 from lms.outcomes.report import (
     COMPARISONS,
@@ -51,7 +52,6 @@ from lms.outcomes.scope import answers_in_scope
 from lms.ratings.models import Assessment, Rating
 from lms.ratings.service import behaviours_for_sector
 
-NOT_RELEASED = "no figures released yet"
 FEW_BESIDES = "fewer than {k} paired participants besides you"
 BREAKDOWNS = ("leadership_level", "organisation_type", "sector", "cohort")
 #: The frameworks the themes link to, whose headings a ``linked`` report's rows are.
