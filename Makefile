@@ -20,6 +20,7 @@ run: export LMS_ENV ?= development
 # Links in e-mails point where this server listens.
 run: export LMS_BASE_URL ?= http://$(HOST):$(PORT)
 run: $(VENV)/.installed-main $(FRONTEND)
+	.ci/ensure-pdf-libraries
 	$(BIN)/flask db upgrade
 	$(BIN)/flask lms seed
 	$(BIN)/flask lms demo
@@ -28,7 +29,8 @@ run: $(VENV)/.installed-main $(FRONTEND)
 	$(BIN)/flask lms worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 		$(BIN)/flask run --host $(HOST) --port $(PORT)
 
-## test: install the dev dependencies (and Chromium for the browser tests), run ruff and the
+## test: install the dev dependencies (Chromium for the browser tests, Pango for the PDF
+##       report), run ruff and the
 ##       whole suite (set LMS_TEST_DATABASE_URL to run it against PostgreSQL)
 # pytest-xdist: one worker per core (TEST_WORKERS to change), each with its own database;
 # a file's tests stay on one worker, in order (the service tests share a database per file).
@@ -38,6 +40,7 @@ FUZZ_TESTS := tests/test_fuzz_api.py
 
 test: $(VENV)/.installed-dev $(FRONTEND)
 	.ci/ensure-chromium
+	.ci/ensure-pdf-libraries
 	$(BIN)/ruff check .
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --ignore=$(FUZZ_TESTS)
 	$(BIN)/pytest $(FUZZ_TESTS)
@@ -49,6 +52,7 @@ test: $(VENV)/.installed-dev $(FRONTEND)
 FAST := not (postgres or redis or server or browser or worker or slow)
 
 test-fast: $(VENV)/.installed-dev $(FRONTEND)
+	.ci/ensure-pdf-libraries
 	$(BIN)/ruff check .
 	env -u LMS_TEST_DATABASE_URL -u LMS_TEST_DATABASE_URL_PG -u LMS_TEST_REDIS_URL \
 		$(BIN)/pytest -q -p no:schemathesis -n $(TEST_WORKERS) --dist worksteal --ignore=$(FUZZ_TESTS) -m "$(FAST)"

@@ -46,6 +46,8 @@ class Case:
     json: Callable[[World, str], Any] | None = None
     data: Callable[[World, str], Any] | None = None
     content_type: str | None = None
+    #: Over a second to answer (a PDF to lay out): left to `make test`.
+    slow: bool = False
 
     @property
     def key(self) -> tuple[str, str]:
@@ -218,6 +220,12 @@ CASES = [
     Case("GET", "/api/v1/programmes/<id:programme_id>/outcomes.csv",
          only({ADMIN: 200, TUTOR: 200, SPONSOR: 200}),
          lambda w, role: f"/api/v1/programmes/{w.programme_id}/outcomes.csv"),
+    # The evaluation report holds the same figures: the same guard.
+    Case("GET", "/api/v1/cohorts/<id:cohort_id>/report.pdf",
+         only({ADMIN: 200, TUTOR: 200, SPONSOR: 200}), cohort_path("/report.pdf"), slow=True),
+    Case("GET", "/api/v1/programmes/<id:programme_id>/report.pdf",
+         only({ADMIN: 200, TUTOR: 200, SPONSOR: 200}),
+         lambda w, role: f"/api/v1/programmes/{w.programme_id}/report.pdf", slow=True),
     Case("GET", "/api/v1/me/outcomes", only({PART: 200}), fixed("/api/v1/me/outcomes")),
     Case("GET", "/api/v1/me/outcomes.csv", only({PART: 200}), fixed("/api/v1/me/outcomes.csv")),
     # Charts are guarded like the numbers they draw; progress charts are for tutors.
@@ -278,6 +286,8 @@ CASES = [
     # Outcomes: sponsors (aggregated), tutors and administrators.
     Case("GET", "/outcomes", page_only({SPONSOR: 200, TUTOR: 200, ADMIN: 200}),
          fixed("/outcomes")),
+    Case("GET", "/outcomes/report", page_only({SPONSOR: 200, TUTOR: 200, ADMIN: 200}),
+         fixed("/outcomes/report"), slow=True),
     # Administrators' pages.
     Case("GET", "/admin/cohorts/new", page_only({ADMIN: 200}), fixed("/admin/cohorts/new")),
     Case("POST", "/admin/cohorts/new", page_only({ADMIN: 302}, 400), fixed("/admin/cohorts/new"),
@@ -403,7 +413,7 @@ def call(client, world: World, case: Case, caller: str) -> tuple[int, str]:
     if case.content_type:
         kwargs["content_type"] = case.content_type
     response = client.open(case.url(world, caller), method=case.method, **kwargs)
-    body = response.get_data(as_text=True)[:500]
+    body = response.get_data()[:500].decode("utf-8", "replace")  # a PDF is not text
     response.close()  # static files are streamed from an open file
     return response.status_code, body
 
@@ -412,7 +422,8 @@ READS = [case for case in CASES if case.method == "GET"]
 WRITES = [case for case in CASES if case.method != "GET"]
 
 
-@pytest.mark.parametrize("case", READS, ids=[f"{c.method} {c.rule}" for c in READS])
+@pytest.mark.parametrize("case", [pytest.param(c, marks=pytest.mark.slow if c.slow else ())
+                                  for c in READS], ids=[f"{c.method} {c.rule}" for c in READS])
 def test_read_access(client, world, case):
     # Reading changes nothing, so every caller asks in the same world (one world per route
     # instead of five keeps the table quick to run).

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template, request, url_for
 from flask_login import current_user
 
 from lms import access
 from lms.cohorts.models import Programme
 from lms.core.errors import Invalid
 from lms.core.extensions import db
-from lms.outcomes import chart_data, wording
+from lms.outcomes import chart_data, evaluation, wording
 from lms.outcomes import service as outcomes_service
 from lms.outcomes.charts import COMPARISON_TITLES, DESCRIBE
 from lms.web.forms import is_whole_number, select_items
@@ -111,7 +111,8 @@ def outcomes():
     query = {"cohorts": ",".join(str(c.id) for c in cohorts),
              **({"breakdown": breakdown} if breakdown else {})}
     return render_template(
-        "outcomes/outcomes.html", programme=programme, cohorts=cohorts, every=every,
+        "outcomes/outcomes.html", programme=programme,
+        summary=evaluation.summary_of(cohorts, programme, protect), cohorts=cohorts, every=every,
         scope=scope, protect=protect, report=report, comparison=comparison,
         breakdown=breakdown, comparisons=COMPARISON_TITLES, breakdowns=BREAKDOWN_NAMES,
         level=level, linked=linked, frameworks=FRAMEWORK_NAMES,
@@ -127,3 +128,23 @@ def outcomes():
         descriptions={"effects": DESCRIBE["effects"](effects),
                       "likert": DESCRIBE["likert"](likert),
                       "behaviours": DESCRIBE["behaviours"](behaviours)})
+
+
+@bp.get("/outcomes/report")
+@page("sponsor", "tutor", "admin")
+def printable_report():
+    """The evaluation report as a page to print (the same document as its PDF)."""
+    breakdown = choice("breakdown", BREAKDOWN_NAMES, "")
+    programme = visible_programme()
+    if programme is None:
+        return render_template("outcomes/none.html")
+    cohorts, protect, _every, _scope = scope_of(programme)
+    if not cohorts:
+        return render_template("outcomes/none.html")
+    options = {"cohorts": ",".join(str(c.id) for c in cohorts),
+               **({"breakdown": breakdown} if breakdown else {})}
+    return evaluation.html(
+        evaluation.gather(cohorts, programme, protect, breakdown or None), printable_page=True,
+        stylesheet=url_for("static", filename=evaluation.STYLESHEET),
+        pdf_url=url_for("outcomes.get_programme_report_pdf", programme_id=programme.id,
+                        **options))

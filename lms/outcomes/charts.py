@@ -47,9 +47,11 @@ FIXED_MARGINS = {"behaviours"}
 
 
 def render(draw: Callable[[Figure, dict], None], data: dict, width: int, height: int,
-           fmt: str) -> bytes:
-    """Draw a chart on a new Figure and return it as PNG or SVG bytes."""
-    with rc_context(RC):
+           fmt: str, svg_text: bool = False) -> bytes:
+    """Draw a chart on a new Figure and return it as PNG or SVG bytes; with ``svg_text``, an
+    SVG's words are text in the chart's font rather than outlines (for the PDF report: its
+    text can be searched and read aloud, and it is drawn ten times faster there)."""
+    with rc_context({**RC, "svg.fonttype": "none" if svg_text else "path"}):
         fig = drawn(draw, data, width, height)
         buffer = io.BytesIO()
         # No dates in the file: the same data gives the same bytes.

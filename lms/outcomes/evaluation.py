@@ -14,9 +14,10 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from flask import render_template
+from flask import current_app, render_template
 
 from lms.cohorts.models import Cohort, Programme
 from lms.core import data_version
@@ -79,7 +80,8 @@ def summary_of(cohorts: Sequence[Cohort], programme: Programme, protect: bool) -
 
 def chart(name: str, data: dict[str, Any], height: int) -> Chart:
     """A chart drawn as SVG, with its text alternative."""
-    return Chart(render(DRAW[name], data, CHART_WIDTH, height, "svg"), DESCRIBE[name](data))
+    return Chart(render(DRAW[name], data, CHART_WIDTH, height, "svg", svg_text=True),
+                 DESCRIBE[name](data))
 
 
 def charts_of(cohorts: Sequence[Cohort], programme: Programme, protect: bool,
@@ -130,9 +132,16 @@ def printed(figure: str, value: Any) -> str:
     return f"{value:.2f}"
 
 
-def html(evaluation: Evaluation, printable_page: bool = False) -> str:
-    """The report as one HTML document (for WeasyPrint, or to print from a browser)."""
-    return render_template("report/evaluation.html", e=evaluation,
+#: The report's stylesheet, beside the pages' static files.
+STYLESHEET = "report.css"
+
+
+def html(evaluation: Evaluation, printable_page: bool = False, stylesheet: str = STYLESHEET,
+         pdf_url: str | None = None) -> str:
+    """The report as one HTML document (for WeasyPrint, or to print from a browser, which
+    takes ``stylesheet`` from its URL and offers the PDF at ``pdf_url``)."""
+    return render_template("report/evaluation.html", e=evaluation, stylesheet=stylesheet,
+                           pdf_url=pdf_url,
                            comparisons=COMPARISON_ORDER, comparison_titles=COMPARISON_TITLES,
                            printable_page=printable_page, fig=printed,
                            names={c.id: c.name for c in evaluation.cohorts},
@@ -144,10 +153,22 @@ def pdf_bytes(evaluation: Evaluation) -> bytes:
     """The report as a tagged A4 PDF (PDF/UA-1), its language set."""
     # Imported here: WeasyPrint loads Pango when imported, which only this needs.
     from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
 
-    document = HTML(string=html(evaluation), base_url=None)
-    return document.write_pdf(pdf_variant="pdf/ua-1", uncompressed_pdf=False,
-                              custom_metadata=False)
+    stylesheet = Path(current_app.static_folder, STYLESHEET).as_uri()
+
+    class OwnFilesOnly(URLFetcher):
+        """Nothing in the report comes from elsewhere: its charts are data: URIs and its
+        styles one file of ours; any other address (in a name someone typed) is refused."""
+
+        def fetch(self, url, headers=None):
+            if url != stylesheet and not url.startswith("data:"):
+                raise ValueError(f"The report fetches nothing from {url[:60]!r}.")
+            return super().fetch(url, headers)
+
+    document = HTML(string=html(evaluation, stylesheet=stylesheet),
+                    url_fetcher=OwnFilesOnly(allowed_protocols=("data", "file")))
+    return document.write_pdf(pdf_variant="pdf/ua-1")
 
 
 def report_pdf(cohorts: Sequence[Cohort], programme: Programme, protect: bool,
