@@ -196,8 +196,11 @@ def profile_data(profile: dict[str, Any], cohort: Cohort) -> dict[str, Any]:
     scale, labels = scale_of(cohort.programme)
     shown = [r["cohort"]["n"] for r in profile["behaviours"] if not r["cohort"]["suppressed"]]
     n = f"cohort n = {max(shown)}" if shown else "the cohort's means are suppressed"
+    statements = behaviour_statements()
     return {"title": f"Your self-ratings in {cohort.name}, against the cohort's means ({n})",
-            "behaviours": profile["behaviours"], "scale": scale, "scale_labels": labels}
+            "behaviours": [{**row, "statement": statements.get(row["code"])}
+                           for row in profile["behaviours"]],
+            "scale": scale, "scale_labels": labels}
 
 
 def fingerprint(cohort_ids: Sequence[int], programme_id: int,

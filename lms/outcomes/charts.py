@@ -307,8 +307,10 @@ def draw_likert(fig: Figure, data: dict) -> None:
         lefts = [start + sum(shares[:index]) for _y, shares, start in bars]
         ax.barh([b[0] for b in bars], [b[1][index] for b in bars], left=lefts, color=colour,
                 edgecolor="white", height=0.8, label=f"{scale[index]} {labels[index]}")
-    for y, reason in hidden:  # shown as suppressed, never as an empty (zero) bar
-        ax.barh(y, 100, left=-50, color=SUPPRESSED_COLOUR, hatch="//", edgecolor="white")
+    for index, (y, reason) in enumerate(hidden):  # shown as suppressed, never as zero
+        # The legend names the hatched bar once: what it means, not a sixth scale point.
+        ax.barh(y, 100, left=-50, color=SUPPRESSED_COLOUR, hatch="//", edgecolor="white",
+                label="suppressed: too few people" if index == 0 else None)
         ax.text(0, y, suppressed_note(fig, reason, 8, 0.35), ha="center", va="center",
                 fontsize=8)
     ax.axvline(0, color="black", linewidth=0.8)
@@ -317,7 +319,8 @@ def draw_likert(fig: Figure, data: dict) -> None:
     ax.set_xlim(-100, 100)
     ax.set_xlabel(fitted(fig, "% of answers (below the midpoint to the left, above to the "
                               "right)", 10, 0.55))
-    columns = max(1, min(len(scale), int(fig.get_figwidth() * fig.dpi // 140)))
+    # "suppressed: too few people" needs the widest column.
+    columns = max(1, min(len(scale), int(fig.get_figwidth() * fig.dpi // (180 if hidden else 140))))
     fig.legend(*ax.get_legend_handles_labels(), ncols=columns, loc="outside lower center",
                fontsize=8, frameon=False)
     title(fig, data["title"])
@@ -493,7 +496,8 @@ PROFILE_OFFSETS = {"pre": -0.3, "then": 0.0, "post": 0.3}
 
 def draw_profile(fig: Figure, data: dict) -> None:
     """Own pre, then and post per behaviour (side by side, never hiding each other), with
-    the cohort's mean pre → post as a grey segment."""
+    the cohort's mean pre → post as a grey segment, "not applicable" said in its row, and
+    each behaviour's statement beside its code where the chart has room."""
     ax = fig.subplots()
     rows = data["behaviours"]
     cohort = [(y, r["cohort"]) for y, r in enumerate(rows) if not r["cohort"]["suppressed"]]
@@ -503,17 +507,36 @@ def draw_profile(fig: Figure, data: dict) -> None:
     for phase, marker in (("pre", "o"), ("then", "D"), ("post", "o")):
         points = [(r[phase], y + PROFILE_OFFSETS[phase]) for y, r in enumerate(rows)
                   if isinstance(r[phase], int)]
+        # Not clipped: a marker of the first or last row may reach past the axes' edge.
         ax.scatter([p for p, _y in points], [y for _p, y in points], color=PHASE_COLOURS[phase],
-                   marker=marker, s=16, zorder=3, label=f"your {phase}")
-    ax.set_yticks(range(len(rows)), [r["code"] for r in rows], fontsize=7)
+                   marker=marker, s=16, zorder=3, label=f"your {phase}", clip_on=False)
+    middle = (data["scale"][0] + data["scale"][-1]) / 2
+    for y, row in enumerate(rows):
+        said = not_applicable(row)
+        if said:
+            ax.text(middle, y, said, ha="center", va="center", fontsize=6.5, color="#444444",
+                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5}, zorder=4)
+    room = label_room(fig, 0.35) if fig.get_figwidth() * fig.dpi >= 600 else 0
+    ax.set_yticks(range(len(rows)), [
+        f"{r['code']} {short(r['statement'], room)}" if room and r.get("statement")
+        else r["code"] for r in rows], fontsize=7)
     ax.set_ylim(len(rows) - 0.5, -0.5)
     ax.set_xlim(data["scale"][0] - 0.3, data["scale"][-1] + 0.3)
-    ax.set_xticks(data["scale"], [f"{p}\n{lab}" for p, lab in
-                                  zip(data["scale"], data["scale_labels"], strict=True)],
-                  fontsize=7)
+    ax.set_xticks(data["scale"], scale_ticks(fig, data), fontsize=7)
     ax.grid(axis="x", color="#eeeeee")
-    ax.legend(fontsize=7, loc="lower right")
+    columns = max(1, min(4, int(fig.get_figwidth() * fig.dpi // 150)))
+    fig.legend(*ax.get_legend_handles_labels(), ncols=columns, loc="outside lower center",
+               fontsize=7, frameon=False)
     title(fig, data["title"])
+
+
+def not_applicable(row: dict) -> str:
+    """"not applicable" (with the phases, when not all) for a row answered so."""
+    phases = [phase for phase in ("pre", "then", "post") if row.get(phase) == "na"]
+    if not phases:
+        return ""
+    given = [phase for phase in ("pre", "then", "post") if row.get(phase) is not None]
+    return "not applicable" + ("" if phases == given else f" ({', '.join(phases)})")
 
 
 def describe_profile(data: dict) -> TextAlternative:

@@ -61,7 +61,8 @@ def chart_data(name: str, rows: int) -> dict:
             {"week": f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}", "completions": i,
              "submissions": i % 3} for i in range(rows)]}
     return {**scale, "behaviours": [
-        {"code": f"SI.{i}", "pre": 2, "then": 2, "post": 4,
+        {"code": f"SI.{i}", "statement": STATEMENT, "pre": "na" if i % 5 == 1 else 2,
+         "then": 2, "post": "na" if i % 5 == 1 else 4,
          "cohort": {"suppressed": hidden[i], "mean_pre": 2.5, "mean_post": 3.5}}
         for i in range(rows)]}
 
@@ -128,3 +129,18 @@ def test_rows_with_nothing_to_show_are_left_out_of_the_charts_data(client, progr
     assert described.status_code == 200
     summary = described.get_json()["summary"]
     assert "Left out:" in summary  # most organisation types have no one in this cohort
+
+
+def test_the_profile_says_not_applicable_and_keeps_its_end_markers():
+    data = chart_data("profile", 3)
+    data["behaviours"][0].update(pre="na", then=None, post="na")
+    data["behaviours"][1].update(pre=2, post=4)
+    data["behaviours"][2].update(then="na")
+    with rc_context(charts.RC):
+        fig = charts.drawn(charts.DRAW["profile"], data, 900, 600)
+    said = [text.get_text() for text in fig.axes[0].texts]
+    assert said == ["not applicable", "not applicable (then)"]
+    # The first and last rows' markers sit half a row from the edge: drawn, not clipped.
+    assert all(not collection.get_clip_on() for collection in fig.axes[0].collections[1:])
+    labels = [label.get_text() for label in fig.axes[0].get_yticklabels()]
+    assert labels[0].startswith("SI.0 Engages the whole workforce")
