@@ -55,6 +55,7 @@ WATCHED: dict[str, frozenset[str]] = {
     "outcome_release": frozenset({OUTCOMES, RELEASED}),
     "released_answer": frozenset({OUTCOMES, RELEASED}),
     "released_person": frozenset({OUTCOMES, RELEASED}),
+    "released_completion": frozenset({OUTCOMES, RELEASED}),
     "module": frozenset({PROGRESS}),
     "activity": frozenset({PROGRESS}),
     "cohort_module": frozenset({PROGRESS}),

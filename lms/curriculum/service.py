@@ -91,6 +91,22 @@ def cohort_curriculum(cohort: Cohort) -> list[CurriculumItem]:
     return [CurriculumItem(m, m.position, None, cohort.starts_on) for m in current_modules()]
 
 
+def curriculum_pairs(cohort_ids: list[int]) -> sa.Select:
+    """(cohort, module) for every module each cohort follows, as ``cohort_curriculum``
+    decides it (its chosen current modules, or every current module if none was chosen):
+    one statement for many cohorts."""
+    current = Module.retired_at.is_(None)
+    chosen = (sa.select(CohortModule.cohort_id, CohortModule.module_id)
+              .join(Module, CohortModule.module_id == Module.id)
+              .where(CohortModule.cohort_id.in_(cohort_ids), current))
+    has_chosen = (sa.select(CohortModule.cohort_id)
+                  .join(Module, CohortModule.module_id == Module.id)
+                  .where(CohortModule.cohort_id == Cohort.id, current).exists())
+    every = (sa.select(Cohort.id, Module.id).join(Module, sa.true())
+             .where(Cohort.id.in_(cohort_ids), current, ~has_chosen))
+    return sa.union_all(chosen, every)
+
+
 def check_module_dates(cohort: Cohort, items: list[dict[str, Any]]) -> None:
     """Each module opens and is due within the cohort's dates, and is due after it opens."""
     problems: dict[str, list[str]] = {}

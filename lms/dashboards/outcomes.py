@@ -12,7 +12,7 @@ from lms import access
 from lms.cohorts.models import Programme
 from lms.core.errors import Invalid
 from lms.core.extensions import db
-from lms.outcomes import chart_data, evaluation, wording
+from lms.outcomes import chart_data, engagement, evaluation, wording
 from lms.outcomes import service as outcomes_service
 from lms.outcomes.charts import COMPARISON_TITLES, DESCRIBE
 from lms.web.forms import is_whole_number, select_items
@@ -108,6 +108,7 @@ def outcomes():
                                       breakdown or None, linked or None)
     likert = chart_data.likert_data(cohorts, programme, protect, None, breakdown or None)
     behaviours = chart_data.behaviours_data(cohorts, programme, protect)
+    engaged = chart_data.engagement_data(cohorts, programme, protect, breakdown or None)
     query = {"cohorts": ",".join(str(c.id) for c in cohorts),
              **({"breakdown": breakdown} if breakdown else {})}
     return render_template(
@@ -125,7 +126,10 @@ def outcomes():
         breakdown_items=select_items(BREAKDOWN_NAMES, breakdown),
         rows=figures(report, comparison), query=query,
         hidden=suppressed_on_page(report, comparison, effects, likert, behaviours),
-        descriptions={"effects": DESCRIBE["effects"](effects),
+        engagement=engagement.engagement(cohorts, programme, protect, breakdown or None),
+        names={c.id: c.name for c in every},
+        descriptions={"engagement": DESCRIBE["engagement"](engaged),
+                      "effects": DESCRIBE["effects"](effects),
                       "likert": DESCRIBE["likert"](likert),
                       "behaviours": DESCRIBE["behaviours"](behaviours)})
 

@@ -45,7 +45,12 @@ from lms.core.extensions import db
 from lms.curriculum.models import ActivityFeedback, ActivityNoteVersion, ActivityRecord
 from lms.interop.backup import to_json
 from lms.messaging.models import CohortMessage, Message
-from lms.outcomes.release_models import OutcomeRelease, ReleasedAnswer, ReleasedPerson
+from lms.outcomes.release_models import (
+    OutcomeRelease,
+    ReleasedAnswer,
+    ReleasedCompletion,
+    ReleasedPerson,
+)
 from lms.ratings.models import Assessment, Rating
 
 #: Columns never given out, even to the person: they are credentials.
@@ -70,6 +75,8 @@ COVERAGE = {
                         "becomes unknown"),
     "released_person": ("their groups in every release", "kept for the released results"),
     "released_answer": ("their answers in every release", "kept for the released results"),
+    "released_completion": ("the modules they had completed at every release",
+                            "kept for the released results"),
     "audit_event": ("events they caused or that are about them",
                     "kept, without their address, name or network address"),
     "message": ("every e-mail sent or queued to them: kind, address, state, dates",
@@ -148,6 +155,8 @@ def person_export(user: User) -> dict[str, Any]:
         "outcome_release": as_dicts(rows(OutcomeRelease, OutcomeRelease.created_by_id == user.id)),
         "released_person": as_dicts(rows(ReleasedPerson, ReleasedPerson.user_id == user.id)),
         "released_answer": as_dicts(rows(ReleasedAnswer, ReleasedAnswer.user_id == user.id)),
+        "released_completion": as_dicts(rows(ReleasedCompletion,
+                                             ReleasedCompletion.user_id == user.id)),
         "audit_event": events_as_seen_by(user),
         "message": as_dicts(rows(Message, Message.user_id == user.id)),
         "cohort_message": as_dicts(rows(CohortMessage, CohortMessage.author_id == user.id)),

@@ -10,10 +10,10 @@ from webargs.fields import DelimitedList
 from lms import access
 from lms.core.caching import cached
 from lms.core.schemas import Id
-from lms.outcomes import evaluation, service
+from lms.outcomes import engagement, evaluation, service
 from lms.outcomes.csv_export import profile_csv, report_csv
 from lms.outcomes.report import LEVELS
-from lms.outcomes.schemas import OutcomeReport, Profile
+from lms.outcomes.schemas import Engagement, OutcomeReport, Profile
 from lms.outcomes.service import LINKED_FRAMEWORKS
 from lms.ratings.service import participant_enrolment, sector_of
 from lms.web.api import NOT_FOUND, Blueprint
@@ -189,6 +189,29 @@ def get_programme_report_pdf(query, programme_id: int):
     cohorts, programme, protect = programme_scope(programme_id, query)
     document = evaluation.report_pdf(cohorts, programme, protect, query.get("breakdown"))
     return pdf_response(document, f"programme-{programme_id}-evaluation-report")
+
+
+@blp.get("/cohorts/<id:cohort_id>/engagement")
+@guard(blp)
+@blp.arguments(ReportQuerySchema, location="query")
+@blp.response(200, Engagement)
+@blp.alt_response(404, **NOT_FOUND)
+def get_cohort_engagement(query, cohort_id: int):
+    """How many submitted each self-assessment and completed each module (sponsors: from
+    the cohort's latest release, under disclosure control; tutors: live)."""
+    cohorts, programme, protect = cohort_scope(cohort_id)
+    return engagement.engagement(cohorts, programme, protect, query.get("breakdown"))
+
+
+@blp.get("/programmes/<id:programme_id>/engagement")
+@guard(blp)
+@blp.arguments(ProgrammeReportQuerySchema, location="query")
+@blp.response(200, Engagement)
+@blp.alt_response(404, **NOT_FOUND)
+def get_programme_engagement(query, programme_id: int):
+    """Engagement per cohort you may see (or those named in ``cohorts``), with their total."""
+    cohorts, programme, protect = programme_scope(programme_id, query)
+    return engagement.engagement(cohorts, programme, protect, query.get("breakdown"))
 
 
 def my_report(query: dict) -> dict:

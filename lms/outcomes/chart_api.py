@@ -18,7 +18,7 @@ from webargs.fields import DelimitedList
 from lms import access
 from lms.core import data_version
 from lms.core.caching import lookup, store
-from lms.core.errors import Forbidden, Invalid, NotFound
+from lms.core.errors import Invalid, NotFound
 from lms.core.schemas import Id
 from lms.outcomes import chart_data, service
 from lms.outcomes.charts import DESCRIBE, DRAW, render
@@ -31,7 +31,7 @@ blp = Blueprint("charts", __name__,
                 description="Outcome and progress charts, drawn from the numbers the API "
                             "serves, under the same access rules and disclosure control.")
 
-SCOPE_CHARTS = ("likert", "behaviours", "effects", "progress")
+SCOPE_CHARTS = ("likert", "behaviours", "effects", "progress", "engagement")
 MIMETYPES = {"png": "image/png", "svg": "image/svg+xml"}
 FORMATS = "<any(png, svg, json):fmt>"
 CHART_RESPONSES = {
@@ -75,7 +75,7 @@ class ProgrammeChartQuerySchema(ChartQuerySchema):
     cohorts = DelimitedList(Id(strict=False), validate=validate.Length(max=200))
 
 
-BREAKDOWN_CHARTS = ("likert", "effects")
+BREAKDOWN_CHARTS = ("likert", "effects", "engagement")
 
 
 def scope_chart(name: str, cohorts, programme, protect: bool, query: dict) -> dict[str, Any]:
@@ -89,13 +89,23 @@ def scope_chart(name: str, cohorts, programme, protect: bool, query: dict) -> di
     if name == "effects":
         return chart_data.effects_data(cohorts, programme, protect, query["comparison"],
                                        query["level"], breakdown, query.get("framework"))
+    if name == "engagement" or protect:  # a sponsor's progress is how many finished what
+        return chart_data.engagement_data(cohorts, programme, protect, breakdown)
     return chart_data.progress_data(cohorts, programme)
+
+
+def drawn_as(name: str, protect: bool) -> str:
+    """Which drawing a scope chart is: a sponsor's ``progress`` is the engagement chart
+    (week-by-week counts of a few people's work are for their tutors)."""
+    return "engagement" if name == "progress" and protect else name
 
 
 def versions_of(name: str, protect: bool) -> tuple[str, ...]:
     """The data versions a scope chart is drawn from."""
-    if name == "progress":
+    if name == "progress" and not protect:
         return (data_version.PROGRESS,)
+    if name == "engagement" and not protect:  # live submissions and work
+        return (data_version.OUTCOMES, data_version.PROGRESS)
     return service.versions_for(protect)
 
 
@@ -145,17 +155,15 @@ def chart_or_text(name: str, fmt: str, etag: str, build: Callable[[], dict[str, 
 @blp.doc(responses=CHART_RESPONSES)
 @blp.alt_response(404, response="DEFAULT_ERROR", description="No such cohort or chart.")
 def get_cohort_chart(query, cohort_id: int, name: str, fmt: str):
-    """A cohort's chart: likert, behaviours, effects (outcomes) or progress (tutors)."""
+    """A cohort's chart: likert, behaviours, effects (outcomes), engagement (who submitted
+    and completed what; sponsors' from releases, under disclosure control) or progress
+    (for tutors week by week; for sponsors, the engagement chart)."""
     check_name(name, query)
-    if name == "progress":
-        cohort = access.cohort_for(current_user, cohort_id, "individuals")
-        protect = False
-    else:
-        cohort = access.cohort_for(current_user, cohort_id)
-        protect = access.outcomes_protected(current_user, cohort)
+    cohort = access.cohort_for(current_user, cohort_id)
+    protect = access.outcomes_protected(current_user, cohort)
     basis = chart_data.fingerprint([cohort.id], cohort.programme_id, {"protect": protect},
                                    versions_of(name, protect))
-    return chart_response(name, fmt, basis,
+    return chart_response(drawn_as(name, protect), fmt, basis,
                           lambda: scope_chart(name, [cohort], cohort.programme, protect, query),
                           query)
 
@@ -170,11 +178,9 @@ def get_programme_chart(query, programme_id: int, name: str, fmt: str):
     check_name(name, query)
     programme = access.programme_for(current_user, programme_id)
     cohorts, protect = access.outcome_cohorts(current_user, programme, query.get("cohorts"))
-    if name == "progress" and protect:
-        raise Forbidden("Progress charts are for tutors and administrators.")
     basis = chart_data.fingerprint([c.id for c in cohorts], programme.id, {"protect": protect},
                                    versions_of(name, protect))
-    return chart_response(name, fmt, basis,
+    return chart_response(drawn_as(name, protect), fmt, basis,
                           lambda: scope_chart(name, cohorts, programme, protect, query), query)
 
 

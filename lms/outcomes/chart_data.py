@@ -22,8 +22,8 @@ from lms.core.errors import Invalid
 from lms.core.extensions import db
 from lms.curriculum.models import ActivityRecord
 from lms.framework.models import Behaviour, Theme
-from lms.outcomes import service
-from lms.outcomes.charts import COMPARISON_TITLES
+from lms.outcomes import engagement, service
+from lms.outcomes.charts import COMPARISON_TITLES, MOST_ENGAGEMENT_ROWS
 from lms.ratings.models import Assessment
 
 
@@ -157,6 +157,29 @@ def no_pairs_yet(cohorts: Sequence[Cohort], _comparison: str) -> str:
     when = (f": the post self-assessment opens on {upcoming[0]:%-d %B %Y}" if upcoming
             else "")
     return f"No paired answers yet{when}."
+
+
+def engagement_data(cohorts, programme, protect: bool,
+                    breakdown: str | None = None) -> dict[str, Any]:
+    """The engagement table's rows as the chart draws them: every row when there are few,
+    else their total (or the first few groups)."""
+    table = engagement.engagement(cohorts, programme, protect, breakdown)
+    rows = [{**row, "label": row["cohort"] + (f" · {row['group_label']}"
+                                              if row["group"] is not None else "")}
+            for row in table["rows"] if not row["suppressed"]]
+    hidden = sum(row["suppressed"] for row in table["rows"])
+    note = left_out_note(0, hidden)
+    if len(rows) > MOST_ENGAGEMENT_ROWS:
+        totals = [row for row in rows if row["cohort_id"] is None]
+        note = (f"{len(rows) - len(totals)} rows: " + ("their total is drawn" if totals else
+                f"the first {MOST_ENGAGEMENT_ROWS} are drawn") + "; the table has each.")
+        rows = totals or rows[:MOST_ENGAGEMENT_ROWS]
+    return {"title": f"{scope_name(cohorts, programme)}: who submitted each self-assessment "
+                     f"and completed each module{by(breakdown)}",
+            "figures": table["figures"], "rows": rows, "note": note,
+            "left_out": {"suppressed": hidden, "empty": 0},
+            "empty": ("Nothing can be shown: every row rests on too few people." if hidden
+                      else "No participants yet.")}
 
 
 def week_of(moment: dt.datetime | dt.date) -> dt.date:

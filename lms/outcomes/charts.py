@@ -26,7 +26,9 @@ SUPPRESSED_COLOUR = "#d9d9d9"
 COMPARISON_TITLES = {"post_pre": "post − pre (the programme effect)",
                      "post_then": "post − then (against the retrospective baseline)",
                      "then_pre": "then − pre (the response shift)"}
-NAMES = ("likert", "behaviours", "effects", "progress", "profile")
+NAMES = ("likert", "behaviours", "effects", "progress", "profile", "engagement")
+#: Colours of the engagement chart's rows (Okabe–Ito, after the phases' blue and orange).
+ROW_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00")
 
 
 @dataclass
@@ -62,7 +64,7 @@ def render(draw: Callable[[Figure, dict], None], data: dict, width: int, height:
 
 #: Pixels each row of a chart needs (a likert row is two bars), and what the title, axes
 #: and legend need besides: a chart is drawn at least this tall, whatever height was asked.
-ROW_PIXELS = {"likert": 30, "behaviours": 14, "effects": 22, "profile": 14}
+ROW_PIXELS = {"likert": 30, "behaviours": 14, "effects": 22, "profile": 14, "engagement": 40}
 FRAME_PIXELS = {"likert": 300}
 
 
@@ -489,6 +491,68 @@ def describe_progress(data: dict) -> TextAlternative:
                                                    "submissions"], rows)
 
 
+# --- engagement: who submitted each self-assessment and completed each module -----------
+
+#: The most rows (cohorts or groups) the engagement chart draws beside each other; with more,
+#: it draws their total (the table beside it has every row).
+MOST_ENGAGEMENT_ROWS = 6
+
+
+def draw_engagement(fig: Figure, data: dict) -> None:
+    """The share of each row's people who did each thing, a bar per row (cohort or group)
+    for each self-assessment and module; a suppressed share is hatched and says so."""
+    ax = fig.subplots()
+    if empty_state(fig, ax, data):
+        return
+    left_out(fig, ax, data)
+    rows, figures = data["rows"], data["figures"]
+    height = 0.8 / len(rows)
+    for index, row in enumerate(rows):
+        colour = ROW_COLOURS[index % len(ROW_COLOURS)]
+        ys, shares, hatched = [], [], []
+        for y, figure in enumerate(figures):
+            cell = row["figures"][figure["key"]]
+            offset = y - 0.4 + height * (index + 0.5)
+            if cell["suppressed"] and cell.get("followed", True):
+                hatched.append(offset)
+            elif not cell["suppressed"] and cell["share"] is not None:
+                ys.append(offset)
+                shares.append(100 * cell["share"])
+        ax.barh(ys, shares, height=height * 0.9, color=colour,
+                label=labelled(fig, row["label"], f" (n={row['enrolled']})", 8, 0.3))
+        if hatched:
+            ax.barh(hatched, [100] * len(hatched), height=height * 0.9,
+                    color=SUPPRESSED_COLOUR, hatch="//", edgecolor="white",
+                    label="suppressed: too few people" if index == 0 else None)
+    ax.set_yticks(range(len(figures)), [shortened(fig, f["title"], 8, 0.3) for f in figures],
+                  fontsize=8)
+    ax.set_ylim(len(figures) - 0.5, -0.5)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel(fitted(fig, "% of the participants of each row", 10, 0.55))
+    ax.grid(axis="x", color="#eeeeee")
+    columns = max(1, min(3, int(fig.get_figwidth() * fig.dpi // 260)))
+    fig.legend(*ax.get_legend_handles_labels(), ncols=columns, loc="outside lower center",
+               fontsize=8, frameon=False)
+    title(fig, data["title"])
+
+
+def describe_engagement(data: dict) -> TextAlternative:
+    """Each row's counts and shares, figure by figure."""
+    columns = ["row", "people", *[f["title"] for f in data["figures"]]]
+    rows = []
+    for row in data["rows"]:
+        cells = []
+        for figure in data["figures"]:
+            cell = row["figures"][figure["key"]]
+            cells.append("not followed" if not cell.get("followed", True) else
+                         "suppressed" if cell["suppressed"] else
+                         f"{cell['count']} ({100 * (cell['share'] or 0):.0f}%)")
+        rows.append([row["label"], row["enrolled"], *cells])
+    note = f" {data['note']}" if data.get("note") else ""
+    return TextAlternative(data["title"], "How many of each row's participants submitted each "
+                           f"self-assessment and completed each module.{note}", columns, rows)
+
+
 # --- profile: a participant's own answers against the cohort ------------------------------
 
 PROFILE_OFFSETS = {"pre": -0.3, "then": 0.0, "post": 0.3}
@@ -556,7 +620,7 @@ def describe_profile(data: dict) -> TextAlternative:
 
 
 DRAW = {"likert": draw_likert, "behaviours": draw_behaviours, "effects": draw_effects,
-        "progress": draw_progress, "profile": draw_profile}
+        "progress": draw_progress, "profile": draw_profile, "engagement": draw_engagement}
 DESCRIBE = {"likert": describe_likert, "behaviours": describe_behaviours,
             "effects": describe_effects, "progress": describe_progress,
-            "profile": describe_profile}
+            "profile": describe_profile, "engagement": describe_engagement}

@@ -22,7 +22,7 @@ from flask import current_app, render_template
 from lms.cohorts.models import Cohort, Programme
 from lms.core import data_version
 from lms.core.caching import cached
-from lms.outcomes import chart_data, service
+from lms.outcomes import chart_data, engagement, service
 from lms.outcomes.charts import COMPARISON_TITLES, DESCRIBE, DRAW, TextAlternative, render
 from lms.outcomes.csv_export import P_VALUES
 from lms.outcomes.summary import Summary, summarise
@@ -65,6 +65,7 @@ class Evaluation:
     behaviours: dict[str, Any]
     framework: dict[str, Any]
     charts: dict[str, Chart]
+    engagement: dict[str, Any]
     titles: dict[str, str]
     statements: dict[str, str]
 
@@ -96,6 +97,8 @@ def charts_of(cohorts: Sequence[Cohort], programme: Programme, protect: bool,
             cohorts, programme, protect, None, breakdown), 480),
         "behaviours": chart("behaviours", chart_data.behaviours_data(
             cohorts, programme, protect), 900),
+        "engagement": chart("engagement", chart_data.engagement_data(
+            cohorts, programme, protect, breakdown), 420),
     }
 
 
@@ -111,6 +114,7 @@ def gather(cohorts: Sequence[Cohort], programme: Programme, protect: bool,
         themes=service.outcomes(cohorts, programme, "theme", breakdown, protect),
         behaviours=service.outcomes(cohorts, programme, "behaviour", breakdown, protect),
         framework=framework, charts=charts_of(cohorts, programme, protect, breakdown),
+        engagement=engagement.engagement(cohorts, programme, protect, breakdown),
         titles=chart_data.theme_titles(), statements=chart_data.behaviour_statements())
 
 

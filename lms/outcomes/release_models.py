@@ -39,6 +39,9 @@ class OutcomeRelease(db.Model):
     #: for (lms.outcomes.publication.CohortPlan.as_json); None for a release made before
     #: plans were kept, whose plan is worked out when asked.
     plan: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON, default=None)
+    #: Whether it copied the modules its participants had completed (ReleasedCompletion);
+    #: False for a release made before releases kept them.
+    keeps_completions: Mapped[bool] = mapped_column(default=True, server_default=sa.false())
 
 
 class ReleasedPerson(db.Model):
@@ -52,6 +55,19 @@ class ReleasedPerson(db.Model):
     leadership_level: Mapped[str | None] = mapped_column(sa.String(32))
     organisation_type: Mapped[str | None] = mapped_column(sa.String(32))
     sector: Mapped[str | None] = mapped_column(sa.String(16))
+
+
+class ReleasedCompletion(db.Model):
+    """A module a participant of a release had completed then (sponsors' engagement
+    figures are counted from these, so they too change only with a release)."""
+
+    __tablename__ = "released_completion"
+
+    release_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("outcome_release.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(primary_key=True)
+    #: Kept as a number, like the assessment of an answer: the release outlives the module.
+    module_id: Mapped[int] = mapped_column(primary_key=True)
 
 
 class ReleasedAnswer(db.Model):

@@ -22,9 +22,15 @@ import sqlalchemy as sa
 from lms.cohorts.models import Cohort, Enrolment, Organisation
 from lms.core.errors import Invalid
 from lms.core.extensions import db
+from lms.curriculum.progress import completed_modules
 from lms.framework.models import LeadershipLevel
 from lms.outcomes import flow, publication
-from lms.outcomes.release_models import OutcomeRelease, ReleasedAnswer, ReleasedPerson
+from lms.outcomes.release_models import (
+    OutcomeRelease,
+    ReleasedAnswer,
+    ReleasedCompletion,
+    ReleasedPerson,
+)
 from lms.outcomes.service import plan_of_release
 from lms.ratings.models import Assessment, Rating
 
@@ -46,8 +52,9 @@ def latest(cohort: Cohort) -> OutcomeRelease | None:
 
 
 def snapshot(cohort: Cohort, actor_id: int | None) -> OutcomeRelease:
-    """Copy the cohort's submitted answers, its current participants' groups and its flow
-    into a new release (three INSERT … SELECT statements, whatever the cohort's size)."""
+    """Copy the cohort's submitted answers, its current participants' groups, the modules
+    they have completed and its flow into a new release (four INSERT … SELECT statements,
+    whatever the cohort's size)."""
     previous = latest(cohort)
     release = OutcomeRelease(cohort_id=cohort.id, number=(previous.number + 1 if previous
                                                           else 1),
@@ -73,16 +80,25 @@ def snapshot(cohort: Cohort, actor_id: int | None) -> OutcomeRelease:
                                  Enrolment.user_id == Assessment.user_id))
         .where(Assessment.cohort_id == cohort.id, Assessment.status == "submitted",
                participants)))
+    completed = completed_modules([cohort.id]).subquery()
+    db.session.execute(sa.insert(ReleasedCompletion).from_select(
+        ["release_id", "user_id", "module_id"],
+        sa.select(sa.literal(release.id), completed.c.user_id, completed.c.module_id)))
     return release
 
 
 def changed_people(old: OutcomeRelease | None, new: OutcomeRelease) -> dict[int, tuple]:
-    """Everyone whose released answers or groups differ between two releases (or who is in
-    one only), with their groups (the new release's, else the old's)."""
+    """Everyone whose released answers, completed modules or groups differ between two
+    releases (or who is in one only), with their groups (the new release's, else the
+    old's)."""
     def answers(release):
         return sa.select(ReleasedAnswer.user_id, ReleasedAnswer.phase,
                          ReleasedAnswer.behaviour_id, ReleasedAnswer.value).where(
             ReleasedAnswer.release_id == release.id)
+
+    def completions(release):
+        return sa.select(ReleasedCompletion.user_id, ReleasedCompletion.module_id).where(
+            ReleasedCompletion.release_id == release.id)
 
     def people(release):
         return sa.select(ReleasedPerson.user_id, ReleasedPerson.leadership_level,
@@ -97,6 +113,11 @@ def changed_people(old: OutcomeRelease | None, new: OutcomeRelease) -> dict[int,
     for first, second in ((new, old), (old, new)):
         differ |= set(db.session.scalars(sa.select(
             sa.except_(answers(first), answers(second)).subquery().c.user_id)))
+        if old.keeps_completions:
+            differ |= set(db.session.scalars(sa.select(
+                sa.except_(completions(first), completions(second)).subquery().c.user_id)))
+    if not old.keeps_completions:  # it kept none: everyone with one now is new to sponsors
+        differ |= set(db.session.scalars(sa.select(completions(new).subquery().c.user_id)))
     differ |= {user for user in set(groups) | set(old_groups)
                if groups.get(user) != old_groups.get(user)}
     return {user: groups.get(user) or old_groups[user] for user in differ}

@@ -126,3 +126,30 @@ Profile = Schema.from_dict(
      "released_at": fields.String(allow_none=True, metadata={
          "description": "When the cohort's means shown were released (None: not yet)."}),
      "behaviours": fields.List(fields.Nested(ProfileRow))}, name="Profile")
+EngagementFigure = Schema.from_dict(
+    {"suppressed": fields.Boolean(), "reason": fields.String(allow_none=True),
+     "count": fields.Integer(metadata={"description": "People who did it."}),
+     "share": fields.Float(allow_none=True, metadata={"description": "Of the row's people "
+                                                      "(full precision)."}),
+     "followed": fields.Boolean(metadata={"description": "False: the module is not in this "
+                                          "cohort's curriculum."})}, name="EngagementFigure")
+EngagementRow = Schema.from_dict(
+    {"cohort_id": fields.Integer(allow_none=True, metadata={
+        "description": "None for the total over the cohorts shown."}),
+     "cohort": fields.String(), "group": fields.String(allow_none=True),
+     "group_label": fields.String(allow_none=True),
+     "enrolled": fields.Integer(allow_none=True),
+     "suppressed": fields.Boolean(), "reason": fields.String(allow_none=True),
+     "figures": fields.Dict(keys=fields.String(), values=fields.Nested(EngagementFigure),
+                            metadata={"description": "By figure key: `pre`, `post`, `then` "
+                                      "(self-assessments submitted) and `module:<id>` "
+                                      "(modules completed)."})}, name="EngagementRow")
+Engagement = Schema.from_dict(
+    {"scope": fields.Dict(), "breakdown": fields.String(allow_none=True),
+     "disclosure_control": fields.Boolean(), "min_group_size": fields.Integer(),
+     "figures": fields.List(fields.Dict(keys=fields.String(), values=fields.String()),
+                            metadata={"description": "The columns: key and title."}),
+     "rows": fields.List(fields.Nested(EngagementRow)),
+     "notes": fields.List(fields.Dict(), metadata={
+         "description": "Cohorts left out, or whose breakdown is held back, and why."})},
+    name="Engagement")

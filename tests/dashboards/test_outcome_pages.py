@@ -33,7 +33,7 @@ def test_a_sponsor_sees_charts_tables_and_no_one_person(browse, cohorts):
     page = browse(cohorts.emails["sponsor"]).get("/outcomes?breakdown=leadership_level")
     assert page.status_code == 200
     charts = re.findall(r'<img src="(/api/v1/programmes/\d+/charts/\w+\.png[^"]*)"', page.text)
-    assert len(charts) == 3
+    assert len(charts) == 4  # effects, likert, behaviours, engagement
     assert all("cohorts=" in src for src in charts)
     assert "Suppressed" in page.text  # three of each level: fewer than five
     assert "is not shown" in page.text  # the explanation of suppression

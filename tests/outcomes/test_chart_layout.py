@@ -60,6 +60,14 @@ def chart_data(name: str, rows: int) -> dict:
         return {"title": TITLE, "weeks": [
             {"week": f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}", "completions": i,
              "submissions": i % 3} for i in range(rows)]}
+    if name == "engagement":
+        figures = [{"key": f"module:{i}", "title": f"Module {i}: {STATEMENT}"}
+                   for i in range(rows)]
+        return {"title": TITLE, "figures": figures, "rows": [
+            {"label": f"Cohort {c} · Clinical commissioning group (CCG)", "enrolled": 12,
+             "figures": {f["key"]: {"suppressed": False, "count": 6, "share": 0.5}
+                         if i % 7 != 3 else {"suppressed": True, "reason": "few"}
+                         for i, f in enumerate(figures)}} for c in range(3)]}
     return {**scale, "behaviours": [
         {"code": f"SI.{i}", "statement": STATEMENT, "pre": "na" if i % 5 == 1 else 2,
          "then": 2, "post": "na" if i % 5 == 1 else 4,

@@ -155,12 +155,20 @@ def test_charts_are_guarded_like_the_numbers(client, programme_data, headers):
     assert client.get(f"/api/v1/cohorts/{a}/charts/likert.png",
                       headers=headers["participant"]).status_code == 403
     assert client.get(f"/api/v1/cohorts/{a}/charts/progress.png",
-                      headers=headers["sponsor"]).status_code == 403
+                      headers=headers["participant"]).status_code == 403
     assert client.get(f"/api/v1/cohorts/{other}/charts/likert.png",
                       headers=headers["sponsor"]).status_code == 404
     pid = programme_data["programme"].id
+    # A sponsor's progress chart is engagement under disclosure control, not the tutors'
+    # week-by-week counts.
+    engaged = client.get(f"/api/v1/programmes/{pid}/charts/progress.json",
+                         headers=headers["programme_sponsor"]).get_json()
+    assert "who submitted each self-assessment and completed each module" in engaged["title"]
     assert client.get(f"/api/v1/programmes/{pid}/charts/progress.png",
-                      headers=headers["programme_sponsor"]).status_code == 403
+                      headers=headers["programme_sponsor"]).status_code == 200
+    weekly = client.get(f"/api/v1/cohorts/{a}/charts/progress.json",
+                        headers=headers["tutor"]).get_json()
+    assert "progress per week" in weekly["title"]
     wide = client.get(f"/api/v1/programmes/{pid}/charts/effects.png",
                       headers=headers["programme_sponsor"])
     assert wide.status_code == 200
