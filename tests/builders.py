@@ -148,6 +148,22 @@ def assess(user: User, cohort: Cohort, phase: str, status: str = "submitted",
     return assessment
 
 
+def complete_module(user: User, cohort: Cohort, slug: str, every: bool = True) -> None:
+    """Record ``user``'s work on a module in ``cohort``: every required activity done, or
+    all but the last (started, not finished)."""
+    from lms.core.db_types import utcnow
+    from lms.curriculum.models import Activity, ActivityRecord, Module
+
+    activities = db.session.scalars(
+        sa.select(Activity).join(Module).where(Module.slug == slug, Activity.required,
+                                               Activity.retired_at.is_(None))
+        .order_by(Activity.position)).all()
+    for activity in activities if every else activities[:-1]:
+        db.session.add(ActivityRecord(user_id=user.id, cohort_id=cohort.id,
+                                      activity_id=activity.id, completed_at=utcnow()))
+    db.session.flush()
+
+
 def release(*cohorts: Cohort) -> None:
     """Release each cohort's outcomes to its sponsors and participants (as `flask lms
     publish-outcomes` does)."""

@@ -220,6 +220,12 @@ CASES = [
     Case("GET", "/api/v1/programmes/<id:programme_id>/outcomes.csv",
          only({ADMIN: 200, TUTOR: 200, SPONSOR: 200}),
          lambda w, role: f"/api/v1/programmes/{w.programme_id}/outcomes.csv"),
+    # Engagement (who submitted and completed what) is guarded like the outcomes.
+    Case("GET", "/api/v1/cohorts/<id:cohort_id>/engagement",
+         only({ADMIN: 200, TUTOR: 200, SPONSOR: 200}), cohort_path("/engagement")),
+    Case("GET", "/api/v1/programmes/<id:programme_id>/engagement",
+         only({ADMIN: 200, TUTOR: 200, SPONSOR: 200}),
+         lambda w, role: f"/api/v1/programmes/{w.programme_id}/engagement"),
     # The evaluation report holds the same figures: the same guard.
     Case("GET", "/api/v1/cohorts/<id:cohort_id>/report.pdf",
          only({ADMIN: 200, TUTOR: 200, SPONSOR: 200}), cohort_path("/report.pdf"), slow=True),
@@ -228,7 +234,7 @@ CASES = [
          lambda w, role: f"/api/v1/programmes/{w.programme_id}/report.pdf", slow=True),
     Case("GET", "/api/v1/me/outcomes", only({PART: 200}), fixed("/api/v1/me/outcomes")),
     Case("GET", "/api/v1/me/outcomes.csv", only({PART: 200}), fixed("/api/v1/me/outcomes.csv")),
-    # Charts are guarded like the numbers they draw; progress charts are for tutors.
+    # Charts are guarded like the numbers they draw; a sponsor's progress chart is engagement.
     Case("GET", "/api/v1/cohorts/<id:cohort_id>/charts/<name>.<any(png, svg, json):fmt>",
          only({ADMIN: 200, TUTOR: 200, SPONSOR: 200}), cohort_path("/charts/effects.json")),
     Case("GET", "/api/v1/programmes/<id:programme_id>/charts/<name>.<any(png, svg, json):fmt>",

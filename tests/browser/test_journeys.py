@@ -93,7 +93,7 @@ def test_a_participant_works_a_tutor_follows_and_a_sponsor_sees_outcomes(visit, 
     page = sponsor.page
     expect(page.get_by_role("heading", level=1)).to_have_text("Outcomes")
     charts = page.locator("figure.lms-chart img")
-    expect(charts).to_have_count(3)
+    expect(charts).to_have_count(4)  # effects, likert, behaviours, engagement
     for chart in charts.all():
         chart.scroll_into_view_if_needed()
         expect(chart).to_have_js_property("complete", True)

@@ -90,6 +90,41 @@ def assert_no_small_difference(reports):
                 assert gap == 0 or gap >= MINIMUM, (code, kind, first, second)
 
 
+def engagement_figures(answer):
+    """Each shown engagement count of an answer: (figure, people it is about) → (count,
+    enrolled). A total row is about every cohort of the answer's rows."""
+    found = {}
+    rows = answer["rows"]
+    cohorts = {row["cohort_id"] for row in rows if row["cohort_id"] is not None}
+    for row in rows:
+        if row["suppressed"]:
+            continue
+        scope = cohorts if row["cohort_id"] is None else {row["cohort_id"]}
+        breakdown = answer["breakdown"] if row["group"] is not None else None
+        who = members(scope, breakdown if breakdown != "cohort" else None, row["group"])
+        for key, cell in row["figures"].items():
+            if not cell["suppressed"]:
+                found[(key, who)] = (cell["count"], row["enrolled"])
+    return found
+
+
+def assert_engagement_protected(answers):
+    """Every engagement count and its complement is 0 or at least the minimum, and two
+    counts of one figure whose people nest differ by 0 or at least the minimum."""
+    shown = {}
+    for answer in answers:
+        assert answer["disclosure_control"] is True
+        shown.update(engagement_figures(answer))
+    for (key, _who), (count, enrolled) in shown.items():
+        for number in (count, enrolled - count):
+            assert number == 0 or number >= MINIMUM, (key, count, enrolled)
+    for ((key, first), (one, _n)), ((other_key, second), (two, _m)) in \
+            itertools.combinations(shown.items(), 2):
+        if key == other_key and (first <= second or second <= first):
+            gap = abs(one - two)
+            assert gap == 0 or gap >= MINIMUM, (key, one, two)
+
+
 def flow_counts(flow):
     """A flow's counts by name (None where hidden)."""
     counts = {name: flow[name] for name in ("enrolled", "withdrawn", "erased")}
@@ -370,6 +405,7 @@ def random_programmes(draw):
         size = draw(st.integers(1, 30))
         cohorts.append([(draw(st.sampled_from(("manager", "senior_leader", "front_line"))),
                          draw(st.integers(0, 1)),
+                         draw(st.booleans()),  # finished the induction
                          draw(st.one_of(st.none(), st.integers(1, 5))),
                          draw(st.one_of(st.none(), st.integers(1, 5))))
                         for _ in range(size)])
@@ -380,18 +416,21 @@ def random_programmes(draw):
 @settings(max_examples=6, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(random_programmes())
-def test_no_answer_set_against_another_singles_out_a_few(client, seeded, shape):
-    """Over random programmes, a programme sponsor asks every scope, level and breakdown:
-    no two figures whose people nest differ by 1 to minimum − 1."""
+def test_no_answer_set_against_another_singles_out_a_few(client, curriculum, shape):
+    """Over random programmes, a programme sponsor asks every scope, level and breakdown,
+    of the outcomes and of engagement: no two figures whose people nest differ by 1 to
+    minimum − 1, and no engagement count or its complement is 1 to minimum − 1."""
     KNOWN.clear()
     CREATED.clear()
     programme = b.make_programme(slug=b.unique("random"), min_group_size=MINIMUM)
     employers = [b.make_organisation(), b.make_organisation(type_="local_authority")]
     for number, members in enumerate(shape):
         cohort = b.make_cohort(programme, f"Random {number}")
-        for level_code, employer, pre, post in members:
-            people(cohort, [(level_code, employers[employer])],
-                   values=lambda _i, pre=pre, post=post: ({"SI.1": pre}, {"SI.1": post}))
+        for level_code, employer, finished, pre, post in members:
+            [person] = people(cohort, [(level_code, employers[employer])],
+                              values=lambda _i, pre=pre, post=post: ({"SI.1": pre},
+                                                                     {"SI.1": post}))
+            b.complete_module(person, cohort, "induction", every=finished)
     headers = released_for_sponsor(programme=programme)
     base = f"/api/v1/programmes/{programme.id}/outcomes"
     answers = []
@@ -400,6 +439,12 @@ def test_no_answer_set_against_another_singles_out_a_few(client, seeded, shape):
         answers += every_answer(client, headers, f"{base}?cohorts={','.join(map(str, scope))}",
                                 levels=("behaviour", "theme"))
     assert_no_small_difference(answers)
+    engaged = [client.get(f"/api/v1/programmes/{programme.id}/engagement?cohorts="
+                          f"{','.join(map(str, scope))}"
+                          + (f"&breakdown={breakdown}" if breakdown else ""),
+                          headers=headers).get_json()
+               for scope in scopes for breakdown in BREAKDOWNS]
+    assert_engagement_protected(engaged)
     # A participant who knows their own answers: the cohort's means rest on the minimum
     # besides them whenever they are shown.
     asking = {user_id: b.bearer(db.session.get(User, user_id))
