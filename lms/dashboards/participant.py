@@ -15,7 +15,7 @@ from lms.curriculum import progress as progress_service
 from lms.curriculum import service as curriculum
 from lms.curriculum.feedback import feedback_on
 from lms.dashboards.forms import ActivityForm
-from lms.outcomes import chart_data
+from lms.outcomes import chart_data, summary
 from lms.outcomes import service as outcomes
 from lms.outcomes.charts import DESCRIBE
 from lms.ratings import service as ratings
@@ -355,7 +355,7 @@ def submitted(phase: str):
 def my_progress():
     """My progress: modules done, and my profile chart with its text alternative."""
     progress = progress_service.my_progress(current_user)
-    profile = description = None
+    profile = description = themes = None
     try:
         enrolment = ratings.participant_enrolment(current_user)
     except NotFound:
@@ -364,5 +364,6 @@ def my_progress():
         profile = outcomes.my_profile(current_user.id, enrolment.cohort,
                                       ratings.sector_of(enrolment))
         description = DESCRIBE["profile"](chart_data.profile_data(profile, enrolment.cohort))
+        themes = summary.my_themes(profile["behaviours"], chart_data.theme_titles())
     return render_template("participant/progress.html", progress=progress, profile=profile,
-                           description=description)
+                           description=description, themes=themes)

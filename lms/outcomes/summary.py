@@ -192,3 +192,35 @@ def summarise(themes: Mapping[str, Any], framework: Mapping[str, Any],
                                       whole["post_then"] if whole else None),
         who=who_sentences(framework["flow"], framework["min_group_size"]),
         hidden=hidden_sentences(themes, cohort_names))
+
+
+def my_themes(behaviours: Sequence[Mapping[str, Any]],
+              titles: Mapping[str, str]) -> list[dict[str, Any]]:
+    """A participant's own profile per theme, for a small screen: the mean of the points
+    they gave in each phase ("not applicable" left out), and in words how many behaviours
+    they rated higher at the end than at the start."""
+    found = []
+    for theme in dict.fromkeys(row["theme"] for row in behaviours):
+        rows = [row for row in behaviours if row["theme"] == theme]
+        means = {phase: own_mean(rows, phase) for phase in ("pre", "then", "post")}
+        both = [row for row in rows if isinstance(row["pre"], int)
+                and isinstance(row["post"], int)]
+        higher = sum(row["post"] > row["pre"] for row in both)
+        title = titles.get(theme, theme)
+        if means["pre"] is None:
+            said = f"{title}: you have not rated yourself on it yet."
+        elif means["post"] is None:
+            said = f"{title}: {means['pre']:.1f} on average at the start."
+        else:
+            said = (f"{title}: from {means['pre']:.1f} at the start to {means['post']:.1f} "
+                    f"at the end on average; higher on {higher} of {len(both)} "
+                    f"behaviour{'s' if len(both) != 1 else ''}.")
+        found.append({"code": theme, "title": title, **means, "higher": higher,
+                      "compared": len(both), "sentence": said})
+    return found
+
+
+def own_mean(rows: Sequence[Mapping[str, Any]], phase: str) -> float | None:
+    """The mean of the points given in ``phase`` (None if none)."""
+    points = [row[phase] for row in rows if isinstance(row[phase], int)]
+    return sum(points) / len(points) if points else None

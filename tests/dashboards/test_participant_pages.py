@@ -151,6 +151,11 @@ def test_my_progress_shows_the_profile_chart_with_its_table(browse, cohorts):
     assert page.status_code == 200
     assert 'src="/api/v1/me/charts/profile.png"' in page.text
     assert "<caption" in page.text and "cohort mean pre" in page.text
+    # On a phone: each theme in a sentence first, every behaviour on request, drawn narrow.
+    text = page.text
+    assert text.index("Strategic intent: ") < text.index("Every behaviour, beside your")
+    assert 'srcset="/api/v1/me/charts/profile.png?width=390"' in text
+    assert text.index("<details") < text.index('src="/api/v1/me/charts/profile.png"')
 
 
 def module_form(**activities) -> dict[str, str]:

@@ -83,6 +83,20 @@ def distribution_lines(report: dict) -> list[str]:
     return lines
 
 
+def engagement_lines(table: dict) -> list[str]:
+    """Each line of the engagement table: a figure, then each row's count and share."""
+    lines = []
+    for figure in table["figures"]:
+        cells = []
+        for row in table["rows"]:
+            cell = row["figures"].get(figure["key"])
+            cells.append("Suppressed" if row["suppressed"] else "–" if not cell["followed"]
+                         else f"Suppressed: {cell['reason']}" if cell["suppressed"]
+                         else f"{cell['count']} ({round(100 * cell['share'])}%)")
+        lines.append(" ".join([figure["title"], *cells]))
+    return lines
+
+
 def get(client, path: str, headers: dict):
     response = client.get(path, headers=headers)
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
@@ -115,6 +129,10 @@ def test_a_sponsors_report_carries_every_figure_of_their_json(client, programme_
     if breakdown:  # the small group (3 senior leaders) is suppressed here as in the JSON
         assert any(row["post_pre"]["suppressed"] for row in themes["rows"])
         assert any("Suppressed" in line for line in row_lines(themes))
+
+    engaged = get(client, f"{base}/engagement?{split}", headers).json
+    for line in engagement_lines(engaged):
+        assert line in text, line
 
     flow = themes["flow"]
     assert f"{flow['enrolled']} enrolled" in text

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from lms.outcomes.summary import (
     headline_sentence,
+    my_themes,
     shift_sentence,
     summarise,
     theme_sentence,
@@ -124,3 +125,16 @@ def test_the_same_figures_give_the_same_words_and_suppressed_ones_none(rows):
         if row["post_pre"].get("suppressed"):
             # Only the reason's own number (the minimum) may appear: no figure of the row.
             assert re.findall(r"\d+(?:\.\d+)?", sentence) == ["5"], sentence
+
+
+def test_my_themes_average_my_own_points_and_leave_out_not_applicable():
+    rows = [{"code": "SI.1", "theme": "SI", "pre": 2, "then": 1, "post": 4},
+            {"code": "SI.2", "theme": "SI", "pre": 3, "then": None, "post": 3},
+            {"code": "SI.3", "theme": "SI", "pre": "na", "then": "na", "post": 5},
+            {"code": "FC.1", "theme": "FC", "pre": 4, "then": None, "post": None}]
+    si, fc = my_themes(rows, TITLES)
+    assert (si["pre"], si["then"], si["post"]) == (2.5, 1.0, 4.0)
+    assert (si["higher"], si["compared"]) == (1, 2)
+    assert si["sentence"] == ("Strategic intent: from 2.5 at the start to 4.0 at the end on "
+                              "average; higher on 1 of 2 behaviours.")
+    assert fc["sentence"] == "Facilitative and collaborative style: 4.0 on average at the start."
