@@ -67,13 +67,16 @@ def likert_data(cohorts, programme, protect, theme: str | None,
                           errors={"query": {"theme": [f"One of {', '.join(titles)}."]}})
         report["rows"] = [r for r in report["rows"] if r["code"].split(".")[0] == theme]
     scale, labels = scale_of(programme)
-    rows = [{"label": (r["code"] if theme or breakdown else f"{r['code']} {titles[r['code']]}")
+    # Beside each code its title (a theme) or statement (a behaviour), cut to fit when
+    # drawn; a breakdown's rows keep the code alone, so that the group is never cut off.
+    names = titles if not theme else behaviour_statements()
+    rows = [{"label": (r["code"] if breakdown else f"{r['code']} {names[r['code']]}")
              + group_suffix(r), "distribution": r["distribution"]} for r in report["rows"]]
     phases = ("pre", "post")
     shown = [r for r in rows if not all(r["distribution"][p]["suppressed"] for p in phases)
              and not all(answered(r["distribution"][p]) == 0 for p in phases)]
     hidden = sum(all(r["distribution"][p]["suppressed"] for p in phases) for r in rows)
-    what = f"the behaviours of {theme}" if theme else "each theme"
+    what = f"the behaviours of {theme} {titles[theme]}" if theme else "each theme"
     return {"title": f"{scope_name(cohorts, programme)}: self-ratings before (pre) and after "
                      f"(post), {what}{by(breakdown)}", "scale": scale, "scale_labels": labels,
             "rows": shown, "note": left_out_note(len(rows) - len(shown) - hidden, hidden),
@@ -127,7 +130,7 @@ def effects_data(cohorts, programme, protect, comparison: str, level: str,
     """d_z with intervals per theme (or behaviour, the framework, or the headings of a
     linked framework) for one comparison, split by group when a breakdown is asked for."""
     report = service.outcomes(cohorts, programme, level, breakdown, protect, linked)
-    titles = theme_titles()
+    names = {"theme": theme_titles, "behaviour": behaviour_statements}.get(level, dict)()
     rows, hidden, empty = [], 0, 0
     for row in report["rows"]:
         cell = row[comparison]
@@ -137,8 +140,8 @@ def effects_data(cohorts, programme, protect, comparison: str, level: str,
         if not cell["n"]:
             empty += 1
             continue
-        rows.append({"label": (row["code"] if level != "theme" or breakdown else
-                               f"{row['code']} {titles[row['code']]}") + group_suffix(row),
+        rows.append({"label": (row["code"] if row["code"] not in names or breakdown else
+                               f"{row['code']} {names[row['code']]}") + group_suffix(row),
                      "n": cell["n"], comparison: cell})
     return {"title": f"{scope_name(cohorts, programme)}: effect size, "
                      f"{COMPARISON_TITLES[comparison]}{by(breakdown)}",

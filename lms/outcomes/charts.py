@@ -278,12 +278,19 @@ def left_out(fig: Figure, _ax, data: dict) -> None:
         fig.supxlabel(fitted(fig, data["note"], 8, 0.9), fontsize=8, color="#444444")
 
 
+def legend_note(fig: Figure, data: dict) -> dict[str, Any]:
+    """For a chart with a legend under it: what it leaves out, as the legend's title (a note
+    of its own there would be laid over the legend)."""
+    if not data.get("note"):
+        return {}
+    return {"title": fitted(fig, data["note"], 8, 0.9), "title_fontsize": 8}
+
+
 def draw_likert(fig: Figure, data: dict) -> None:
     """Pre beside post for each row, centred on the scale's midpoint (n beside each bar)."""
     ax = fig.subplots()
     if empty_state(fig, ax, data):
         return
-    left_out(fig, ax, data)
     scale, labels = data["scale"], data["scale_labels"]
     colours = scale_colours(len(scale))
     middle = len(scale) // 2
@@ -324,7 +331,7 @@ def draw_likert(fig: Figure, data: dict) -> None:
     # "suppressed: too few people" needs the widest column.
     columns = max(1, min(len(scale), int(fig.get_figwidth() * fig.dpi // (180 if hidden else 140))))
     fig.legend(*ax.get_legend_handles_labels(), ncols=columns, loc="outside lower center",
-               fontsize=8, frameon=False)
+               fontsize=8, frameon=False, **legend_note(fig, data))
     title(fig, data["title"])
 
 
@@ -504,7 +511,6 @@ def draw_engagement(fig: Figure, data: dict) -> None:
     ax = fig.subplots()
     if empty_state(fig, ax, data):
         return
-    left_out(fig, ax, data)
     rows, figures = data["rows"], data["figures"]
     height = 0.8 / len(rows)
     for index, row in enumerate(rows):
@@ -532,7 +538,7 @@ def draw_engagement(fig: Figure, data: dict) -> None:
     ax.grid(axis="x", color="#eeeeee")
     columns = max(1, min(3, int(fig.get_figwidth() * fig.dpi // 260)))
     fig.legend(*ax.get_legend_handles_labels(), ncols=columns, loc="outside lower center",
-               fontsize=8, frameon=False)
+               fontsize=8, frameon=False, **legend_note(fig, data))
     title(fig, data["title"])
 
 

@@ -152,3 +152,13 @@ def test_the_profile_says_not_applicable_and_keeps_its_end_markers():
     assert all(not collection.get_clip_on() for collection in fig.axes[0].collections[1:])
     labels = [label.get_text() for label in fig.axes[0].get_yticklabels()]
     assert labels[0].startswith("SI.0 Engages the whole workforce")
+
+
+@pytest.mark.parametrize("name", ["likert", "engagement"])
+def test_what_a_chart_leaves_out_is_said_over_its_legend_not_on_it(name):
+    data = {**chart_data(name, 3), "note": "Left out: 4 rows with too few people to show."}
+    with rc_context(charts.RC):
+        fig = charts.drawn(charts.DRAW[name], data, 900, 600)
+    [legend] = fig.legends
+    assert legend.get_title().get_text() == data["note"]
+    assert fig._supxlabel is None  # no second text laid over the legend
