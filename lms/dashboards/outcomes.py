@@ -62,6 +62,22 @@ def scope_of(programme: Programme) -> tuple[list, bool, list, str]:
     return chosen, protect, every, scope
 
 
+def chosen() -> tuple[Programme, tuple[list, bool, list, str]] | None:
+    """The programme and the cohorts the page reports on (``scope_of``), or None when the
+    caller has nothing to see."""
+    programme = visible_programme()
+    if programme is None:
+        return None
+    scope = scope_of(programme)
+    return (programme, scope) if scope[0] else None
+
+
+def scope_query(cohorts, breakdown: str) -> dict[str, str]:
+    """The chart and download options that name the page's cohorts and breakdown."""
+    return {"cohorts": ",".join(str(c.id) for c in cohorts),
+            **({"breakdown": breakdown} if breakdown else {})}
+
+
 def figures(report: dict[str, Any], comparison: str) -> list[dict[str, Any]]:
     """One line per row of the report: its label, the comparison's figures (or why not), the
     same in a sentence, and the row's reliability and reliable change."""
@@ -96,12 +112,10 @@ def outcomes():
     breakdown = choice("breakdown", BREAKDOWN_NAMES, "")
     linked = choice("framework", FRAMEWORK_NAMES, "")
     level = "linked" if linked else "theme"
-    programme = visible_programme()
-    if programme is None:
+    found = chosen()
+    if found is None:
         return render_template("outcomes/none.html")
-    cohorts, protect, every, scope = scope_of(programme)
-    if not cohorts:
-        return render_template("outcomes/none.html")
+    programme, (cohorts, protect, every, scope) = found
     report = outcomes_service.outcomes(cohorts, programme, level, breakdown or None, protect,
                                        linked or None)
     effects = chart_data.effects_data(cohorts, programme, protect, comparison, level,
@@ -109,8 +123,7 @@ def outcomes():
     likert = chart_data.likert_data(cohorts, programme, protect, None, breakdown or None)
     behaviours = chart_data.behaviours_data(cohorts, programme, protect)
     engaged = chart_data.engagement_data(cohorts, programme, protect, breakdown or None)
-    query = {"cohorts": ",".join(str(c.id) for c in cohorts),
-             **({"breakdown": breakdown} if breakdown else {})}
+    query = scope_query(cohorts, breakdown)
     return render_template(
         "outcomes/outcomes.html", programme=programme,
         summary=evaluation.summary_of(cohorts, programme, protect), cohorts=cohorts, every=every,
@@ -139,16 +152,12 @@ def outcomes():
 def printable_report():
     """The evaluation report as a page to print (the same document as its PDF)."""
     breakdown = choice("breakdown", BREAKDOWN_NAMES, "")
-    programme = visible_programme()
-    if programme is None:
+    found = chosen()
+    if found is None:
         return render_template("outcomes/none.html")
-    cohorts, protect, _every, _scope = scope_of(programme)
-    if not cohorts:
-        return render_template("outcomes/none.html")
-    options = {"cohorts": ",".join(str(c.id) for c in cohorts),
-               **({"breakdown": breakdown} if breakdown else {})}
+    programme, (cohorts, protect, _every, _scope) = found
     return evaluation.html(
         evaluation.gather(cohorts, programme, protect, breakdown or None), printable_page=True,
         stylesheet=url_for("static", filename=evaluation.STYLESHEET),
         pdf_url=url_for("outcomes.get_programme_report_pdf", programme_id=programme.id,
-                        **options))
+                        **scope_query(cohorts, breakdown)))
