@@ -109,7 +109,7 @@ def gather(cohorts: Sequence[Cohort], programme: Programme, protect: bool,
     return Evaluation(
         programme=programme, cohorts=cohorts, breakdown=breakdown, protect=protect,
         produced_at=dt.datetime.now(dt.UTC),
-        version=data_version.current_of(service.versions_for(protect)),
+        version=data_version.current_of(versions_of(protect)),
         summary=summary_of(cohorts, programme, protect),
         themes=service.outcomes(cohorts, programme, "theme", breakdown, protect),
         behaviours=service.outcomes(cohorts, programme, "behaviour", breakdown, protect),
@@ -175,11 +175,17 @@ def pdf_bytes(evaluation: Evaluation) -> bytes:
     return document.write_pdf(pdf_variant="pdf/ua-1")
 
 
+def versions_of(protect: bool) -> tuple[str, ...]:
+    """The data versions a report rests on: its outcomes', and for tutors (live
+    engagement) the work done too; a sponsor's engagement comes from the releases."""
+    return service.versions_for(protect) + (() if protect else (data_version.PROGRESS,))
+
+
 def report_pdf(cohorts: Sequence[Cohort], programme: Programme, protect: bool,
                breakdown: str | None) -> bytes:
-    """The report's PDF, kept under the data version its figures rest on (any release,
-    submission or change to the programme makes a new one)."""
+    """The report's PDF, kept under the data versions its figures rest on (any release,
+    submission, completed activity or change to the programme makes a new one)."""
     parts = {**service.report_key(cohorts, programme, "report", breakdown, protect),
-             "format": "pdf"}
+             "version": data_version.current_of(versions_of(protect)), "format": "pdf"}
     return cached("report-pdf", parts,
                   lambda: pdf_bytes(gather(cohorts, programme, protect, breakdown)))

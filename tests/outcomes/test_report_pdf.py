@@ -179,6 +179,11 @@ def test_a_tutors_report_is_unprotected_named_for_no_one_and_kept_until_data_cha
     db.session.commit()
     get(client, path, headers)
     assert len(made) == 2
+    # So does a change only the progress version sees (a tutor's copy counts live work).
+    newcomer.display_name = "Renamed Newcomer"
+    db.session.commit()
+    get(client, path, headers)
+    assert len(made) == 3
 
 
 def test_bad_options_and_other_peoples_cohorts_are_refused(client, programme_data):
