@@ -24,11 +24,13 @@ from lms.core.extensions import api, cache, db, limiter, migrate
 from lms.core.schemas import MAX_ID, IdConverter
 from lms.curriculum.api import blp as curriculum_api
 from lms.dashboards import admin as admin_pages
+from lms.dashboards import feedback as feedback_pages
 from lms.dashboards import home as dashboards
 from lms.dashboards import outcomes as outcome_pages
 from lms.dashboards import participant as participant_pages
 from lms.dashboards import setup as setup_pages
 from lms.dashboards import tutor as tutor_pages
+from lms.feedback.api import blp as feedback_api
 from lms.framework.api import blp as framework_api
 from lms.interop.api import blp as interop_api
 from lms.messaging import views as messaging_views
@@ -145,14 +147,15 @@ def id_parameter_schema(_converter) -> dict:
 def register_blueprints(app: Flask) -> None:
     """Mount the API blueprints (documented in OpenAPI) and the plain pages."""
     for blueprint in (framework_api, accounts_api, cohorts_api, curriculum_api, ratings_api,
-                      outcomes_api, charts_api, audit_api, interop_api, messaging_api):
+                      outcomes_api, charts_api, audit_api, interop_api, messaging_api,
+                      feedback_api):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
     app.register_blueprint(account_views.bp)
     app.register_blueprint(messaging_views.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(docs_blueprint)
     for pages in (dashboards.bp, participant_pages.bp, tutor_pages.bp, outcome_pages.bp,
-                  admin_pages.bp, setup_pages.bp):
+                  admin_pages.bp, setup_pages.bp, feedback_pages.bp):
         app.register_blueprint(pages)
 
 

@@ -36,7 +36,9 @@ blp = Blueprint("cohorts", __name__,
                 description="The programme, organisations, cohorts, enrolments and sponsors.")
 
 COHORT_FIELDS = ("id", "programme_id", "name", "starts_on", "ends_on", "status",
-                 "pre_opens_on", "pre_closes_on", "post_opens_on", "post_closes_on")
+                 "pre_opens_on", "pre_closes_on", "post_opens_on", "post_closes_on",
+                 "feedback_pre_opens_on", "feedback_pre_closes_on", "feedback_post_opens_on",
+                 "feedback_post_closes_on")
 
 
 def with_counts(cohorts: list[Cohort]) -> list[dict]:

@@ -60,7 +60,10 @@ class Programme(db.Model):
     """The programme: its rating scale and the smallest group a report may show."""
 
     __tablename__ = "programme"
-    __table_args__ = (sa.CheckConstraint("min_group_size >= 1", name="min_group_size"),)
+    __table_args__ = (
+        sa.CheckConstraint("min_group_size >= 1", name="min_group_size"),
+        sa.CheckConstraint("feedback_min_group >= 2", name="feedback_min_group"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: Natural key used by seeds/programme.yaml.
@@ -78,6 +81,9 @@ class Programme(db.Model):
     reminder_days: Mapped[list[int]] = mapped_column(
         sa.JSON, default=lambda: list(DEFAULT_REMINDER_DAYS),
         server_default=sa.text("'[7, 2]'"))
+    #: A 360 rater group's figures are shown to the participant only when at least this
+    #: many of the group answered (never fewer than 2).
+    feedback_min_group: Mapped[int] = mapped_column(default=3, server_default="3")
 
     cohorts: Mapped[list[Cohort]] = relationship(back_populates="programme")
 
@@ -109,6 +115,10 @@ class Cohort(db.Model):
         sa.CheckConstraint(in_list("status", COHORT_STATUSES), name="status"),
         sa.CheckConstraint("pre_closes_on >= pre_opens_on", name="pre_window"),
         sa.CheckConstraint("post_closes_on >= post_opens_on", name="post_window"),
+        sa.CheckConstraint("feedback_pre_closes_on >= feedback_pre_opens_on",
+                           name="feedback_pre_window"),
+        sa.CheckConstraint("feedback_post_closes_on >= feedback_post_opens_on",
+                           name="feedback_post_window"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -124,6 +134,11 @@ class Cohort(db.Model):
     #: When they give their end ratings, and the retrospective "then" ratings beside them.
     post_opens_on: Mapped[dt.date | None]
     post_closes_on: Mapped[dt.date | None]
+    #: The 360 rounds' own dates; None: a round runs in its phase's self-assessment window.
+    feedback_pre_opens_on: Mapped[dt.date | None]
+    feedback_pre_closes_on: Mapped[dt.date | None]
+    feedback_post_opens_on: Mapped[dt.date | None]
+    feedback_post_closes_on: Mapped[dt.date | None]
 
     programme: Mapped[Programme] = relationship(back_populates="cohorts")
     enrolments: Mapped[list[Enrolment]] = relationship(back_populates="cohort")

@@ -26,6 +26,9 @@ class ProgrammeSchema(Schema):
     reminder_days = fields.List(fields.Integer(), metadata={
         "description": "Days before a self-assessment window closes on which those who have "
                        "not submitted are e-mailed a reminder (besides the day it opens)."})
+    feedback_min_group = fields.Integer(metadata={
+        "description": "A 360 rater group is shown to the participant only when at least "
+                       "this many of it answered."})
 
 
 class ScalePointInputSchema(Schema):
@@ -52,6 +55,7 @@ class ProgrammeUpdateSchema(Schema):
     reminder_days = fields.List(
         fields.Integer(strict=True, validate=validate.Range(min=1, max=90)),
         validate=[validate.Length(max=5), distinct])
+    feedback_min_group = fields.Integer(strict=True, validate=validate.Range(min=2, max=100))
 
     @validates_schema
     def check_scale(self, data, **_kwargs):
@@ -94,6 +98,10 @@ class CohortSchema(Schema):
     pre_closes_on = fields.Date(allow_none=True)
     post_opens_on = fields.Date(allow_none=True)
     post_closes_on = fields.Date(allow_none=True)
+    feedback_pre_opens_on = fields.Date(allow_none=True)
+    feedback_pre_closes_on = fields.Date(allow_none=True)
+    feedback_post_opens_on = fields.Date(allow_none=True)
+    feedback_post_closes_on = fields.Date(allow_none=True)
 
 
 WINDOW_FIELDS = ("pre_opens_on", "pre_closes_on", "post_opens_on", "post_closes_on")
@@ -106,7 +114,13 @@ def window_dates() -> dict:
                 ("pre_opens_on", "First day the pre self-assessment can be given."),
                 ("pre_closes_on", "Last day of the pre window."),
                 ("post_opens_on", "First day of the post (and then) window."),
-                ("post_closes_on", "Last day of the post window."))}
+                ("post_closes_on", "Last day of the post window."),
+                ("feedback_pre_opens_on", "First day of the pre 360 round, when it is not "
+                                          "the pre window's."),
+                ("feedback_pre_closes_on", "Last day of the pre 360 round."),
+                ("feedback_post_opens_on", "First day of the post 360 round, when it is not "
+                                           "the post window's."),
+                ("feedback_post_closes_on", "Last day of the post 360 round."))}
 
 
 class CohortCreateSchema(Schema):

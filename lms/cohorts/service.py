@@ -152,22 +152,31 @@ def check_dates(starts_on: dt.date, ends_on: dt.date) -> None:
                       errors={"ends_on": ["Must be on or after starts_on."]})
 
 
+#: Every window's dates: the self-assessments', then the 360 rounds' own.
+WINDOWS = ("pre_opens_on", "pre_closes_on", "post_opens_on", "post_closes_on",
+           "feedback_pre_opens_on", "feedback_pre_closes_on", "feedback_post_opens_on",
+           "feedback_post_closes_on")
+
+
 def check_windows(values: dict[str, Any], ends_on: dt.date | None = None) -> None:
-    """Each self-assessment window has both dates or none and closes on or after it opens;
+    """Each self-assessment window (and 360 round with dates of its own) has both dates or
+    none and closes on or after it opens;
     the post window opens after the pre window closes; no window closes after the cohort
     ends. Each refusal names its field."""
-    for phase in ("pre", "post"):
+    for phase in ("pre", "post", "feedback_pre", "feedback_post"):
         opens, closes = values.get(f"{phase}_opens_on"), values.get(f"{phase}_closes_on")
+        name = (f"{phase.removeprefix('feedback_')} 360 round" if phase.startswith("feedback")
+                else f"{phase} window")
         if (opens is None) != (closes is None):
             missing = f"{phase}_opens_on" if opens is None else f"{phase}_closes_on"
-            raise Invalid(f"The {phase} window needs both dates, or neither.",
+            raise Invalid(f"The {name} needs both dates, or neither.",
                           errors={missing: ["Give both dates or neither."]})
         if opens is not None and closes < opens:
-            raise Invalid(f"The {phase} window closes before it opens.",
+            raise Invalid(f"The {name} closes before it opens.",
                           errors={f"{phase}_closes_on": [f"Must be on or after "
                                                          f"{phase}_opens_on."]})
         if closes is not None and ends_on is not None and closes > ends_on:
-            raise Invalid(f"The {phase} window closes after the cohort ends ({ends_on}).",
+            raise Invalid(f"The {name} closes after the cohort ends ({ends_on}).",
                           errors={f"{phase}_closes_on": ["Must be on or before ends_on."]})
     pre_closes, post_opens = values.get("pre_closes_on"), values.get("post_opens_on")
     if pre_closes is not None and post_opens is not None and post_opens <= pre_closes:
@@ -200,9 +209,7 @@ def update_cohort(cohort: Cohort, changes: dict[str, Any]) -> Cohort:
     """Change a cohort's name, dates or status."""
     ends_on = changes.get("ends_on", cohort.ends_on)
     check_dates(changes.get("starts_on", cohort.starts_on), ends_on)
-    check_windows({name: changes.get(name, getattr(cohort, name)) for name in
-                   ("pre_opens_on", "pre_closes_on", "post_opens_on", "post_closes_on")},
-                  ends_on)
+    check_windows({name: changes.get(name, getattr(cohort, name)) for name in WINDOWS}, ends_on)
     if "status" in changes:
         one_of(changes["status"], COHORT_STATUSES, "status")
     if "name" in changes:

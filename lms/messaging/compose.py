@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, parseaddr
@@ -72,21 +73,52 @@ def long_date(day: dt.date | str | None) -> str:
     return f"{day:%A} {day.day} {day:%B %Y}"
 
 
-def compose(message: Message) -> Composed:
-    """The e-mail for ``message``; NotApplicable if it should no longer go."""
+@dataclass
+class Recipient:
+    """Whom a message greets and goes to: a person's account, or a rater without one."""
+
+    display_name: str
+    email: str
+
+
+#: Builders of messages to people without an account, by kind, each registered by its
+#: feature (lms.feedback registers the raters'): message -> (recipient, context).
+OUTSIDE_BUILDERS: dict[str, Callable[[Message], tuple[Recipient, dict[str, Any]]]] = {}
+
+
+def register_outside_kind(kind: str,
+                          builder: Callable[[Message], tuple[Recipient, dict[str, Any]]]
+                          ) -> None:
+    """Let ``builder`` write the messages of ``kind`` (to people without an account)."""
+    OUTSIDE_BUILDERS[kind] = builder
+
+
+def recipient_and_context(message: Message) -> tuple[Recipient, dict[str, Any]]:
+    """Whom ``message`` goes to and what its templates say; NotApplicable if it should no
+    longer go."""
+    if message.user_id is None:
+        recipient, context = OUTSIDE_BUILDERS[message.kind](message)
+        context.setdefault("unsubscribe_url", None)
+        return recipient, {**context, "user": recipient}
     user = message.user
     if not user.active or user.email.endswith("@" + ERASED_DOMAIN):
         raise NotApplicable("the account is disabled or erased")
     if message.kind in OPTIONAL_KINDS and not user.email_reminders:
         raise NotApplicable("the person turned reminders off")
     context = CONTEXT_BUILDERS[message.kind](message, user)
-    context.update(user=user, base_url=base_url(), kind=message.kind,
-                   unsubscribe_url=unsubscribe_url(user) if message.kind in OPTIONAL_KINDS
-                   else None)
+    context.update(user=user, unsubscribe_url=unsubscribe_url(user)
+                   if message.kind in OPTIONAL_KINDS else None)
+    return Recipient(user.display_name, user.email), context
+
+
+def compose(message: Message) -> Composed:
+    """The e-mail for ``message``; NotApplicable if it should no longer go."""
+    recipient, context = recipient_and_context(message)
+    context.update(base_url=base_url(), kind=message.kind)
     subject = " ".join(context.pop("subject").split())
     email = EmailMessage()
     email["From"] = current_app.config["LMS_MAIL_FROM"]
-    email["To"] = formataddr((user.display_name, user.email))
+    email["To"] = formataddr((recipient.display_name, recipient.email))
     email["Subject"] = subject
     email["Date"] = format_datetime(utcnow())
     email["Message-ID"] = message_id(message)

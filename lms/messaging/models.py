@@ -15,7 +15,7 @@ from lms.core.extensions import db
 
 #: What a message is: each has its templates in lms/templates/email/.
 KINDS = ("invitation", "password_reset", "reminder", "nudge", "reopen_notice", "digest",
-         "cohort_message")
+         "cohort_message", "feedback_invitation", "feedback_reminder")
 #: queued (waiting, or waiting to retry), sending (a worker holds it until lease_until),
 #: sent (the SMTP server accepted it, or its .eml file is written), failed (for good),
 #: cancelled (no longer applies when its turn came: the account disabled, reminders turned off,
@@ -39,13 +39,19 @@ class Message(db.Model):
         sa.CheckConstraint(in_list("kind", KINDS), name="kind"),
         sa.CheckConstraint(in_list("status", STATUSES), name="status"),
         sa.Index("ix_message_due", "status", "next_attempt_at"),
+        # To a person with an account, or to a 360 rater (who has none).
+        sa.CheckConstraint("(user_id IS NULL) <> (feedback_rater_id IS NULL)",
+                           name="one_recipient"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(sa.String(200), unique=True)
     kind: Mapped[str] = mapped_column(sa.String(32))
-    user_id: Mapped[int] = mapped_column(
+    user_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    #: A 360 rater's invitation or reminder (lms.feedback): the rater has no account.
+    feedback_rater_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("feedback_rater.id", ondelete="CASCADE"), index=True)
     #: The address it goes (or went) to: the person's address when it was queued.
     to_address: Mapped[str] = mapped_column(sa.String(320))
     #: What the templates need beyond the person: ids, a phase, a date (never a secret).
@@ -62,7 +68,7 @@ class Message(db.Model):
     #: The last failure, as the SMTP server or the template said it.
     error: Mapped[str | None] = mapped_column(sa.String(500))
 
-    user: Mapped[User] = relationship()
+    user: Mapped[User | None] = relationship()
     cohort_message: Mapped[CohortMessage | None] = relationship()
 
 

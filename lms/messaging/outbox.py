@@ -42,6 +42,18 @@ def queue_message(kind: str, user: User, key: str, context: dict[str, Any] | Non
     return message
 
 
+def queue_to_rater(kind: str, rater: Any, key: str, context: dict[str, Any] | None = None
+                   ) -> Message | None:
+    """Write one message to a 360 rater (who has no account) unless ``key`` was decided
+    already; as ``queue_message``."""
+    if db.session.scalar(sa.select(Message.id).where(Message.key == key)) is not None:
+        return None
+    message = Message(key=key, kind=kind, feedback_rater_id=rater.id, to_address=rater.email,
+                      context=context or {})
+    db.session.add(message)
+    return message
+
+
 def taken_keys(keys: Iterable[str]) -> set[str]:
     """Which of ``keys`` already have a message (a query per thousand keys)."""
     wanted = list(keys)

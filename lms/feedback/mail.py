@@ -1,0 +1,47 @@
+"""The e-mails raters get: the invitation with their link, and a reminder while they have
+not answered. A rater has no account, so these go through the outbox's outside builders."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lms.core.extensions import db
+from lms.feedback import service
+from lms.feedback.models import FeedbackRater
+from lms.messaging.compose import NotApplicable, Recipient, base_url, register_outside_kind
+from lms.messaging.models import Message
+
+#: How an invitation says who the rater is to the participant.
+ROLE_PHRASES = {"line_manager": " as their line manager", "peer": " as one of their peers",
+                "direct_report": " as someone who reports to them",
+                "person_supported": " as someone who uses their services, a carer, or a "
+                                    "member of a community they serve",
+                "other": ""}
+
+
+def rater_context(message: Message) -> tuple[Recipient, dict[str, Any]]:
+    """Whom the invitation or reminder goes to, and what it says."""
+    rater = db.session.get(FeedbackRater, message.feedback_rater_id)
+    if rater is None or rater.email is None:
+        raise NotApplicable("the rater is gone or erased")
+    if rater.revoked_at is not None or rater.status in ("submitted", "withdrawn"):
+        raise NotApplicable("the invitation was taken back, or the rater has answered")
+    token = service.link_token(rater)
+    if service.tokens.digest_of(token) != rater.token_digest:
+        raise NotApplicable("the secret key changed since the rater was asked")
+    opens, closes = service.round_window(rater.cohort, rater.phase)
+    who = rater.participant.display_name
+    reminder = message.kind == "feedback_reminder"
+    subject = (f"A reminder: {who} would value your feedback" if reminder
+               else f"{who} asks for your feedback")
+    return Recipient(rater.name or "", rater.email), {
+        "subject": subject, "rater": rater, "participant": who,
+        "programme": rater.cohort.programme.name, "phase": rater.phase,
+        "role_phrase": ROLE_PHRASES[rater.rater_group],
+        "opens_on": service.long_date(opens), "closes_on": service.long_date(closes),
+        "anonymity": service.anonymity_note(rater),
+        "link": f"{base_url()}/feedback/{token}", "reminder": reminder}
+
+
+register_outside_kind("feedback_invitation", rater_context)
+register_outside_kind("feedback_reminder", rater_context)

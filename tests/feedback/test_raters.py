@@ -1,0 +1,196 @@
+"""Nominating raters, and what a rater's link may and may not do."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from lms.audit.models import AuditEvent
+from lms.core.extensions import db
+from lms.messaging.models import Message
+from tests.feedback.conftest import close_round, token_of
+
+ME = "/api/v1/me/feedback/raters"
+
+
+def ask(client, headers, path=ME, **fields):
+    """Nominate a rater with sensible defaults."""
+    body = {"name": "Lee Manager", "email": "lee@example.org", "group": "line_manager",
+            "phase": "pre", **fields}
+    return client.post(path, json=body, headers=headers)
+
+
+def tutor_path(world, user_id=None) -> str:
+    return (f"/api/v1/cohorts/{world['cohort_id']}/participants/"
+            f"{user_id or world['pat_id']}/feedback/raters")
+
+
+def test_a_participant_asks_a_rater_who_is_sent_an_invitation(client, world):
+    answer = ask(client, world["pat"])
+    assert answer.status_code == 201, answer.json
+    rater = answer.json
+    assert rater["status"] == "invited" and rater["group"] == "line_manager"
+    listed = client.get(ME, headers=world["pat"]).json["raters"]
+    assert [r["email"] for r in listed] == ["lee@example.org"]
+    message = db.session.scalar(sa.select(Message).where(Message.kind == "feedback_invitation"))
+    assert message.to_address == "lee@example.org" and message.user_id is None
+    assert message.feedback_rater_id == rater["id"]
+    event = db.session.scalar(sa.select(AuditEvent).where(
+        AuditEvent.action == "feedback.nominate"))
+    assert "lee@example.org" not in str(event.details)  # the log keeps no rater's address
+
+
+@pytest.mark.parametrize(("fields", "field"), [
+    ({"name": ""}, "name"), ({"email": "not an address"}, "email"),
+    ({"group": "friend"}, "group"), ({"phase": "then"}, "phase"),
+    ({"email": "pat@example.org"}, "email"), ({"name": "x" * 201}, "name"),
+])
+def test_bad_nominations_are_refused_naming_the_field(client, world, fields, field):
+    answer = ask(client, world["pat"], **fields)
+    assert answer.status_code == 422
+    errors = answer.json["errors"]
+    assert field in errors.get("json", errors), answer.json
+    assert client.get(ME, headers=world["pat"]).json["raters"] == []
+
+
+def test_the_same_address_twice_in_a_round_is_a_conflict(client, world):
+    assert ask(client, world["pat"]).status_code == 201
+    again = ask(client, world["pat"], name="Lee again")
+    assert again.status_code == 409 and "already been asked" in again.json["message"]
+    assert ask(client, world["pat"], phase="post").status_code == 201
+
+
+def test_nobody_can_be_asked_once_the_round_has_closed(client, world):
+    close_round(world["cohort_id"])
+    answer = ask(client, world["pat"])
+    assert answer.status_code == 409 and "closed" in answer.json["message"]
+
+
+def test_a_tutor_asks_for_their_participant_and_others_cannot(client, world):
+    assert ask(client, world["tutor"], tutor_path(world)).status_code == 201
+    assert client.get(tutor_path(world), headers=world["admin"]).json["raters"][0][
+        "email"] == "lee@example.org"
+    assert ask(client, world["outsider"], tutor_path(world)).status_code == 404
+    assert ask(client, world["sponsor"], tutor_path(world)).status_code == 403
+    assert ask(client, world["quin"], tutor_path(world)).status_code == 403
+    assert client.get(tutor_path(world), headers=world["sponsor"]).status_code == 403
+    # a tutor cannot ask about someone who is not a participant of the cohort
+    assert ask(client, world["tutor"], tutor_path(world, 999_999)).status_code == 404
+
+
+def test_taking_an_invitation_back_ends_its_link(client, world):
+    rater = ask(client, world["pat"]).json
+    token = token_of(rater["id"])
+    assert client.get(f"/api/v1/feedback/{token}").status_code == 200
+    assert client.delete(f"{ME}/{rater['id']}", headers=world["pat"]).status_code == 204
+    gone = client.get(f"/api/v1/feedback/{token}")
+    assert gone.status_code == 410 and "withdrawn" in gone.json["message"]
+    assert client.get(ME, headers=world["pat"]).json["raters"][0]["status"] == "revoked"
+
+
+def test_nobody_takes_back_another_participants_rater(client, world):
+    rater = ask(client, world["pat"]).json
+    assert client.delete(f"{ME}/{rater['id']}", headers=world["quin"]).status_code == 404
+    outsider = client.delete(f"{tutor_path(world)}/{rater['id']}", headers=world["outsider"])
+    assert outsider.status_code == 404
+    assert client.get(ME, headers=world["pat"]).json["raters"][0]["status"] == "invited"
+
+
+def answer_everything(client, token: str, value=3) -> dict:
+    """Answer every behaviour asked with ``value``; the form afterwards."""
+    form = client.get(f"/api/v1/feedback/{token}").json
+    ratings = {b["code"]: value for b in form["behaviours"]}
+    saved = client.put(f"/api/v1/feedback/{token}", json={"ratings": ratings})
+    assert saved.status_code == 200, saved.json
+    return saved.json
+
+
+def test_a_rater_saves_a_draft_then_submits_once(client, world):
+    rater = ask(client, world["pat"]).json
+    token = token_of(rater["id"])
+    form = client.get(f"/api/v1/feedback/{token}").json
+    assert form["participant"] == "Pat Participant" and form["open"]
+    assert "not anonymous" in form["anonymity"]
+    assert len(form["behaviours"]) == 36  # a provider: DT.8 is for commissioners
+    partial = client.put(f"/api/v1/feedback/{token}", json={
+        "ratings": {"SI.1": 4, "SI.2": "not_observed"}, "comments": {"SI": "Listens well."}})
+    assert partial.json["ratings"] == {"SI.1": 4, "SI.2": "not_observed"}
+    assert partial.json["comments"] == {"SI": "Listens well."}
+    early = client.post(f"/api/v1/feedback/{token}/submit")
+    assert early.status_code == 422 and len(early.json["errors"]["ratings"]["missing"]) == 34
+    answer_everything(client, token)
+    done = client.post(f"/api/v1/feedback/{token}/submit")
+    assert done.status_code == 200 and done.json["status"] == "submitted"
+    # a used link shows nothing of what was said and changes nothing
+    assert done.json["ratings"] == {} and done.json["comments"] == {}
+    assert client.get(f"/api/v1/feedback/{token}").json["ratings"] == {}
+    assert client.put(f"/api/v1/feedback/{token}",
+                      json={"ratings": {"SI.1": 1}}).status_code == 409
+    assert client.post(f"/api/v1/feedback/{token}/submit").status_code == 409
+    assert client.delete(f"{ME}/{rater['id']}", headers=world["pat"]).status_code == 409
+
+
+@pytest.mark.parametrize(("body", "where"), [
+    ({"ratings": {"SI.1": 9}}, "ratings"), ({"ratings": {"SI.1": True}}, "ratings"),
+    ({"ratings": {"SI.1": "na"}}, "ratings"), ({"ratings": {"DT.8": 3}}, "ratings"),
+    ({"ratings": {"XX.1": 3}}, "ratings"), ({"comments": {"ZZ": "hello"}}, "comments"),
+    ({"comments": {"SI": "x" * 4001}}, "comments"), ({"comments": {"SI": 5}}, "comments"),
+])
+def test_bad_answers_are_refused_naming_the_behaviour_and_nothing_is_saved(client, world,
+                                                                          body, where):
+    token = token_of(ask(client, world["pat"]).json["id"])
+    client.put(f"/api/v1/feedback/{token}", json={"ratings": {"SI.3": 2}})
+    refused = client.put(f"/api/v1/feedback/{token}",
+                         json={"ratings": {"SI.4": 5, **body.get("ratings", {})},
+                               "comments": body.get("comments", {})})
+    assert refused.status_code == 422 and where in refused.json["errors"]
+    assert client.get(f"/api/v1/feedback/{token}").json["ratings"] == {"SI.3": 2}
+
+
+@pytest.mark.parametrize("token", ["short", "x" * 43, "A" * 43, "../../me/feedback/raters",
+                                   "x" * 500])
+def test_a_made_up_link_finds_nothing(client, world, token):
+    ask(client, world["pat"])
+    assert client.get(f"/api/v1/feedback/{token}").status_code == 404
+    assert client.put(f"/api/v1/feedback/{token}",
+                      json={"ratings": {"SI.1": 3}}).status_code in (404, 405)
+
+
+def test_a_link_reaches_only_its_own_participant_and_round(client, world):
+    pats = token_of(ask(client, world["pat"]).json["id"])
+    quins = token_of(ask(client, world["quin"], email="kim@example.org").json["id"])
+    assert client.get(f"/api/v1/feedback/{pats}").json["participant"] == "Pat Participant"
+    assert client.get(f"/api/v1/feedback/{quins}").json["participant"] == "Quin Participant"
+    # Pat's rater's link answers for Pat's pre round only, whatever else is sent
+    client.put(f"/api/v1/feedback/{pats}?phase=post&participant={world['quin_id']}",
+               json={"ratings": {"SI.1": 5}})
+    assert client.get(f"/api/v1/feedback/{quins}").json["ratings"] == {}
+    assert client.get(f"/api/v1/feedback/{pats}").json["phase"] == "pre"
+    # a link is no sign-in: it opens none of the participant's own routes
+    for path in ("/api/v1/me/feedback/raters", "/api/v1/me/feedback/report", "/api/v1/me"):
+        assert client.get(path, headers={"Authorization": f"Bearer {pats}"}
+                          ).status_code == 401
+    # one token's character changed is another, unknown, token
+    other = pats[:-1] + ("A" if pats[-1] != "A" else "B")
+    assert client.get(f"/api/v1/feedback/{other}").status_code == 404
+
+
+def test_a_link_expires_with_its_round(client, world):
+    token = token_of(ask(client, world["pat"]).json["id"])
+    close_round(world["cohort_id"])
+    for answer in (client.get(f"/api/v1/feedback/{token}"),
+                   client.put(f"/api/v1/feedback/{token}", json={"ratings": {"SI.1": 3}}),
+                   client.post(f"/api/v1/feedback/{token}/submit")):
+        assert answer.status_code == 410 and "closed" in answer.json["message"]
+
+
+def test_a_rater_withdraws_while_the_round_is_open(client, world):
+    rater = ask(client, world["pat"]).json
+    token = token_of(rater["id"])
+    answer_everything(client, token)
+    assert client.post(f"/api/v1/feedback/{token}/submit").status_code == 200
+    assert client.post(f"/api/v1/feedback/{token}/withdraw").status_code == 204
+    assert client.get(f"/api/v1/feedback/{token}").status_code == 410
+    from lms.feedback.models import FeedbackAnswer
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(FeedbackAnswer)) == 0
+    assert client.get(ME, headers=world["pat"]).json["raters"][0]["status"] == "withdrawn"
