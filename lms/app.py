@@ -31,11 +31,12 @@ from lms.dashboards import participant as participant_pages
 from lms.dashboards import setup as setup_pages
 from lms.dashboards import tutor as tutor_pages
 from lms.feedback.api import blp as feedback_api
+from lms.feedback.jobs import JOBS as FEEDBACK_JOBS
 from lms.framework.api import blp as framework_api
 from lms.interop.api import blp as interop_api
 from lms.messaging import views as messaging_views
 from lms.messaging.api import blp as messaging_api
-from lms.messaging.jobs import JOBS
+from lms.messaging.jobs import JOBS as MESSAGING_JOBS
 from lms.messaging.notices import init_messaging
 from lms.outcomes.api import blp as outcomes_api
 from lms.outcomes.chart_api import blp as charts_api
@@ -57,7 +58,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     init_ratings(app)
     init_audit(app)
     init_messaging(app)
-    jobs.init_jobs(app, JOBS)
+    jobs.init_jobs(app, MESSAGING_JOBS + FEEDBACK_JOBS)
     register_blueprints(app)
     errors.register_error_handlers(app)
     # After-request functions run last registered first: the commit, then the cache header

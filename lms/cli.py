@@ -32,6 +32,7 @@ from lms.core.seeding import SeedError, flatten_errors
 from lms.curriculum.files import read_module_directory
 from lms.curriculum.seed import sync_modules
 from lms.demo import DEMO_PASSWORD, create_demo
+from lms.feedback import reminders as feedback_reminders
 from lms.framework.seed import read_seed_file, sync_framework
 from lms.interop import backup, case_import, framework_export, lrs, personal, xapi
 from lms.interop.framework_export import FORMATS
@@ -270,9 +271,10 @@ def describe_queue(config) -> str:
 def send_reminders(dry_run: bool) -> None:
     """Queue today's reminders and nudges now (the worker also does it daily); a second run
     the same day queues nothing."""
-    planned = reminders.send_reminders(dry_run=dry_run)
-    for item in planned:
-        click.echo(item.describe())
+    planned = [item.describe() for item in reminders.send_reminders(dry_run=dry_run)]
+    planned += feedback_reminders.remind_raters(dry_run=dry_run)
+    for line in planned:
+        click.echo(line)
     verb = "would be queued" if dry_run else "queued"
     click.echo(f"{len(planned)} reminders and nudges {verb}.")
 
