@@ -13,6 +13,9 @@ from typing import Any
 
 import pytest
 
+from lms.core.extensions import db
+from lms.feedback.models import FeedbackRater
+from lms.feedback.service import link_token
 from lms.messaging.compose import unsubscribe_serializer
 from tests.worlds import World
 
@@ -386,6 +389,80 @@ CASES = [
          data=lambda w, role: {"current_password": "not the password",
                                "password": "a new long passphrase", "confirm":
                                "a new long passphrase"}),
+]
+
+
+def feedback_path(suffix: str = "") -> Callable[[World, str], str]:
+    """A path under the world's participant's 360 feedback, for their tutors."""
+    return lambda w, role: (f"/api/v1/cohorts/{w.cohort_id}/participants/{w.user_ids[PART]}"
+                            f"/feedback{suffix}")
+
+
+def rater_link(prefix: str, suffix: str = "") -> Callable[[World, str], str]:
+    """The world's rater's link (the token is their only credential)."""
+    def url(w: World, role: str) -> str:
+        rater = db.session.get(FeedbackRater, w.extra["rater_id"])
+        token = link_token(rater)
+        db.session.rollback()
+        return f"{prefix}/feedback/{token}{suffix}"
+    return url
+
+
+NEW_RATER = {"name": "Pia Peer", "email": "pia.peer@example.org", "group": "peer",
+             "phase": "pre"}
+# 360 feedback: a participant's own raters and report; their tutors' (and administrators')
+# view of them; a rater's link, which answers the same whoever holds it, signed in or not.
+CASES += [
+    Case("GET", "/api/v1/me/feedback/raters", only({PART: 200}),
+         fixed("/api/v1/me/feedback/raters")),
+    Case("POST", "/api/v1/me/feedback/raters", only({PART: 201}),
+         fixed("/api/v1/me/feedback/raters"), json=lambda w, role: NEW_RATER),
+    Case("DELETE", "/api/v1/me/feedback/raters/<id:rater_id>", only({PART: 204}),
+         lambda w, role: f"/api/v1/me/feedback/raters/{w.extra['rater_id']}"),
+    Case("GET", "/api/v1/me/feedback/report", only({PART: 200}),
+         fixed("/api/v1/me/feedback/report?phase=pre")),
+    Case("GET", "/api/v1/cohorts/<id:cohort_id>/participants/<id:user_id>/feedback/raters",
+         only({TUTOR: 200, ADMIN: 200}), feedback_path("/raters")),
+    Case("POST", "/api/v1/cohorts/<id:cohort_id>/participants/<id:user_id>/feedback/raters",
+         only({TUTOR: 201, ADMIN: 201}), feedback_path("/raters"),
+         json=lambda w, role: NEW_RATER),
+    Case("DELETE", "/api/v1/cohorts/<id:cohort_id>/participants/<id:user_id>/feedback/raters/"
+                   "<id:rater_id>", only({TUTOR: 204, ADMIN: 204}),
+         lambda w, role: feedback_path(f"/raters/{w.extra['rater_id']}")(w, role)),
+    Case("GET", "/api/v1/cohorts/<id:cohort_id>/participants/<id:user_id>/feedback/report",
+         only({TUTOR: 200, ADMIN: 200}), feedback_path("/report?phase=post")),
+    Case("GET", "/api/v1/feedback/<token>", everyone(200), rater_link("/api/v1")),
+    Case("PUT", "/api/v1/feedback/<token>", everyone(200), rater_link("/api/v1"),
+         json=lambda w, role: {"ratings": {"SI.1": 4}}),
+    Case("POST", "/api/v1/feedback/<token>/submit", everyone(422),  # nothing answered yet
+         rater_link("/api/v1", "/submit")),
+    Case("POST", "/api/v1/feedback/<token>/withdraw", everyone(204),
+         rater_link("/api/v1", "/withdraw")),
+    Case("GET", "/feedback/<token>", everyone(200), rater_link("")),
+    Case("POST", "/feedback/<token>", {**everyone(302), ANON: 400}, rater_link(""),
+         data=lambda w, role: {"SI.1": "4", "action": "save"}),
+    Case("GET", "/my-feedback", page_only({PART: 200}), fixed("/my-feedback")),
+    Case("GET", "/my-feedback/report/<phase>", page_only({PART: 200}),
+         fixed("/my-feedback/report/pre")),
+    Case("GET", "/cohorts/<id:cohort_id>/participants/<id:user_id>/feedback/report/<phase>",
+         page_only({TUTOR: 200, ADMIN: 200}),
+         lambda w, role: f"/cohorts/{w.cohort_id}/participants/{w.user_ids[PART]}"
+                         "/feedback/report/post"),
+    Case("POST", "/my-feedback", page_only({PART: 422}, 400), fixed("/my-feedback"),
+         data=lambda w, role: {"name": ""}),
+    Case("POST", "/my-feedback/raters/<id:rater_id>/revoke", page_only({PART: 302}, 400),
+         lambda w, role: f"/my-feedback/raters/{w.extra['rater_id']}/revoke"),
+    Case("GET", "/cohorts/<id:cohort_id>/participants/<id:user_id>/feedback",
+         page_only({TUTOR: 200, ADMIN: 200}),
+         lambda w, role: f"/cohorts/{w.cohort_id}/participants/{w.user_ids[PART]}/feedback"),
+    Case("POST", "/cohorts/<id:cohort_id>/participants/<id:user_id>/feedback",
+         page_only({TUTOR: 422, ADMIN: 422}, 400),
+         lambda w, role: f"/cohorts/{w.cohort_id}/participants/{w.user_ids[PART]}/feedback",
+         data=lambda w, role: {"name": ""}),
+    Case("POST", "/cohorts/<id:cohort_id>/participants/<id:user_id>/feedback/raters/"
+                 "<id:rater_id>/revoke", page_only({TUTOR: 302, ADMIN: 302}, 400),
+         lambda w, role: f"/cohorts/{w.cohort_id}/participants/{w.user_ids[PART]}/feedback"
+                         f"/raters/{w.extra['rater_id']}/revoke"),
 ]
 
 

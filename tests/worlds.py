@@ -9,6 +9,7 @@ import pytest
 
 from lms.accounts.service import create_token, issue_password_link
 from lms.core.extensions import db
+from lms.feedback.service import nominate
 from tests import builders as b
 
 ROLES = ("participant", "tutor", "sponsor", "admin")
@@ -64,6 +65,8 @@ def build_world() -> World:
     headers = {role: b.bearer(user) for role, user in users.items()}
     spare = {role: create_token(user, "spare", 30)[0].id for role, user in users.items()}
     link = issue_password_link(b.make_user("participant"))
+    rater = nominate(cohort, users["participant"].id, users["participant"], "Lee Manager",
+                     "lee.manager@example.org", "line_manager", "pre")
     db.session.commit()
     return World(
         programme_id=programme.id, cohort_id=cohort.id, other_cohort_id=other.id,
@@ -74,4 +77,5 @@ def build_world() -> World:
         other_participant_id=other_participant.id, other_tutor_id=other_tutor.id,
         outsider_sponsor_id=outsider_sponsor.id,
         password_link=link.rsplit("/", 1)[-1],
+        extra={"rater_id": rater.id},
     )

@@ -3,6 +3,7 @@ the same for their tutors."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -10,6 +11,7 @@ from flask_login import current_user
 from marshmallow import ValidationError
 
 from lms import access
+from lms.cohorts.service import participant_in
 from lms.core.errors import Conflict, Gone, Invalid, NotFound
 from lms.core.extensions import person_writes
 from lms.feedback import (
@@ -137,11 +139,16 @@ def nomination(form) -> tuple[dict[str, Any] | None, dict[str, list[str]]]:
 
 
 def raters_context(cohort, participant_id: int) -> dict[str, Any]:
-    """The raters by round, the reports, and the choices of the form."""
+    """The raters by round, each round's dates, state and answers so far, and the choices
+    of the form."""
     raters = service.raters_of(cohort, participant_id)
-    reports = {phase: report.feedback_report(cohort, participant_id, phase) for phase in PHASES}
-    return {"cohort": cohort, "raters": raters, "reports": reports,
-            "rounds": {phase: service.round_window(cohort, phase) for phase in PHASES},
+    today = dt.date.today()
+    rounds = {phase: {"window": service.round_window(cohort, phase),
+                      "state": service.round_state(cohort, phase, today),
+                      "progress": report.progress_of(cohort, participant_id, phase)}
+              for phase in PHASES}
+    return {"cohort": cohort, "raters": raters, "rounds": rounds,
+            "min_group": cohort.programme.feedback_min_group,
             "round_names": ROUND_NAMES, "group_titles": GROUP_TITLES,
             "state_text": STATE_TEXT, "state_of": service.rater_state,
             "all_others": report.ALL_OTHERS, "group_items": group_items}
@@ -188,7 +195,30 @@ def my_feedback():
                            error_list=error_list(errors), own=True,
                            participant_name=current_user.display_name,
                            revoke_url=lambda r: url_for(".my_revoke", rater_id=r.id),
+                           report_url=lambda phase: url_for(".my_report", phase=phase),
                            **raters_context(cohort, current_user.id)), 422 if errors else 200
+
+
+def phase_or_404(phase: str) -> str:
+    """A round named in a path, or a 404 page."""
+    if phase not in PHASES:
+        abort(404)
+    return phase
+
+
+@bp.get("/my-feedback/report/<phase>")
+@page("participant")
+def my_report(phase: str):
+    """The participant's 360 report for one round."""
+    cohort = participant_enrolment(current_user).cohort
+    result = report.feedback_report(cohort, current_user.id, phase_or_404(phase))
+    return render_template("feedback/report.html", result=result, own=True, cohort=cohort,
+                           participant_name=current_user.display_name,
+                           back_url=url_for(".my_feedback"), **REPORT_WORDS)
+
+
+#: What the report pages need besides the report.
+REPORT_WORDS = {"round_names": ROUND_NAMES, "all_others": report.ALL_OTHERS}
 
 
 @bp.post("/my-feedback/raters/<id:rater_id>/revoke")
@@ -231,13 +261,36 @@ def participant_feedback(cohort_id: int, user_id: int):
             return redirect(url_for(".participant_feedback", cohort_id=cohort_id,
                                     user_id=user_id))
         context = raters_context(cohort, user_id)
-    name = next(iter(context["reports"].values()))["participant"]["name"]
     return render_template(
         "feedback/raters.html", errors=errors, form=request.form, own=False,
-        error_list=error_list(errors), participant_name=name, participant_id=user_id,
+        error_list=error_list(errors), participant_name=name_of(cohort, user_id),
+        participant_id=user_id,
         revoke_url=lambda r: url_for(".participant_revoke", cohort_id=cohort_id,
                                      user_id=user_id, rater_id=r.id),
+        report_url=lambda phase: url_for(".participant_report", cohort_id=cohort_id,
+                                         user_id=user_id, phase=phase),
         **context), 422 if errors else 200
+
+
+def name_of(cohort, user_id: int) -> str:
+    """A participant's name, or a 404 page for someone who is not one of ``cohort``."""
+    try:
+        return participant_in(cohort, user_id).user.display_name
+    except NotFound:
+        abort(404)
+
+
+@bp.get(f"{PARTICIPANT}/report/<phase>")
+@page("tutor", "admin")
+def participant_report(cohort_id: int, user_id: int, phase: str):
+    """A participant's 360 report for one round, for their tutors."""
+    cohort = access.cohort_for(current_user, cohort_id, "individuals")
+    name = name_of(cohort, user_id)
+    result = report.feedback_report(cohort, user_id, phase_or_404(phase))
+    return render_template("feedback/report.html", result=result, own=False, cohort=cohort,
+                           participant_name=name,
+                           back_url=url_for(".participant_feedback", cohort_id=cohort_id,
+                                            user_id=user_id), **REPORT_WORDS)
 
 
 @bp.post(f"{PARTICIPANT}/raters/<id:rater_id>/revoke")

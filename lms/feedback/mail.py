@@ -11,14 +11,6 @@ from lms.feedback.models import FeedbackRater
 from lms.messaging.compose import NotApplicable, Recipient, base_url, register_outside_kind
 from lms.messaging.models import Message
 
-#: How an invitation says who the rater is to the participant.
-ROLE_PHRASES = {"line_manager": " as their line manager", "peer": " as one of their peers",
-                "direct_report": " as someone who reports to them",
-                "person_supported": " as someone who uses their services, a carer, or a "
-                                    "member of a community they serve",
-                "other": ""}
-
-
 def rater_context(message: Message) -> tuple[Recipient, dict[str, Any]]:
     """Whom the invitation or reminder goes to, and what it says."""
     rater = db.session.get(FeedbackRater, message.feedback_rater_id)
@@ -37,7 +29,7 @@ def rater_context(message: Message) -> tuple[Recipient, dict[str, Any]]:
     return Recipient(rater.name or "", rater.email), {
         "subject": subject, "rater": rater, "participant": who,
         "programme": rater.cohort.programme.name, "phase": rater.phase,
-        "role_phrase": ROLE_PHRASES[rater.rater_group],
+        "role_phrase": service.ROLE_PHRASES[rater.rater_group],
         "opens_on": service.long_date(opens), "closes_on": service.long_date(closes),
         "anonymity": service.anonymity_note(rater),
         "link": f"{base_url()}/feedback/{token}", "reminder": reminder}

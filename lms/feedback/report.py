@@ -12,8 +12,8 @@ the anonymity rules of the trusted 360 tools.
   a point on it: "not observed" answers thin a group out behaviour by behaviour, so the same
   rule holds per figure, and an "all others" figure is hidden when the raters in it whose
   own group's figure is hidden number between one and the minimum less one.
-- A theme's figure is shown only when every behaviour figure it is made of is shown (or
-  empty), so no theme figure gives away a hidden behaviour figure.
+- A theme's figure is the mean of the theme's behaviour figures that are shown: made of
+  shown figures only, it gives away nothing they do not.
 - Comments are shown only for groups at their minimum (or the labelled line manager), in an
   order that says nothing about who wrote first; comments of folded groups are shown among
   "all others" without a label; those of groups left out are not shown.
@@ -58,14 +58,15 @@ HIDDEN_STRENGTH = "hidden_strength"
 class Figure:
     """The points some raters gave on one behaviour or theme."""
 
-    values: list[int] = field(default_factory=list)
+    values: list[float] = field(default_factory=list)
     #: Who gave them (rater ids): whose own group's figure is hidden matters for "all others".
     raters: set[int] = field(default_factory=set)
     shown: bool = False
     reason: str | None = None
 
     def mean(self) -> float | None:
-        """The mean point, or None when nothing was given."""
+        """The mean point (for a theme, of its behaviour means), or None when nothing was
+        given."""
         return sum(self.values) / len(self.values) if self.values else None
 
     def as_json(self) -> dict[str, Any]:
@@ -148,7 +149,8 @@ def behaviour_figures(round_: Round, code: str) -> dict[str, Figure]:
         figure.shown = group in round_.shown_groups and (
             len(figure.raters) >= round_.minimum or alone)
         if not figure.shown:
-            figure.reason = hidden_reason(round_, group)
+            figure.reason = (hidden_reason(round_, group) if figure.values
+                             else "nobody in this group gave points on it (not observed)")
     hidden_in_others = sum(1 for rater in round_.raters if rater.id in others.raters
                            and not figures[rater.rater_group].shown)
     others.shown = hidden_in_others == 0 or hidden_in_others >= round_.minimum
@@ -167,20 +169,20 @@ def hidden_reason(round_: Round, group: str) -> str:
 
 
 def theme_figures(round_: Round, behaviours: dict[str, dict[str, Figure]]) -> dict[str, Figure]:
-    """Each group's figure on a theme: every point its raters gave on the theme's
-    behaviours, shown only when each behaviour figure it pools is shown or empty."""
+    """Each group's figure on a theme: the mean of its behaviour figures that are shown (each
+    behaviour weighing the same). Made only of figures the report shows already, it tells
+    nothing more about anyone; its raters are those of the figures it is made of."""
     pooled: dict[str, Figure] = {}
     for key in [*round_.answered, ALL_OTHERS]:
         figure = Figure()
-        parts = [by_key[key] for by_key in behaviours.values() if key in by_key]
+        parts = [by_key[key] for by_key in behaviours.values()
+                 if key in by_key and by_key[key].shown and by_key[key].values]
         for part in parts:
-            figure.values += part.values
+            figure.values.append(part.mean())
             figure.raters |= part.raters
-        figure.shown = all(part.shown or not part.values for part in parts) and bool(
-            figure.values)
+        figure.shown = bool(parts)
         if not figure.shown:
-            figure.reason = ("hidden: a behaviour figure of this theme is hidden"
-                             if figure.values else None)
+            figure.reason = "no behaviour figure of this theme is shown"
         pooled[key] = figure
     return pooled
 
@@ -277,6 +279,7 @@ def feedback_report(cohort: Cohort, participant_id: int, phase: str,
               for theme, items in themes_of(behaviours)]
     flagged = [b for t in themes for b in t["behaviours"]]
     report = {**head, "available": True, "threshold": round(threshold, 2),
+              "scale_range": [scale[0], scale[-1]],
             "groups": group_summary(round_),
             "all_others": {"raters": sum(1 for r in round_.raters if round_.in_all_others(r)),
                            "groups": sorted(round_.shown_groups | round_.folded_groups,

@@ -139,7 +139,11 @@ class FeedbackReportSchema(Schema):
     min_group = fields.Integer()
     available = fields.Boolean()
     note = fields.String()
-    threshold = fields.Float()
+    threshold = fields.Float(metadata={
+        "description": "A third of the scale's range: the gap that marks a blind spot or a "
+                       "hidden strength."})
+    scale_range = fields.List(fields.Integer(), metadata={
+        "description": "The scale's lowest and highest points."})
     groups = fields.List(fields.Dict())
     all_others = fields.Dict()
     shown_groups = fields.List(fields.String())

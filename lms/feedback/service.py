@@ -39,6 +39,14 @@ NOT_OBSERVED = "not_observed"
 MAX_RATERS_PER_PHASE = 30
 #: The longest comment on a theme.
 MAX_COMMENT = 4000
+#: How an invitation and the rater's page say who the rater is to the participant.
+ROLE_PHRASES = {"line_manager": " as their line manager", "peer": " as one of their peers",
+                "direct_report": " as someone who reports to them",
+                "person_supported": " as someone who uses their services, a carer, or a "
+                                    "member of a community they serve",
+                "other": ""}
+
+
 #: What a revoked, withdrawn or expired link says (never who asked, nor why).
 LINK_ENDED = "This feedback link no longer works: the invitation was withdrawn."
 
@@ -213,6 +221,7 @@ def rater_view(rater: FeedbackRater, today: dt.date | None = None) -> dict[str, 
         "participant": rater.participant.display_name, "cohort": rater.cohort.name,
         "programme": rater.cohort.programme.name, "phase": rater.phase,
         "group": rater.rater_group, "group_title": GROUP_TITLES[rater.rater_group],
+        "role_phrase": ROLE_PHRASES[rater.rater_group],
         "status": rater.status, "opens_on": opens, "closes_on": closes,
         "open": round_state(rater.cohort, rater.phase, today) == "open",
         "anonymity": anonymity_note(rater),

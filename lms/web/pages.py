@@ -86,7 +86,8 @@ def no_store_for_people(response: Response) -> Response:
 
 #: The header's links for each role: (label, endpoint).
 NAVIGATION: dict[str, list[tuple[str, str]]] = {
-    "participant": [("Home", "dashboards.home"), ("My progress", "participant.my_progress")],
+    "participant": [("Home", "dashboards.home"), ("My progress", "participant.my_progress"),
+                    ("360 feedback", "feedback_pages.my_feedback")],
     "tutor": [("My cohorts", "dashboards.home"), ("Outcomes", "outcome_pages.outcomes")],
     "sponsor": [("Outcomes", "dashboards.home")],
     "admin": [("Cohorts", "dashboards.home"), ("Users", "admin.users"),

@@ -140,10 +140,14 @@ def test_not_observed_thins_a_figure_out_behaviour_by_behaviour(client, world):
                                       "reason": "fewer than 3 of this group gave points on it"}
     assert row["figures"]["all_others"]["shown"] is False
     assert row["figures"]["line_manager"]["mean"] == 4
-    # the theme pools SI.3, so the peers' and all others' SI figures are hidden too
+    # a theme's figure is the mean of its behaviour figures that are shown: the peers' SI
+    # leaves SI.3 out, so it says nothing of the two peers' points there
     theme = theme_row(result, "SI")
-    assert not theme["figures"]["peer"]["shown"] and not theme["figures"]["all_others"]["shown"]
-    assert theme["figures"]["line_manager"]["shown"]
+    shown = [row["figures"]["peer"]["mean"] for row in theme["behaviours"]
+             if row["figures"]["peer"]["shown"]]
+    assert len(shown) == 6 and theme["figures"]["peer"]["mean"] == pytest.approx(
+        sum(shown) / 6)
+    assert theme["figures"]["line_manager"]["mean"] == pytest.approx((4 + 3 * 6) / 7)
     # another behaviour everyone rated is shown as usual
     assert behaviour_row(result, "SI.4")["figures"]["peer"]["mean"] == 3
 
