@@ -33,6 +33,7 @@ from lms.curriculum.files import read_module_directory
 from lms.curriculum.seed import sync_modules
 from lms.demo import DEMO_PASSWORD, create_demo
 from lms.feedback import reminders as feedback_reminders
+from lms.feedback import service as feedback_service
 from lms.framework.seed import read_seed_file, sync_framework
 from lms.interop import backup, case_import, framework_export, lrs, personal, xapi
 from lms.interop.framework_export import FORMATS
@@ -404,6 +405,21 @@ def erase_person(email: str, yes: bool) -> None:
         raise click.ClickException(f"Erasing {email} cannot be undone; run again with --yes.")
     personal.erase_person(user)
     click.echo(f"Erased {email}: the account is now {user.email}, disabled.")
+
+
+@lms.command("erase-rater")
+@click.argument("email")
+@click.option("--yes", is_flag=True, help="Confirm: this cannot be undone.")
+@one_transaction
+def erase_rater(email: str, yes: bool) -> None:
+    """Erase a 360 rater (who has no account): their name and address go from every request
+    sent to them; their submitted answers stay, anonymous."""
+    if not yes:
+        raise click.ClickException(f"Erasing {email} cannot be undone; run again with --yes.")
+    found = feedback_service.erase_rater(email)
+    if not found:
+        raise click.ClickException(f"No 360 feedback request was sent to {email}.")
+    click.echo(f"Erased {email} from {found} feedback request{'s' if found != 1 else ''}.")
 
 
 @lms.command("publish-outcomes")

@@ -11,6 +11,7 @@ from lms.feedback.models import FeedbackRater
 from lms.messaging.compose import NotApplicable, Recipient, base_url, register_outside_kind
 from lms.messaging.models import Message
 
+
 def rater_context(message: Message) -> tuple[Recipient, dict[str, Any]]:
     """Whom the invitation or reminder goes to, and what it says."""
     rater = db.session.get(FeedbackRater, message.feedback_rater_id)

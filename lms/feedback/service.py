@@ -376,3 +376,40 @@ def submitted_raters(cohort_id: int, participant_id: int, phase: str) -> list[Fe
         .options(selectinload(FeedbackRater.answers).joinedload(FeedbackAnswer.behaviour),
                  selectinload(FeedbackRater.comments).joinedload(FeedbackComment.theme))
         .order_by(FeedbackRater.id)).all()
+
+
+# --- personal data ---------------------------------------------------------------------------
+
+def forget_raters(raters: list[FeedbackRater]) -> None:
+    """Remove the raters' names and addresses and the e-mails to them; invitations not yet
+    answered are taken back. Submitted answers stay, anonymous, in the reports."""
+    now = utcnow()
+    for rater in raters:
+        rater.name = rater.email = None
+        if rater.status in ("invited", "draft") and rater.revoked_at is None:
+            rater.revoked_at = now
+            rater.answers.clear()
+            rater.comments.clear()
+    if raters:
+        outbox.delete_rater_messages([rater.id for rater in raters])
+    db.session.flush()
+
+
+def erase_rater(email: str) -> int:
+    """A rater's right to erasure: every request sent to ``email`` loses its name and
+    address (their submitted answers stay, anonymous); how many requests there were."""
+    raters = db.session.scalars(sa.select(FeedbackRater).where(
+        FeedbackRater.email == email.strip().lower())).all()
+    forget_raters(list(raters))
+    if raters:
+        record("feedback.rater_erased", None, requests=len(raters))
+    return len(raters)
+
+
+def erase_participant_raters(participant_id: int) -> None:
+    """When a participant is erased: their raters' names and addresses go too."""
+    forget_raters(list(db.session.scalars(sa.select(FeedbackRater).where(
+        FeedbackRater.participant_id == participant_id))))
+    db.session.execute(sa.update(FeedbackRater)
+                       .where(FeedbackRater.nominated_by_id == participant_id)
+                       .values(nominated_by_id=None))

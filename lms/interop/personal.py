@@ -9,7 +9,8 @@ administrator") without their address or network address; its ``about`` says so.
 ``erase_person`` removes what identifies them and keeps what the programme's aggregate
 results are made of: the account is anonymised and disabled; tokens, password links,
 sponsorships, note versions, tutors' feedback on their notes and the e-mails sent to them
-are deleted (feedback they gave stays for its reader, without its author) (messages they wrote
+are deleted; the names and addresses of the 360 raters they asked are removed (their answers
+stay, anonymous) (feedback they gave stays for its reader, without its author) (messages they wrote
 to a cohort stay for those who got them, without their author); notes and reopening reasons
 are blanked; the audit log keeps its events with the person's address, name, network
 address and any text they typed removed. The erasure register keeps their id and a keyed
@@ -24,6 +25,7 @@ a test fails if a table referring to a user is missing from it.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import sqlalchemy as sa
@@ -39,10 +41,13 @@ from lms.accounts.models import (
 from lms.accounts.service import address_key
 from lms.audit.models import AuditEvent
 from lms.audit.service import record
-from lms.cohorts.models import Enrolment, Sponsorship
+from lms.cohorts.models import Cohort, Enrolment, Sponsorship
 from lms.core import data_version
 from lms.core.extensions import db
 from lms.curriculum.models import ActivityFeedback, ActivityNoteVersion, ActivityRecord
+from lms.feedback.models import FeedbackRater
+from lms.feedback.report import feedback_report
+from lms.feedback.service import erase_participant_raters, rater_json
 from lms.interop.backup import to_json
 from lms.messaging.models import CohortMessage, Message
 from lms.outcomes.release_models import (
@@ -83,7 +88,19 @@ COVERAGE = {
                 "deleted"),
     "cohort_message": ("the messages they wrote to a cohort",
                        "kept for those who received them: the author becomes unknown"),
+    "feedback_rater": ("the raters they asked for 360 feedback (name, address, group, "
+                       "whether they answered, never what), and those they asked for others",
+                       "raters' names and addresses removed, unanswered invitations taken "
+                       "back, the e-mails to raters deleted; answers kept, anonymous"),
+    "feedback_answer": ("raters' points on the person, only as the report shows them "
+                        "(feedback_report), never one rater's", "kept, anonymous"),
+    "feedback_comment": ("raters' comments on the person, only as the report shows them "
+                         "(feedback_report)", "kept, anonymous"),
 }
+#: Given instead of a table's rows (one rater's answers are never given as theirs).
+AS_THE_REPORT_SHOWS = "in feedback_report, as the report shows them"
+#: What the export gives beyond the tables: others' answers only as the report shows them.
+DERIVED = {"feedback_report": "each closed 360 round's report, as the person sees it"}
 
 
 def as_dicts(rows: list[Any]) -> list[dict[str, Any]]:
@@ -160,8 +177,42 @@ def person_export(user: User) -> dict[str, Any]:
         "audit_event": events_as_seen_by(user),
         "message": as_dicts(rows(Message, Message.user_id == user.id)),
         "cohort_message": as_dicts(rows(CohortMessage, CohortMessage.author_id == user.id)),
+        "feedback_rater": raters_asked_by(user),
+        "feedback_answer": AS_THE_REPORT_SHOWS,
+        "feedback_comment": AS_THE_REPORT_SHOWS,
+        "feedback_report": feedback_reports(user),
         "about": ABOUT_THE_EXPORT,
     }
+
+
+def raters_asked_by(user: User) -> list[dict[str, Any]]:
+    """The raters asked about the person (as their 360 page lists them), and for others
+    those they asked: which participant, group and round, without the rater's name."""
+    about = [{**to_json_dict(rater_json(rater)), "participant_id": rater.participant_id}
+             for rater in rows(FeedbackRater, FeedbackRater.participant_id == user.id)]
+    for_others = [{"id": rater.id, "participant_id": rater.participant_id,
+                   "group": rater.rater_group, "phase": rater.phase}
+                  for rater in rows(FeedbackRater, FeedbackRater.nominated_by_id == user.id,
+                                    FeedbackRater.participant_id != user.id)]
+    return about + for_others
+
+
+def to_json_dict(values: dict[str, Any]) -> dict[str, Any]:
+    """A dict's values as JSON takes them (dates as text)."""
+    return {key: to_json(value) for key, value in values.items()}
+
+
+def feedback_reports(user: User) -> list[dict[str, Any]]:
+    """Each closed round's 360 report about the person: others' answers only as shown."""
+    found = []
+    rounds = db.session.execute(sa.select(FeedbackRater.cohort_id, FeedbackRater.phase)
+                                .where(FeedbackRater.participant_id == user.id).distinct()
+                                .order_by(FeedbackRater.cohort_id, FeedbackRater.phase))
+    for cohort_id, phase in rounds:
+        result = feedback_report(db.session.get(Cohort, cohort_id), user.id, phase)
+        if result["available"]:
+            found.append(json.loads(json.dumps(result, default=to_json)))
+    return found
 
 
 #: Audit details that held text a person typed before issue 19, by action (names, token
@@ -233,6 +284,7 @@ def erase_person(user: User) -> None:
         db.session.execute(sa.delete(model).where(model.user_id == user.id))
     db.session.execute(sa.update(CohortMessage).where(CohortMessage.author_id == user.id)
                        .values(author_id=None))
+    erase_participant_raters(user.id)
     db.session.execute(sa.update(OutcomeRelease).where(OutcomeRelease.created_by_id == user.id)
                        .values(created_by_id=None))
     db.session.merge(ErasedPerson(user_id=user.id, address_key=key))

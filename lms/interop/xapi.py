@@ -5,7 +5,9 @@
 - ``answered`` each behaviour of a submitted self-assessment, the point of the scale as
   ``result.score`` (raw, min, max) and the phase as a context extension;
 - ``responded`` to a reflection or workplace task with a written note (its text only when
-  ``LMS_XAPI_INCLUDE_TEXT`` is set).
+  ``LMS_XAPI_INCLUDE_TEXT`` is set);
+- ``reviewed``: a 360 rater gave feedback on a participant (the statement's object), by an
+  actor that is the same anonymous rater for everyone, without points, group or time of day.
 
 People are named by an account on this service (their id, never their e-mail address); the
 cohort is the statement's registration and its grouping activity. Statement ids are UUIDv5
@@ -27,6 +29,7 @@ from lms.core.db_types import UTCDateTime
 from lms.core.extensions import db
 from lms.curriculum.models import Activity, ActivityRecord, Module
 from lms.curriculum.service import cohort_curriculum
+from lms.feedback.models import FeedbackRater
 from lms.framework.models import Behaviour
 from lms.ratings.models import Assessment, Rating
 
@@ -35,7 +38,10 @@ VERBS = {
     "completed": "http://adlnet.gov/expapi/verbs/completed",
     "answered": "http://adlnet.gov/expapi/verbs/answered",
     "responded": "http://adlnet.gov/expapi/verbs/responded",
+    "reviewed": "http://id.tincanapi.com/verb/reviewed",
 }
+#: Every 360 rater's statement has this actor: it names no one.
+ANONYMOUS_RATER = "anonymous-360-rater"
 ACTIVITY_TYPES = {
     "module": "http://adlnet.gov/expapi/activities/module",
     "activity": "http://adlnet.gov/expapi/activities/lesson",
@@ -184,9 +190,27 @@ def rating_statements(cohort: Cohort, words: Vocabulary) -> Iterator[dict[str, A
                         submitted_at, context, result)
 
 
+def feedback_statements(cohort: Cohort, words: Vocabulary) -> Iterator[dict[str, Any]]:
+    """reviewed, once per rater who submitted 360 feedback: the participant is the object;
+    the actor is the same anonymous rater for everyone, and neither the rater's group nor
+    their points are given, and only the day, so no statement can be traced to a rater."""
+    rows = db.session.execute(
+        sa.select(FeedbackRater.id, FeedbackRater.participant_id, FeedbackRater.phase,
+                  FeedbackRater.submitted_at)
+        .where(FeedbackRater.cohort_id == cohort.id, FeedbackRater.status == "submitted")
+        .order_by(FeedbackRater.participant_id, FeedbackRater.phase, FeedbackRater.id))
+    actor = {"objectType": "Agent",
+             "account": {"homePage": words.base, "name": ANONYMOUS_RATER}}
+    for rater_id, participant_id, phase, submitted_at in rows:
+        day = dt.datetime.combine(submitted_at.date(), dt.time(), tzinfo=dt.UTC)
+        yield statement("feedback", f"{cohort.id}:{rater_id}", actor, "reviewed",
+                        words.actor(participant_id), day, words.context(cohort, phase))
+
+
 def cohort_statements(cohort: Cohort) -> Iterator[dict[str, Any]]:
     """Every statement about a cohort's participants."""
     words = Vocabulary(current_app.config["LMS_BASE_URL"])
     yield from activity_statements(cohort, words)
     yield from module_statements(cohort, words)
     yield from rating_statements(cohort, words)
+    yield from feedback_statements(cohort, words)

@@ -54,6 +54,11 @@ def queue_to_rater(kind: str, rater: Any, key: str, context: dict[str, Any] | No
     return message
 
 
+def delete_rater_messages(rater_ids: list[int]) -> None:
+    """Delete every message to these raters (their address is in it); erasure's part."""
+    db.session.execute(sa.delete(Message).where(Message.feedback_rater_id.in_(rater_ids)))
+
+
 def taken_keys(keys: Iterable[str]) -> set[str]:
     """Which of ``keys`` already have a message (a query per thousand keys)."""
     wanted = list(keys)

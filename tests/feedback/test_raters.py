@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from lms.audit.models import AuditEvent
 from lms.core.extensions import db
+from lms.feedback.models import FeedbackRater
 from lms.messaging.models import Message
 from tests.feedback.conftest import close_round, token_of
 
@@ -194,3 +195,66 @@ def test_a_rater_withdraws_while_the_round_is_open(client, world):
     from lms.feedback.models import FeedbackAnswer
     assert db.session.scalar(sa.select(sa.func.count()).select_from(FeedbackAnswer)) == 0
     assert client.get(ME, headers=world["pat"]).json["raters"][0]["status"] == "withdrawn"
+
+
+# --- personal data -------------------------------------------------------------------------
+
+def test_erasing_a_rater_keeps_their_answers_anonymous(app, client, world):
+    from tests.feedback.conftest import close_round
+
+    rater = ask(client, world["pat"]).json
+    token = token_of(rater["id"])
+    answer_everything(client, token, value=4)
+    client.post(f"/api/v1/feedback/{token}/submit")
+    pending = ask(client, world["pat"], email="lee@example.org", phase="post").json
+    runner = app.test_cli_runner()
+    refused = runner.invoke(args=["lms", "erase-rater", "lee@example.org"])
+    assert refused.exit_code != 0 and "--yes" in refused.output
+    unknown = runner.invoke(args=["lms", "erase-rater", "nobody@example.org", "--yes"])
+    assert unknown.exit_code != 0 and "No 360 feedback request" in unknown.output
+    done = runner.invoke(args=["lms", "erase-rater", "LEE@example.org", "--yes"])
+    assert done.exit_code == 0 and "2 feedback requests" in done.output, done.output
+    listed = client.get(ME, headers=world["pat"]).json["raters"]
+    assert {(r["name"], r["email"]) for r in listed} == {(None, None)}
+    assert {r["status"] for r in listed} == {"answered", "revoked"}
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Message)) == 0
+    assert client.get(f"/api/v1/feedback/{token_of(pending['id'])}").status_code == 410
+    close_round(world["cohort_id"])
+    report = client.get("/api/v1/me/feedback/report", headers=world["pat"]).json
+    assert report["groups"][0]["answered"] == 1
+    si1 = report["themes"][0]["behaviours"][0]
+    assert si1["figures"]["line_manager"]["mean"] == 4
+    assert "lee" not in str(db.session.execute(sa.select(AuditEvent.details)).all()).lower()
+
+
+def test_a_participants_export_and_erasure_cover_their_raters(app, client, world):
+    from lms.accounts.models import User
+    from lms.interop.personal import erase_person, person_export
+    from tests.feedback.conftest import close_round
+
+    for number, group in enumerate(("peer", "peer", "peer", "line_manager")):
+        rater = ask(client, world["pat"], email=f"r{number}@example.org", group=group).json
+        token = token_of(rater["id"])
+        answer_everything(client, token, value=2 + number % 2)
+        client.put(f"/api/v1/feedback/{token}", json={"comments": {"SI": f"note {number}"}})
+        client.post(f"/api/v1/feedback/{token}/submit")
+    waiting = ask(client, world["pat"], email="late@example.org", group="other").json
+    close_round(world["cohort_id"])
+    pat = db.session.get(User, world["pat_id"])
+    exported = person_export(pat)
+    assert {r["email"] for r in exported["feedback_rater"]} == {
+        "r0@example.org", "r1@example.org", "r2@example.org", "r3@example.org",
+        "late@example.org"}
+    [report] = exported["feedback_report"]
+    assert report["phase"] == "pre" and report["shown_groups"] == ["line_manager", "peer"]
+    text = str(exported)
+    assert "note 1" in text  # comments as the report shows them
+    assert "token" not in str(exported["feedback_rater"])
+    erase_person(pat)
+    db.session.commit()
+    raters = db.session.scalars(sa.select(FeedbackRater)).all()
+    assert {(r.name, r.email) for r in raters} == {(None, None)}
+    assert db.session.get(FeedbackRater, waiting["id"]).revoked_at is not None
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Message).where(
+        Message.feedback_rater_id.is_not(None))) == 0
+    assert len(db.session.get(FeedbackRater, raters[0].id).answers) == 36

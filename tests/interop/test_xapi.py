@@ -39,8 +39,12 @@ def check_statement(entry: dict) -> None:
     assert ifis == ["account"] and actor["objectType"] == "Agent"
     assert is_iri(actor["account"]["homePage"]) and actor["account"]["name"]
     assert is_iri(entry["verb"]["id"]) and entry["verb"]["display"]
-    assert entry["object"]["objectType"] == "Activity" and is_iri(entry["object"]["id"])
-    assert is_iri(entry["object"]["definition"]["type"])
+    obj = entry["object"]
+    if obj["objectType"] == "Agent":  # 360 feedback: the participant is the object
+        assert list(obj) == ["objectType", "account"] and is_iri(obj["account"]["homePage"])
+    else:
+        assert obj["objectType"] == "Activity" and is_iri(obj["id"])
+        assert is_iri(obj["definition"]["type"])
     assert dt.datetime.fromisoformat(entry["timestamp"].replace("Z", "+00:00")).tzinfo
     context = entry["context"]
     assert UUID.match(context["registration"])
@@ -206,3 +210,34 @@ def test_push_refuses_an_address_that_is_not_http(app, cohort_work):
     result = app.test_cli_runner().invoke(args=[
         "lms", "push-xapi", "--lrs", "file:///etc/passwd", "--cohort", str(cohort_work["cohort"])])
     assert result.exit_code == 1 and "must start with http:// or https://" in result.output
+
+
+def test_a_raters_feedback_is_a_statement_about_the_participant_naming_no_rater(
+        client, cohort_work):
+    from lms.cohorts.models import Cohort
+    from lms.feedback import service as feedback
+    from lms.ratings.service import behaviours_for_sector
+
+    cohort = db.session.get(Cohort, cohort_work["cohort"])
+    cohort.pre_opens_on = dt.date.today() - dt.timedelta(days=1)
+    cohort.pre_closes_on = dt.date.today() + dt.timedelta(days=5)
+    person = db.session.get(User, cohort_work["person"])
+    for email, group in (("lee.rater@example.net", "line_manager"),
+                         ("pia.rater@example.net", "peer")):
+        rater = feedback.nominate(cohort, person.id, person, "Lee Rater", email, group, "pre")
+        feedback.save(rater, {b.code: 4 for b in behaviours_for_sector("providing")},
+                      {"SI": "A private comment"})
+        feedback.submit(rater)
+    db.session.commit()
+    found = [e for e in statements(client, cohort_work)
+             if e["verb"]["id"] == "http://id.tincanapi.com/verb/reviewed"]
+    assert len(found) == 2
+    for entry in found:
+        check_statement(entry)
+        assert entry["object"]["account"]["name"] == str(person.id)
+        assert entry["actor"]["account"]["name"] == "anonymous-360-rater"
+        assert entry["timestamp"].endswith("T00:00:00.000Z")
+        assert "result" not in entry
+    body = json.dumps(found)
+    for secret in ("Lee Rater", "rater@example.net", "line_manager", "peer", "private"):
+        assert secret not in body
