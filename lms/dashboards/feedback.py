@@ -214,7 +214,9 @@ def my_report(phase: str):
     result = report.feedback_report(cohort, current_user.id, phase_or_404(phase))
     return render_template("feedback/report.html", result=result, own=True, cohort=cohort,
                            participant_name=current_user.display_name,
-                           back_url=url_for(".my_feedback"), **REPORT_WORDS)
+                           back_url=url_for(".my_feedback"),
+                           pdf_url=url_for("feedback.get_my_feedback_report_pdf", phase=phase),
+                           **REPORT_WORDS)
 
 
 #: What the report pages need besides the report.
@@ -290,7 +292,10 @@ def participant_report(cohort_id: int, user_id: int, phase: str):
     return render_template("feedback/report.html", result=result, own=False, cohort=cohort,
                            participant_name=name,
                            back_url=url_for(".participant_feedback", cohort_id=cohort_id,
-                                            user_id=user_id), **REPORT_WORDS)
+                                            user_id=user_id),
+                           pdf_url=url_for("feedback.get_participant_feedback_report_pdf",
+                                           cohort_id=cohort_id, user_id=user_id, phase=phase),
+                           **REPORT_WORDS)
 
 
 @bp.post(f"{PARTICIPANT}/raters/<id:rater_id>/revoke")

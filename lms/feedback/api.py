@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from flask import Response
 from flask_login import current_user
 
 from lms import access
 from lms.core.schemas import CohortQuerySchema
 from lms.feedback import (
     mail,  # noqa: F401  (registers the raters' e-mails)
+    pdf,
     report,
     service,
 )
@@ -97,6 +99,31 @@ def get_my_feedback_report(query):
     return report.feedback_report(my_cohort(query), current_user.id, query["phase"])
 
 
+PDF_RESPONSE = {"200": {"description": "The 360 report as a tagged A4 PDF (PDF/UA-1).",
+                        "content": {"application/pdf": {"schema": {"type": "string",
+                                                                   "format": "binary"}}}}}
+
+
+def pdf_answer(cohort, user_id: int, phase: str, own: bool) -> Response:
+    """A report's PDF as a download."""
+    result = report.feedback_report(cohort, user_id, phase)
+    response = Response(pdf.report_pdf(result, cohort, own), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="360-report-{user_id}-{phase}.pdf"')
+    return response
+
+
+@blp.get("/me/feedback/report.pdf")
+@guard(blp, "participant")
+@blp.arguments(MyReportQuerySchema, location="query")
+@blp.doc(responses=PDF_RESPONSE)
+@blp.alt_response(404, **NOT_FOUND)
+@blp.alt_response(409, response="DEFAULT_ERROR", description="The round has not closed.")
+def get_my_feedback_report_pdf(query):
+    """Your 360 report for a closed round, as a PDF."""
+    return pdf_answer(my_cohort(query), current_user.id, query["phase"], own=True)
+
+
 # --- a tutor's view of a participant's raters --------------------------------------------
 
 PARTICIPANT = "/cohorts/<id:cohort_id>/participants/<id:user_id>/feedback"
@@ -142,6 +169,17 @@ def revoke_participant_rater(cohort_id: int, user_id: int, rater_id: int):
 def get_participant_feedback_report(query, cohort_id: int, user_id: int):
     """A participant's 360 report for a round (their tutors and administrators)."""
     return report.feedback_report(tutors_cohort(cohort_id), user_id, query["phase"])
+
+
+@blp.get(f"{PARTICIPANT}/report.pdf")
+@guard(blp)
+@blp.arguments(ReportQuerySchema, location="query")
+@blp.doc(responses=PDF_RESPONSE)
+@blp.alt_response(404, **NOT_FOUND)
+@blp.alt_response(409, response="DEFAULT_ERROR", description="The round has not closed.")
+def get_participant_feedback_report_pdf(query, cohort_id: int, user_id: int):
+    """A participant's 360 report for a closed round, as a PDF (their tutors)."""
+    return pdf_answer(tutors_cohort(cohort_id), user_id, query["phase"], own=False)
 
 
 # --- a rater's link: the token is the only credential ------------------------------------

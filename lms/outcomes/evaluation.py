@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,9 +26,7 @@ from lms.outcomes.charts import COMPARISON_TITLES, DESCRIBE, DRAW, TextAlternati
 from lms.outcomes.csv_export import P_VALUES
 from lms.outcomes.summary import Summary, summarise
 from lms.outcomes.wording import held_back_sentence
-
-# WeasyPrint logs every layout step at INFO: a server's log wants only its warnings.
-logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+from lms.web.pdf import pdf_from_html
 
 #: The comparisons in the order the report takes them.
 COMPARISON_ORDER = ("post_pre", "post_then", "then_pre")
@@ -155,24 +152,8 @@ def html(evaluation: Evaluation, printable_page: bool = False, stylesheet: str =
 
 def pdf_bytes(evaluation: Evaluation) -> bytes:
     """The report as a tagged A4 PDF (PDF/UA-1), its language set."""
-    # Imported here: WeasyPrint loads Pango when imported, which only this needs.
-    from weasyprint import HTML
-    from weasyprint.urls import URLFetcher
-
     stylesheet = Path(current_app.static_folder, STYLESHEET).as_uri()
-
-    class OwnFilesOnly(URLFetcher):
-        """Nothing in the report comes from elsewhere: its charts are data: URIs and its
-        styles one file of ours; any other address (in a name someone typed) is refused."""
-
-        def fetch(self, url, headers=None):
-            if url != stylesheet and not url.startswith("data:"):
-                raise ValueError(f"The report fetches nothing from {url[:60]!r}.")
-            return super().fetch(url, headers)
-
-    document = HTML(string=html(evaluation, stylesheet=stylesheet),
-                    url_fetcher=OwnFilesOnly(allowed_protocols=("data", "file")))
-    return document.write_pdf(pdf_variant="pdf/ua-1")
+    return pdf_from_html(html(evaluation, stylesheet=stylesheet), stylesheet)
 
 
 def versions_of(protect: bool) -> tuple[str, ...]:

@@ -244,3 +244,29 @@ def test_no_random_round_lets_a_small_group_be_worked_out(minimum):
                               and (key == "all_others" and round_.in_all_others(r)
                                    or r.rater_group == key)]
                     assert figure["mean"] == pytest.approx(sum(points) / len(points))
+
+
+@pytest.mark.slow  # lays out a PDF (a few seconds)
+def test_the_report_as_a_pdf_for_the_participant_and_their_tutor(client, world):
+    import io
+
+    from pypdf import PdfReader
+
+    rate(world, "line_manager", {"SI.1": 2})
+    for value in (3, 2, 3):
+        rate(world, "peer", {"SI.1": value}, comments={"SI": f"peer {value}"})
+    pdf = f"/api/v1/cohorts/{world['cohort_id']}/participants/{world['pat_id']}" \
+          "/feedback/report.pdf?phase=pre"
+    early = client.get(pdf, headers=world["tutor"])
+    assert early.status_code == 409 and "closes" in early.json["message"]
+    close_round(world["cohort_id"])
+    assert client.get(pdf, headers=world["sponsor"]).status_code == 403
+    answer = client.get(pdf, headers=world["tutor"])
+    assert answer.status_code == 200 and answer.mimetype == "application/pdf"
+    reader = PdfReader(io.BytesIO(answer.data))
+    text = " ".join(page.extract_text() for page in reader.pages)
+    for words in ("Pat Participant", "Line manager (not anonymous)", "Blind spots",
+                  "Hidden strengths", "peer 2"):
+        assert words in " ".join(text.split()), words
+    assert reader.trailer["/Root"]["/Lang"] == "en-GB"
+    assert "/StructTreeRoot" in reader.trailer["/Root"]  # tagged
