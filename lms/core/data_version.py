@@ -7,7 +7,7 @@ from it, so a change is seen at once by every server process and nothing is inva
 hand. A token is a random string in one row of ``data_version``: a new one is written in the
 same transaction as the change (atomic with it); reading one is a primary-key lookup.
 
-There are five, so that frequent writes do not throw away answers they cannot change:
+There are six, so that frequent writes do not throw away answers they cannot change:
 
 - ``framework``: the framework's tables;
 - ``outcomes``: the above, programmes, cohorts, enrolments, organisations, submitted
@@ -20,7 +20,9 @@ There are five, so that frequent writes do not throw away answers they cannot ch
   phase is not known, such as a bulk statement on ratings, moves it too);
 - ``released``: the framework, programmes, cohorts and outcome releases: what sponsors'
   answers are built from (with the baseline, for the reliable-change thresholds), so they
-  stay cached between releases however many people submit.
+  stay cached between releases however many people submit;
+- ``feedback``: the framework, 360 raters and their answers: what outcomes from others'
+  ratings are built from (with ``outcomes``, and the day, since a round closes by date).
 
 Changes are noticed through the ORM session: objects of the watched tables flushed, and bulk
 INSERT, UPDATE or DELETE statements on them sent through ``db.session.execute``. Code that
@@ -38,8 +40,8 @@ from sqlalchemy.orm.util import identity_key
 from lms.core.extensions import db
 
 FRAMEWORK, OUTCOMES, PROGRESS, BASELINE = "framework", "outcomes", "progress", "baseline"
-RELEASED = "released"
-NAMES = (FRAMEWORK, OUTCOMES, PROGRESS, BASELINE, RELEASED)
+RELEASED, FEEDBACK = "released", "feedback"
+NAMES = (FRAMEWORK, OUTCOMES, PROGRESS, BASELINE, RELEASED, FEEDBACK)
 FRAMEWORK_TABLES = ("framework", "theme", "behaviour", "leadership_level", "external_framework",
                     "external_heading", "external_indicator", "theme_link", "theme_link_quote")
 #: Which versions a change to each table moves. Audit entries, tokens, sign-ins and password
@@ -61,6 +63,9 @@ WATCHED: dict[str, frozenset[str]] = {
     "cohort_module": frozenset({PROGRESS}),
     "activity_record": frozenset({PROGRESS}),
     "user_account": frozenset({PROGRESS}),
+    "feedback_rater": frozenset({FEEDBACK}),
+    "feedback_answer": frozenset({FEEDBACK}),
+    "released_feedback": frozenset({OUTCOMES, RELEASED}),
 }
 #: For these tables only a change to these columns counts (a sign-in writes the account).
 WATCHED_COLUMNS = {"user_account": ("display_name", "email")}

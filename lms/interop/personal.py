@@ -54,6 +54,7 @@ from lms.outcomes.release_models import (
     OutcomeRelease,
     ReleasedAnswer,
     ReleasedCompletion,
+    ReleasedFeedback,
     ReleasedPerson,
 )
 from lms.ratings.models import Assessment, Rating
@@ -82,6 +83,8 @@ COVERAGE = {
     "released_answer": ("their answers in every release", "kept for the released results"),
     "released_completion": ("the modules they had completed at every release",
                             "kept for the released results"),
+    "released_feedback": ("their figures from 360 raters at every release (each the mean "
+                          "their report shows)", "kept for the released results"),
     "audit_event": ("events they caused or that are about them",
                     "kept, without their address, name or network address"),
     "message": ("every e-mail sent or queued to them: kind, address, state, dates",
@@ -174,6 +177,8 @@ def person_export(user: User) -> dict[str, Any]:
         "released_answer": as_dicts(rows(ReleasedAnswer, ReleasedAnswer.user_id == user.id)),
         "released_completion": as_dicts(rows(ReleasedCompletion,
                                              ReleasedCompletion.user_id == user.id)),
+        "released_feedback": as_dicts(rows(ReleasedFeedback,
+                                           ReleasedFeedback.user_id == user.id)),
         "audit_event": events_as_seen_by(user),
         "message": as_dicts(rows(Message, Message.user_id == user.id)),
         "cohort_message": as_dicts(rows(CohortMessage, CohortMessage.author_id == user.id)),

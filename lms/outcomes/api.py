@@ -10,7 +10,7 @@ from webargs.fields import DelimitedList
 from lms import access
 from lms.core.caching import cached
 from lms.core.schemas import Id
-from lms.outcomes import engagement, evaluation, service
+from lms.outcomes import engagement, evaluation, others, service
 from lms.outcomes.csv_export import profile_csv, report_csv
 from lms.outcomes.report import LEVELS
 from lms.outcomes.schemas import Engagement, OutcomeReport, Profile
@@ -38,6 +38,10 @@ class OutcomeQuerySchema(Schema):
     framework = fields.String(validate=validate.OneOf(LINKED_FRAMEWORKS),
                               metadata={"description": "With level=linked: the framework "
                                         "whose headings are the rows."})
+    source = fields.String(load_default="self", validate=validate.OneOf(others.SOURCES),
+                           metadata={"description": "`self`: the self-ratings; `others`: "
+                                     "each participant's figures from their 360 raters, "
+                                     "as their report shows them (closed rounds only)."})
 
 
 class ProgrammeOutcomeQuerySchema(OutcomeQuerySchema):
@@ -94,24 +98,25 @@ def cohort_report(cohort_id: int, query: dict) -> dict:
     """A cohort's report as the caller may see it."""
     cohorts, programme, protect = cohort_scope(cohort_id)
     return service.outcomes(cohorts, programme, query["level"], query.get("breakdown"),
-                            protect, query.get("framework"))
+                            protect, query.get("framework"), query.get("source", "self"))
 
 
 def programme_report(programme_id: int, query: dict) -> dict:
     """A programme's report over the cohorts the caller may see."""
     cohorts, programme, protect = programme_scope(programme_id, query)
     return service.outcomes(cohorts, programme, query["level"], query.get("breakdown"),
-                            protect, query.get("framework"))
+                            protect, query.get("framework"), query.get("source", "self"))
 
 
 def report_response(cohorts, programme, protect: bool, query: dict) -> Response:
     """A report as JSON, kept written out under its data version: a repeated question costs
     the version's query and a cache read, not a serialisation of every figure."""
     level, breakdown, linked = query["level"], query.get("breakdown"), query.get("framework")
-    parts = service.report_key(cohorts, programme, level, breakdown, protect, linked)
+    source = query.get("source", "self")
+    parts = service.report_key(cohorts, programme, level, breakdown, protect, linked, source)
     document = cached("outcomes-json", parts, lambda: current_app.json.dumps(
         OutcomeReport().dump(service.outcomes(cohorts, programme, level, breakdown, protect,
-                                              linked))))
+                                              linked, source))))
     return Response(document, mimetype="application/json")
 
 

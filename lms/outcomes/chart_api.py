@@ -20,7 +20,7 @@ from lms.core import data_version
 from lms.core.caching import lookup, store
 from lms.core.errors import Invalid, NotFound
 from lms.core.schemas import Id
-from lms.outcomes import chart_data, service
+from lms.outcomes import chart_data, others, service
 from lms.outcomes.charts import DESCRIBE, DRAW, render
 from lms.outcomes.report import COMPARISONS, LEVELS
 from lms.ratings.service import participant_enrolment, sector_of
@@ -67,6 +67,9 @@ class ChartQuerySchema(Schema):
     breakdown = fields.String(validate=validate.OneOf(service.BREAKDOWNS),
                               metadata={"description": "likert and effects: a row per group "
                                         "(as in the outcomes API)."})
+    source = fields.String(load_default="self", validate=validate.OneOf(others.SOURCES),
+                           metadata={"description": "effects: the self-ratings (`self`) or "
+                                     "the figures from 360 raters (`others`)."})
 
 
 class ProgrammeChartQuerySchema(ChartQuerySchema):
@@ -88,7 +91,8 @@ def scope_chart(name: str, cohorts, programme, protect: bool, query: dict) -> di
         return chart_data.behaviours_data(cohorts, programme, protect)
     if name == "effects":
         return chart_data.effects_data(cohorts, programme, protect, query["comparison"],
-                                       query["level"], breakdown, query.get("framework"))
+                                       query["level"], breakdown, query.get("framework"),
+                                       query.get("source", "self"))
     if name == "engagement" or protect:  # a sponsor's progress is how many finished what
         return chart_data.engagement_data(cohorts, programme, protect, breakdown)
     return chart_data.progress_data(cohorts, programme)
@@ -109,12 +113,23 @@ def versions_of(name: str, protect: bool) -> tuple[str, ...]:
     return service.versions_for(protect)
 
 
+def source_basis(cohorts, protect: bool, query: dict) -> dict[str, Any]:
+    """What a chart rests on besides its versions: who asks, and for figures from others'
+    ratings what those rest on (raters, the day, releases)."""
+    if query.get("source", "self") == "self":
+        return {"protect": protect}
+    return {"protect": protect, "others": others.others_key(cohorts, protect)}
+
+
 def check_name(name: str, query: dict) -> None:
     """An unknown chart name is a 404 naming the ones there are; a breakdown is only for
     the charts that can show one readably."""
     if name not in SCOPE_CHARTS:
         raise NotFound(f"There is no chart {name!r}; the charts are "
                        f"{', '.join(SCOPE_CHARTS)} (and /me/charts/profile).")
+    if query.get("source", "self") != "self" and name != "effects":
+        raise Invalid(f"The {name} chart is drawn from the self-ratings only.",
+                      errors={"query": {"source": ["Only the effects chart takes others."]}})
     if query.get("breakdown") and name not in BREAKDOWN_CHARTS:
         raise Invalid(f"The {name} chart has no breakdown.",
                       errors={"query": {"breakdown": [
@@ -161,7 +176,8 @@ def get_cohort_chart(query, cohort_id: int, name: str, fmt: str):
     check_name(name, query)
     cohort = access.cohort_for(current_user, cohort_id)
     protect = access.outcomes_protected(current_user, cohort)
-    basis = chart_data.fingerprint([cohort.id], cohort.programme_id, {"protect": protect},
+    basis = chart_data.fingerprint([cohort.id], cohort.programme_id,
+                                   source_basis([cohort], protect, query),
                                    versions_of(name, protect))
     return chart_response(drawn_as(name, protect), fmt, basis,
                           lambda: scope_chart(name, [cohort], cohort.programme, protect, query),
@@ -178,7 +194,8 @@ def get_programme_chart(query, programme_id: int, name: str, fmt: str):
     check_name(name, query)
     programme = access.programme_for(current_user, programme_id)
     cohorts, protect = access.outcome_cohorts(current_user, programme, query.get("cohorts"))
-    basis = chart_data.fingerprint([c.id for c in cohorts], programme.id, {"protect": protect},
+    basis = chart_data.fingerprint([c.id for c in cohorts], programme.id,
+                                   source_basis(cohorts, protect, query),
                                    versions_of(name, protect))
     return chart_response(drawn_as(name, protect), fmt, basis,
                           lambda: scope_chart(name, cohorts, programme, protect, query), query)

@@ -126,10 +126,12 @@ def behaviours_data(cohorts, programme, protect) -> dict[str, Any]:
 
 
 def effects_data(cohorts, programme, protect, comparison: str, level: str,
-                 breakdown: str | None = None, linked: str | None = None) -> dict[str, Any]:
+                 breakdown: str | None = None, linked: str | None = None,
+                 source: str = "self") -> dict[str, Any]:
     """d_z with intervals per theme (or behaviour, the framework, or the headings of a
-    linked framework) for one comparison, split by group when a breakdown is asked for."""
-    report = service.outcomes(cohorts, programme, level, breakdown, protect, linked)
+    linked framework) for one comparison, split by group when a breakdown is asked for;
+    from the self-ratings, or from others' (360) figures."""
+    report = service.outcomes(cohorts, programme, level, breakdown, protect, linked, source)
     names = {"theme": theme_titles, "behaviour": behaviour_statements}.get(level, dict)()
     rows, hidden, empty = [], 0, 0
     for row in report["rows"]:
@@ -144,7 +146,8 @@ def effects_data(cohorts, programme, protect, comparison: str, level: str,
                                f"{row['code']} {names[row['code']]}") + group_suffix(row),
                      "n": cell["n"], comparison: cell})
     return {"title": f"{scope_name(cohorts, programme)}: effect size, "
-                     f"{COMPARISON_TITLES[comparison]}{by(breakdown)}",
+                     f"{COMPARISON_TITLES[comparison]}{by(breakdown)}"
+                     f"{', from others’ ratings (360)' if source == 'others' else ''}",
             "comparison": comparison, "rows": rows, "note": left_out_note(empty, hidden),
             "left_out": {"suppressed": hidden, "empty": empty},
             "empty": ("Nothing can be shown: every row rests on too few people." if hidden

@@ -152,7 +152,7 @@ def report_csv(report: dict[str, Any]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(HEADER)
-    for line in flow_rows(report["flow"]):
+    for line in flow_rows(report["flow"]) if report["flow"] else []:
         writer.writerow([neutralise(value) for value in rounded(line)])
     for line in held_back_rows(report.get("held_back", [])):
         writer.writerow([neutralise(value) for value in line])

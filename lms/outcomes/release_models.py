@@ -86,3 +86,17 @@ class ReleasedAnswer(db.Model):
         sa.ForeignKey("behaviour.id", ondelete="RESTRICT"))
     #: A point of the scale, or None for "not applicable".
     value: Mapped[int | None]
+
+
+class ReleasedFeedback(db.Model):
+    """A participant's "all others" figure on one behaviour in one 360 round at a release:
+    the mean of their raters' points that their own report shows (lms.outcomes.others)."""
+
+    __tablename__ = "released_feedback"
+
+    release_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("outcome_release.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(primary_key=True)
+    phase: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
+    behaviour_id: Mapped[int] = mapped_column(primary_key=True)
+    value: Mapped[float]

@@ -4,12 +4,13 @@ reveal.
 Live figures change with every submission, so a sponsor who asks before and after one
 learns that person's answers by subtraction, and a participant the same from their cohort's
 means. Sponsors and participants therefore see releases only (lms.outcomes.release_models):
-a release copies the cohort's submitted answers, its participants' groups and its flow's
-counts. A new release is compared with the last one: the people whose answers or groups
-differ, or who came or went, are the difference anyone can work out by setting the two
-releases' figures against each other. It is refused while that difference, in the whole
-cohort or in any atom that the new release publishes at any level, holds 1 to minimum − 1
-people; it then says how many more must change before it can go out.
+a release copies the cohort's submitted answers, its participants' groups, their figures
+from others' (360) ratings and its flow's counts. A new release is compared with the last
+one: the people whose answers, figures or groups differ, or who came or went, are the
+difference anyone can work out by setting the two releases' figures against each other.
+It is refused while that difference, in the whole cohort or in any atom that the new
+release publishes at any level, holds 1 to minimum − 1 people; it then says how many more
+must change before it can go out.
 """
 
 from __future__ import annotations
@@ -24,11 +25,12 @@ from lms.core.errors import Invalid
 from lms.core.extensions import db
 from lms.curriculum.progress import completed_modules
 from lms.framework.models import LeadershipLevel
-from lms.outcomes import flow, publication
+from lms.outcomes import flow, others, publication
 from lms.outcomes.release_models import (
     OutcomeRelease,
     ReleasedAnswer,
     ReleasedCompletion,
+    ReleasedFeedback,
     ReleasedPerson,
 )
 from lms.outcomes.service import plan_of_release
@@ -84,6 +86,9 @@ def snapshot(cohort: Cohort, actor_id: int | None) -> OutcomeRelease:
     db.session.execute(sa.insert(ReleasedCompletion).from_select(
         ["release_id", "user_id", "module_id"],
         sa.select(sa.literal(release.id), completed.c.user_id, completed.c.module_id)))
+    from_others = others.snapshot_rows(cohort, release)
+    if from_others:
+        db.session.execute(sa.insert(ReleasedFeedback), from_others)
     return release
 
 
@@ -95,6 +100,11 @@ def changed_people(old: OutcomeRelease | None, new: OutcomeRelease) -> dict[int,
         return sa.select(ReleasedAnswer.user_id, ReleasedAnswer.phase,
                          ReleasedAnswer.behaviour_id, ReleasedAnswer.value).where(
             ReleasedAnswer.release_id == release.id)
+
+    def from_others(release):
+        return sa.select(ReleasedFeedback.user_id, ReleasedFeedback.phase,
+                         ReleasedFeedback.behaviour_id, ReleasedFeedback.value).where(
+            ReleasedFeedback.release_id == release.id)
 
     def completions(release):
         return sa.select(ReleasedCompletion.user_id, ReleasedCompletion.module_id).where(
@@ -111,8 +121,9 @@ def changed_people(old: OutcomeRelease | None, new: OutcomeRelease) -> dict[int,
     old_groups = {user: tuple(rest) for user, *rest in db.session.execute(people(old))}
     differ = set()
     for first, second in ((new, old), (old, new)):
-        differ |= set(db.session.scalars(sa.select(
-            sa.except_(answers(first), answers(second)).subquery().c.user_id)))
+        for kept in (answers, from_others):
+            differ |= set(db.session.scalars(sa.select(
+                sa.except_(kept(first), kept(second)).subquery().c.user_id)))
         if old.keeps_completions:
             differ |= set(db.session.scalars(sa.select(
                 sa.except_(completions(first), completions(second)).subquery().c.user_id)))

@@ -104,7 +104,14 @@ OutcomeReport = Schema.from_dict(
      "participants": fields.Integer(allow_none=True,
                                     metadata={"description": "Who counted; null if too few "
                                               "to show."}),
-     "suppressed_cells": fields.Integer(), "flow": fields.Nested(Flow),
+     "suppressed_cells": fields.Integer(),
+     "flow": fields.Nested(Flow, allow_none=True, metadata={
+         "description": "Who is in the figures (null for source=others)."}),
+     "source": fields.String(metadata={"description": "self or others (360 raters)."}),
+     "gaps": fields.List(fields.Dict(), metadata={
+         "description": "source=others: per round and theme (and the framework), the mean "
+                        "of each participant's own score less others', and how many it "
+                        "rests on (suppressed under the minimum for sponsors)."}),
      "releases": fields.List(fields.Nested(Release), allow_none=True, metadata={
          "description": "Under disclosure control: the release of each cohort the figures "
                         "come from (they change only with a new release)."}),

@@ -35,7 +35,7 @@ from lms.framework.models import (
     Theme,
     ThemeLink,
 )
-from lms.outcomes import flow, publication, scales, scope
+from lms.outcomes import flow, others, publication, scales, scope
 from lms.outcomes.disclosure import suppress
 from lms.outcomes.publication import NOT_RELEASED
 from lms.outcomes.release_models import OutcomeRelease, ReleasedAnswer, ReleasedPerson
@@ -377,25 +377,28 @@ def group_labels(breakdown: str | None, cohorts: Sequence[Cohort]) -> dict[str |
 
 
 def outcomes(cohorts: Sequence[Cohort], programme: Programme, level: str,
-             breakdown: str | None, protect: bool, linked: str | None = None) -> dict[str, Any]:
+             breakdown: str | None, protect: bool, linked: str | None = None,
+             source: str = "self") -> dict[str, Any]:
     """A report over ``cohorts``; ``protect`` applies disclosure control (sponsors); ``linked``
-    names the external framework of a ``linked`` report. Cached under the data version: a
-    repeated question costs one query until something changes."""
-    parts = report_key(cohorts, programme, level, breakdown, protect, linked)
+    names the external framework of a ``linked`` report; ``source`` is ``self`` (the
+    self-ratings) or ``others`` (360 raters', lms.outcomes.others). Cached under the data
+    version: a repeated question costs one query until something changes."""
+    parts = report_key(cohorts, programme, level, breakdown, protect, linked, source)
     return cached("outcomes", parts, lambda: build_outcomes(cohorts, programme, level,
-                                                            breakdown, protect, linked))
+                                                            breakdown, protect, linked, source))
 
 
 def report_key(cohorts: Sequence[Cohort], programme: Programme, level: str,
-               breakdown: str | None, protect: bool, linked: str | None = None
-               ) -> dict[str, Any]:
+               breakdown: str | None, protect: bool, linked: str | None = None,
+               source: str = "self") -> dict[str, Any]:
     """What a report depends on, its data version included (one query): a sponsor's answer
     rests on releases (and the live baseline's reliable-change thresholds), not on live
     answers, so submissions between releases leave it cached."""
-    return {"version": data_version.current_of(versions_for(protect)),
-            "programme": programme.id,
-            "cohorts": sorted(c.id for c in cohorts), "level": level, "breakdown": breakdown,
-            "protect": protect, "linked": linked}
+    key = {"version": data_version.current_of(versions_for(protect)),
+           "programme": programme.id,
+           "cohorts": sorted(c.id for c in cohorts), "level": level, "breakdown": breakdown,
+           "protect": protect, "linked": linked}
+    return key if source == "self" else others.cache_parts(key, cohorts, protect)
 
 
 def versions_for(protect: bool) -> tuple[str, ...]:
@@ -431,9 +434,11 @@ def row_codes(level: str, linked: str | None) -> tuple[list[str], dict[str, list
 
 def build_outcomes(cohorts: Sequence[Cohort], programme: Programme, level: str,
                    breakdown: str | None, protect: bool,
-                   linked: str | None = None) -> dict[str, Any]:
+                   linked: str | None = None, source: str = "self") -> dict[str, Any]:
     """A report over ``cohorts``, computed now (see ``outcomes``)."""
     check_linked(level, linked)
+    if source == "others":
+        return build_others(cohorts, programme, level, breakdown, protect)
     codes, themes_of = row_codes(level, linked)
     scale = [point["value"] for point in programme.rating_scale]
     ids = [c.id for c in cohorts]
@@ -477,7 +482,37 @@ def build_outcomes(cohorts: Sequence[Cohort], programme: Programme, level: str,
                       for r in sorted(released.values(), key=lambda r: r.cohort_id)]
                      if protect else None),
         "flow": people_flow,
+        "source": "self",
         "rows": [row_json(row, labels) for row in report],
+    }
+
+
+def build_others(cohorts: Sequence[Cohort], programme: Programme, level: str,
+                 breakdown: str | None, protect: bool) -> dict[str, Any]:
+    """A report over others' (360) figures, computed now (lms.outcomes.others)."""
+    others.check_source(level, breakdown, protect)
+    codes, _themes_of = row_codes(level, None)
+    labels = group_labels(breakdown, cohorts)
+    found = others.others_outcomes(cohorts, programme, level, breakdown, protect, codes, labels)
+    minimum = programme.min_group_size
+    people = found["participants"]
+    releases = releases_of([c.id for c in cohorts]) if protect else {}
+    return {
+        "scope": {"programme_id": programme.id, "cohort_ids": [c.id for c in cohorts]},
+        "level": level, "breakdown": breakdown, "framework": None,
+        "disclosure_control": protect, "min_group_size": minimum, "source": "others",
+        "participants": (people if not protect or people >= minimum or people == 0
+                         else None),
+        "suppressed_cells": sum(cell.suppressed for row in found["rows"]
+                                for cell in row.cells.values()),
+        "held_back": found["held_back"],
+        "releases": ([{"cohort_id": r.cohort_id, "number": r.number,
+                       "released_at": r.created_at.isoformat()}
+                      for r in sorted(releases.values(), key=lambda r: r.cohort_id)]
+                     if protect else None),
+        "flow": None,
+        "gaps": found["gaps"],
+        "rows": [row_json(row, labels) for row in found["rows"]],
     }
 
 
