@@ -6,7 +6,7 @@
 - the **Running cohort** is two months in: its pre self-assessment closed a month ago, every
   participant submitted it, the post window opens near its end, and its participants are at
   different places in the modules (two are at risk);
-  Aisha Khan has 360 feedback from seven raters in both rounds;
+  each participant has 360 feedback from seven raters in both rounds;
 - the **Starting cohort** began three days ago: its pre self-assessment is open, one
   participant can sign in with the demo password and two are invited by e-mail.
 
@@ -269,9 +269,10 @@ def date_submissions(cohort: Cohort) -> None:
                 submitted_at=when, created_at=when, updated_at=when))
 
 
-#: Aisha Khan's raters in the Demo cohort's two rounds: (name, address, group). Two
-#: direct reports and one person she supports are each under the minimum of 3, so they are
-#: shown only within "all others"; her line manager is shown as such, not anonymous.
+#: The raters of each participant of the Demo cohort in its two rounds: (name, address,
+#: group). Two direct reports and one person supported are each under the minimum of 3, so
+#: they are shown only within "all others"; the line manager is shown as such, not
+#: anonymous.
 DEMO_RATERS = [
     ("Morgan Price", "morgan.price@example.net", "line_manager"),
     ("Alex Rowe", "alex.rowe@example.net", "peer"),
@@ -281,37 +282,43 @@ DEMO_RATERS = [
     ("Eli Moss", "eli.moss@example.net", "direct_report"),
     ("Fran Lowe", "fran.lowe@example.net", "person_supported"),
 ]
-FEEDBACK_PARTICIPANT = "aisha.khan@example.org"
-
-
 def demo_feedback(cohort: Cohort) -> None:
-    """Aisha Khan's 360 feedback, both rounds closed: others saw less than she did at the
-    start in strategic intent, more in collaboration, and a rise by the end."""
-    participant = db.session.scalar(sa.select(User).filter_by(email=FEEDBACK_PARTICIPANT))
-    if participant is None or db.session.scalar(sa.select(FeedbackRater.id).filter_by(
-            cohort_id=cohort.id, participant_id=participant.id).limit(1)) is not None:
+    """360 feedback for every participant of the finished cohort, both rounds closed: the
+    same seven kinds of rater each, whose points rise by the end; Aisha Khan's others saw
+    less strategic intent than she did at the start, and more collaboration."""
+    enrolments = db.session.scalars(sa.select(Enrolment).filter_by(
+        cohort_id=cohort.id, role="participant").order_by(Enrolment.id)).all()
+    if not enrolments or db.session.scalar(sa.select(FeedbackRater.id).filter_by(
+            cohort_id=cohort.id).limit(1)) is not None:
         return
-    sector = db.session.scalar(sa.select(Enrolment).filter_by(
-        cohort_id=cohort.id, user_id=participant.id)).organisation.sector
     rng = random.Random(360)  # noqa: S311 - demo data, not security
-    leaning = {"SI": -1.0, "FC": 0.8, "DT": 0.0, "FO": 0.3}
-    for phase, lift in (("pre", 0.0), ("post", 0.8)):
-        submitted = dt.datetime.combine(cohort.ends_on if phase == "post" else
-                                        cohort.starts_on + dt.timedelta(days=7),
-                                        dt.time(10), tzinfo=dt.UTC)
-        for name, address, group in DEMO_RATERS:
-            rater = FeedbackRater(cohort_id=cohort.id, participant_id=participant.id,
-                                  name=name, email=address, rater_group=group, phase=phase,
-                                  status="submitted", nominated_by_id=participant.id,
-                                  token_digest=f"demo-{phase}-{address}"[:64],
-                                  created_at=submitted - dt.timedelta(days=5),
-                                  updated_at=submitted, submitted_at=submitted)
-            for behaviour in behaviours_for_sector(sector):
-                seen = rng.random() > 0.04
-                value = clamp(round(3 + leaning[behaviour.theme.code] + lift
-                                    + rng.gauss(0, 0.6))) if seen else None
-                rater.answers.append(FeedbackAnswer(behaviour_id=behaviour.id, value=value))
-            db.session.add(rater)
+    for enrolment in enrolments:
+        aisha = enrolment.user.email == "aisha.khan@example.org"
+        leaning = ({"SI": -1.0, "FC": 0.8, "DT": 0.0, "FO": 0.3} if aisha else
+                   dict.fromkeys(("SI", "FC", "DT", "FO"), rng.uniform(-0.5, 0.5)))
+        behaviours = behaviours_for_sector(enrolment.organisation.sector)
+        for phase, lift in (("pre", 0.0), ("post", rng.uniform(0.2, 0.9))):
+            when = dt.datetime.combine(cohort.ends_on if phase == "post" else
+                                       cohort.starts_on + dt.timedelta(days=7),
+                                       dt.time(10), tzinfo=dt.UTC)
+            for name, address, group in DEMO_RATERS:
+                local, domain = address.split("@")
+                rater = FeedbackRater(
+                    cohort_id=cohort.id, participant_id=enrolment.user_id, name=name,
+                    email=f"{local}.for.{enrolment.user.email.split('@')[0]}@{domain}",
+                    rater_group=group, phase=phase, status="submitted",
+                    nominated_by_id=enrolment.user_id,
+                    # no link: these rounds are long closed
+                    token_digest=f"demo:{enrolment.user_id}:{phase}:{local}",
+                    created_at=when - dt.timedelta(days=5), updated_at=when,
+                    submitted_at=when)
+                for behaviour in behaviours:
+                    seen = rng.random() > 0.04
+                    value = clamp(round(3 + leaning[behaviour.theme.code] + lift
+                                        + rng.gauss(0, 0.6))) if seen else None
+                    rater.answers.append(FeedbackAnswer(behaviour_id=behaviour.id,
+                                                        value=value))
+                db.session.add(rater)
     db.session.flush()
 
 
@@ -339,9 +346,9 @@ def create_demo(password: str, today: dt.date | None = None) -> list[tuple[str, 
     starting = starting_cohort(today)
     roster.import_roster(starting, roster_csv(STARTING_ROSTER + INVITED_ROSTER))
     demo_curriculum(starting)
+    demo_feedback(finished)  # before the release, which keeps others' figures too
     for released in (finished, running):
         release_outcomes(released)
-    demo_feedback(finished)
     emails = list(dict.fromkeys([ADMIN_EMAIL, *(row[0] for row in DEMO_ROSTER),
                                  *(row[0] for row in RUNNING_ROSTER),
                                  *(row[0] for row in STARTING_ROSTER)]))

@@ -27,6 +27,9 @@ FRAMEWORK_NAMES = {"": "This framework (its four themes)",
 BREAKDOWN_NAMES = {"": "No breakdown", "leadership_level": "Leadership level",
                    "organisation_type": "Type of organisation",
                    "sector": "Commissioning or providing", "cohort": "Cohort"}
+SOURCE_NAMES = {"self": "Their own ratings (self-assessment)",
+                "others": "Others' ratings (360 feedback)"}
+LEVEL_NAMES = {"theme": "Themes", "behaviour": "Behaviours", "framework": "The whole framework"}
 
 
 def home() -> str:
@@ -85,7 +88,9 @@ def figures(report: dict[str, Any], comparison: str) -> list[dict[str, Any]]:
     return [{"code": row["code"], "group": row["group_label"], "cell": row[comparison],
              "title": titles.get(row["code"]), "shows_group": row["group"] is not None
              or report["breakdown"] is not None,
-             "themes": row["themes"], "headline": wording.headline(row[comparison], comparison),
+             "themes": row["themes"],
+             "headline": wording.headline(row[comparison], comparison,
+                                          source=report.get("source", "self")),
              "reliability": row["reliability"], "reliable_change": row["reliable_change"]}
             for row in report["rows"]]
 
@@ -108,6 +113,8 @@ def suppressed_on_page(report: dict[str, Any], comparison: str, effects: dict[st
 @page("sponsor", "tutor", "admin")
 def outcomes():
     """Outcome charts, text alternatives and figures, with a comparison and a breakdown."""
+    if choice("source", SOURCE_NAMES, "self") == "others":
+        return others_outcomes()
     comparison = choice("comparison", COMPARISON_TITLES, "post_pre")
     breakdown = choice("breakdown", BREAKDOWN_NAMES, "")
     linked = choice("framework", FRAMEWORK_NAMES, "")
@@ -136,6 +143,7 @@ def outcomes():
         scope_items=select_items({"all": f"Every cohort you can see ({len(every)})",
                                   **{str(c.id): c.name for c in every}}, scope),
         comparison_items=select_items(COMPARISON_TITLES, comparison),
+        source_items=select_items(SOURCE_NAMES, "self"),
         breakdown_items=select_items(BREAKDOWN_NAMES, breakdown),
         rows=figures(report, comparison), query=query,
         hidden=suppressed_on_page(report, comparison, effects, likert, behaviours),
@@ -145,6 +153,50 @@ def outcomes():
                       "effects": DESCRIBE["effects"](effects),
                       "likert": DESCRIBE["likert"](likert),
                       "behaviours": DESCRIBE["behaviours"](behaviours)})
+
+
+def others_outcomes():
+    """The change seen by others: each participant's figures from their 360 raters (as
+    their reports show them), paired pre and post, and the gap between self and others."""
+    found = chosen()
+    if found is None:
+        return render_template("outcomes/none.html")
+    programme, (cohorts, protect, every, scope) = found
+    levels = ({k: v for k, v in LEVEL_NAMES.items() if k != "behaviour"} if protect
+              else LEVEL_NAMES)
+    level = choice("level", levels, "theme")
+    breakdown = choice("breakdown", {"": "", "cohort": ""} if protect else BREAKDOWN_NAMES, "")
+    report = outcomes_service.outcomes(cohorts, programme, level, breakdown or None, protect,
+                                       None, "others")
+    effects = chart_data.effects_data(cohorts, programme, protect, "post_pre", level,
+                                      breakdown or None, None, "others")
+    query = scope_query(cohorts, breakdown)
+    allowed = ({k: v for k, v in BREAKDOWN_NAMES.items() if k in ("", "cohort")} if protect
+               else BREAKDOWN_NAMES)
+    return render_template(
+        "outcomes/others.html", programme=programme, cohorts=cohorts, scope=scope,
+        protect=protect, report=report, level=level, breakdown=breakdown,
+        breakdowns=BREAKDOWN_NAMES, rows=figures(report, "post_pre"),
+        gaps=gap_rows(report), names={c.id: c.name for c in every}, wording=wording,
+        effects_query={**query, "comparison": "post_pre", "level": level, "source": "others"},
+        description=DESCRIBE["effects"](effects),
+        scope_items=select_items({"all": f"Every cohort you can see ({len(every)})",
+                                  **{str(c.id): c.name for c in every}}, scope),
+        source_items=select_items(SOURCE_NAMES, "others"),
+        level_items=select_items(levels, level),
+        breakdown_items=select_items(allowed, breakdown),
+        csv_query={**query, "level": level, "source": "others"})
+
+
+def gap_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The self–others gaps as table rows: per theme (and the framework), pre and post."""
+    titles = chart_data.theme_titles()
+    by_unit: dict[str, dict[str, Any]] = {}
+    for gap in report["gaps"]:
+        row = by_unit.setdefault(gap["unit"], {
+            "unit": gap["unit"], "title": titles.get(gap["unit"], "The whole framework")})
+        row[gap["phase"]] = gap
+    return list(by_unit.values())
 
 
 @bp.get("/outcomes/report")

@@ -12,14 +12,16 @@ it. Pairs are the participants with a figure in both the pre and the post round;
 Tutors and administrators see the live figures. Sponsors see each cohort's latest release
 (which keeps these figures, ``ReleasedFeedback``), and only:
 
-- whole cohorts, each with at least the programme's minimum of participants who have a figure
-  on every behaviour everyone is asked, in both rounds (a cohort with fewer is held back);
-  every row of a cohort rests on the same people, so no two rows differ by a few of them;
-- themes and the framework scored over the behaviours everyone is asked (DT.8 and DT.9 are
-  asked by the kind of organisation, and are rows of their own, suppressed under the
-  minimum like any figure);
-- no breakdown but by cohort: a small group of participants would otherwise be one rater
-  group away from being named.
+- themes and the whole framework, scored over the behaviours everyone is asked (DT.8 and
+  DT.9 depend on the kind of organisation), never single behaviours: "not observed" leaves a
+  different few people out of each behaviour, and rows resting on sets of people that
+  differ by a few would give those few away by difference;
+- the participants with a score on every theme in both rounds, so that every row of a
+  cohort rests on the same people;
+- whole cohorts, each with at least the programme's minimum of such participants (a cohort
+  with fewer is held back); no breakdown but by cohort;
+- no self–others gap: it would set these people against those of the self-rating figures,
+  and the difference between the two sets could be a few people.
 """
 
 from __future__ import annotations
@@ -53,8 +55,9 @@ from lms.ratings.models import Assessment, Rating
 Figures = dict[tuple[int, int], dict[str, dict[str, float]]]
 SOURCES = ("self", "others")
 NOT_RELEASED = "no figures from others' ratings released yet"
-TOO_FEW = ("fewer than {minimum} participants have figures from others on every behaviour "
-           "in both rounds")
+TOO_FEW = ("fewer than {minimum} participants have figures from others on every theme in "
+           "both rounds")
+NO_GAP = "not shown to sponsors: it would set two different sets of people side by side"
 SPONSOR_BREAKDOWNS = (None, "cohort")
 
 
@@ -173,10 +176,16 @@ def tallies_of(figures: Figures, level: str, group_of: dict[tuple[int, int], str
     return dict(tallies), len(figures)
 
 
-def complete_cases(figures: Figures, framework: Framework) -> Figures:
-    """The participants with a figure on every behaviour everyone is asked, in both rounds."""
+def covered(figures: Figures, framework: Framework) -> Figures:
+    """The participants with a figure on at least one behaviour everyone is asked in every
+    theme, in both rounds (so a score on every theme and the framework)."""
+    themes = set(framework.themes)
+
+    def every_theme(codes: dict[str, float]) -> bool:
+        return {framework.theme_of[c] for c in codes if c in framework.core} == themes
+
     return {key: phases for key, phases in figures.items()
-            if all(framework.core <= set(phases.get(phase, {})) for phase in ROUND_PHASES)}
+            if all(every_theme(phases.get(phase, {})) for phase in ROUND_PHASES)}
 
 
 def groups_of(keys: Iterable[tuple[int, int]], breakdown: str | None
@@ -205,6 +214,11 @@ def check_source(level: str, breakdown: str | None, protect: bool) -> None:
         raise Invalid("Figures from others' ratings are reported per behaviour, theme or the "
                       "whole framework.", errors={"query": {"level": [
                           "With source=others: behaviour, theme or framework."]}})
+    if protect and level == "behaviour":
+        raise Invalid("Sponsors see figures from others' ratings per theme or for the whole "
+                      "framework, so that no behaviour's few missing answers single anyone "
+                      "out.", errors={"query": {"level": [
+                          "With source=others: theme or framework."]}})
     if protect and breakdown not in SPONSOR_BREAKDOWNS:
         raise Invalid("Figures from others' ratings are broken down by cohort only, so that "
                       "no small group of participants follows from them.",
@@ -224,7 +238,7 @@ def others_outcomes(cohorts: Sequence[Cohort], programme: Programme, level: str,
         released = {release.cohort_id for release in db.session.scalars(
             sa.select(OutcomeRelease).where(OutcomeRelease.id.in_(
                 sa.select(latest_releases(ids).c.id))))}
-        figures = complete_cases(released_figures(ids), framework)
+        figures = covered(released_figures(ids), framework)
         per_cohort = Counter(key[0] for key in figures)
         for cohort_id in ids:
             if cohort_id not in released:
@@ -243,7 +257,7 @@ def others_outcomes(cohorts: Sequence[Cohort], programme: Programme, level: str,
     if protect:
         suppress(rows, minimum)
     return {"rows": rows, "participants": people, "held_back": held_back,
-            "gaps": self_others_gaps(cohorts, figures, framework, protect, minimum)}
+            "gaps": self_others_gaps(figures, framework, protect)}
 
 
 def note(cohort_id: int, reason: str) -> dict[str, Any]:
@@ -253,32 +267,20 @@ def note(cohort_id: int, reason: str) -> dict[str, Any]:
 
 # --- the self–others gap -------------------------------------------------------------------
 
-def self_points(keys: Iterable[tuple[int, int]], protect: bool
+def self_points(keys: Iterable[tuple[int, int]]
                 ) -> dict[tuple[int, int], dict[str, dict[str, int]]]:
-    """The participants' own points by round and behaviour: submitted live for tutors, the
-    latest release's for sponsors (one query)."""
+    """The participants' own submitted points by round and behaviour (one query)."""
     keys = list(keys)
     if not keys:
         return {}
     cohort_ids = {key[0] for key in keys}
-    if protect:
-        from lms.outcomes.release_models import ReleasedAnswer
-
-        latest = latest_releases(cohort_ids)
-        rows = db.session.execute(
-            sa.select(latest.c.cohort_id, ReleasedAnswer.user_id, ReleasedAnswer.phase,
-                      Behaviour.code, ReleasedAnswer.value)
-            .join(latest, latest.c.id == ReleasedAnswer.release_id)
-            .join(Behaviour, Behaviour.id == ReleasedAnswer.behaviour_id)
-            .where(ReleasedAnswer.phase.in_(ROUND_PHASES), ReleasedAnswer.value.is_not(None)))
-    else:
-        rows = db.session.execute(
-            sa.select(Assessment.cohort_id, Assessment.user_id, Assessment.phase,
-                      Behaviour.code, Rating.value)
-            .join(Rating, Rating.assessment_id == Assessment.id)
-            .join(Behaviour, Behaviour.id == Rating.behaviour_id)
-            .where(Assessment.cohort_id.in_(cohort_ids), Assessment.status == "submitted",
-                   Assessment.phase.in_(ROUND_PHASES), Rating.value.is_not(None)))
+    rows = db.session.execute(
+        sa.select(Assessment.cohort_id, Assessment.user_id, Assessment.phase,
+                  Behaviour.code, Rating.value)
+        .join(Rating, Rating.assessment_id == Assessment.id)
+        .join(Behaviour, Behaviour.id == Rating.behaviour_id)
+        .where(Assessment.cohort_id.in_(cohort_ids), Assessment.status == "submitted",
+               Assessment.phase.in_(ROUND_PHASES), Rating.value.is_not(None)))
     wanted = set(keys)
     found: dict[tuple[int, int], dict[str, dict[str, int]]] = defaultdict(
         lambda: defaultdict(dict))
@@ -288,12 +290,16 @@ def self_points(keys: Iterable[tuple[int, int]], protect: bool
     return found
 
 
-def self_others_gaps(cohorts: Sequence[Cohort], figures: Figures, framework: Framework,
-                     protect: bool, minimum: int) -> list[dict[str, Any]]:
+def self_others_gaps(figures: Figures, framework: Framework,
+                     protect: bool) -> list[dict[str, Any]]:
     """Per round and theme (and the framework), the mean over participants of their own
     score less others' (both over the behaviours each has both of), and how many it rests
-    on; under the minimum, suppressed for sponsors."""
-    mine = self_points(figures, protect)
+    on; not for sponsors (NO_GAP)."""
+    if protect:
+        return [{"phase": phase, "unit": unit, "n": None, "mean_gap": None,
+                 "suppressed": True, "reason": NO_GAP}
+                for phase in ROUND_PHASES for unit in [*framework.themes, "framework"]]
+    mine = self_points(figures)
     gaps = []
     for phase in ROUND_PHASES:
         differences: dict[str, list[float]] = defaultdict(list)
@@ -309,11 +315,9 @@ def self_others_gaps(cohorts: Sequence[Cohort], figures: Figures, framework: Fra
                     differences[unit].append(value - their_scores[unit])
         for unit in [*framework.themes, "framework"]:
             values = differences.get(unit, [])
-            hidden = protect and len(values) < minimum
             gaps.append({"phase": phase, "unit": unit, "n": len(values),
-                         "mean_gap": (sum(values) / len(values)
-                                      if values and not hidden else None),
-                         "suppressed": hidden})
+                         "mean_gap": sum(values) / len(values) if values else None,
+                         "suppressed": False, "reason": None})
     return gaps
 
 

@@ -21,9 +21,11 @@ def points(value: float) -> str:
     return f"{abs(value):.2f} point{'' if abs(value) == 1 else 's'}"
 
 
-def headline(cell: dict[str, Any], comparison: str, who: str = "participants") -> str:
+def headline(cell: dict[str, Any], comparison: str, who: str = "participants",
+             source: str = "self") -> str:
     """One sentence for one comparison of one row: the mean change with its interval, and
-    how many improved; or why there is nothing to say."""
+    how many improved; or why there is nothing to say. ``source="others"``: as rated by
+    their 360 raters."""
     if cell.get("suppressed"):
         return f"Not shown: {cell['reason']}."
     n = cell.get("n") or 0
@@ -31,9 +33,11 @@ def headline(cell: dict[str, Any], comparison: str, who: str = "participants") -
         return f"No {who} have both ratings yet."
     change = cell["mean_change"]
     direction = "higher" if change > 0 else "lower"
-    moved = (f"On average {who} rated themselves {points(change)} {direction} "
+    rated = (f"others rated {who}" if source == "others"
+             else f"{who} rated themselves")
+    moved = (f"On average {rated} {points(change)} {direction} "
              f"{SAID[comparison]}" if change != 0 else
-             f"On average {who} rated themselves the same {SAID[comparison]}")
+             f"On average {rated} the same {SAID[comparison]}")
     interval = (f" (95% interval {cell['ci_low']:.2f} to {cell['ci_high']:.2f})"
                 if n >= 2 and cell.get("ci_low") is not None else "")
     improved = round(cell["improved"] * n)

@@ -56,9 +56,9 @@ def rated(seeded):
                 feedback.submit(rater)
                 raw[user.id][phase].append(points)
             close_round(cohort, phase)
-    tutor = b.make_user("tutor")
+    tutor = b.make_user("tutor", email="tia.tutor@example.org", password=b.PASSWORD)
     b.enrol(tutor, cohort)
-    sponsor = b.make_user("sponsor")
+    sponsor = b.make_user("sponsor", email="sid.sponsor@example.org", password=b.PASSWORD)
     b.sponsor(sponsor, cohort=cohort)
     db.session.commit()
     return {"cohort": cohort.id, "raw": raw, "tutor": b.bearer(tutor),
@@ -132,7 +132,7 @@ def test_the_self_others_gap_per_theme(client, rated):
 
 
 def test_sponsors_see_others_only_from_a_release_and_only_by_cohort(client, rated):
-    before = outcomes(client, rated, who="sponsor")
+    before = outcomes(client, rated, who="sponsor", level="theme")
     assert before["held_back"][0]["reason"].startswith("no figures from others")
     assert all(row["post_pre"]["suppressed"] for row in before["rows"])
     b.release(db.session.get(Cohort, rated["cohort"]))
@@ -143,8 +143,17 @@ def test_sponsors_see_others_only_from_a_release_and_only_by_cohort(client, rate
     tutor = outcomes(client, rated, level="theme")
     assert row_of(released, "FC")["post_pre"]["mean_change"] == pytest.approx(
         row_of(tutor, "FC")["post_pre"]["mean_change"])
+    assert all(gap["suppressed"] and gap["mean_gap"] is None for gap in released["gaps"])
+    # every row a sponsor sees rests on the same people
+    framework = outcomes(client, rated, who="sponsor", level="framework")
+    assert {row["post_pre"]["n"] for row in released["rows"] + framework["rows"]} == {PEOPLE}
+    per_behaviour = client.get(f"/api/v1/cohorts/{rated['cohort']}/outcomes",
+                               query_string={"source": "others", "level": "behaviour"},
+                               headers=rated["sponsor"])
+    assert per_behaviour.status_code == 422 and "level" in per_behaviour.json["errors"]["query"]
     refused = client.get(f"/api/v1/cohorts/{rated['cohort']}/outcomes",
-                         query_string={"source": "others", "breakdown": "sector"},
+                         query_string={"source": "others", "breakdown": "sector",
+                                       "level": "theme"},
                          headers=rated["sponsor"])
     assert refused.status_code == 422 and "breakdown" in refused.json["errors"]["query"]
     linked = client.get(f"/api/v1/cohorts/{rated['cohort']}/outcomes",
@@ -158,7 +167,7 @@ def test_a_cohort_under_the_minimum_is_held_back_for_sponsors(client, rated):
     cohort.programme.min_group_size = 7
     b.release(cohort)
     db.session.commit()
-    report = outcomes(client, rated, who="sponsor")
+    report = outcomes(client, rated, who="sponsor", level="framework")
     assert report["held_back"][0]["reason"].startswith("fewer than 7 participants")
     assert report["participants"] == 0
     assert all(row["post_pre"]["suppressed"] for row in report["rows"])
@@ -201,3 +210,19 @@ def test_the_effects_chart_draws_others_figures(client, rated):
     refused = client.get(f"/api/v1/cohorts/{rated['cohort']}/charts/likert.json",
                          query_string={"source": "others"}, headers=rated["tutor"])
     assert refused.status_code == 422 and "source" in refused.json["errors"]["query"]
+
+
+def test_the_outcomes_page_shows_others_figures_and_sponsors_rules(client, rated):
+    b.release(db.session.get(Cohort, rated["cohort"]))
+    db.session.commit()
+    assert b.sign_in(client, "tia.tutor@example.org").status_code == 302
+    page = client.get("/outcomes?source=others&level=theme")
+    assert page.status_code == 200 and "Outcomes seen by others" in page.text
+    assert "others rated participants" in page.text and "Self − others" in page.text
+    client.post("/sign-out", data={"csrf_token": b.csrf_from(page.text)})
+    assert b.sign_in(client, "sid.sponsor@example.org").status_code == 302
+    page = client.get("/outcomes?source=others")
+    assert page.status_code == 200 and "Self − others, per theme" not in page.text
+    assert '<option value="behaviour"' not in page.text
+    assert client.get("/outcomes?source=others&level=behaviour").status_code == 422
+    assert client.get("/outcomes?source=others&breakdown=sector").status_code == 422
