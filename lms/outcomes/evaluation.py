@@ -21,7 +21,7 @@ from flask import current_app, render_template
 from lms.cohorts.models import Cohort, Programme
 from lms.core import data_version
 from lms.core.caching import cached
-from lms.outcomes import chart_data, engagement, service
+from lms.outcomes import chart_data, engagement, others, service
 from lms.outcomes.charts import COMPARISON_TITLES, DESCRIBE, DRAW, TextAlternative, render
 from lms.outcomes.csv_export import P_VALUES
 from lms.outcomes.summary import Summary, summarise
@@ -65,6 +65,8 @@ class Evaluation:
     engagement: dict[str, Any]
     titles: dict[str, str]
     statements: dict[str, str]
+    #: The change per theme seen by 360 raters (source=others), when any rated.
+    others: dict[str, Any] | None = None
 
 
 def summary_of(cohorts: Sequence[Cohort], programme: Programme, protect: bool) -> Summary:
@@ -112,7 +114,9 @@ def gather(cohorts: Sequence[Cohort], programme: Programme, protect: bool,
         behaviours=service.outcomes(cohorts, programme, "behaviour", breakdown, protect),
         framework=framework, charts=charts_of(cohorts, programme, protect, breakdown),
         engagement=engagement.engagement(cohorts, programme, protect, breakdown),
-        titles=chart_data.theme_titles(), statements=chart_data.behaviour_statements())
+        titles=chart_data.theme_titles(), statements=chart_data.behaviour_statements(),
+        others=(service.outcomes(cohorts, programme, "theme", None, protect, None, "others")
+                if others.rated_any([c.id for c in cohorts]) else None))
 
 
 #: Figures that are shares of people, printed as whole percentages.
@@ -167,6 +171,7 @@ def report_pdf(cohorts: Sequence[Cohort], programme: Programme, protect: bool,
     """The report's PDF, kept under the data versions its figures rest on (any release,
     submission, completed activity or change to the programme makes a new one)."""
     parts = {**service.report_key(cohorts, programme, "report", breakdown, protect),
-             "version": data_version.current_of(versions_of(protect)), "format": "pdf"}
+             "version": data_version.current_of(versions_of(protect)), "format": "pdf",
+             "others": others.others_key(cohorts, protect)}
     return cached("report-pdf", parts,
                   lambda: pdf_bytes(gather(cohorts, programme, protect, breakdown)))

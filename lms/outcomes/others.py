@@ -120,6 +120,12 @@ def snapshot_rows(cohort: Cohort, release: OutcomeRelease) -> list[dict[str, Any
             for phase, codes in phases.items() for code, value in codes.items()]
 
 
+def rated_any(cohort_ids: Sequence[int]) -> bool:
+    """Whether any 360 rater has submitted in these cohorts (one query)."""
+    return db.session.scalar(sa.select(sa.exists().where(
+        FeedbackRater.cohort_id.in_(cohort_ids), FeedbackRater.status == "submitted")))
+
+
 # --- from figures to a report --------------------------------------------------------------
 
 @dataclass

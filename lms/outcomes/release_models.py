@@ -99,4 +99,4 @@ class ReleasedFeedback(db.Model):
     user_id: Mapped[int] = mapped_column(primary_key=True)
     phase: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
     behaviour_id: Mapped[int] = mapped_column(primary_key=True)
-    value: Mapped[float]
+    value: Mapped[float] = mapped_column(sa.Float)

@@ -226,3 +226,18 @@ def test_the_outcomes_page_shows_others_figures_and_sponsors_rules(client, rated
     assert '<option value="behaviour"' not in page.text
     assert client.get("/outcomes?source=others&level=behaviour").status_code == 422
     assert client.get("/outcomes?source=others&breakdown=sector").status_code == 422
+
+
+def test_the_evaluation_report_has_others_figures(client, rated):
+    b.release(db.session.get(Cohort, rated["cohort"]))
+    db.session.commit()
+    assert b.sign_in(client, "tia.tutor@example.org").status_code == 302
+    page = client.get(f"/outcomes/report?scope={rated['cohort']}")
+    assert page.status_code == 200 and "Seen by others (360 feedback)" in page.text
+    table = outcomes(client, rated, level="theme")
+    change = row_of(table, "SI")["post_pre"]["mean_change"]
+    assert f"{change:.2f}" in page.text and "Self − others" in page.text
+    client.post("/sign-out", data={"csrf_token": b.csrf_from(client.get("/account").text)})
+    assert b.sign_in(client, "sid.sponsor@example.org").status_code == 302
+    page = client.get("/outcomes/report")
+    assert "Seen by others (360 feedback)" in page.text and "Self − others" not in page.text
