@@ -12,7 +12,8 @@ class MessageSchema(Schema):
 
     id = fields.Integer()
     to = fields.String(attribute="to_address")
-    user_id = fields.Integer()
+    user_id = fields.Integer(allow_none=True, metadata={
+        "description": "The person it goes to; null for a 360 rater, who has no account."})
     kind = fields.String(validate=validate.OneOf(KINDS))
     status = fields.String(validate=validate.OneOf(STATUSES))
     attempts = fields.Integer()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 import sqlalchemy as sa
 
@@ -9,7 +11,7 @@ from lms.audit.models import AuditEvent
 from lms.core.extensions import db
 from lms.feedback.models import FeedbackRater
 from lms.messaging.models import Message
-from tests.feedback.conftest import close_round, token_of
+from tests.feedback.conftest import TODAY, close_round, token_of
 
 ME = "/api/v1/me/feedback/raters"
 
@@ -258,3 +260,40 @@ def test_a_participants_export_and_erasure_cover_their_raters(app, client, world
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Message).where(
         Message.feedback_rater_id.is_not(None))) == 0
     assert len(db.session.get(FeedbackRater, raters[0].id).answers) == 36
+
+
+# --- settings ------------------------------------------------------------------------------
+
+def test_the_minimum_is_set_per_programme_and_never_below_two(client, world):
+    from lms.cohorts.models import Cohort
+
+    programme_id = db.session.get(Cohort, world["cohort_id"]).programme_id
+    path = f"/api/v1/programmes/{programme_id}"
+    refused = client.patch(path, json={"feedback_min_group": 1}, headers=world["admin"])
+    assert refused.status_code == 422 and "feedback_min_group" in refused.json["errors"]["json"]
+    assert client.patch(path, json={"feedback_min_group": 4},
+                        headers=world["tutor"]).status_code == 403
+    changed = client.patch(path, json={"feedback_min_group": 2}, headers=world["admin"])
+    assert changed.status_code == 200 and changed.json["feedback_min_group"] == 2
+
+
+def test_a_round_gets_dates_of_its_own_checked_like_the_windows(client, world):
+    path = f"/api/v1/cohorts/{world['cohort_id']}"
+    half = client.patch(path, json={"feedback_post_opens_on": "2027-01-10"},
+                        headers=world["admin"])
+    assert half.status_code == 422 and "feedback_post_closes_on" in half.json["errors"]
+    backwards = client.patch(path, json={"feedback_post_opens_on": "2027-01-10",
+                                         "feedback_post_closes_on": "2027-01-01"},
+                             headers=world["admin"])
+    assert backwards.status_code == 422 and "feedback_post_closes_on" in backwards.json["errors"]
+    opens = (TODAY + dt.timedelta(days=20)).isoformat()
+    closes = (TODAY + dt.timedelta(days=30)).isoformat()
+    ok = client.patch(path, json={"feedback_pre_opens_on": opens,
+                                  "feedback_pre_closes_on": closes}, headers=world["admin"])
+    assert ok.status_code == 200 and ok.json["feedback_pre_closes_on"] == closes
+    # the pre round now opens later than the pre window: a rater's link waits for it
+    token = token_of(ask(client, world["pat"]).json["id"])
+    form = client.get(f"/api/v1/feedback/{token}").json
+    assert form["open"] is False and form["opens_on"] == opens
+    assert client.put(f"/api/v1/feedback/{token}",
+                      json={"ratings": {"SI.1": 3}}).status_code == 409
