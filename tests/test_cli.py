@@ -162,6 +162,7 @@ def test_import_roster_from_the_command_line(cli, tmp_path):
     assert enrolled == 5  # four, and the tutor imported with --print-links
 
 
+@pytest.mark.slow  # builds the whole demo (about 2 s)
 def test_demo_creates_a_user_of_every_role_in_a_demo_cohort(cli, client, curriculum):
     result = cli("demo")
     assert result.exit_code == 0, result.output
@@ -193,6 +194,7 @@ def test_demo_creates_a_user_of_every_role_in_a_demo_cohort(cli, client, curricu
     assert (pre["phase"], pre["open"], pre["status"]) == ("pre", True, "not_started")
 
 
+@pytest.mark.slow  # builds the whole demo (about 2 s)
 def test_the_demo_agrees_with_its_own_dates(cli, curriculum):
     assert cli("demo").exit_code == 0
     today = dt.date.today()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+import pytest
 import sqlalchemy as sa
 
 from lms.accounts.models import User
@@ -55,6 +56,7 @@ def crawl(browser, limit: int = 60) -> dict[str, str]:
     return pages
 
 
+@pytest.mark.slow  # every page of every role (about 3 s)
 def test_script_in_any_name_or_reflection_is_shown_as_text_on_every_page(browse, cohorts):
     saved = browse(cohorts.emails["participant"]).post(
         "/modules/induction/your-starting-point",

@@ -24,10 +24,16 @@ PEOPLE = 6
 
 
 @pytest.fixture
-def rated(seeded):
+def rated(seeded, snapshots):
     """A cohort of six participants, each rated by three peers in both rounds (then closed):
     their SI.1 points move by a different amount each; their own pre and post self-ratings
-    submitted; a tutor, a sponsor. The raw points by participant, round and peer."""
+    submitted; a tutor, a sponsor. The raw points by participant, round and peer (built
+    once a run, then restored)."""
+    return snapshots.build_or_restore(seeded, "others-rated", "seeded", build_rated)
+
+
+def build_rated() -> dict:
+    """The rows of ``rated``, committed; its value."""
     cohort = b.make_cohort(name="Rated cohort", starts_on=TODAY - dt.timedelta(days=200),
                            ends_on=TODAY + dt.timedelta(days=10))
     cohort.pre_opens_on, cohort.pre_closes_on = (TODAY - dt.timedelta(days=190),
@@ -228,6 +234,7 @@ def test_the_outcomes_page_shows_others_figures_and_sponsors_rules(client, rated
     assert client.get("/outcomes?source=others&breakdown=sector").status_code == 422
 
 
+@pytest.mark.slow  # gathers the whole evaluation report twice (about 1.5 s)
 def test_the_evaluation_report_has_others_figures(client, rated):
     b.release(db.session.get(Cohort, rated["cohort"]))
     db.session.commit()

@@ -144,6 +144,7 @@ def test_every_set_a_sponsor_can_isolate_holds_at_least_the_minimum(people, mini
     assert individuals_determined(people, membership) == []
 
 
+@pytest.mark.slow  # a hundred examples (about 2 s)
 @settings(max_examples=100, deadline=None)
 @given(programmes(), st.integers(2, 6))
 def test_a_cohort_of_at_least_the_minimum_keeps_its_headline(people, minimum):
