@@ -24,6 +24,13 @@ There are six, so that frequent writes do not throw away answers they cannot cha
 - ``feedback``: the framework, 360 raters and their answers: what outcomes from others'
   ratings are built from (with ``outcomes``, and the day, since a round closes by date).
 
+Each version also has a token per cohort, and an unscoped token that moves only for changes no
+one cohort owns (the framework, a programme, an organisation, a person's name, a bulk
+statement). An answer about some cohorts (an outcomes report, a chart, engagement, progress)
+rests on ``scoped``: the unscoped tokens and those cohorts' own, so a submission in one cohort
+leaves every other cohort's answers, charts and ETags cached; a programme's answer rests on
+all its cohorts'. ``baseline`` and ``framework`` are taken whole, since every cohort's
+reliable-change thresholds rest on the whole programme's baseline.
 Changes are noticed through the ORM session: objects of the watched tables flushed, and bulk
 INSERT, UPDATE or DELETE statements on them sent through ``db.session.execute``. Code that
 writes around the session (PostgreSQL COPY in lms.synthetic) calls ``mark_changed`` itself.
@@ -34,6 +41,8 @@ from __future__ import annotations
 import secrets
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.orm.util import identity_key
 
@@ -70,6 +79,20 @@ WATCHED: dict[str, frozenset[str]] = {
 #: For these tables only a change to these columns counts (a sign-in writes the account).
 WATCHED_COLUMNS = {"user_account": ("display_name", "email")}
 FLAG = "lms_data_changed"
+#: Where a session keeps (version, cohort id or None) for the per-cohort tokens it moves.
+SCOPED_FLAG = "lms_data_changed_scoped"
+#: The suffix of a version's token that moves only for changes no one cohort owns (the
+#: framework, a programme, an organisation, a bulk statement): a cohort-scoped answer rests
+#: on it and on its cohorts' own tokens.
+UNSCOPED = "/g"
+#: Versions whose answers rest on every cohort at once (the reliable-change thresholds come
+#: from the whole programme's baseline): a scoped answer takes their whole token.
+PROGRAMME_WIDE = frozenset({FRAMEWORK, BASELINE})
+#: For a row with no cohort_id of its own, the relationship to the row that has one.
+PARENTS = {"rating": ("assessment", "assessment_id"),
+           "feedback_answer": ("rater", "rater_id")}
+#: Execution option naming the cohort a bulk statement writes for (a release's copies).
+COHORT_OPTION = "lms_cohort"
 
 
 class DataVersion(db.Model):
@@ -77,6 +100,21 @@ class DataVersion(db.Model):
 
     __tablename__ = "data_version"
 
+    name: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    token: Mapped[str] = mapped_column(sa.String(32))
+
+
+class CohortDataVersion(db.Model):
+    """The current token of one kind of data in one cohort: a change there moves it and
+    leaves every other cohort's answers cached.
+
+    No foreign key: the token must outlive a deleted cohort, whose id SQLite can hand out
+    again, so that nothing cached for the old cohort is served for the new one.
+    """
+
+    __tablename__ = "cohort_data_version"
+
+    cohort_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     name: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
     token: Mapped[str] = mapped_column(sa.String(32))
 
@@ -100,10 +138,37 @@ def current_of(names: tuple[str, ...]) -> str:
     return ":".join(rows.get(name) or new_token() for name in names)
 
 
-def mark_changed(names=NAMES, session: Session | None = None) -> None:
-    """Note that this transaction changed data behind ``names`` (for writes made around the
-    ORM)."""
-    (session or db.session()).info.setdefault(FLAG, set()).update(names)
+def mark_changed(names=NAMES, session: Session | None = None,
+                 cohort_id: int | None = None) -> None:
+    """Note that this transaction changed data behind ``names``, in one cohort when
+    ``cohort_id`` is given (otherwise in no cohort in particular, which every cohort's
+    answers see); also for writes made around the ORM."""
+    info = (session or db.session()).info
+    info.setdefault(FLAG, set()).update(names)
+    info.setdefault(SCOPED_FLAG, set()).update((name, cohort_id) for name in names)
+
+
+def scoped(names: tuple[str, ...], cohort_ids) -> str:
+    """The versions of ``names`` as seen by an answer about ``cohort_ids`` only, as one token
+    (one query): each version's unscoped token and each cohort's own, and for versions that
+    rest on the whole programme their whole token. A change in another cohort leaves it."""
+    ids = sorted(set(cohort_ids))
+    whole = [name for name in names if name in PROGRAMME_WIDE]
+    per_cohort = [name for name in names if name not in PROGRAMME_WIDE]
+    global_names = whole + [name + UNSCOPED for name in per_cohort]
+    rows = db.session.execute(sa.union_all(
+        sa.select(DataVersion.name, DataVersion.token, sa.literal(-1).label("cohort"))
+        .where(DataVersion.name.in_(global_names)),
+        sa.select(CohortDataVersion.name, CohortDataVersion.token,
+                  CohortDataVersion.cohort_id)
+        .where(CohortDataVersion.cohort_id.in_(ids),
+               CohortDataVersion.name.in_(per_cohort)))).all()
+    found = {(name, cohort): token for name, token, cohort in rows}
+    parts = [found.get((name, -1)) or new_token() for name in global_names]
+    # A cohort no change has touched yet has no token: "-" until its first change.
+    parts += [f"{cohort}={found.get((name, cohort), '-')}" for name in per_cohort
+              for cohort in ids]
+    return ":".join(parts)
 
 
 def draft_only(session: Session, obj) -> bool:
@@ -168,37 +233,89 @@ def not_baseline(session: Session, obj) -> bool:
     return assessment.phase in ("post", "then") and all(p in ("post", "then") for p in was)
 
 
+def cohort_of(session: Session, obj) -> int | None:
+    """The cohort a changed row belongs to, if the session can tell without a query."""
+    table = getattr(obj, "__tablename__", None)
+    if table == "cohort":
+        return obj.id
+    if hasattr(obj, "cohort_id"):
+        if obj.cohort_id is not None:
+            return obj.cohort_id
+        cohort = sa.inspect(obj).dict.get("cohort")
+        return cohort.id if cohort is not None else None
+    if table in PARENTS:
+        parent = loaded_parent(session, obj, *PARENTS[table])
+        return cohort_of(session, parent) if parent is not None else None
+    return None
+
+
+def loaded_parent(session: Session, obj, relationship: str, key: str):
+    """The row ``obj`` belongs to through ``relationship``, if the session holds it."""
+    loaded = sa.inspect(obj).dict
+    if loaded.get(relationship) is not None:
+        return loaded[relationship]
+    if getattr(obj, key) is None:
+        return None
+    mapper = getattr(type(obj), relationship).property.mapper
+    return session.identity_map.get(identity_key(mapper.class_, getattr(obj, key)))
+
+
 def note_flushed_objects(session: Session, _context, _instances) -> None:
-    """before_flush: the versions moved by every new, changed or deleted object."""
+    """before_flush: the versions moved by every new, changed or deleted object, and in
+    which cohort."""
     for obj in (*session.new, *session.dirty, *session.deleted):
         moved = versions_moved_by(session, obj)
         if moved:
-            mark_changed(moved, session)
+            mark_changed(moved, session, cohort_of(session, obj))
 
 
 def note_bulk_statements(state) -> None:
-    """do_orm_execute: an INSERT, UPDATE or DELETE statement on a watched table."""
+    """do_orm_execute: an INSERT, UPDATE or DELETE statement on a watched table (in the
+    cohort its ``lms_cohort`` execution option names, else in none in particular)."""
     if state.is_insert or state.is_update or state.is_delete:
         table = getattr(state.statement, "table", None)
         names = WATCHED.get(getattr(table, "name", None))
         if names:
-            mark_changed(names, state.session)
+            mark_changed(names, state.session, state.execution_options.get(COHORT_OPTION))
 
 
 def write_new_versions(session: Session) -> None:
-    """before_commit: store a new token for each version this transaction moved."""
+    """before_commit: store a new token for each version this transaction moved, whole,
+    unscoped, and per cohort."""
     session.flush()
     for name in sorted(session.info.pop(FLAG, ())):  # a fixed order: no lock cycles
-        token = new_token()
-        updated = session.execute(sa.update(DataVersion).where(DataVersion.name == name)
-                                  .values(token=token))
-        if updated.rowcount == 0:
-            session.execute(sa.insert(DataVersion).values(name=name, token=token))
+        set_token(session, name)
+    moved = session.info.pop(SCOPED_FLAG, set())
+    for name, cohort_id in sorted(moved, key=lambda pair: (pair[0], pair[1] or 0)):
+        if cohort_id is None:
+            set_token(session, name + UNSCOPED)
+        else:
+            set_cohort_token(session, cohort_id, name)
+
+
+def set_token(session: Session, name: str) -> None:
+    """A new token for ``name``."""
+    token = new_token()
+    updated = session.execute(sa.update(DataVersion).where(DataVersion.name == name)
+                              .values(token=token))
+    if updated.rowcount == 0:
+        session.execute(sa.insert(DataVersion).values(name=name, token=token))
+
+
+def set_cohort_token(session: Session, cohort_id: int, name: str) -> None:
+    """A new token for ``name`` in one cohort: one upsert, so that two first changes of a
+    cohort at once cannot both insert."""
+    dialect = session.get_bind().dialect.name
+    insert = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(
+        CohortDataVersion).values(cohort_id=cohort_id, name=name, token=new_token())
+    session.execute(insert.on_conflict_do_update(
+        index_elements=["cohort_id", "name"], set_={"token": insert.excluded.token}))
 
 
 def forget_changes(session: Session, *_args) -> None:
     """after_rollback: nothing this transaction did was kept."""
     session.info.pop(FLAG, None)
+    session.info.pop(SCOPED_FLAG, None)
 
 
 def watch(session_class: type[Session]) -> None:

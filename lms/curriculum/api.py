@@ -134,7 +134,8 @@ def get_cohort_progress(cohort_id: int):
     # Written out as JSON directly (for a cohort of 1,000 the schema's dump took most of the
     # time; a test holds the two to the same output), and kept under the progress version
     # and the day (at-risk flags depend on it) for ten minutes at most.
-    parts = {"version": data_version.current(data_version.PROGRESS), "cohort": cohort.id,
+    parts = {"version": data_version.scoped((data_version.PROGRESS,), [cohort.id]),
+             "cohort": cohort.id,
              "today": today}
     document = cached("progress", parts, lambda: current_app.json.dumps(
         progress_document(progress.cohort_progress(cohort, today))), timeout=600)

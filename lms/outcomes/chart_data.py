@@ -238,7 +238,7 @@ def fingerprint(cohort_ids: Sequence[int], programme_id: int,
     """What a chart's data depends on: its data versions (one query; outcomes move with any
     submission, import, enrolment or change to the programme, progress with any recorded
     work, releases with a release), the cohorts in scope and who is asking."""
-    return {"version": data_version.current_of(versions), "cohorts": list(cohort_ids),
+    return {"version": data_version.scoped(versions, cohort_ids), "cohorts": list(cohort_ids),
             "programme": programme_id, **(extra or {})}
 
 

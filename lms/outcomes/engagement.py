@@ -268,7 +268,8 @@ def engagement(cohorts: Sequence[Cohort], programme: Programme, protect: bool,
     under the data version it rests on: releases for sponsors, live work for tutors."""
     versions = ((data_version.RELEASED,) if protect
                 else (data_version.OUTCOMES, data_version.PROGRESS))
-    parts = {"version": data_version.current_of(versions), "programme": programme.id,
+    parts = {"version": data_version.scoped(versions, [c.id for c in cohorts]),
+             "programme": programme.id,
              "cohorts": sorted(c.id for c in cohorts), "protect": protect,
              "breakdown": breakdown}
     return cached("engagement", parts,

@@ -108,7 +108,7 @@ def gather(cohorts: Sequence[Cohort], programme: Programme, protect: bool,
     return Evaluation(
         programme=programme, cohorts=cohorts, breakdown=breakdown, protect=protect,
         produced_at=dt.datetime.now(dt.UTC),
-        version=data_version.current_of(versions_of(protect)),
+        version=data_version.scoped(versions_of(protect), [c.id for c in cohorts]),
         summary=summary_of(cohorts, programme, protect),
         themes=service.outcomes(cohorts, programme, "theme", breakdown, protect),
         behaviours=service.outcomes(cohorts, programme, "behaviour", breakdown, protect),
@@ -171,7 +171,8 @@ def report_pdf(cohorts: Sequence[Cohort], programme: Programme, protect: bool,
     """The report's PDF, kept under the data versions its figures rest on (any release,
     submission, completed activity or change to the programme makes a new one)."""
     parts = {**service.report_key(cohorts, programme, "report", breakdown, protect),
-             "version": data_version.current_of(versions_of(protect)), "format": "pdf",
+             "version": data_version.scoped(versions_of(protect), [c.id for c in cohorts]),
+             "format": "pdf",
              "others": others.others_key(cohorts, protect)}
     return cached("report-pdf", parts,
                   lambda: pdf_bytes(gather(cohorts, programme, protect, breakdown)))

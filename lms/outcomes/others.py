@@ -331,8 +331,9 @@ def others_key(cohorts: Sequence[Cohort], protect: bool) -> str:
     """What an others' answer rests on: releases for sponsors; live answers, raters and the
     day (a round closes by date) for tutors."""
     if protect:
-        return data_version.current_of((data_version.RELEASED,))
-    return (data_version.current_of((data_version.OUTCOMES, data_version.FEEDBACK))
+        return data_version.scoped((data_version.RELEASED,), [c.id for c in cohorts])
+    return (data_version.scoped((data_version.OUTCOMES, data_version.FEEDBACK),
+                                [c.id for c in cohorts])
             + f":{dt.date.today().isoformat()}")
 
 

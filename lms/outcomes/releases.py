@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from lms.cohorts.models import Cohort, Enrolment, Organisation
+from lms.core import data_version
 from lms.core.errors import Invalid
 from lms.core.extensions import db
 from lms.curriculum.progress import completed_modules
@@ -64,6 +65,8 @@ def snapshot(cohort: Cohort, actor_id: int | None) -> OutcomeRelease:
                              flow=flow.counts_by_cohort([cohort.id]).get(cohort.id, {}))
     db.session.add(release)
     db.session.flush()
+    # Every copy is this cohort's alone: other cohorts' answers stay cached.
+    one_cohort = {data_version.COHORT_OPTION: cohort.id}
     participants = sa.and_(Enrolment.cohort_id == cohort.id, Enrolment.role == "participant")
     db.session.execute(sa.insert(ReleasedPerson).from_select(
         ["release_id", "user_id", "leadership_level", "organisation_type", "sector"],
@@ -72,7 +75,7 @@ def snapshot(cohort: Cohort, actor_id: int | None) -> OutcomeRelease:
         .select_from(Enrolment)
         .outerjoin(LeadershipLevel, Enrolment.leadership_level_id == LeadershipLevel.id)
         .outerjoin(Organisation, Enrolment.organisation_id == Organisation.id)
-        .where(participants)))
+        .where(participants)), execution_options=one_cohort)
     db.session.execute(sa.insert(ReleasedAnswer).from_select(
         ["release_id", "assessment_id", "user_id", "phase", "behaviour_id", "value"],
         sa.select(sa.literal(release.id), Assessment.id, Assessment.user_id, Assessment.phase,
@@ -81,14 +84,16 @@ def snapshot(cohort: Cohort, actor_id: int | None) -> OutcomeRelease:
         .join(Enrolment, sa.and_(Enrolment.cohort_id == Assessment.cohort_id,
                                  Enrolment.user_id == Assessment.user_id))
         .where(Assessment.cohort_id == cohort.id, Assessment.status == "submitted",
-               participants)))
+               participants)), execution_options=one_cohort)
     completed = completed_modules([cohort.id]).subquery()
     db.session.execute(sa.insert(ReleasedCompletion).from_select(
         ["release_id", "user_id", "module_id"],
-        sa.select(sa.literal(release.id), completed.c.user_id, completed.c.module_id)))
+        sa.select(sa.literal(release.id), completed.c.user_id, completed.c.module_id)),
+        execution_options=one_cohort)
     from_others = others.snapshot_rows(cohort, release)
     if from_others:
-        db.session.execute(sa.insert(ReleasedFeedback), from_others)
+        db.session.execute(sa.insert(ReleasedFeedback), from_others,
+                           execution_options=one_cohort)
     return release
 
 

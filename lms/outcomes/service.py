@@ -394,7 +394,7 @@ def report_key(cohorts: Sequence[Cohort], programme: Programme, level: str,
     """What a report depends on, its data version included (one query): a sponsor's answer
     rests on releases (and the live baseline's reliable-change thresholds), not on live
     answers, so submissions between releases leave it cached."""
-    key = {"version": data_version.current_of(versions_for(protect)),
+    key = {"version": data_version.scoped(versions_for(protect), [c.id for c in cohorts]),
            "programme": programme.id,
            "cohorts": sorted(c.id for c in cohorts), "level": level, "breakdown": breakdown,
            "protect": protect, "linked": linked}
@@ -402,10 +402,11 @@ def report_key(cohorts: Sequence[Cohort], programme: Programme, level: str,
 
 
 def versions_for(protect: bool) -> tuple[str, ...]:
-    """The data versions a report rests on."""
+    """The data versions a report rests on: releases or live answers, and the whole
+    programme's baseline (its reliable-change thresholds)."""
     if protect:
         return (data_version.RELEASED, data_version.BASELINE)
-    return (data_version.OUTCOMES,)
+    return (data_version.OUTCOMES, data_version.BASELINE)
 
 
 def check_linked(level: str, linked: str | None) -> None:

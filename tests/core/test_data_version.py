@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from lms.accounts.models import User
+from lms.cohorts.models import Cohort
 from lms.core import data_version
 from lms.core.extensions import db
 from lms.ratings.models import Assessment
@@ -144,3 +145,105 @@ def test_the_reliable_change_thresholds_outlive_a_post_submission(seeded,
     # The baseline version only: the thresholds were not worked out again.
     statements = [s for s in queries.statements if s != "BEGIN"]
     assert len(statements) == 1 and "FROM data_version" in statements[0]
+
+
+# --- per-cohort versions (issue 25) ---------------------------------------------------------
+
+@pytest.fixture
+def two_cohorts(seeded):
+    """Two cohorts of one programme, each with a participant who submitted pre."""
+    programme = b.make_programme()
+    found = []
+    for name in ("North", "South"):
+        cohort = b.make_cohort(programme, name=name)
+        person = b.make_user("participant")
+        b.enrol(person, cohort)
+        b.assess(person, cohort, "pre")
+        found.append((cohort.id, person.id))
+    db.session.commit()
+    return found
+
+
+def scoped_tokens(*names: str) -> dict[str, str]:
+    """Each cohort's scoped token of ``names`` (North, South), and the programme's."""
+    db.session.rollback()
+    north, south = sorted(db.session.scalars(sa.select(Cohort.id)))[-2:]
+    return {"north": data_version.scoped(names, [north]),
+            "south": data_version.scoped(names, [south]),
+            "both": data_version.scoped(names, [north, south])}
+
+
+def changed(before: dict[str, str], *names: str) -> set[str]:
+    after = scoped_tokens(*names)
+    return {key for key in before if before[key] != after[key]}
+
+
+def test_a_submission_in_one_cohort_leaves_the_others_answers(two_cohorts):
+    (north, north_person), _south = two_cohorts
+    before = scoped_tokens("outcomes", "progress")
+    person = db.session.get(User, north_person)
+    b.assess(person, db.session.get(Cohort, north), "post")
+    db.session.commit()
+    assert changed(before, "outcomes", "progress") == {"north", "both"}
+
+
+def test_the_outcomes_key_of_another_cohort_stays_for_post_but_not_for_pre(two_cohorts):
+    from lms.outcomes import service
+
+    (north, north_person), (south, _person) = two_cohorts
+
+    def key(cohort_id):
+        db.session.rollback()
+        cohort = db.session.get(Cohort, cohort_id)
+        return service.report_key([cohort], cohort.programme, "theme", None, False)
+
+    south_key = key(south)
+    person = db.session.get(User, north_person)
+    b.assess(person, db.session.get(Cohort, north), "post")
+    db.session.commit()
+    assert key(south) == south_key  # post: no cohort but North's figures can change
+    pre = db.session.scalar(sa.select(Assessment).filter_by(user_id=north_person, phase="pre"))
+    pre.status = "draft"  # North's baseline: every cohort's reliable-change thresholds
+    db.session.commit()
+    assert key(south) != south_key
+
+
+@pytest.mark.parametrize("change", ["framework", "programme", "organisation", "bulk"])
+def test_a_change_no_cohort_owns_moves_every_cohort(two_cohorts, change):
+    from lms.cohorts.models import Organisation, Programme
+    from lms.framework.models import Behaviour
+    from lms.ratings.models import Rating
+
+    before = scoped_tokens("outcomes")
+    if change == "framework":
+        db.session.scalars(sa.select(Behaviour)).first().statement += " "
+    elif change == "programme":
+        db.session.scalars(sa.select(Programme)).first().min_group_size = 7
+    elif change == "organisation":
+        db.session.scalars(sa.select(Organisation)).first().type = "local_authority"
+    else:
+        db.session.execute(sa.update(Rating).values(value=2))
+    db.session.commit()
+    assert changed(before, "outcomes") == {"north", "south", "both"}
+
+
+def test_a_release_of_one_cohort_leaves_the_others_sponsors_answers(two_cohorts):
+    (north, _p), _south = two_cohorts
+    before = scoped_tokens("released")
+    b.release(db.session.get(Cohort, north))
+    db.session.commit()
+    assert changed(before, "released") == {"north", "both"}
+
+
+def test_a_cohorts_first_changes_in_one_transaction_write_one_token(two_cohorts):
+    from lms.core.data_version import CohortDataVersion
+
+    (north, north_person), _south = two_cohorts
+    person = db.session.get(User, north_person)
+    cohort = db.session.get(Cohort, north)
+    b.assess(person, cohort, "post")
+    b.assess(person, cohort, "then")
+    db.session.commit()
+    rows = db.session.scalars(sa.select(CohortDataVersion).where(
+        CohortDataVersion.cohort_id == north, CohortDataVersion.name == "outcomes")).all()
+    assert len(rows) == 1
