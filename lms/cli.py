@@ -27,6 +27,7 @@ from lms.cohorts.seed import read_programme_file, sync_programme
 from lms.core import jobs
 from lms.core.errors import ServiceError
 from lms.core.extensions import db
+from lms.core.progress import Progress
 from lms.core.schemas import MAX_ID
 from lms.core.seeding import SeedError, flatten_errors
 from lms.curriculum.files import read_module_directory
@@ -287,7 +288,8 @@ def send_reminders(dry_run: bool) -> None:
 def import_ratings(file: Path, cohort_id: int) -> None:
     """Import self-ratings collected elsewhere (CSV email,phase,behaviour,value): all or none."""
     cohort = find_cohort_or_fail(cohort_id)
-    result = ratings_importer.import_ratings(cohort, file.read_bytes())
+    result = ratings_importer.import_ratings(
+        cohort, file.read_bytes(), progress=Progress.for_command("rows checked", "rows"))
     click.echo(f"Ratings imported into {cohort.name!r}: "
                f"{result.assessments_created} assessments created, "
                f"{result.assessments_submitted} submitted, {result.ratings_created} ratings "
@@ -339,7 +341,8 @@ def push_xapi(lrs_url: str, cohort_id: int, batch_size: int) -> None:
     try:
         sent = lrs.push(xapi.cohort_statements(cohort), lrs_url,
                         os.environ.get("LMS_XAPI_USERNAME"), os.environ.get("LMS_XAPI_PASSWORD"),
-                        batch_size)
+                        batch_size, progress=Progress.for_command("statements sent",
+                                                                  "statements"))
     except lrs.LRSError as exc:
         raise click.ClickException(str(exc)) from None
     finally:
@@ -352,7 +355,7 @@ def push_xapi(lrs_url: str, cohort_id: int, batch_size: int) -> None:
               help="The backup file to write (JSON).")
 def export_backup(out: Path) -> None:
     """Write every table of the service to one versioned JSON backup."""
-    text = backup.export_json()
+    text = backup.export_json(Progress.for_command("tables read", "tables"))
     db.session.rollback()  # only read
     try:
         out.write_text(text, encoding="utf-8")
@@ -374,7 +377,9 @@ def import_backup(file: Path, merge: bool) -> None:
         raise click.ClickException(f"{file} is not a JSON backup: "
                                    f"{exc or 'nested too deeply'}.") from None
     try:
-        restored = backup.import_document(document, str(file), merge=merge)
+        restored = backup.import_document(document, str(file), merge=merge,
+                                          progress=Progress.for_command("tables restored",
+                                                                        "tables"))
     except sa.exc.IntegrityError as exc:
         raise click.ClickException(
             f"{file} was not restored; nothing was written. A row clashes with one already "
@@ -466,7 +471,8 @@ def demo_data(participants: int, cohorts: int, seed: int, password_stdin: bool) 
                                    "production.")
     password = read_secret_from_stdin() if password_stdin else DEMO_PASSWORD
     started = time.perf_counter()
-    summary = synthetic.generate(participants, cohorts, password, seed=seed)
+    summary = synthetic.generate(participants, cohorts, password, seed=seed,
+                                 progress=Progress.for_command("people", "participants"))
     click.echo(f"Added {summary.cohorts} cohorts, {summary.participants:,} participants, "
                f"{summary.tutors} tutors, {summary.organisations} new organisations, "
                f"{summary.assessments:,} assessments, {summary.ratings:,} ratings and "

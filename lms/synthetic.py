@@ -28,6 +28,7 @@ from lms.core import data_version
 from lms.core.bulk import bulk_insert
 from lms.core.errors import Invalid
 from lms.core.extensions import db
+from lms.core.progress import Progress
 from lms.curriculum.models import ActivityRecord, CohortModule
 from lms.curriculum.service import current_modules
 from lms.framework.models import Behaviour, LeadershipLevel, Theme
@@ -78,9 +79,11 @@ class Summary:
 
 
 def generate(participants: int, cohorts: int, password: str, seed: int = 2012,
-             today: dt.date | None = None) -> Summary:
-    """Add ``cohorts`` cohorts sharing ``participants`` people to the default programme."""
+             today: dt.date | None = None, progress: Progress | None = None) -> Summary:
+    """Add ``cohorts`` cohorts sharing ``participants`` people to the default programme
+    (``progress`` counts the participants written at each of its steps)."""
     check_size(participants, cohorts)
+    progress = progress or Progress()
     today = today or dt.date.today()
     rng = np.random.default_rng(seed)
     programme = default_programme()
@@ -89,12 +92,21 @@ def generate(participants: int, cohorts: int, password: str, seed: int = 2012,
     organisations = ensure_organisations(participants, summary)
     cohort_ids = insert_cohorts(programme, run, cohorts, today)
     password_hash = passwords.hash_password(password)
+    progress.start(participants, "people")
     people = insert_people(run, participants, cohort_ids, organisations, password_hash, rng)
     tutors = insert_tutors(run, cohort_ids, password_hash)
     enrol(people, tutors)
+    progress.advance(participants)
+    progress.finish()
+    progress.start(participants, "modules worked through")
     schedules = set_curricula(cohort_ids, today)
     summary.activity_records = record_progress(people, schedules, today, rng)
+    progress.advance(participants)
+    progress.finish()
+    progress.start(participants, "self-assessments")
     summary.assessments, summary.ratings = rate(people, programme, today, rng)
+    progress.advance(participants)
+    progress.finish()
     summary.cohorts, summary.participants, summary.tutors = cohorts, participants, cohorts
     summary.cohort_ids = list(cohort_ids)
     finish_bulk_load()

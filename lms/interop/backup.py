@@ -23,6 +23,7 @@ from lms.audit.models import AuditEvent
 from lms.core.data_version import DataVersion
 from lms.core.db_types import UTCDateTime
 from lms.core.extensions import db
+from lms.core.progress import Progress
 from lms.core.seeding import SeedError
 
 FORMAT = "lms-backup"
@@ -61,21 +62,26 @@ def from_json(column: sa.Column, value: Any) -> Any:
     return value
 
 
-def export_document() -> dict[str, Any]:
+def export_document(progress: Progress | None = None) -> dict[str, Any]:
     """Every row of every table, in primary-key order."""
+    progress = progress or Progress()
     content = {}
+    progress.start(len(tables()))
     for table in tables():
         columns = [column.name for column in table.columns]
         rows = db.session.execute(sa.select(table).order_by(*table.primary_key.columns))
         content[table.name] = {"columns": columns,
                                "rows": [[to_json(value) for value in row] for row in rows]}
+        progress.advance()
+    progress.finish()
     return {"format": FORMAT, "version": FORMAT_VERSION, "revision": current_revision(),
             "tables": content}
 
 
-def export_json() -> str:
+def export_json(progress: Progress | None = None) -> str:
     """The backup as JSON text."""
-    return json.dumps(export_document(), ensure_ascii=False, indent=1, sort_keys=False) + "\n"
+    return json.dumps(export_document(progress), ensure_ascii=False, indent=1,
+                      sort_keys=False) + "\n"
 
 
 def is_empty() -> bool:
@@ -118,8 +124,8 @@ class Restored:
     skipped_erased: int = 0
 
 
-def import_document(document: Any, source: str = "the backup", merge: bool = False
-                    ) -> Restored:
+def import_document(document: Any, source: str = "the backup", merge: bool = False,
+                    progress: Progress | None = None) -> Restored:
     """Restore a backup; refused into a non-empty database unless ``merge`` (then rows whose
     primary key is already taken are kept as they are, and rows of anyone in the erasure
     register are skipped). Flushes; the caller commits."""
@@ -129,7 +135,10 @@ def import_document(document: Any, source: str = "the backup", merge: bool = Fal
                                  "or pass --merge to add only the rows it does not have"])
     written = 0
     erased = ErasedRows() if merge else None
+    progress = progress or Progress()
+    progress.start(len(tables()))
     for table in tables():
+        progress.advance()
         content = document["tables"].get(table.name)
         if not content or not content["rows"]:
             continue
@@ -143,6 +152,7 @@ def import_document(document: Any, source: str = "the backup", merge: bool = Fal
             written += len(rows)
     db.session.flush()
     reset_sequences(known)
+    progress.finish()
     return Restored(written, erased.skipped if erased else 0)
 
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import Any
 
+from lms.core.progress import Progress
 from lms.interop.xapi import XAPI_VERSION
 
 RETRIES = 3
@@ -67,8 +68,11 @@ def post_batch(url: str, batch: list[dict[str, Any]], sent_headers: dict[str, st
 
 
 def push(statements: Iterable[dict[str, Any]], lrs_url: str, username: str | None,
-         password: str | None, size: int = 500, pause: float = 1.0) -> int:
+         password: str | None, size: int = 500, pause: float = 1.0,
+         progress: Progress | None = None) -> int:
     """Send every statement to ``lrs_url``/statements; how many were sent."""
+    progress = progress or Progress()
+    progress.start(None)
     url = lrs_url.rstrip("/") + "/statements"
     if not url.startswith(("http://", "https://")):
         raise LRSError(f"The LRS address must start with http:// or https://; got {lrs_url!r}.")
@@ -77,4 +81,6 @@ def push(statements: Iterable[dict[str, Any]], lrs_url: str, username: str | Non
     for batch in batches(statements, size):
         post_batch(url, batch, sent_headers, pause)
         sent += len(batch)
+        progress.advance(len(batch))
+    progress.finish()
     return sent

@@ -22,6 +22,7 @@ from lms.cohorts.models import Cohort, Enrolment, Organisation
 from lms.core.bulk import bulk_insert
 from lms.core.db_types import utcnow
 from lms.core.extensions import db
+from lms.core.progress import Progress
 from lms.framework.models import Behaviour
 from lms.ratings.models import PHASES, Assessment, Rating
 from lms.ratings.service import NOT_APPLICABLE, scale_values
@@ -138,22 +139,28 @@ def load_people(cohort: Cohort) -> dict[str, tuple[int, str | None]]:
     return {email: (user_id, sector) for email, user_id, sector in rows}
 
 
-def import_ratings(cohort: Cohort, data: bytes) -> ImportResult:
+def import_ratings(cohort: Cohort, data: bytes, progress: Progress | None = None
+                   ) -> ImportResult:
     """Check every row, then store them all as submitted assessments (or store nothing)."""
     rows = parse_rows(data)
     people = load_people(cohort)
     behaviours = {b.code: b for b in db.session.scalars(sa.select(Behaviour))}
     values = {str(v) for v in scale_values(cohort.programme)} | {NOT_APPLICABLE}
     problems = duplicate_problems(rows)
+    progress = progress or Progress()
+    progress.start(len(rows))
     for row in rows:
         found = row_problems(row, people, behaviours, values)
         if found:
             problems.setdefault(row.number, []).extend(found)
+        progress.advance()
     if problems:
+        progress.finish()
         raise roster.roster_error(problems, WHAT)
     result = ImportResult()
     assessments = ensure_assessments(cohort, rows, people, result)
     write_ratings(cohort.id, rows, people, behaviours, assessments, result)
+    progress.finish()
     record("ratings.import", cohort, rows=len(rows), ratings_created=result.ratings_created,
            ratings_updated=result.ratings_updated)
     return result
