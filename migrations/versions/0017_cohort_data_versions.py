@@ -30,10 +30,13 @@ def upgrade():
     sa.Column('token', sa.String(length=32), nullable=False),
     sa.PrimaryKeyConstraint('cohort_id', 'name', name=op.f('pk_cohort_data_version'))
     )
-    # The unscoped tokens start now, so that answers are cached from the first request.
-    table = sa.table('data_version', sa.column('name', sa.String), sa.column('token', sa.String))
-    op.bulk_insert(table, [{"name": f"{name}/g", "token": secrets.token_hex(16)}
-                           for name in PER_COHORT])
+    # The unscoped tokens start now, so that answers are cached from the first request
+    # (unless a change already wrote one).
+    for name in PER_COHORT:
+        op.execute(sa.text(
+            "INSERT INTO data_version (name, token) SELECT :name, :token "
+            "WHERE NOT EXISTS (SELECT 1 FROM data_version WHERE name = :name)")
+            .bindparams(name=f"{name}/g", token=secrets.token_hex(16)))
 
 
 def downgrade():
