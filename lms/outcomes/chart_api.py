@@ -17,7 +17,7 @@ from webargs.fields import DelimitedList
 
 from lms import access
 from lms.core import data_version
-from lms.core.caching import lookup, store
+from lms.core.caching import built_once
 from lms.core.errors import Invalid, NotFound
 from lms.core.schemas import Id
 from lms.outcomes import chart_data, others, service
@@ -154,11 +154,15 @@ def chart_or_text(name: str, fmt: str, etag: str, build: Callable[[], dict[str, 
     # Drawing is the expensive part: the image is kept under its ETag, which already says
     # everything it depends on, and shared by every server process through Redis.
     key = f"chart:{etag}"
-    image = lookup(key)
-    response_cache = "hit" if image is not None else "miss"
-    if image is None:
-        image = render(DRAW[name], build(), query["width"], query["height"], fmt)
-        store(key, image)
+    drawn = []
+
+    def draw() -> bytes:
+        drawn.append(True)
+        return render(DRAW[name], build(), query["width"], query["height"], fmt)
+
+    # One drawer per chart: many readers of a cohort's changed chart wait for one drawing.
+    image = built_once(key, draw)
+    response_cache = "miss" if drawn else "hit"
     response = Response(image, mimetype=MIMETYPES[fmt])
     response.headers["X-Cache"] = response_cache
     return response
