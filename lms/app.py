@@ -21,6 +21,7 @@ from lms.cohorts.api import blp as cohorts_api
 from lms.core import config as settings
 from lms.core import data_version, errors, jobs
 from lms.core.extensions import api, cache, db, limiter, migrate
+from lms.core.replica import init_replica
 from lms.core.schemas import MAX_ID, IdConverter
 from lms.curriculum.api import blp as curriculum_api
 from lms.dashboards import admin as admin_pages
@@ -97,6 +98,7 @@ def register_extensions(app: Flask) -> None:
         hops = app.config["LMS_TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     db.init_app(app)
+    init_replica(app)
     migrate.init_app(app, db, directory=str(settings.PROJECT_ROOT / "migrations"))
     app.url_map.converters["id"] = IdConverter
     api.init_app(app)

@@ -39,6 +39,8 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
         # None means "the SQLite file in the instance folder"; resolved in create_app,
         # because only the app knows where its instance folder is.
         "SQLALCHEMY_DATABASE_URI": env.get("LMS_DATABASE_URL") or None,
+        # A PostgreSQL read replica for reports, charts and the evaluation report (optional).
+        "LMS_DATABASE_REPLICA_URL": env.get("LMS_DATABASE_REPLICA_URL") or None,
         "LMS_SEEDS_DIR": env.get("LMS_SEEDS_DIR") or str(PROJECT_ROOT / "seeds"),
         "LMS_MODULES_DIR": env.get("LMS_MODULES_DIR") or str(PROJECT_ROOT / "modules"),
         "LMS_SQLITE_BUSY_TIMEOUT_MS": int_setting(env, "LMS_SQLITE_BUSY_TIMEOUT_MS", 5000),

@@ -13,6 +13,7 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase
 
 from lms.core.openapi_rules import SchemaRulesPlugin
+from lms.core.replica import RoutingSession
 
 # Named constraints let Alembic create, compare and drop them the same way on SQLite and
 # PostgreSQL.
@@ -31,7 +32,8 @@ class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+# Reports may read from a replica (lms.core.replica): the session routes their SELECTs.
+db = SQLAlchemy(model_class=Base, session_options={"class_": RoutingSession})
 # SQLite cannot ALTER most things in place; batch mode rebuilds the table instead.
 migrate = Migrate(render_as_batch=True, compare_type=True)
 api = Api(spec_kwargs={"extra_plugins": [SchemaRulesPlugin()]})

@@ -12,6 +12,7 @@ from lms import access
 from lms.cohorts.models import Programme
 from lms.core.errors import Invalid
 from lms.core.extensions import db
+from lms.core.replica import reads_from_replica
 from lms.outcomes import chart_data, engagement, evaluation, wording
 from lms.outcomes import service as outcomes_service
 from lms.outcomes.charts import COMPARISON_TITLES, DESCRIBE
@@ -111,6 +112,7 @@ def suppressed_on_page(report: dict[str, Any], comparison: str, effects: dict[st
 
 @bp.get("/outcomes")
 @page("sponsor", "tutor", "admin")
+@reads_from_replica
 def outcomes():
     """Outcome charts, text alternatives and figures, with a comparison and a breakdown."""
     if choice("source", SOURCE_NAMES, "self") == "others":
@@ -201,6 +203,7 @@ def gap_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
 
 @bp.get("/outcomes/report")
 @page("sponsor", "tutor", "admin")
+@reads_from_replica
 def printable_report():
     """The evaluation report as a page to print (the same document as its PDF)."""
     breakdown = choice("breakdown", BREAKDOWN_NAMES, "")

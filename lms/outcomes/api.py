@@ -9,6 +9,7 @@ from webargs.fields import DelimitedList
 
 from lms import access
 from lms.core.caching import cached
+from lms.core.replica import reads_from_replica
 from lms.core.schemas import Id
 from lms.outcomes import engagement, evaluation, others, service
 from lms.outcomes.csv_export import profile_csv, report_csv
@@ -125,6 +126,7 @@ def report_response(cohorts, programme, protect: bool, query: dict) -> Response:
 @blp.arguments(OutcomeQuerySchema, location="query")
 @blp.response(200, OutcomeReport)
 @blp.alt_response(404, **NOT_FOUND)
+@reads_from_replica
 def get_cohort_outcomes(query, cohort_id: int):
     """The cohort's outcomes: post − pre, post − then and then − pre per row."""
     return report_response(*cohort_scope(cohort_id), query)
@@ -135,6 +137,7 @@ def get_cohort_outcomes(query, cohort_id: int):
 @blp.arguments(OutcomeQuerySchema, location="query")
 @blp.doc(responses=CSV_RESPONSE)
 @blp.alt_response(404, **NOT_FOUND)
+@reads_from_replica
 def get_cohort_outcomes_csv(query, cohort_id: int):
     """The cohort's outcomes as CSV, one line per figure, rounded for people (decimals to 2
     places, p values to 3 significant figures; the JSON keeps full precision)."""
@@ -146,6 +149,7 @@ def get_cohort_outcomes_csv(query, cohort_id: int):
 @blp.arguments(ProgrammeOutcomeQuerySchema, location="query")
 @blp.response(200, OutcomeReport)
 @blp.alt_response(404, **NOT_FOUND)
+@reads_from_replica
 def get_programme_outcomes(query, programme_id: int):
     """Outcomes over the programme's cohorts you may see, or those named in ``cohorts``."""
     return report_response(*programme_scope(programme_id, query), query)
@@ -156,6 +160,7 @@ def get_programme_outcomes(query, programme_id: int):
 @blp.arguments(ProgrammeOutcomeQuerySchema, location="query")
 @blp.doc(responses=CSV_RESPONSE)
 @blp.alt_response(404, **NOT_FOUND)
+@reads_from_replica
 def get_programme_outcomes_csv(query, programme_id: int):
     """The programme's outcomes as CSV, one line per figure, rounded for people (decimals
     to 2 places, p values to 3 significant figures; the JSON keeps full precision)."""
@@ -174,6 +179,7 @@ def pdf_response(document: bytes, name: str) -> Response:
 @blp.arguments(ReportQuerySchema, location="query")
 @blp.doc(responses=PDF_RESPONSE)
 @blp.alt_response(404, **NOT_FOUND)
+@reads_from_replica
 def get_cohort_report_pdf(query, cohort_id: int):
     """The cohort's evaluation report as a PDF: the summary, the participant flow, the
     charts, every figure, the methods and a glossary, under the same disclosure control as
@@ -188,6 +194,7 @@ def get_cohort_report_pdf(query, cohort_id: int):
 @blp.arguments(ProgrammeReportQuerySchema, location="query")
 @blp.doc(responses=PDF_RESPONSE)
 @blp.alt_response(404, **NOT_FOUND)
+@reads_from_replica
 def get_programme_report_pdf(query, programme_id: int):
     """The evaluation report over the programme's cohorts you may see (or those named in
     ``cohorts``), as a PDF."""
@@ -201,6 +208,7 @@ def get_programme_report_pdf(query, programme_id: int):
 @blp.arguments(ReportQuerySchema, location="query")
 @blp.response(200, Engagement)
 @blp.alt_response(404, **NOT_FOUND)
+@reads_from_replica
 def get_cohort_engagement(query, cohort_id: int):
     """How many submitted each self-assessment and completed each module (sponsors: from
     the cohort's latest release, under disclosure control; tutors: live)."""
@@ -213,6 +221,7 @@ def get_cohort_engagement(query, cohort_id: int):
 @blp.arguments(ProgrammeReportQuerySchema, location="query")
 @blp.response(200, Engagement)
 @blp.alt_response(404, **NOT_FOUND)
+@reads_from_replica
 def get_programme_engagement(query, programme_id: int):
     """Engagement per cohort you may see (or those named in ``cohorts``), with their total."""
     cohorts, programme, protect = programme_scope(programme_id, query)

@@ -19,6 +19,7 @@ from lms import access
 from lms.core import data_version
 from lms.core.caching import built_once
 from lms.core.errors import Invalid, NotFound
+from lms.core.replica import reads_from_replica
 from lms.core.schemas import Id
 from lms.outcomes import chart_data, others, service
 from lms.outcomes.charts import DESCRIBE, DRAW, render
@@ -173,6 +174,7 @@ def chart_or_text(name: str, fmt: str, etag: str, build: Callable[[], dict[str, 
 @blp.arguments(ChartQuerySchema, location="query")
 @blp.doc(responses=CHART_RESPONSES)
 @blp.alt_response(404, response="DEFAULT_ERROR", description="No such cohort or chart.")
+@reads_from_replica
 def get_cohort_chart(query, cohort_id: int, name: str, fmt: str):
     """A cohort's chart: likert, behaviours, effects (outcomes), engagement (who submitted
     and completed what; sponsors' from releases, under disclosure control) or progress
@@ -193,6 +195,7 @@ def get_cohort_chart(query, cohort_id: int, name: str, fmt: str):
 @blp.arguments(ProgrammeChartQuerySchema, location="query")
 @blp.doc(responses=CHART_RESPONSES)
 @blp.alt_response(404, response="DEFAULT_ERROR", description="No such programme or chart.")
+@reads_from_replica
 def get_programme_chart(query, programme_id: int, name: str, fmt: str):
     """A chart over the programme's cohorts you may see (or those named in ``cohorts``)."""
     check_name(name, query)

@@ -1,0 +1,65 @@
+"""Reads that tolerate a second of staleness may go to a PostgreSQL read replica.
+
+With ``LMS_DATABASE_REPLICA_URL`` set, the views marked ``reads_from_replica`` (outcome
+reports, charts, engagement, the evaluation report) send their SELECTs to the replica; every
+write, and every read outside those views (signing in, submitting, anything that must see its
+own writes), goes to the primary. A replica in hot standby refuses writes, so nothing can be
+written there by mistake. An answer built from the replica is cached under the data version
+read from the replica too, so its key and its figures always agree.
+
+Without the setting (SQLite, a single PostgreSQL host), nothing changes.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask, current_app, g, has_app_context
+from flask_sqlalchemy.session import Session
+
+EXTENSION = "lms_replica"
+FLAG = "lms_read_replica"
+
+
+def init_replica(app: Flask) -> None:
+    """Make the replica's engine when one is configured."""
+    url = app.config.get("LMS_DATABASE_REPLICA_URL")
+    if url:
+        app.extensions[EXTENSION] = sa.create_engine(url, pool_pre_ping=True)
+
+
+def reads_from_replica(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Let a view's reads go to the replica (its writes still go to the primary)."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        g.setdefault(FLAG, True)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def replica_engine() -> sa.Engine | None:
+    """The replica's engine if this request's reads may go there."""
+    if not has_app_context() or not g.get(FLAG):
+        return None
+    return current_app.extensions.get(EXTENSION)
+
+
+class RoutingSession(Session):
+    """Flask-SQLAlchemy's session, sending the reads of a replica view to the replica."""
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+        """The replica for anything a replica view runs but a flush or an INSERT, UPDATE or
+        DELETE; otherwise as usual. (SQLAlchemy names no clause for some selects, such as a
+        union of ORM columns, and a ``SET LOCAL`` must reach the connection its query runs
+        on: so every statement but the writes goes there, and a write hidden in text
+        would be refused by the replica, not made somewhere unseen.)"""
+        if bind is None and not self._flushing and not getattr(clause, "is_dml", False):
+            engine = replica_engine()
+            if engine is not None:
+                return engine
+        return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
