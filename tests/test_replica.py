@@ -91,7 +91,7 @@ def clusters() -> Iterator[tuple[Cluster, Cluster]]:
         hba.write("host replication all 127.0.0.1/32 trust\n")
     primary.start()
     try:
-        engine = sa.create_engine(primary.url("postgres"), isolation_level="AUTOCOMMIT")
+        engine = engine_for(primary.url("postgres"), isolation_level="AUTOCOMMIT")
         with engine.connect() as connection:
             connection.execute(sa.text("CREATE DATABASE lms"))
         engine.dispose()
@@ -106,11 +106,16 @@ def clusters() -> Iterator[tuple[Cluster, Cluster]]:
         shutil.rmtree(home, ignore_errors=True)
 
 
+def engine_for(url: str, **options) -> sa.Engine:
+    """An engine that keeps no connection once one is closed (nothing left open)."""
+    return sa.create_engine(url, poolclass=sa.pool.NullPool, **options)
+
+
 def caught_up(primary: Cluster, replica: Cluster) -> None:
     """Wait until the replica has replayed everything the primary has written."""
-    with sa.create_engine(primary.url()).connect() as connection:
+    with engine_for(primary.url()).connect() as connection:
         written = connection.execute(sa.text("SELECT pg_current_wal_lsn()")).scalar()
-    engine = sa.create_engine(replica.url())
+    engine = engine_for(replica.url())
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         with engine.connect() as connection:
@@ -176,11 +181,11 @@ def test_reports_come_from_the_replica_and_writes_from_the_primary(clusters):
     # a write goes to the primary, and the replica refuses one outright
     changed = client.patch("/api/v1/me", json={"email_reminders": False}, headers=headers)
     assert changed.status_code == 200, changed.json
-    with sa.create_engine(primary.url()).connect() as connection:
+    with engine_for(primary.url()).connect() as connection:
         assert connection.execute(sa.text(
             "SELECT email_reminders FROM user_account WHERE role = 'tutor'")).scalar() is False
     with pytest.raises(sa.exc.InternalError, match="read-only transaction"), \
-            sa.create_engine(replica.url()).begin() as connection:
+            engine_for(replica.url()).begin() as connection:
         connection.execute(sa.text("UPDATE programme SET min_group_size = 9"))
     with app.app_context():
         app.extensions[EXTENSION].dispose()
