@@ -14,6 +14,7 @@ from lms import access
 from lms.cohorts.service import participant_in
 from lms.core.errors import Conflict, Gone, Invalid, NotFound
 from lms.core.extensions import person_writes
+from lms.dashboards.participant import radio_items
 from lms.feedback import (
     mail,  # noqa: F401  (registers the raters' e-mails)
     report,
@@ -49,18 +50,6 @@ def form_comments(form, themes) -> dict[str, str]:
     return {theme.code: form.get(f"comment-{theme.code}", "") for theme, _items in themes}
 
 
-def rater_radio_items(scale, chosen: Any) -> list[dict[str, Any]]:
-    """Each point of the scale, then "not observed"."""
-    chosen = "" if chosen is None else str(chosen)
-    items: list[dict[str, Any]] = [
-        {"value": str(point["value"]), "text": f"{point['value']} – {point['label']}",
-         "checked": chosen == str(point["value"])} for point in scale]
-    items.append({"divider": "or"})
-    items.append({"value": service.NOT_OBSERVED, "text": "I have not seen this",
-                  "checked": chosen == service.NOT_OBSERVED})
-    return items
-
-
 def ended(exc: NotFound | Gone):
     """The page a link that does not (or no longer) work shows."""
     return render_template("feedback/ended.html", message=exc.message), exc.status
@@ -90,7 +79,8 @@ def rater_form(token: str):
     chosen = request.form if errors else view["ratings"]
     comments = request.form if errors else {f"comment-{k}": v
                                             for k, v in view["comments"].items()}
-    questions = [(theme, [(b, rater_radio_items(view["scale"], chosen.get(b.code)))
+    questions = [(theme, [(b, radio_items(view["scale"], chosen.get(b.code),
+                                          service.NOT_OBSERVED, "I have not seen this"))
                           for b in items]) for theme, items in view["themes"]]
     return render_template("feedback/rater.html", view=view, questions=questions,
                            comments=comments, error_list=errors, token=token), status

@@ -261,14 +261,16 @@ def answers_from(form, behaviours) -> dict[str, Any]:
     return answers
 
 
-def radio_items(scale: list[dict[str, Any]], chosen: Any) -> list[dict[str, Any]]:
-    """The radio buttons of one behaviour: each point of the scale, then "not applicable"."""
+def radio_items(scale: list[dict[str, Any]], chosen: Any, no_point: str = "na",
+                no_point_text: str = "Not applicable to my role") -> list[dict[str, Any]]:
+    """The radio buttons of one behaviour: each point of the scale, then the answer that
+    gives no point ("not applicable" for a participant; a 360 rater's "not observed")."""
     chosen = "" if chosen is None else str(chosen)
     items: list[dict[str, Any]] = [
         {"value": str(point["value"]), "text": f"{point['value']} – {point['label']}",
          "checked": chosen == str(point["value"])} for point in scale]
     items.append({"divider": "or"})
-    items.append({"value": "na", "text": "Not applicable to my role", "checked": chosen == "na"})
+    items.append({"value": no_point, "text": no_point_text, "checked": chosen == no_point})
     return items
 
 

@@ -31,7 +31,12 @@ from lms.feedback.models import (
 )
 from lms.framework.models import Behaviour, Theme
 from lms.messaging import outbox
-from lms.ratings.service import behaviours_for_sector, scale_values, sector_of
+from lms.ratings.service import (
+    behaviours_for_sector,
+    parse_answers,
+    scale_values,
+    sector_of,
+)
 
 #: What a rater answers for a behaviour they have not seen the participant do.
 NOT_OBSERVED = "not_observed"
@@ -266,25 +271,6 @@ def check_open(rater: FeedbackRater, today: dt.date) -> None:
         raise Conflict("Your feedback is submitted; thank you. It can no longer be changed.")
 
 
-def parse_ratings(raw: dict[str, Any], asked: dict[str, Behaviour], values: list[int]
-                  ) -> tuple[dict[int, int | None], dict[str, list[str]]]:
-    """Answers by behaviour id, and the problems by behaviour code."""
-    answers: dict[int, int | None] = {}
-    problems: dict[str, list[str]] = {}
-    allowed = f"a whole number from {values[0]} to {values[-1]}, or \"{NOT_OBSERVED}\""
-    for code, value in raw.items():
-        behaviour = asked.get(code.upper()) if isinstance(code, str) else None
-        if behaviour is None:
-            problems[str(code)[:40]] = [f"{str(code)[:40]!r} is not a behaviour asked about"]
-        elif value == NOT_OBSERVED:
-            answers[behaviour.id] = None
-        elif isinstance(value, int) and not isinstance(value, bool) and value in values:
-            answers[behaviour.id] = value
-        else:
-            problems[code] = [f"must be {allowed}; got {value!r}"[:200]]
-    return answers, problems
-
-
 def parse_comments(raw: dict[str, Any], themes: dict[str, Theme]
                    ) -> tuple[dict[int, str], dict[str, list[str]]]:
     """Comments by theme id ("" removes one), and the problems by theme code."""
@@ -308,8 +294,9 @@ def save(rater: FeedbackRater, ratings: dict[str, Any], comments: dict[str, Any]
     """Save any of a rater's answers and comments as a draft; nothing if any is wrong."""
     check_open(rater, today or dt.date.today())
     behaviours = asked_behaviours(rater)
-    answers, problems = parse_ratings(ratings, {b.code: b for b in behaviours},
-                                      scale_values(rater.cohort.programme))
+    answers, problems = parse_answers(ratings, {b.code: b for b in behaviours},
+                                      scale_values(rater.cohort.programme),
+                                      no_point=NOT_OBSERVED)
     texts, comment_problems = parse_comments(comments, {t.code: t for t, _ in
                                                         themes_of(behaviours)})
     if problems or comment_problems:

@@ -114,21 +114,23 @@ def find_assessment(cohort_id: int, user_id: int, phase: str) -> Assessment | No
         .options(selectinload(Assessment.ratings).joinedload(Rating.behaviour)))
 
 
-def parse_answers(raw: dict[str, Any], asked: dict[str, Behaviour],
-                  values: list[int]) -> tuple[dict[int, int | None], dict[str, list[str]]]:
+def parse_answers(raw: dict[str, Any], asked: dict[str, Behaviour], values: list[int],
+                  no_point: str = NOT_APPLICABLE
+                  ) -> tuple[dict[int, int | None], dict[str, list[str]]]:
     """Answers by behaviour id, and the problems by behaviour code.
 
-    An answer is a whole number on the scale, or "na". Booleans, floats, numeric strings,
+    An answer is a whole number on the scale, or ``no_point`` ("na" for a participant,
+    "not_observed" for a 360 rater), stored as NULL. Booleans, floats, numeric strings,
     nulls and numbers off the scale are refused, each naming the behaviour.
     """
     answers: dict[int, int | None] = {}
     problems: dict[str, list[str]] = {}
-    allowed = f"a whole number from {values[0]} to {values[-1]}, or \"{NOT_APPLICABLE}\""
+    allowed = f"a whole number from {values[0]} to {values[-1]}, or \"{no_point}\""
     for code, value in raw.items():
         behaviour = asked.get(code.upper()) if isinstance(code, str) else None
         if behaviour is None:
             problems[str(code)] = [f"{code!r} is not a behaviour you are asked to rate"]
-        elif value == NOT_APPLICABLE:
+        elif value == no_point:
             answers[behaviour.id] = None
         elif isinstance(value, int) and not isinstance(value, bool) and value in values:
             answers[behaviour.id] = value
