@@ -32,6 +32,7 @@ from lms.core.progress import Progress
 from lms.curriculum.models import ActivityRecord, CohortModule
 from lms.curriculum.service import current_modules
 from lms.framework.models import Behaviour, LeadershipLevel, Theme
+from lms.outcomes import kept
 from lms.ratings.models import PHASES, Assessment, Rating
 
 DOMAIN = "synthetic.example.org"
@@ -104,12 +105,13 @@ def generate(participants: int, cohorts: int, password: str, seed: int = 2012,
     progress.advance(participants)
     progress.finish()
     progress.start(participants, "self-assessments")
-    summary.assessments, summary.ratings = rate(people, programme, today, rng)
-    progress.advance(participants)
-    progress.finish()
+    with kept.counted_afresh(list(cohort_ids), progress):
+        summary.assessments, summary.ratings = rate(people, programme, today, rng)
+        progress.advance(participants)
+        progress.finish()
+        finish_bulk_load()  # the planner's statistics, before the tallies are counted
     summary.cohorts, summary.participants, summary.tutors = cohorts, participants, cohorts
     summary.cohort_ids = list(cohort_ids)
-    finish_bulk_load()
     return summary
 
 

@@ -208,8 +208,8 @@ class AnswerCounts:
                     (int(a), int(b), bool(c))] += int(count)
             return
         counts = dict(zip(COMPARISONS, (int(a or 0), int(b or 0), int(c or 0)), strict=True))
-        if group is None:
-            self.paired = counts
+        if group is None:  # several sources (kept cohorts and the rest) add up
+            self.paired = {name: self.paired[name] + counts[name] for name in COMPARISONS}
         else:
             self.paired_by[group] = counts
             self.paired = {name: self.paired_by_total(name) for name in COMPARISONS}

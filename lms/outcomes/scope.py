@@ -62,10 +62,12 @@ def join_linked(query: sa.Select, linked: str) -> sa.Select:
 
 def answers_in_scope(cohort_ids: Sequence[int] | sa.Select, level: str, breakdown: str | None,
                      linked: str | None = None, extra: Sequence[sa.ColumnElement] = (),
-                     released: bool = False) -> sa.Select:
+                     released: bool = False, people: Sequence[int] | None = None
+                     ) -> sa.Select:
     """Every answer of a submitted assessment in scope: who, their group, the row, the phase
     and the value (NULL: "not applicable"), and any ``extra`` columns; ``released``: the
-    answers of each cohort's latest release instead of the live ones."""
+    answers of each cohort's latest release instead of the live ones; ``people``: only
+    theirs (live answers only)."""
     if released:
         return released_answers(cohort_ids, level, breakdown, linked, extra)
     query = (
@@ -75,6 +77,8 @@ def answers_in_scope(cohort_ids: Sequence[int] | sa.Select, level: str, breakdow
         .join(Behaviour, Rating.behaviour_id == Behaviour.id)
         .join(Theme, Behaviour.theme_id == Theme.id)
         .where(Assessment.cohort_id.in_(cohort_ids), Assessment.status == "submitted"))
+    if people is not None:
+        query = query.where(Assessment.user_id.in_(people))
     if level == "linked":
         query = join_linked(query, linked)
     if breakdown in ("leadership_level", "organisation_type", "sector", ATOM):

@@ -35,7 +35,7 @@ from lms.framework.models import (
     Theme,
     ThemeLink,
 )
-from lms.outcomes import flow, others, publication, scales, scope
+from lms.outcomes import flow, kept, others, publication, scales, scope
 from lms.outcomes.disclosure import suppress
 from lms.outcomes.publication import NOT_RELEASED
 from lms.outcomes.release_models import OutcomeRelease, ReleasedAnswer, ReleasedPerson
@@ -105,14 +105,16 @@ NO_TEXT = sa.cast(sa.null(), sa.String)
 
 
 def tally_query(cohort_ids: Sequence[int], level: str, breakdown: str | None,
-                linked: str | None = None, released: bool = False) -> sa.Select:
+                linked: str | None = None, released: bool = False,
+                people: Sequence[int] | None = None) -> sa.Select:
     """One statement counting everything a report needs, as rows of (kind, unit, group,
     phase, four numbers, count): pairs of scores per comparison, answers per point, people
     answering per phase, and people in all. The answers are read once (a CTE); only the
-    pairs need them grouped by person, the distributions are counted straight from them."""
+    pairs need them grouped by person, the distributions are counted straight from them.
+    With ``people``, only their answers: what they contribute (lms.outcomes.kept)."""
     extra = scales.alpha_columns(released) if level in SCALE_LEVELS else ()
     answer = answers_in_scope(cohort_ids, level, breakdown, linked, extra=extra,
-                              released=released).cte("answer")
+                              released=released, people=people).cte("answer")
     score = scores_of(answer)
     parts = []
     if level in SCALE_LEVELS:
@@ -121,7 +123,7 @@ def tally_query(cohort_ids: Sequence[int], level: str, breakdown: str | None,
     # answers repeat under every heading their theme links to, so it reads them again.
     once = (answer if level != "linked" else
             answers_in_scope(cohort_ids, "framework", breakdown if breakdown == scope.ATOM
-                             else None, released=released).cte("answer_once"))
+                             else None, released=released, people=people).cte("answer_once"))
     parts += flow.answer_parts(once, per_group=breakdown == scope.ATOM)
     for name, (before, after) in COMPARISONS.items():
         numbers = [score.c[f"{before}_sum"], score.c[f"{before}_count"],
@@ -200,35 +202,68 @@ class Counted:
 
 def tallies(cohort_ids: Sequence[int], level: str, breakdown: str | None,
             linked: str | None = None, released: bool = False) -> Counted:
-    """Every row's tally and the rest of ``Counted``, counted by the database in one
-    statement (over the cohorts' latest releases when ``released``)."""
-    scope.room_to_group()
-    counted: dict[tuple[str, str | None], Tally] = defaultdict(Tally)
-    people = 0
-    alphas, answered = scales.AlphaCounts(), flow.AnswerCounts()
-    row_atoms: dict[tuple[str, str], publication.RowAtom] = defaultdict(publication.RowAtom)
-    people_by_group: dict[str, int] = {}
-    for kind, unit, group, phase, a, b, c, d, count in db.session.execute(
-            tally_query(cohort_ids, level, breakdown, linked, released)):
+    """Every row's tally and the rest of ``Counted``: for live reports without a breakdown
+    (or by cohort), from the counts kept ready (lms.outcomes.kept) of every cohort whose
+    counts are current, and from the ratings for the rest; otherwise counted by the
+    database in one statement (over the cohorts' latest releases when ``released``)."""
+    counted = Accumulator()
+    if released or breakdown not in (None, "cohort") or kept.shared_people(cohort_ids):
+        scope.room_to_group()
+        counted.add_all(db.session.execute(
+            tally_query(cohort_ids, level, breakdown, linked, released)))
+        return counted.result()
+    fresh = kept.fresh_among(cohort_ids)
+    counted.add_all(kept.kept_rows(sorted(fresh), level, linked,
+                                   by_cohort=breakdown == "cohort"))
+    stale = sorted(set(cohort_ids) - fresh)
+    if stale:
+        scope.room_to_group()
+        counted.add_all(db.session.execute(tally_query(stale, level, breakdown, linked)))
+    return counted.result()
+
+
+class Accumulator:
+    """Rows of a report's statement (or of kept counts) added up into ``Counted``; rows of
+    several sources for the same key add."""
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, str | None], Tally] = defaultdict(Tally)
+        self.people = 0
+        self.alphas, self.answered = scales.AlphaCounts(), flow.AnswerCounts()
+        self.row_atoms: dict[tuple[str, str], publication.RowAtom] = defaultdict(
+            publication.RowAtom)
+        self.people_by_group: dict[str, int] = {}
+
+    def add_all(self, rows) -> None:
+        """Add every row of (kind, unit, group, phase, a, b, c, d, count)."""
+        for row in rows:
+            self.add(*row)
+
+    def add(self, kind, unit, group, phase, a, b, c, d, count) -> None:
+        """Add one row."""
         if kind == "people" and group is not None:
-            people_by_group[group] = count
+            self.people_by_group[group] = self.people_by_group.get(group, 0) + count
         elif kind == "people":
-            people = count
+            self.people += count
         elif kind.startswith("alpha_"):
-            alphas.add(kind, unit, group, phase, a, b, c, count)
+            self.alphas.add(kind, unit, group, phase, a, b, c, count)
         elif kind == "row_atom":
-            row_atoms[(unit, group)].add_people(a, b, c, count, answered=d)
+            self.row_atoms[(unit, group)].add_people(a, b, c, count, answered=d)
         elif kind == "rated":
-            row_atoms[(unit, group)].add_rated(phase, a)
+            self.row_atoms[(unit, group)].add_rated(phase, a)
         elif kind in ("attrition", "paired"):
-            answered.add(kind, group, a, b, c, count)
+            self.answered.add(kind, group, a, b, c, count)
         elif kind == "answers":
-            counted[(unit, group)].answers[phase][NA if a is None else int(a)] += count
+            self.rows[(unit, group)].answers[phase][NA if a is None else int(a)] += count
         elif kind == "respondents":
-            counted[(unit, group)].respondents[phase] = count
+            self.rows[(unit, group)].respondents[phase] += count
         else:
-            counted[(unit, group)].pairs[kind][(int(a) / int(b), int(c) / int(d))] += count
-    return Counted(dict(counted), people, alphas, answered, dict(row_atoms), people_by_group)
+            self.rows[(unit, group)].pairs[kind][(int(a) / int(b), int(c) / int(d))] += count
+
+    def result(self) -> Counted:
+        """What was added up."""
+        return Counted(dict(self.rows), int(self.people), self.alphas, self.answered,
+                       dict(self.row_atoms), self.people_by_group)
 
 
 def paired_people(cohort_ids: Sequence[int]) -> dict[int, Counter]:

@@ -21,6 +21,7 @@ from lms.cohorts import roster
 from lms.cohorts.models import Cohort, Enrolment, Organisation
 from lms.core.bulk import bulk_insert
 from lms.core.db_types import utcnow
+from lms.core.events import changing_answers
 from lms.core.extensions import db
 from lms.core.progress import Progress
 from lms.framework.models import Behaviour
@@ -158,8 +159,9 @@ def import_ratings(cohort: Cohort, data: bytes, progress: Progress | None = None
         progress.finish()
         raise roster.roster_error(problems, WHAT)
     result = ImportResult()
-    assessments = ensure_assessments(cohort, rows, people, result)
-    write_ratings(cohort.id, rows, people, behaviours, assessments, result)
+    with changing_answers(cohort.id, {people[row.email][0] for row in rows}):
+        assessments = ensure_assessments(cohort, rows, people, result)
+        write_ratings(cohort.id, rows, people, behaviours, assessments, result)
     progress.finish()
     record("ratings.import", cohort, rows=len(rows), ratings_created=result.ratings_created,
            ratings_updated=result.ratings_updated)

@@ -18,7 +18,7 @@ from lms.cohorts.models import Cohort, Enrolment, Organisation, Programme
 from lms.cohorts.service import SCALE_LOCKS, participant_in
 from lms.core.db_types import utcnow
 from lms.core.errors import Conflict, Invalid, NotFound
-from lms.core.events import assessment_reopened
+from lms.core.events import assessment_reopened, changing_answers
 from lms.core.extensions import db
 from lms.framework.models import Behaviour, Theme
 from lms.ratings.models import PHASES, Assessment, Rating
@@ -204,12 +204,13 @@ def submit(user: User, phase: str, cohort_id: int | None = None,
         raise Invalid(f"Answer every behaviour before submitting: {len(missing)} missing "
                       f"({shown}).", errors={"ratings": {"missing": missing}})
     now = utcnow()
-    changed = db.session.execute(
-        sa.update(Assessment).where(Assessment.id == assessment.id,
-                                    Assessment.status == "draft")
-        .values(status="submitted", submitted_at=now, updated_at=now)).rowcount
-    if changed != 1:
-        raise Conflict(f"Your {phase} self-assessment is already submitted.")
+    with changing_answers(enrolment.cohort_id, [user.id]):
+        changed = db.session.execute(
+            sa.update(Assessment).where(Assessment.id == assessment.id,
+                                        Assessment.status == "draft")
+            .values(status="submitted", submitted_at=now, updated_at=now)).rowcount
+        if changed != 1:
+            raise Conflict(f"Your {phase} self-assessment is already submitted.")
     db.session.refresh(assessment)
     record("assessment.submit", assessment, phase=phase)
     return assessment
@@ -318,11 +319,12 @@ def reopen(cohort: Cohort, user_id: int, phase: str, reason: str,
     if assessment.status != "submitted":
         raise Conflict(f"The {phase} self-assessment is not submitted, so it is already open.")
     check_extension(cohort, phase, closes_on, today)
-    assessment.status = "draft"
-    assessment.reopened_at = assessment.updated_at = utcnow()
-    assessment.reopen_reason = reason
-    if closes_on is not None:
-        assessment.extended_until = closes_on
+    with changing_answers(cohort.id, [user_id]):
+        assessment.status = "draft"
+        assessment.reopened_at = assessment.updated_at = utcnow()
+        assessment.reopen_reason = reason
+        if closes_on is not None:
+            assessment.extended_until = closes_on
     # The reason is typed by the tutor: it stays on the assessment (which erasure blanks),
     # never in the audit log.
     extension = {"closes_on": closes_on.isoformat()} if closes_on is not None else {}
