@@ -334,15 +334,21 @@ def set_state(session: Session, cohort_ids: Sequence[int], fresh: bool) -> None:
         [{"cohort_id": cohort_id, "fresh": fresh} for cohort_id in sorted(cohort_ids)])
 
 
-def write_state(session: Session) -> None:
-    """before_commit: new cohorts start kept (they have no answers yet); cohorts changed
-    outside ``keeping`` become stale."""
-    session.flush()
+def keep_new_cohorts(session: Session, _context) -> None:
+    """after_flush: a cohort just inserted has no answers, so its (empty) counts are current
+    from the start, before anything in the same transaction submits into it."""
     born = [cohort.id for cohort in session.info.pop(NEW_COHORTS, [])
-            if cohort.id is not None and cohort not in session.deleted]
+            if cohort.id is not None]
     if born:
-        existing = set(session.scalars(sa.select(Cohort.id).where(Cohort.id.in_(born))))
-        set_state(session, [cohort_id for cohort_id in born if cohort_id in existing], True)
+        insert = insert_for(session)(OutcomeTallyState)
+        session.connection().execute(insert.on_conflict_do_nothing(),
+                                     [{"cohort_id": cohort_id, "fresh": True}
+                                      for cohort_id in sorted(born)])
+
+
+def write_state(session: Session) -> None:
+    """before_commit: cohorts changed outside ``keeping`` become stale."""
+    session.flush()
     stale = session.info.pop(STALE, set())
     if ALL in stale:
         session.execute(sa.update(OutcomeTallyState).values(fresh=False))
@@ -374,6 +380,7 @@ def watch(session_class: type[Session]) -> None:
     """Listen to every session of ``session_class`` (idempotent)."""
     for name, handler in (("before_flush", note_flushed_objects),
                           ("do_orm_execute", note_bulk_statements),
+                          ("after_flush", keep_new_cohorts),
                           ("before_commit", write_state),
                           ("after_commit", queue_rebuild),
                           ("after_rollback", forget),
