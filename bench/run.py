@@ -453,9 +453,9 @@ def main() -> None:
     parser.add_argument("--participants", type=int, default=20_000)
     parser.add_argument("--cohorts", type=int, default=20)
     parser.add_argument("--http-seconds", type=int, default=10)
-    parser.add_argument("--only", choices=("all", "outcomes"), default="all",
+    parser.add_argument("--only", choices=("all", "outcomes", "storm"), default="all",
                         help="outcomes: build the programme and measure only the outcome "
-                             "reports (a few minutes less)")
+                             "reports (a few minutes less); storm: only the submission storm")
     options = parser.parse_args()
     import redis
 
@@ -471,6 +471,10 @@ def main() -> None:
     first, people = cohorts[0]
     with app.app_context():
         programme_id = db.session.get(Cohort, first).programme_id
+    if options.only == "storm":
+        from bench import storm
+        finish(results + storm.run(app))
+        return
     if options.only == "all":
         results += throughput(options.http_seconds)
     results += cohort_outcomes(client, app, first)
@@ -488,6 +492,8 @@ def main() -> None:
     sized = {10: synthetic_cohorts(app, 2)[0][0], 100: synthetic_cohorts(app, 3)[0][0],
              people: first}
     results += statements(client, app, sized)
+    from bench import storm  # it builds on this module
+    results += storm.run(app)
     finish(results)
 
 

@@ -39,7 +39,7 @@ from lms.messaging import views as messaging_views
 from lms.messaging.api import blp as messaging_api
 from lms.messaging.jobs import JOBS as MESSAGING_JOBS
 from lms.messaging.notices import init_messaging
-from lms.outcomes import kept
+from lms.outcomes import ahead, kept
 from lms.outcomes.api import blp as outcomes_api
 from lms.outcomes.chart_api import blp as charts_api
 from lms.ratings.api import blp as ratings_api
@@ -60,7 +60,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     init_ratings(app)
     init_audit(app)
     init_messaging(app)
-    jobs.init_jobs(app, MESSAGING_JOBS + FEEDBACK_JOBS + kept.JOBS)
+    jobs.init_jobs(app, MESSAGING_JOBS + FEEDBACK_JOBS + kept.JOBS + ahead.JOBS)
     register_blueprints(app)
     errors.register_error_handlers(app)
     # After-request functions run last registered first: the commit, then the cache header
@@ -109,6 +109,7 @@ def register_extensions(app: Flask) -> None:
     cache.init_app(app)
     data_version.watch(db.session.session_factory.class_)
     kept.watch(db.session.session_factory.class_)
+    ahead.watch(db.session.session_factory.class_)
     with app.app_context():
         tune_sqlite(db.engine, app.config["LMS_SQLITE_BUSY_TIMEOUT_MS"])
 

@@ -60,8 +60,10 @@ def app_settings(database_url: str, **overrides) -> dict:
     # sees its own changes at once (tests/framework/test_api.py tests the window itself).
     # The job queue in this process's memory (tests run its jobs with run_pending, or start
     # a worker of their own); written-out e-mail in a folder of the run's, not instance/.
+    # No charts drawn ahead, which tests running the queue for e-mail would draw
+    # (tests/outcomes/test_ahead.py turns it on).
     return {"LMS_ENV": "testing", "SQLALCHEMY_DATABASE_URI": database_url,
-            "LMS_LOCAL_CACHE_SECONDS": 0, "LMS_QUEUE": "memory",
+            "LMS_LOCAL_CACHE_SECONDS": 0, "LMS_QUEUE": "memory", "LMS_CHARTS_AHEAD_SECONDS": 0,
             "LMS_OUTBOX_DIR": str(OUTBOX_DIR), **overrides}
 
 

@@ -93,6 +93,9 @@ def mail_settings(env: Mapping[str, str]) -> dict[str, Any]:
         "LMS_QUEUE_FILE": env.get("LMS_QUEUE_FILE") or None,
         "LMS_QUEUE_NAME": env.get("LMS_QUEUE_NAME", "lms"),
         "LMS_WORKER_THREADS": int_setting(env, "LMS_WORKER_THREADS", 2),
+        # After a cohort's outcomes change, the worker draws its charts ahead once this many
+        # seconds have passed (and at most once in that time), 0: never (lms.outcomes.ahead).
+        "LMS_CHARTS_AHEAD_SECONDS": int_setting(env, "LMS_CHARTS_AHEAD_SECONDS", 60),
         "LMS_RESET_LIMIT_PER_ACCOUNT": env.get("LMS_RESET_LIMIT_PER_ACCOUNT", "3 per hour"),
         "LMS_RESET_LIMIT_PER_ADDRESS": env.get("LMS_RESET_LIMIT_PER_ADDRESS", "20 per hour"),
     }

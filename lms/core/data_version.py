@@ -91,8 +91,11 @@ PROGRAMME_WIDE = frozenset({FRAMEWORK, BASELINE})
 #: For a row with no cohort_id of its own, the relationship to the row that has one.
 PARENTS = {"rating": ("assessment", "assessment_id"),
            "feedback_answer": ("rater", "rater_id")}
-#: Execution option naming the cohort a bulk statement writes for (a release's copies).
+#: Execution options naming the cohort a bulk statement writes for (a release's copies, a
+#: submission) and, for self-assessments, their phase (a post or "then" one leaves the
+#: baseline).
 COHORT_OPTION = "lms_cohort"
+PHASE_OPTION = "lms_phase"
 
 
 class DataVersion(db.Model):
@@ -271,10 +274,14 @@ def note_flushed_objects(session: Session, _context, _instances) -> None:
 
 def note_bulk_statements(state) -> None:
     """do_orm_execute: an INSERT, UPDATE or DELETE statement on a watched table (in the
-    cohort its ``lms_cohort`` execution option names, else in none in particular)."""
+    cohort its ``lms_cohort`` execution option names, else in none in particular; a post or
+    "then" self-assessment's, by its ``lms_phase``, leaves the baseline)."""
     if state.is_insert or state.is_update or state.is_delete:
         table = getattr(state.statement, "table", None)
         names = WATCHED.get(getattr(table, "name", None))
+        if names and state.execution_options.get(PHASE_OPTION) in ("post", "then") \
+                and table.name in ("assessment", "rating"):
+            names = names - {BASELINE}
         if names:
             mark_changed(names, state.session, state.execution_options.get(COHORT_OPTION))
 

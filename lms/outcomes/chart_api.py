@@ -208,6 +208,23 @@ def get_programme_chart(query, programme_id: int, name: str, fmt: str):
                           lambda: scope_chart(name, cohorts, programme, protect, query), query)
 
 
+def draw_for_page(cohort, name: str, protect: bool, options: dict[str, str]) -> bool:
+    """Put in the cache the PNG a one-cohort outcomes page asks ``get_programme_chart`` for,
+    with ``options``, for a tutor (or, ``protect``ed, a sponsor); whether it was drawn now
+    (lms.outcomes.ahead)."""
+    query = ProgrammeChartQuerySchema().load({"cohorts": str(cohort.id), **options})
+    basis = chart_data.fingerprint([cohort.id], cohort.programme_id,
+                                   source_basis([cohort], protect, query),
+                                   versions_of(name, protect))
+    drawing = drawn_as(name, protect)
+    etag = chart_data.etag_of(drawing, basis,
+                              {"fmt": "png", **{k: v for k, v in query.items() if k != "cohorts"}})
+    response = chart_or_text(drawing, "png", etag,
+                             lambda: scope_chart(name, [cohort], cohort.programme, protect,
+                                                 query), query)
+    return response.headers["X-Cache"] == "miss"
+
+
 @blp.get(f"/me/charts/profile.{FORMATS}")
 @guard(blp, "participant")
 @blp.arguments(ChartQuerySchema, location="query")

@@ -58,6 +58,9 @@ STALE = "lms_tallies_stale"
 COVERING = "lms_tallies_covering"
 NEW_COHORTS = "lms_tallies_new_cohorts"
 QUEUE_REBUILD = "lms_tallies_queue_rebuild"
+#: Cohorts whose outcomes this transaction changed, kept or not (lms.outcomes.ahead draws
+#: their charts).
+CHANGED = "lms_outcomes_changed_cohorts"
 ALL = "all"
 #: Which columns of a changed row can change a report's counts.
 RELEVANT_COLUMNS = {"assessment": ("status", "phase", "cohort_id", "user_id"),
@@ -253,6 +256,7 @@ def keeping(cohort_id: int, people: Iterable[int]) -> Iterator[None]:
         session.info.pop(COVERING, None)
     if before is not None:
         add_to_cohort(cohort_id, difference(before, contribution(cohort_id, people)))
+    session.info.setdefault(CHANGED, set()).add(cohort_id)
 
 
 @contextlib.contextmanager
@@ -286,6 +290,8 @@ def mark_stale(session: Session, cohort_id: int | None) -> None:
     ``keeping``, so its kept rows are marked stale with the commit."""
     stale = session.info.setdefault(STALE, set())
     stale.add(ALL if cohort_id is None else cohort_id)
+    if cohort_id is not None:
+        session.info.setdefault(CHANGED, set()).add(cohort_id)
 
 
 def changes_counts(session: Session, obj) -> bool:
@@ -372,7 +378,7 @@ def queue_rebuild(session: Session) -> None:
 
 def forget(session: Session, *_args) -> None:
     """after_rollback: nothing this transaction did was kept."""
-    for key in (STALE, NEW_COHORTS, QUEUE_REBUILD):
+    for key in (STALE, NEW_COHORTS, QUEUE_REBUILD, CHANGED):
         session.info.pop(key, None)
 
 

@@ -19,6 +19,7 @@ from lms.accounts.models import User
 from lms.audit.service import record
 from lms.cohorts import roster
 from lms.cohorts.models import Cohort, Enrolment, Organisation
+from lms.core import data_version
 from lms.core.bulk import bulk_insert
 from lms.core.db_types import utcnow
 from lms.core.events import changing_answers
@@ -218,12 +219,13 @@ def write_ratings(cohort_id: int, rows: list[RatingRow],
     # The UPDATE of the assessments below moves the data version.
     bulk_insert(Rating.__table__, ("assessment_id", "behaviour_id", "value"),
                 [(row["assessment_id"], row["behaviour_id"], row["value"]) for row in inserts])
+    one_cohort = {data_version.COHORT_OPTION: cohort_id}  # only its answers change
     if updates:
-        db.session.execute(sa.update(Rating), updates)
+        db.session.execute(sa.update(Rating), updates, execution_options=one_cohort)
     updated_ids = {row["id"] for row in updates}
     touched = {row["assessment_id"] for row in inserts} | {
         a_id for (a_id, _b), (r_id, _v) in stored.items() if r_id in updated_ids}
     if touched:  # what changed ratings must show as a change of their assessments (ETags)
         db.session.execute(sa.update(Assessment).where(Assessment.id.in_(touched))
-                           .values(updated_at=utcnow()))
+                           .values(updated_at=utcnow()), execution_options=one_cohort)
     result.ratings_created, result.ratings_updated = len(inserts), len(updates)

@@ -16,6 +16,7 @@ from lms.accounts.models import User
 from lms.audit.service import record
 from lms.cohorts.models import Cohort, Enrolment, Organisation, Programme
 from lms.cohorts.service import SCALE_LOCKS, participant_in
+from lms.core import data_version
 from lms.core.db_types import utcnow
 from lms.core.errors import Conflict, Invalid, NotFound
 from lms.core.events import assessment_reopened, changing_answers
@@ -205,10 +206,14 @@ def submit(user: User, phase: str, cohort_id: int | None = None,
                       f"({shown}).", errors={"ratings": {"missing": missing}})
     now = utcnow()
     with changing_answers(enrolment.cohort_id, [user.id]):
+        # Marked with its cohort and phase, so that only this cohort's answers (and, for a
+        # pre one, the baseline) are renewed (lms.core.data_version).
         changed = db.session.execute(
             sa.update(Assessment).where(Assessment.id == assessment.id,
                                         Assessment.status == "draft")
-            .values(status="submitted", submitted_at=now, updated_at=now)).rowcount
+            .values(status="submitted", submitted_at=now, updated_at=now),
+            execution_options={data_version.COHORT_OPTION: enrolment.cohort_id,
+                               data_version.PHASE_OPTION: phase}).rowcount
         if changed != 1:
             raise Conflict(f"Your {phase} self-assessment is already submitted.")
     db.session.refresh(assessment)

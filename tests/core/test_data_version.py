@@ -187,6 +187,30 @@ def test_a_submission_in_one_cohort_leaves_the_others_answers(two_cohorts):
     assert changed(before, "outcomes", "progress") == {"north", "both"}
 
 
+@pytest.mark.parametrize("phase", ["post", "pre"])
+def test_a_submission_through_the_service_moves_its_cohort_and_a_pre_one_the_baseline(
+        two_cohorts, phase):
+    """The service submits with one UPDATE statement, marked with its cohort and phase."""
+    from lms.ratings import service as ratings
+
+    (north, north_person), _south = two_cohorts
+    cohort = db.session.get(Cohort, north)
+    cohort.pre_opens_on = cohort.post_opens_on = dt.date(2026, 9, 1)
+    cohort.pre_closes_on = cohort.post_closes_on = dt.date(2026, 12, 31)
+    pre = db.session.scalar(sa.select(Assessment).filter_by(user_id=north_person, phase="pre"))
+    pre.status = "draft"
+    db.session.commit()
+    before = scoped_tokens("outcomes", "progress")
+    baseline = data_version.current("baseline")
+    person = db.session.get(User, north_person)
+    answers = {b_.code: 4 for b_ in ratings.behaviours_for_sector("providing")}
+    ratings.save_draft(person, phase, answers, north, today=dt.date(2026, 10, 1))
+    ratings.submit(person, phase, north, today=dt.date(2026, 10, 1))
+    db.session.commit()
+    assert changed(before, "outcomes", "progress") == {"north", "both"}
+    assert (data_version.current("baseline") != baseline) == (phase == "pre")
+
+
 def test_the_outcomes_key_of_another_cohort_stays_for_post_but_not_for_pre(two_cohorts):
     from lms.outcomes import service
 

@@ -61,10 +61,11 @@ def afresh(cohort_id: int) -> dict:
     return dict(kept.contribution(cohort_id, None))
 
 
-def live(cohort_ids, level: str, linked: str | None = None):
+def live(cohort_ids, level: str, linked: str | None = None, breakdown: str | None = None):
     """A report's counts straight from the ratings (the statement alone)."""
     counted = service.Accumulator()
-    counted.add_all(db.session.execute(service.tally_query(cohort_ids, level, None, linked)))
+    counted.add_all(db.session.execute(service.tally_query(cohort_ids, level, breakdown,
+                                                           linked)))
     return counted.result()
 
 
@@ -185,6 +186,8 @@ class KeptTallies(RuleBasedStateMachine):
         for level, linked in (("behaviour", None), ("theme", None), ("linked", "nhs-lf")):
             assert same_counts(service.tallies(ids, level, None, linked),
                                live(ids, level, linked))
+        assert same_counts(service.tallies(ids, "framework", "cohort"),
+                           live(ids, "framework", breakdown="cohort"))
 
 
 def test_kept_counts_hold_after_every_kind_of_write(seeded):
