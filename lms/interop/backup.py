@@ -30,10 +30,16 @@ FORMAT = "lms-backup"
 FORMAT_VERSION = 1
 
 
+#: Tables a backup leaves out: the data versions, keys of cached answers rather than data (a
+#: restore moves them), and the outcome counts kept ready, which follow from the ratings (a
+#: restored cohort is counted from its ratings until the worker or `flask lms
+#: rebuild-tallies` keeps it again).
+DERIVED_TABLES = (DataVersion.__tablename__, "outcome_tally", "outcome_tally_state")
+
+
 def tables() -> list[sa.Table]:
-    """The service's tables, parents before children; not the data versions, which are keys
-    of cached answers rather than data (a restore moves them)."""
-    return [t for t in db.metadata.sorted_tables if t.name != DataVersion.__tablename__]
+    """The service's tables, parents before children, but for DERIVED_TABLES."""
+    return [t for t in db.metadata.sorted_tables if t.name not in DERIVED_TABLES]
 
 
 def current_revision() -> str | None:

@@ -9,14 +9,16 @@ sum of its participants' contributions. This module keeps each cohort's counts i
 
 - **On write, in the same transaction.** The paths that change submitted answers (a
   submission, a reopening, an import) run inside ``keeping(cohort, people)``: it locks those
-  people, counts their contribution before the change and after it with the very statement
-  a report uses, and adds the difference to the cohort's rows. So the kept rows are the
-  report's own counts by construction, and a reader sees them change with the commit.
+  people, counts their contribution before the change and after it (in Python, from their
+  answers: lms.outcomes.contributions), and adds the difference to the cohort's rows. A
+  reader sees them change with the commit.
 - **Anything else marks the cohort stale** (noticed through the ORM session, as data
   versions are): an erasure of ratings, a framework change (every cohort), a bulk statement.
   A stale cohort's counts are taken from the ratings as before, so no reader ever sees a
   half-applied or missing change; the job queue then rebuilds it, and ``flask lms
   rebuild-tallies`` rebuilds every cohort (for migrations and repairs), all or nothing.
+  A rebuild counts with the report's own statement, and the tests hold the kept counts to
+  it after every kind of write.
 
 A report over several cohorts adds their rows up in SQL: at most cohorts × rows × distinct
 score pairs rows are read, never the ratings. One case is left to the ratings: a person with
@@ -41,6 +43,7 @@ from lms.cohorts.models import Cohort, Enrolment
 from lms.core import data_version, events, jobs
 from lms.core.extensions import db
 from lms.core.progress import Progress
+from lms.outcomes.contributions import contribution
 from lms.ratings.models import Assessment
 
 log = logging.getLogger(__name__)
@@ -146,25 +149,23 @@ def stored(variant: str, row) -> tuple[Key, Sums]:
 def unstored(kind: str, unit: str, phase: str, keys: Sequence[int], sums: Sequence[int],
              group: str | None) -> tuple:
     """A kept key and its sums back as a row of a report's statement."""
-    def value(k: int):
-        return None if k == NONE else k
-
-    s1, s2, s3, n = (int(s) for s in sums)
-    unit_or_none, phase_or_none = unit or None, phase or None
+    k1, k2, k3, k4 = (None if k == NONE else k for k in keys)
+    s1, s2, s3, n = sums
     if kind in FLOW_KINDS:
         group = None  # the flow and the head count are never split by cohort
     if kind == "alpha_item":
-        return (kind, unit, group, phase, value(keys[0]), s1, s2, None, n)
+        return (kind, unit, group, phase, k1, s1, s2, None, n)
     if kind == "alpha_total":
         return (kind, unit, group, phase, None, s1, s2, None, n)
     if kind == "paired":
         return (kind, None, group, None, s1, s2, s3, None, 0)
-    return (kind, unit_or_none, group, phase_or_none, *(value(k) for k in keys), n)
+    return (kind, unit or None, group, phase or None, k1, k2, k3, k4, n)
 
 
-def contribution(cohort_id: int, people: Sequence[int] | None) -> Counter:
+def counted_by_statement(cohort_id: int, people: Sequence[int] | None = None) -> Counter:
     """The counts ``people`` of one cohort (everyone when None) give to every kept variant,
-    counted now by the report's own statement (one per variant)."""
+    counted now by the report's own statement (one per variant): what a rebuild keeps, and
+    what the tests hold the kept counts to."""
     from lms.outcomes.service import tally_query  # the service reads this module's rows
 
     found: dict[Key, list[int]] = {}
@@ -180,7 +181,7 @@ def contribution(cohort_id: int, people: Sequence[int] | None) -> Counter:
     return Counter({key: tuple(sums) for key, sums in found.items() if any(sums)})
 
 
-def difference(before: Counter, after: Counter) -> dict[Key, Sums]:
+def difference(before: dict[Key, Sums], after: dict[Key, Sums]) -> dict[Key, Sums]:
     """What changed between two contributions, key by key."""
     zero = (0, 0, 0, 0)
     changed = {}
@@ -247,7 +248,7 @@ def keeping(cohort_id: int, people: Iterable[int]) -> Iterator[None]:
     session.flush()  # what came before the block is noticed as usual
     lock_people(cohort_id, people)
     kept = is_fresh(cohort_id, share=True)
-    before = contribution(cohort_id, people) if kept else None
+    before = contribution(cohort_id, people, VARIANTS) if kept else None
     session.info[COVERING] = cohort_id
     try:
         yield
@@ -255,7 +256,8 @@ def keeping(cohort_id: int, people: Iterable[int]) -> Iterator[None]:
     finally:
         session.info.pop(COVERING, None)
     if before is not None:
-        add_to_cohort(cohort_id, difference(before, contribution(cohort_id, people)))
+        after = contribution(cohort_id, people, VARIANTS)
+        add_to_cohort(cohort_id, difference(before, after))
     session.info.setdefault(CHANGED, set()).add(cohort_id)
 
 
@@ -407,7 +409,7 @@ def rebuild(cohort_ids: Sequence[int]) -> int:
         session.execute(sa.select(OutcomeTallyState.cohort_id)
                         .where(OutcomeTallyState.cohort_id == cohort_id).with_for_update())
         session.execute(sa.delete(OutcomeTally).where(OutcomeTally.cohort_id == cohort_id))
-        counts = contribution(cohort_id, None)
+        counts = counted_by_statement(cohort_id)
         add_to_cohort(cohort_id, dict(counts))
         set_state(session, [cohort_id], True)
         written += len(counts)
@@ -487,14 +489,12 @@ def kept_rows(cohort_ids: Sequence[int], level: str, linked: str | None,
     keys = [t.kind, t.unit, t.phase, t.k1, t.k2, t.k3, t.k4]
     if by_cohort:
         keys.append(t.cohort_id)
-    sums = [sa.func.sum(t.s1), sa.func.sum(t.s2), sa.func.sum(t.s3), sa.func.sum(t.n)]
+    # Cast, so that PostgreSQL's sums of big integers come back as ints, not decimals.
+    sums = [sa.cast(sa.func.sum(column), sa.BigInteger) for column in (t.s1, t.s2, t.s3, t.n)]
     query = (sa.select(*keys, *sums)
              .where(t.variant == variant_of(level, linked),
                     t.cohort_id.in_(sorted(set(cohort_ids))))
              .group_by(*keys))
-    rows = []
-    for row in db.session.execute(query):
-        kind, unit, phase = row[0], row[1], row[2]
-        group = str(row[7]) if by_cohort else None
-        rows.append(unstored(kind, unit, phase, row[3:7], row[-4:], group))
-    return rows
+    return [unstored(row[0], row[1], row[2], row[3:7], row[-4:],
+                     str(row[7]) if by_cohort else None)
+            for row in db.session.execute(query)]
