@@ -53,7 +53,8 @@ def kept_counts(cohort_id: int) -> dict:
     return {(v, k, u, p, k1, k2, k3, k4): (s1, s2, s3, n)
             for v, k, u, p, k1, k2, k3, k4, s1, s2, s3, n in db.session.execute(
                 sa.select(t.variant, t.kind, t.unit, t.phase, t.k1, t.k2, t.k3, t.k4,
-                          t.s1, t.s2, t.s3, t.n).where(t.cohort_id == cohort_id))}
+                          t.s1, t.s2, t.s3, t.n).where(t.cohort_id == cohort_id,
+                                                       kept.live_rows()))}
 
 
 def afresh(cohort_id: int) -> dict:
