@@ -52,6 +52,13 @@ def postgres_app(seed_data):
         db.engine.dispose()
 
 
+def test_connections_compile_nothing_just_in_time(postgres_app):
+    """PostgreSQL's JIT is off on the app's connections (lms.core.replica.no_jit): compiling
+    a programme's flow statement cost more than it saved."""
+    with postgres_app.app_context():
+        assert db.session.execute(sa.text("SHOW jit")).scalar() == "off"
+
+
 def cut_off(after: float) -> threading.Thread:
     """In ``after`` seconds, end every other connection to the database (as a restart or a
     failover would)."""

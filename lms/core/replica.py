@@ -28,7 +28,23 @@ def init_replica(app: Flask) -> None:
     """Make the replica's engine when one is configured."""
     url = app.config.get("LMS_DATABASE_REPLICA_URL")
     if url:
-        app.extensions[EXTENSION] = sa.create_engine(url, pool_pre_ping=True)
+        engine = sa.create_engine(url, pool_pre_ping=True)
+        no_jit(engine)
+        app.extensions[EXTENSION] = engine
+
+
+def no_jit(engine: sa.Engine) -> None:
+    """Turn PostgreSQL's JIT compilation off on every connection of ``engine``: the
+    service's statements take milliseconds, and compiling the larger ones (a programme's
+    participant flow) cost more than it saved (27 ms of 150, measured with EXPLAIN ANALYZE)."""
+    if engine.dialect.name != "postgresql":
+        return
+
+    @sa.event.listens_for(engine, "connect")
+    def on_connect(connection, _record):
+        with connection.cursor() as cursor:
+            cursor.execute("SET jit = off")
+        connection.commit()
 
 
 def reads_from_replica(view: Callable[..., Any]) -> Callable[..., Any]:
