@@ -227,7 +227,7 @@ def cohort_outcomes(client: Client, app, cohort_id: int) -> list[Result]:
     client.get(path)
     warm = timed(lambda: client.get(path), 60)
     return latency_rows("cohort outcomes, 1,000 participants × 37 behaviours", cold, warm,
-                        floor, "raw query", 0.050, 0.100, 3)
+                        floor, "raw query", 0.030, None, 1)
 
 
 def cohort_theme_outcomes(client: Client, app, cohort_id: int) -> list[Result]:
@@ -263,14 +263,28 @@ def reliable_change_thresholds(app, cohort_id: int, people: int) -> list[Result]
     return rows
 
 
-def programme_outcomes(client: Client, programme_id: int, people: int) -> list[Result]:
-    """Programme outcomes over every cohort (PostgreSQL)."""
+def kept_read(app, programme_id: int) -> float:
+    """The limit of a programme report: reading and adding up its cohorts' kept tallies
+    alone (median of 10)."""
+    from lms.outcomes import kept
+
+    with app.app_context():
+        ids = list(db.session.scalars(sa.select(Cohort.id)
+                                      .where(Cohort.programme_id == programme_id)))
+        times = timed(lambda: kept.kept_rows(ids, "behaviour", None, False), 10)
+        db.session.remove()
+    return p50_p99(times)[0]
+
+
+def programme_outcomes(client: Client, app, programme_id: int, people: int) -> list[Result]:
+    """Programme outcomes over every cohort (PostgreSQL), beside the kept tallies' read."""
     path = f"/api/v1/programmes/{programme_id}/outcomes?level=behaviour"
-    cold = timed(lambda: client.get(path), 3, before=client.clear_cache)
+    floor = kept_read(app, programme_id)
+    cold = timed(lambda: client.get(path), 10, before=client.clear_cache)
     client.get(path)
     warm = timed(lambda: client.get(path), 30)
-    return latency_rows(f"programme outcomes, {people:,} participants", cold, warm, None, "",
-                        1.0, None, None)
+    return latency_rows(f"programme outcomes, {people:,} participants", cold, warm, floor,
+                        "kept-tally read", 0.150, 0.300, None)
 
 
 def cohort_progress(client: Client, cohort_id: int) -> list[Result]:
@@ -295,13 +309,19 @@ def charts(client: Client, app, cohort_id: int) -> list[Result]:
                                               "png"), 15)
     path = f"/api/v1/cohorts/{cohort_id}/charts/behaviours.png"
     tag = client.get(path).headers["ETag"]
+    cached = timed(lambda: client.get(path), 100)
     not_modified = timed(lambda: client.get(path, status=304, **{"If-None-Match": tag}), 100)
     rows = []
-    for name, times, target in (("draw the 37-behaviour chart (PNG 900×600)", render, 0.250),
-                                ("answer 304 for it (whole request)", not_modified, 0.010)):
+    for name, times, p50_target, p99_target in (
+            ("draw the 37-behaviour chart (PNG 900×600)", render, 0.150, 0.250),
+            ("the chart from the cache (whole request)", cached, 0.005, None),
+            ("answer 304 for it (whole request)", not_modified, 0.010, None)):
         p50, p99 = p50_p99(times)
+        checks = [p50 <= p50_target] + ([p99 <= p99_target] if p99_target else [])
+        target = f"p50 ≤ {ms(p50_target)}" + (f", p99 ≤ {ms(p99_target)}" if p99_target
+                                               else "")
         rows.append(Result(f"{name} ({len(times)} runs)", ms(p50), ms(p99), "–", "–",
-                           f"≤ {ms(target)}", p99 <= target))
+                           target, all(checks)))
     return rows
 
 
@@ -345,7 +365,7 @@ STATEMENT_PATHS = ("", "/enrolments", "/modules", "/progress", "/assessments", "
 
 def statements(client: Client, app, cohorts: dict[int, int]) -> list[Result]:
     """SQL statements per cohort endpoint (cold), at each cohort size."""
-    from tests.conftest import count_queries
+    from tests.fixtures import count_queries
 
     with app.app_context():
         engine = db.engine
@@ -479,7 +499,7 @@ def main() -> None:
         results += throughput(options.http_seconds)
     results += cohort_outcomes(client, app, first)
     results += cohort_theme_outcomes(client, app, first)
-    results += programme_outcomes(client, programme_id, sum(n for _c, n in cohorts))
+    results += programme_outcomes(client, app, programme_id, sum(n for _c, n in cohorts))
     results += reliable_change_thresholds(app, first, sum(n for _c, n in cohorts))
     if options.only == "outcomes":
         finish(results)
