@@ -462,7 +462,8 @@ def run_rebuild_job() -> None:
     rebuild_stale()
 
 
-JOBS = [jobs.Job(REBUILD_JOB, run_rebuild_job)]
+#: Also whenever a worker starts: after a migration or a restore, every cohort is stale.
+JOBS = [jobs.Job(REBUILD_JOB, run_rebuild_job, at_startup=True)]
 
 
 # --- reading --------------------------------------------------------------------------------

@@ -270,3 +270,11 @@ def test_a_deleted_cohort_takes_its_kept_rows_with_it(cohort):
     db.session.execute(sa.delete(Cohort).where(Cohort.id == cohort_id))
     db.session.commit()
     assert kept_counts(cohort_id) == {}
+
+
+def test_a_starting_worker_rebuilds_whatever_is_stale(app):
+    """After a migration or a restore every cohort is stale: a worker's start queues the
+    rebuild."""
+    from lms.core import jobs
+
+    assert kept.REBUILD_JOB in app.extensions[jobs.EXTENSION].startup
