@@ -13,7 +13,7 @@ sum of its participants' contributions. This module keeps each cohort's counts i
   answers: lms.outcomes.contributions), and adds the difference to the cohort's rows. A
   reader sees them change with the commit.
 - **Anything else marks the cohort stale** (noticed through the ORM session, as data
-  versions are): an erasure of ratings, a framework change (every cohort), a bulk statement.
+  versions are): ratings changed by hand, a framework change (every cohort), a bulk statement.
   A stale cohort's counts are taken from the ratings as before, so no reader ever sees a
   half-applied or missing change; the job queue then rebuilds it, and ``flask lms
   rebuild-tallies`` rebuilds every cohort (for migrations and repairs), all or nothing.
@@ -48,7 +48,8 @@ from lms.ratings.models import Assessment
 
 log = logging.getLogger(__name__)
 
-#: The levels kept, as ``variant`` names: a linked level is kept per linked framework.
+#: The levels kept, as ``variant`` names: a linked level is kept per linked framework (the
+#: service's LINKED_FRAMEWORKS, which imports this module; a test holds them equal).
 LINKED_FRAMEWORKS = ("hay-ccg", "nhs-lf", "lqf")
 VARIANTS = ("behaviour", "theme", "framework", *(f"linked:{code}" for code in LINKED_FRAMEWORKS))
 #: Stands for NULL in a key column, so that the unique key matches on every database.

@@ -76,6 +76,7 @@ def headers_of(cohort, role: str) -> dict[str, str]:
     return b.bearer(user)
 
 
+@pytest.mark.slow  # draws eight charts
 def test_a_submission_queues_one_drawing_and_the_page_charts_come_from_the_cache(app, client,
                                                                                   cohort):
     cache.clear()
@@ -92,6 +93,7 @@ def test_a_submission_queues_one_drawing_and_the_page_charts_come_from_the_cache
     assert ahead.draw_ahead(cohort.id) == 0  # nothing changed since
 
 
+@pytest.mark.slow  # draws twelve charts
 def test_a_change_after_the_drawing_is_drawn_again_and_a_sponsors_unchanged_charts_are_not(
         app, cohort):
     cache.clear()

@@ -191,6 +191,7 @@ class KeptTallies(RuleBasedStateMachine):
                            live(ids, "framework", breakdown="cohort"))
 
 
+@pytest.mark.slow  # about 9 s
 def test_kept_counts_hold_after_every_kind_of_write(seeded):
     run_state_machine_as_test(KeptTallies, settings=settings(
         max_examples=15, stateful_step_count=10, deadline=None,
@@ -278,3 +279,7 @@ def test_a_starting_worker_rebuilds_whatever_is_stale(app):
     from lms.core import jobs
 
     assert kept.REBUILD_JOB in app.extensions[jobs.EXTENSION].startup
+
+
+def test_every_linked_framework_a_report_reads_is_kept():
+    assert kept.LINKED_FRAMEWORKS == service.LINKED_FRAMEWORKS
