@@ -112,4 +112,3 @@ def test_the_postgres_test_database_is_really_used_when_configured(app, database
     # Guards against a CI run that silently fell back to SQLite.
     with app.app_context():
         assert db.engine.url.render_as_string() == sa.make_url(database_url).render_as_string()
-
