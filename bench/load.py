@@ -79,6 +79,10 @@ class Log:
         with self.lock:
             self.rows.append((kind, status, seconds))
 
+    def times(self, kind: str) -> list[float]:
+        """Seconds of every request of ``kind``."""
+        return [seconds for k, _s, seconds in self.rows if k == kind]
+
 
 def build(participants: int, cohorts: int) -> tuple[list[Participant], dict[int, str]]:
     """A fresh database: the framework, the programme, synthetic cohorts with their

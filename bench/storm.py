@@ -19,13 +19,10 @@ kept tallies of three cohorts equal their counts made afresh from the ratings.
 
 from __future__ import annotations
 
-import json
 import random
 import secrets
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -33,6 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import sqlalchemy as sa
 
+from bench.load import Log, call
 from bench.run import (
     DATABASE,
     REDIS,
@@ -65,45 +63,6 @@ class Submitter:
     token: str
     answers: dict[str, int]
     statuses: list[int] = field(default_factory=list)
-
-
-@dataclass
-class Log:
-    """Every request's kind, status (0: dropped connection) and seconds, thread-safe."""
-
-    rows: list[tuple[str, int, float]] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def add(self, kind: str, status: int, seconds: float) -> None:
-        """Note one request."""
-        with self.lock:
-            self.rows.append((kind, status, seconds))
-
-    def times(self, kind: str) -> list[float]:
-        """Seconds of every request of ``kind``."""
-        return [seconds for k, _s, seconds in self.rows if k == kind]
-
-
-def call(base: str, method: str, path: str, token: str, log: Log, kind: str,
-         body: dict | None = None) -> int:
-    """Send one request and log it; its status (0 for a dropped connection)."""
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(  # noqa: S310 - our own server on 127.0.0.1
-        base + path, data=data, method=method,
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
-    started = time.perf_counter()
-    try:
-        with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310
-            response.read()
-            status = response.status
-    except urllib.error.HTTPError as error:
-        error.read()
-        error.close()
-        status = error.code
-    except OSError:
-        status = 0
-    log.add(kind, status, time.perf_counter() - started)
-    return status
 
 
 def prepare(app, people: int) -> tuple[list[Submitter], dict[int, str], str, str, int]:

@@ -247,6 +247,20 @@ def lock_people(cohort_id: int, people: Sequence[int]) -> None:
 
 
 @contextlib.contextmanager
+def covered(session: Session, what: int | str) -> Iterator[None]:
+    """Take every change the block makes to assessments and ratings as accounted for by
+    ``what`` (a cohort kept in step, or ALL counted afresh): none marks a cohort stale.
+    What came before the block is flushed first, and so noticed as usual."""
+    session.flush()
+    session.info[COVERING] = what
+    try:
+        yield
+        session.flush()
+    finally:
+        session.info.pop(COVERING, None)
+
+
+@contextlib.contextmanager
 def keeping(cohort_id: int, people: Iterable[int]) -> Iterator[None]:
     """Around a change to the submitted answers of ``people`` in one cohort: keep the
     cohort's counts up to date in the same transaction. Every change the block makes to
@@ -257,12 +271,8 @@ def keeping(cohort_id: int, people: Iterable[int]) -> Iterator[None]:
     lock_people(cohort_id, people)
     kept = is_fresh(cohort_id, share=True)
     before = contribution(cohort_id, people, VARIANTS) if kept else None
-    session.info[COVERING] = cohort_id
-    try:
+    with covered(session, cohort_id):
         yield
-        session.flush()
-    finally:
-        session.info.pop(COVERING, None)
     if before is not None:
         after = contribution(cohort_id, people, VARIANTS)
         add_to_cohort(cohort_id, difference(before, after))
@@ -274,14 +284,8 @@ def counted_afresh(cohort_ids: Sequence[int], progress: Progress | None = None
                    ) -> Iterator[None]:
     """Around a bulk load of whole cohorts' answers: count those cohorts afresh after it
     (every change the block makes to assessments and ratings is taken as theirs)."""
-    session = db.session()
-    session.flush()
-    session.info[COVERING] = ALL
-    try:
+    with covered(db.session(), ALL):
         yield
-        session.flush()
-    finally:
-        session.info.pop(COVERING, None)
     progress = progress or Progress()
     progress.start(len(cohort_ids), "outcome tallies")
     for cohort_id in cohort_ids:

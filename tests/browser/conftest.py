@@ -93,6 +93,9 @@ def visit(browser, served) -> Iterator:
 
 def serious_violations(page: Page) -> list[str]:
     """axe-core's serious and critical WCAG 2.2 AA violations on the page, described."""
+    # A click that navigates returns once the new page has begun to load; axe run on a
+    # document still being replaced fails with "documentElement of null" (seen in CI).
+    page.wait_for_load_state("load")
     results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS},
                                        "resultTypes": ["violations"]})
     return [f"{v['id']} ({v['impact']}): {v['help']} at "

@@ -32,6 +32,7 @@ def do_an_activity_with_a_reflection(page) -> None:
 def fill_and_submit_the_pre_assessment(page) -> int:
     """Answer every behaviour, theme by theme, check the answers, submit; the themes seen."""
     page.get_by_role("link", name="Before the programme (pre)", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Before the programme (pre)")
     assert_accessible(page)
     page.get_by_role("link", name="Strategic intent").click()
     themes = 0
