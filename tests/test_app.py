@@ -1,12 +1,16 @@
 """The application factory, its configuration, SQLite tuning and the health check."""
 
+import os
+import subprocess
+import sys
+
 import pytest
 import sqlalchemy as sa
 
 from lms import create_app
 from lms.core.config import ConfigError, from_environment
 from lms.core.extensions import db
-from tests.fixtures import app_settings
+from tests.fixtures import PROJECT_ROOT, app_settings
 
 
 def test_production_refuses_to_start_without_a_secret_key(database_url):
@@ -112,3 +116,15 @@ def test_the_postgres_test_database_is_really_used_when_configured(app, database
     # Guards against a CI run that silently fell back to SQLite.
     with app.app_context():
         assert db.engine.url.render_as_string() == sa.make_url(database_url).render_as_string()
+
+
+def test_the_wsgi_entry_point_freezes_what_it_loaded(tmp_path):
+    """A server process hides its startup objects from the collector (lms.core.serving)."""
+    script = "import gc, wsgi; print(wsgi.app.name, gc.get_freeze_count())"
+    env = {**os.environ, "LMS_ENV": "development",
+           "LMS_DATABASE_URL": f"sqlite:///{tmp_path / 'wsgi.sqlite'}"}
+    done = subprocess.run(  # noqa: S603 - this interpreter, a fixed script
+        [sys.executable, "-c", script], cwd=PROJECT_ROOT, env=env, capture_output=True,
+        text=True, timeout=120, check=True)
+    name, frozen = done.stdout.split()
+    assert name == "lms.app" and int(frozen) > 10_000
