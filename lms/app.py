@@ -21,7 +21,7 @@ from lms.cohorts.api import blp as cohorts_api
 from lms.core import config as settings
 from lms.core import data_version, errors, jobs
 from lms.core.extensions import api, cache, db, limiter, migrate
-from lms.core.replica import init_replica, no_jit
+from lms.core.replica import init_replica, tune_postgres
 from lms.core.schemas import MAX_ID, IdConverter
 from lms.curriculum.api import blp as curriculum_api
 from lms.dashboards import admin as admin_pages
@@ -112,7 +112,7 @@ def register_extensions(app: Flask) -> None:
     ahead.watch(db.session.session_factory.class_)
     with app.app_context():
         tune_sqlite(db.engine, app.config["LMS_SQLITE_BUSY_TIMEOUT_MS"])
-        no_jit(db.engine)
+        tune_postgres(db.engine)
 
 
 def tune_sqlite(engine: sa.Engine, busy_timeout_ms: int) -> None:

@@ -52,11 +52,13 @@ def postgres_app(seed_data):
         db.engine.dispose()
 
 
-def test_connections_compile_nothing_just_in_time(postgres_app):
-    """PostgreSQL's JIT is off on the app's connections (lms.core.replica.no_jit): compiling
-    a programme's flow statement cost more than it saved."""
+def test_connections_compile_nothing_just_in_time_and_aggregate_in_memory(postgres_app):
+    """PostgreSQL's JIT is off on the app's connections (lms.core.replica.tune_postgres):
+    compiling a programme's flow statement cost more than it saved; and a statement may
+    hash in 16 MB, where adding up a programme's kept tallies spilled a sort to disk."""
     with postgres_app.app_context():
         assert db.session.execute(sa.text("SHOW jit")).scalar() == "off"
+        assert db.session.execute(sa.text("SHOW work_mem")).scalar() == "16MB"
 
 
 def cut_off(after: float) -> threading.Thread:

@@ -292,6 +292,7 @@ def counted_afresh(cohort_ids: Sequence[int], progress: Progress | None = None
         rebuild([cohort_id])
         progress.advance()
     progress.finish()
+    refresh_statistics()
 
 
 events.keep_answers_with(keeping)
@@ -438,7 +439,17 @@ def rebuild_all(progress: Progress | None = None) -> tuple[int, int]:
         rows += rebuild([cohort_id])
         progress.advance()
     progress.finish()
+    refresh_statistics()
     return len(cohort_ids), rows
+
+
+def refresh_statistics() -> None:
+    """After writing many kept rows at once, on PostgreSQL refresh the planner's statistics
+    of the table: described as nearly empty, adding up a programme's rows was planned as a
+    sort (102 ms) instead of a hash (31 ms). Autovacuum would, later, where it runs."""
+    if db.session.connection().dialect.name == "postgresql":
+        db.session.execute(sa.text(f"ANALYZE {OutcomeTally.__tablename__}, "
+                                   f"{OutcomeTallyState.__tablename__}"))
 
 
 def stale_cohorts() -> list[int]:
@@ -489,7 +500,9 @@ def shared_people(cohort_ids: Sequence[int]) -> bool:
         .where(Assessment.cohort_id.in_(sorted(set(cohort_ids))),
                Assessment.status == "submitted")
         .group_by(Assessment.user_id)
-        .having(sa.func.count(sa.distinct(Assessment.cohort_id)) > 1).limit(1)) is not None
+        # Two cohorts or more, said without DISTINCT so that it can hash (19 ms, not 33).
+        .having(sa.func.min(Assessment.cohort_id) != sa.func.max(Assessment.cohort_id))
+        .limit(1)) is not None
 
 
 def kept_rows(cohort_ids: Sequence[int], level: str, linked: str | None,
