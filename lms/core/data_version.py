@@ -50,16 +50,19 @@ from lms.core.extensions import db
 
 FRAMEWORK, OUTCOMES, PROGRESS, BASELINE = "framework", "outcomes", "progress", "baseline"
 RELEASED, FEEDBACK = "released", "feedback"
-NAMES = (FRAMEWORK, OUTCOMES, PROGRESS, BASELINE, RELEASED, FEEDBACK)
+#: The work through the modules alone (the tutor's progress table): PROGRESS without the
+#: self-assessments, so that a window's submissions leave that table cached.
+WORK = "work"
+NAMES = (FRAMEWORK, OUTCOMES, PROGRESS, BASELINE, RELEASED, FEEDBACK, WORK)
 FRAMEWORK_TABLES = ("framework", "theme", "behaviour", "leadership_level", "external_framework",
                     "external_heading", "external_indicator", "theme_link", "theme_link_quote")
 #: Which versions a change to each table moves. Audit entries, tokens, sign-ins and password
 #: links move none: they feed no cached answer.
 WATCHED: dict[str, frozenset[str]] = {
     **{table: frozenset(NAMES) for table in FRAMEWORK_TABLES},
-    "programme": frozenset({OUTCOMES, PROGRESS, RELEASED}),
-    "cohort": frozenset({OUTCOMES, PROGRESS, BASELINE, RELEASED}),
-    "enrolment": frozenset({OUTCOMES, PROGRESS}),
+    "programme": frozenset({OUTCOMES, PROGRESS, RELEASED, WORK}),
+    "cohort": frozenset({OUTCOMES, PROGRESS, BASELINE, RELEASED, WORK}),
+    "enrolment": frozenset({OUTCOMES, PROGRESS, WORK}),
     "organisation": frozenset({OUTCOMES}),
     "assessment": frozenset({OUTCOMES, PROGRESS, BASELINE}),
     "rating": frozenset({OUTCOMES, BASELINE}),
@@ -67,11 +70,11 @@ WATCHED: dict[str, frozenset[str]] = {
     "released_answer": frozenset({OUTCOMES, RELEASED}),
     "released_person": frozenset({OUTCOMES, RELEASED}),
     "released_completion": frozenset({OUTCOMES, RELEASED}),
-    "module": frozenset({PROGRESS}),
-    "activity": frozenset({PROGRESS}),
-    "cohort_module": frozenset({PROGRESS}),
-    "activity_record": frozenset({PROGRESS}),
-    "user_account": frozenset({PROGRESS}),
+    "module": frozenset({PROGRESS, WORK}),
+    "activity": frozenset({PROGRESS, WORK}),
+    "cohort_module": frozenset({PROGRESS, WORK}),
+    "activity_record": frozenset({PROGRESS, WORK}),
+    "user_account": frozenset({PROGRESS, WORK}),
     "feedback_rater": frozenset({FEEDBACK}),
     "feedback_answer": frozenset({FEEDBACK}),
     "released_feedback": frozenset({OUTCOMES, RELEASED}),

@@ -132,9 +132,10 @@ def get_cohort_progress(cohort_id: int):
     cohort = access.cohort_for(current_user, cohort_id, "individuals")
     today = dt.date.today()
     # Written out as JSON directly (for a cohort of 1,000 the schema's dump took most of the
-    # time; a test holds the two to the same output), and kept under the progress version
-    # and the day (at-risk flags depend on it) for ten minutes at most.
-    parts = {"version": data_version.scoped((data_version.PROGRESS,), [cohort.id]),
+    # time; a test holds the two to the same output), and kept under the version of the
+    # work through the modules (not the self-assessments: a window's submissions leave it
+    # cached) and the day (at-risk flags depend on it) for ten minutes at most.
+    parts = {"version": data_version.scoped((data_version.WORK,), [cohort.id]),
              "cohort": cohort.id,
              "today": today}
     document = cached("progress", parts, lambda: current_app.json.dumps(

@@ -74,7 +74,7 @@ def test_a_post_submission_leaves_the_baseline(seeded, cohort_with_participant):
     assert moved(before) == {"outcomes", "progress", "baseline"}
 
 
-def test_recorded_work_moves_progress_only(curriculum):
+def test_recorded_work_moves_progress_and_work_only(curriculum):
     from lms.curriculum.models import Activity, ActivityRecord
 
     cohort = b.make_cohort()
@@ -86,7 +86,7 @@ def test_recorded_work_moves_progress_only(curriculum):
     db.session.add(ActivityRecord(user=person, activity=activity,
                                   completed_at=dt.datetime.now(dt.UTC)))
     db.session.commit()
-    assert moved(before) == {"progress"}
+    assert moved(before) == {"progress", "work"}
 
 
 def test_a_sign_in_moves_nothing_but_a_new_name_moves_progress(seeded,
@@ -98,7 +98,7 @@ def test_a_sign_in_moves_nothing_but_a_new_name_moves_progress(seeded,
     assert moved(before) == set()
     db.session.get(User, person.id).display_name = "A new name"
     db.session.commit()
-    assert moved(before) == {"progress"}
+    assert moved(before) == {"progress", "work"}
 
 
 def test_a_rolled_back_change_moves_nothing(seeded, cohort_with_participant):

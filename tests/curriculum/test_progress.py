@@ -305,3 +305,26 @@ def test_cohort_progress_takes_the_same_statements_for_10_or_1000_participants(c
     assert (small_people, large_people) == (10, 1000)
     assert small_count == large_count
     assert large_count <= 12
+
+
+def statements_for_a_tutor_read(client, course) -> int:
+    """How many statements the tutor's next read of the progress table takes."""
+    with count_queries(db.engine) as queries:
+        response = client.get(f"/api/v1/cohorts/{course['cohort'].id}/progress",
+                              headers=course["headers"]["tutor"])
+    assert response.status_code == 200
+    return queries.count
+
+
+def test_a_submission_leaves_the_progress_table_cached_and_work_renews_it(client, course):
+    """The table rests on the work through the modules, not the self-assessments: a closing
+    window's submissions leave a tutor's reads cached (data_version.WORK)."""
+    statements_for_a_tutor_read(client, course)  # the token's use is written once
+    statements_for_a_tutor_read(client, course)
+    cached = statements_for_a_tutor_read(client, course)
+    b.assess(course["pat"], course["cohort"], "pre")
+    db.session.commit()
+    assert statements_for_a_tutor_read(client, course) == cached
+    complete_module(client, course, "induction", who="sam")
+    db.session.commit()
+    assert statements_for_a_tutor_read(client, course) > cached
