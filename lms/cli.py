@@ -36,7 +36,7 @@ from lms.demo import DEMO_PASSWORD, create_demo
 from lms.feedback import reminders as feedback_reminders
 from lms.feedback import service as feedback_service
 from lms.framework.seed import read_seed_file, sync_framework
-from lms.interop import backup, case_import, framework_export, lrs, personal, xapi
+from lms.interop import backup, case_import, delivery, framework_export, lrs, personal
 from lms.interop.framework_export import FORMATS
 from lms.messaging import reminders
 from lms.messaging.transport import outbox_dir
@@ -338,27 +338,40 @@ def import_framework(file: Path) -> None:
 
 @lms.command("push-xapi")
 @click.option("--lrs", "lrs_url", required=True, help="The LRS's xAPI endpoint, e.g. "
-              "https://lrs.example.org/xapi (statements are POSTed to …/statements).")
+              "https://lrs.example.org/xapi (statements are sent to …/statements).")
 @click.option("--cohort", "cohort_id", required=True, type=int)
 @click.option("--batch", "batch_size", default=500, show_default=True,
               type=click.IntRange(1, 5000), help="Statements per request.")
 def push_xapi(lrs_url: str, cohort_id: int, batch_size: int) -> None:
-    """Send a cohort's xAPI statements to a Learning Record Store.
+    """Send a cohort's xAPI statements to a Learning Record Store: those it does not have yet,
+    and voidings of those the service no longer asserts.
 
-    Credentials come from LMS_XAPI_USERNAME and LMS_XAPI_PASSWORD (HTTP Basic). Statement ids
-    are stable, so sending again stores nothing twice.
+    Credentials come from LMS_XAPI_USERNAME and LMS_XAPI_PASSWORD (HTTP Basic). The service
+    remembers what each LRS has stored, so running it again sends only what changed; a
+    statement the LRS refuses is named at the end and does not stop the rest.
     """
     cohort = find_cohort_or_fail(cohort_id)
     try:
-        sent = lrs.push(xapi.cohort_statements(cohort), lrs_url,
-                        os.environ.get("LMS_XAPI_USERNAME"), os.environ.get("LMS_XAPI_PASSWORD"),
-                        batch_size, progress=Progress.for_command("statements sent",
-                                                                  "statements"))
+        client = lrs.LRSClient(lrs_url, os.environ.get("LMS_XAPI_USERNAME"),
+                               os.environ.get("LMS_XAPI_PASSWORD"))
+        report = delivery.push_cohort(
+            cohort, client, batch_size,
+            progress=Progress.for_command("statements pushed", "statements"))
     except lrs.LRSError as exc:
         raise click.ClickException(str(exc)) from None
     finally:
-        db.session.rollback()  # only read
-    click.echo(f"Sent {sent} statements about {cohort.name!r} to {lrs_url}.")
+        db.session.rollback()  # only read: what was sent is written on its own connection
+    click.echo(f"Pushed {cohort.name!r} to {client.url}: {report.summary()}.")
+    if report.reasserted:
+        click.echo(f"{len(report.reasserted)} statement(s) assert again a fact the LRS has "
+                   "voided; an LRS keeps a voided statement voided, so they stay out.")
+    if report.refused:
+        for statement_id, reason in report.refused[:20]:
+            click.echo(f"  refused {statement_id}: {reason}", err=True)
+        more = len(report.refused) - 20
+        raise click.ClickException(f"The LRS refused {len(report.refused)} statement(s)"
+                                   + (f" ({more} more not listed)" if more > 0 else "")
+                                   + "; the others were pushed. Run again once fixed.")
 
 
 @lms.command("export")

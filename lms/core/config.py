@@ -47,6 +47,9 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
         "LMS_LOG_LEVEL": env.get("LMS_LOG_LEVEL", "INFO").upper(),
         "LMS_BASE_URL": env.get("LMS_BASE_URL", "http://127.0.0.1:5000"),
         # xAPI statements about reflections carry their text only when this says yes.
+        # The namespace of xAPI statement ids (lms.interop.xapi.deployment_namespace): a UUID
+        # or any text; by default derived from LMS_BASE_URL, so staging and production differ.
+        "LMS_XAPI_NAMESPACE": env.get("LMS_XAPI_NAMESPACE") or None,
         "LMS_XAPI_INCLUDE_TEXT": env.get("LMS_XAPI_INCLUDE_TEXT", "").strip().lower()
         in ("1", "yes", "true"),
         "LMS_PASSWORD_LINK_HOURS": int_setting(env, "LMS_PASSWORD_LINK_HOURS", 72),

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from lms.core.db_types import UTCDateTime, utcnow
 from lms.core.extensions import db
 
 #: Who a behaviour applies to: everyone, or only participants from commissioning or from
@@ -25,6 +28,9 @@ class Framework(db.Model):
     version: Mapped[str] = mapped_column(sa.String(32))
     #: Who wrote it and for whom: a citation a reader can follow.
     source: Mapped[str] = mapped_column(sa.Text)
+    #: When the stored framework (its themes, behaviours or links) last changed: the
+    #: ``lastChangeDateTime`` other systems see.
+    changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     themes: Mapped[list[Theme]] = relationship(
         back_populates="framework", order_by="Theme.position", cascade="all, delete-orphan"
@@ -92,6 +98,8 @@ class ExternalFramework(db.Model):
     #: The sub-heading the source document uses for links to it.
     link_label: Mapped[str | None] = mapped_column(sa.String(255))
     position: Mapped[int]
+    #: When its stored headings or quoted indicators last changed.
+    changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     headings: Mapped[list[ExternalHeading]] = relationship(
         back_populates="framework", cascade="all, delete-orphan"

@@ -11,6 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from lms.core.db_types import utcnow
 from lms.core.extensions import db
 from lms.core.seeding import SeedError, SeedReport, Upserter, read_seed
 from lms.framework.models import (
@@ -39,6 +40,7 @@ def sync_framework(data: dict[str, Any]) -> SeedReport:
     report = SeedReport()
     up = Upserter(report)
     refuse_dropping_rated_rows(data)
+    linked_before = linked_contents()
     framework = sync_framework_row(up, data["framework"])
     sync_leadership_levels(up, data["leadership_levels"])
     headings = sync_external_frameworks(up, data)
@@ -50,7 +52,36 @@ def sync_framework(data: dict[str, Any]) -> SeedReport:
     db.session.flush()
     remove_unused_external_rows(up, data)
     db.session.flush()
+    date_the_changes(framework, report, linked_before)
     return report
+
+
+def linked_contents() -> dict[str, tuple]:
+    """Each linked framework's stored words: its title, publisher, headings and indicators."""
+    contents: dict[str, list] = {}
+    rows = db.session.execute(
+        sa.select(ExternalFramework.code, ExternalFramework.title, ExternalFramework.publisher,
+                  ExternalHeading.title, ExternalIndicator.statement)
+        .outerjoin(ExternalHeading, ExternalHeading.external_framework_id == ExternalFramework.id)
+        .outerjoin(ExternalIndicator, ExternalIndicator.heading_id == ExternalHeading.id))
+    for code, *words in rows:
+        contents.setdefault(code, []).append(tuple(words))
+    return {code: tuple(sorted(words, key=repr)) for code, words in contents.items()}
+
+
+def date_the_changes(framework: Framework, report: SeedReport,
+                     linked_before: dict[str, tuple]) -> None:
+    """Stamp the framework, and each linked framework whose words changed, with now: the
+    time other systems are told it last changed."""
+    now = utcnow()
+    if report.changes:
+        framework.changed_at = now
+    changed = {code for code, words in linked_contents().items()
+               if linked_before.get(code) != words}
+    for linked in db.session.scalars(sa.select(ExternalFramework).where(
+            ExternalFramework.code.in_(changed))):
+        linked.changed_at = now
+    db.session.flush()
 
 
 def refuse_dropping_rated_rows(data: dict[str, Any]) -> None:

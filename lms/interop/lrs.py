@@ -1,5 +1,5 @@
-"""Send xAPI statements to a Learning Record Store: in batches, with retries, and a clear
-answer when the LRS refuses them."""
+"""Talk to a Learning Record Store's statements resource: POST a batch, PUT one statement,
+with retries where a second try may pass and a clear answer where it cannot."""
 
 from __future__ import annotations
 
@@ -7,80 +7,101 @@ import base64
 import json
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
-from collections.abc import Iterable, Iterator
-from itertools import islice
+from dataclasses import dataclass
 from typing import Any
 
-from lms.core.progress import Progress
 from lms.interop.xapi import XAPI_VERSION
 
 RETRIES = 3
 TIMEOUT_SECONDS = 30
+#: What the LRS may say about the statements themselves: the push then looks at them one by
+#: one (a malformed statement, an id it holds with other content, a batch too large).
+STATEMENT_PROBLEMS = (400, 409, 413)
 
 
 class LRSError(Exception):
-    """The LRS refused the statements, or could not be reached after retrying."""
+    """The LRS refused us (not the statements), or could not be reached after retrying."""
 
 
-def batches(statements: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
-    """The statements in lists of at most ``size``."""
-    iterator = iter(statements)
-    while batch := list(islice(iterator, size)):
-        yield batch
+@dataclass(frozen=True)
+class Answer:
+    """The LRS's answer about some statements: its status and the start of its words."""
+
+    status: int
+    detail: str = ""
+
+    @property
+    def accepted(self) -> bool:
+        """Whether the LRS now holds the statements (200 or 204)."""
+        return 200 <= self.status < 300
 
 
-def headers(username: str | None, password: str | None) -> dict[str, str]:
-    """The xAPI version header, JSON, and Basic credentials when given."""
-    values = {"Content-Type": "application/json", "X-Experience-API-Version": XAPI_VERSION}
-    if username is not None:
-        pair = f"{username}:{password or ''}".encode()
-        values["Authorization"] = "Basic " + base64.b64encode(pair).decode()
-    return values
-
-
-def post_batch(url: str, batch: list[dict[str, Any]], sent_headers: dict[str, str],
-               pause: float = 1.0) -> None:
-    """POST one batch; retry what may pass on a second try (5xx, 429, the network)."""
-    body = json.dumps(batch).encode()
-    for attempt in range(1, RETRIES + 1):
-        # push() has checked the scheme is http or https.
-        request = urllib.request.Request(url, data=body, headers=sent_headers,  # noqa: S310
-                                         method="POST")
-        try:
-            with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS):  # noqa: S310
-                return
-        except urllib.error.HTTPError as exc:
-            try:
-                detail = exc.read(300).decode("utf-8", "replace").strip()
-            finally:
-                exc.close()  # it holds the connection's socket
-            if exc.code < 500 and exc.code != 429:
-                raise LRSError(f"The LRS refused the statements: {exc.code} {exc.reason}"
-                               + (f" ({detail})" if detail else "") + ".") from None
-            problem = f"{exc.code} {exc.reason}"
-        except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
-            problem = str(getattr(exc, "reason", exc))
-        if attempt == RETRIES:
-            raise LRSError(f"The LRS at {url} did not accept the statements after {RETRIES} "
-                           f"tries: {problem}.")
-        time.sleep(pause * attempt)
-
-
-def push(statements: Iterable[dict[str, Any]], lrs_url: str, username: str | None,
-         password: str | None, size: int = 500, pause: float = 1.0,
-         progress: Progress | None = None) -> int:
-    """Send every statement to ``lrs_url``/statements; how many were sent."""
-    progress = progress or Progress()
-    progress.start(None)
-    url = lrs_url.rstrip("/") + "/statements"
-    if not url.startswith(("http://", "https://")):
+def statements_url(lrs_url: str) -> str:
+    """The statements resource under an LRS's xAPI endpoint, in one spelling (so the
+    service remembers one LRS once); LRSError unless it is http(s)."""
+    parts = urllib.parse.urlsplit(lrs_url.strip())
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         raise LRSError(f"The LRS address must start with http:// or https://; got {lrs_url!r}.")
-    sent = 0
-    sent_headers = headers(username, password)
-    for batch in batches(statements, size):
-        post_batch(url, batch, sent_headers, pause)
-        sent += len(batch)
-        progress.advance(len(batch))
-    progress.finish()
-    return sent
+    path = parts.path.rstrip("/") + "/statements"
+    return urllib.parse.urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, "", ""))
+
+
+class LRSClient:
+    """One LRS, with its credentials (HTTP Basic when a username is given)."""
+
+    def __init__(self, lrs_url: str, username: str | None = None, password: str | None = None,
+                 pause: float = 1.0) -> None:
+        self.url = statements_url(lrs_url)
+        self.pause = pause
+        self.headers = {"Content-Type": "application/json",
+                        "X-Experience-API-Version": XAPI_VERSION}
+        if username is not None:
+            pair = f"{username}:{password or ''}".encode()
+            self.headers["Authorization"] = "Basic " + base64.b64encode(pair).decode()
+
+    def post(self, batch: list[dict[str, Any]]) -> Answer:
+        """Store a batch (all of it or none, as xAPI has it)."""
+        return self.send("POST", self.url, batch)
+
+    def put(self, statement: dict[str, Any]) -> Answer:
+        """Store one statement under its id."""
+        query = urllib.parse.urlencode({"statementId": statement["id"]})
+        return self.send("PUT", f"{self.url}?{query}", statement)
+
+    def send(self, method: str, url: str, payload: Any) -> Answer:
+        """Send once, and again on what may pass on a second try (5xx, 429, the network);
+        the answer about the statements, or LRSError for anything else."""
+        body = json.dumps(payload, separators=(",", ":")).encode()
+        for attempt in range(1, RETRIES + 1):
+            # statements_url() has checked that the scheme is http or https.
+            request = urllib.request.Request(url, data=body, headers=self.headers,  # noqa: S310
+                                             method=method)
+            try:
+                with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
+                    return Answer(response.status)
+            except urllib.error.HTTPError as exc:
+                answer = Answer(exc.code, read_detail(exc))
+                if exc.code in STATEMENT_PROBLEMS:
+                    return answer
+                if exc.code < 500 and exc.code != 429:
+                    raise LRSError(f"The LRS refused the statements: {exc.code} {exc.reason}"
+                                   + (f" ({answer.detail})" if answer.detail else "")
+                                   + ".") from None
+                problem = f"{exc.code} {exc.reason}"
+            except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+                problem = str(getattr(exc, "reason", exc))
+            if attempt == RETRIES:
+                raise LRSError(f"The LRS at {self.url} did not accept the statements after "
+                               f"{RETRIES} tries: {problem}.")
+            time.sleep(self.pause * attempt)
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+
+def read_detail(error: urllib.error.HTTPError) -> str:
+    """The start of an error's body, and the connection closed."""
+    try:
+        return error.read(300).decode("utf-8", "replace").strip()
+    finally:
+        error.close()  # it holds the connection's socket
