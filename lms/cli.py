@@ -311,12 +311,19 @@ def rebuild_tallies() -> None:
 @click.option("--format", "fmt", required=True, type=click.Choice(FORMATS),
               help="case: an IMS CASE 1.0 package; moodle: a competency framework CSV; "
                    "canvas: an outcomes CSV.")
+@click.option("--framework", "which", help="case: a linked framework's code (nhs-lf, lqf, "
+              "hay-ccg) for its own package, which this framework's links point into.")
+@click.option("--idnumber", help="moodle: the framework's ID number (default: the slug and "
+              "edition, e.g. lehc-july-2012).")
+@click.option("--guid-prefix", help="canvas: the start of every vendor GUID (default: the "
+              "slug); another prefix imports as separate outcomes.")
 @click.option("--out", type=click.Path(dir_okay=False, writable=True, path_type=Path),
               help="Write to this file instead of standard output.")
 @one_transaction
-def export_framework(fmt: str, out: Path | None) -> None:
+def export_framework(fmt: str, which: str | None, idnumber: str | None,
+                     guid_prefix: str | None, out: Path | None) -> None:
     """Export the framework for another system (CASE, Moodle or Canvas)."""
-    text = framework_export.export_framework(fmt)
+    text = framework_export.export_framework(fmt, which, idnumber, guid_prefix)
     if out is None:
         click.echo(text, nl=False)
         return
@@ -329,10 +336,18 @@ def export_framework(fmt: str, out: Path | None) -> None:
 
 @lms.command("import-framework")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("linked", nargs=-1,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @one_transaction
-def import_framework(file: Path) -> None:
-    """Load the framework from an IMS CASE 1.0 package (JSON): all of it or nothing."""
-    report = case_import.import_case(file.read_bytes(), str(file))
+def import_framework(file: Path, linked: tuple[Path, ...]) -> None:
+    """Load the framework from an IMS CASE 1.0 package (JSON): all of it or nothing.
+
+    LINKED are the packages of the frameworks its themes link to (as `export-framework
+    --format case --framework CODE` writes them); headings not in them are looked up among
+    those already stored.
+    """
+    report = case_import.import_case(file.read_bytes(), str(file),
+                                     [(path.read_bytes(), str(path)) for path in linked])
     click.echo(f"Framework imported from {file}: {report.summary()}.")
 
 

@@ -99,6 +99,8 @@ CASES = [
     Case("GET", "/api/v1/behaviours/<code>", everyone(200), fixed("/api/v1/behaviours/SI.1")),
     Case("GET", "/api/v1/framework/export/<any(case, moodle, canvas):fmt>", everyone(200),
          fixed("/api/v1/framework/export/case")),
+    Case("GET", "/api/v1/framework/export/case/<string(maxlength=64):framework>",
+         everyone(200), fixed("/api/v1/framework/export/case/nhs-lf")),
     # You and your tokens.
     Case("GET", "/api/v1/me", signed_in(200), fixed("/api/v1/me")),
     Case("GET", "/api/v1/me/tokens", signed_in(200), fixed("/api/v1/me/tokens")),

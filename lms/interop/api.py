@@ -7,6 +7,7 @@ import json
 
 from flask import Response, stream_with_context
 from flask_login import current_user
+from marshmallow import Schema, fields
 
 from lms import access
 from lms.cohorts.models import Cohort
@@ -27,15 +28,47 @@ EXPORT_RESPONSES = {
 }
 
 
+class ExportOptionsSchema(Schema):
+    """What an administrator may choose about an export."""
+
+    idnumber = fields.String(metadata={
+        "description": "moodle: the framework's ID number (default: the slug and edition, "
+                       "e.g. lehc-july-2012), so a later edition imports beside the first."})
+    guid_prefix = fields.String(metadata={
+        "description": "canvas: the start of every vendor GUID (default: the slug); a new "
+                       "prefix imports as separate outcomes, e.g. into another sub-account."})
+
+
+def attachment(text: str, fmt: str, name: str) -> Response:
+    """An export as a file to save."""
+    return Response(text, mimetype=MIMETYPES[fmt],
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
 @blp.get("/framework/export/<any(case, moodle, canvas):fmt>")
 @throttled(blp)
+@blp.arguments(ExportOptionsSchema, location="query")
 @blp.doc(responses=EXPORT_RESPONSES)
 @blp.alt_response(404, response="DEFAULT_ERROR", description="No framework is loaded yet.")
-def get_framework_export(fmt: str):
+def get_framework_export(options: dict, fmt: str):
     """The framework for another system: `case`, `moodle` or `canvas` (public, like the
     framework itself)."""
-    return Response(export_framework(fmt), mimetype=MIMETYPES[fmt], headers={
-        "Content-Disposition": f'attachment; filename="{FILE_NAMES[fmt]}"'})
+    text = export_framework(fmt, idnumber=options.get("idnumber"),
+                            guid_prefix=options.get("guid_prefix"))
+    return attachment(text, fmt, FILE_NAMES[fmt])
+
+
+@blp.get("/framework/export/case/<string(maxlength=64):framework>")
+@throttled(blp)
+@blp.doc(responses=EXPORT_RESPONSES)
+@blp.alt_response(404, response="DEFAULT_ERROR",
+                  description="No framework is loaded yet, or none has this code.")
+def get_linked_framework_case(framework: str):
+    """A framework as its own CASE package: this framework by its slug, or a framework it
+    links to by its code (`nhs-lf`, `lqf`, `hay-ccg`), whose headings the themes'
+    associations point at."""
+    return attachment(export_framework("case", which=framework), "case",
+                      f"framework-{framework}-case.json")
 
 
 @blp.get("/me/export")

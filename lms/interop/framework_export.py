@@ -1,12 +1,15 @@
-"""The framework in other systems' formats: an IMS CASE 1.0 package, a Moodle competency
+"""The framework in other systems' formats: IMS CASE 1.0 packages, a Moodle competency
 framework CSV (tool_lpimportcsv), and a Canvas outcomes CSV.
 
-The CASE package is whole: besides the framework's own items it carries the headings and
-quoted indicators of the linked frameworks as items of their documents, so that
-``case_import`` can load it back.
+CASE: the framework is one package (its document, themes and behaviours); each linked
+framework (the NHS Leadership Framework, the LQF, the CCG model) is a package of its own,
+with its headings and the indicators the themes quote. The themes' ``isRelatedTo``
+associations point at those items by identifier and URI, so a CASE server imports four
+documents that link, rather than one that annexes another's headings.
 
 Identifiers are version-5 UUIDs of the natural keys (a theme's code, a behaviour's code, a
 linked framework's heading), so every export of the same framework names everything the same.
+``lastChangeDateTime`` is when the stored framework (or linked framework) last changed.
 """
 
 from __future__ import annotations
@@ -19,19 +22,32 @@ import re
 import uuid
 from typing import Any
 
+import sqlalchemy as sa
+
 from lms.cohorts.models import Programme
 from lms.cohorts.service import default_programme
-from lms.core.errors import NotFound
-from lms.framework.models import Behaviour, ExternalFramework, ExternalHeading, Theme
+from lms.core.errors import Invalid, NotFound
+from lms.core.extensions import db
+from lms.framework.models import (
+    Behaviour,
+    ExternalFramework,
+    ExternalHeading,
+    ExternalIndicator,
+    Framework,
+    Theme,
+)
 from lms.framework.service import get_framework
 from lms.outcomes.csv_export import neutralise
 
 FORMATS = ("case", "moodle", "canvas")
 #: The namespace of every identifier lms gives the framework's parts.
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:lms:leadership-framework")
-MONTHS = {name: number for number, name in enumerate(
-    ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-     "October", "November", "December"), start=1)}
+#: An identifier an administrator may choose (a Moodle ID number, a Canvas GUID prefix).
+KEY = re.compile(r"[A-Za-z0-9._-]+")
+#: Moodle keeps a framework's ID number in 100 characters.
+MOODLE_IDNUMBER_LIMIT = 100
+#: Canvas's vendor_guid is a string column; the prefix leaves room for the codes after it.
+CANVAS_PREFIX_LIMIT = 64
 #: Moodle's description format for plain text.
 MOODLE_PLAIN_TEXT = 2
 MOODLE_COLUMNS = ("Parent ID number", "ID number", "Short name", "Description",
@@ -48,13 +64,10 @@ def identifier(*key: str) -> str:
     return str(uuid.uuid5(NAMESPACE, ":".join(key)))
 
 
-def issued(version: str) -> str:
-    """When the edition was published, from its version ("July 2012"), as a CASE date-time;
-    the first of January of its year if only a year can be read."""
-    match = re.search(r"(?:(\w+)\s+)?(\d{4})", version)
-    year = int(match.group(2)) if match else 2000
-    month = MONTHS.get(match.group(1), 1) if match and match.group(1) else 1
-    return dt.datetime(year, month, 1, tzinfo=dt.UTC).isoformat().replace("+00:00", "Z")
+def case_time(moment: dt.datetime) -> str:
+    """A CASE date-time: UTC, to the second."""
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def urn(ident: str) -> str:
@@ -72,9 +85,29 @@ def heading_id(heading: ExternalHeading) -> str:
     return identifier("external", heading.framework.code, heading.title)
 
 
-def case_package(framework: dict[str, Any]) -> dict[str, Any]:
-    """The framework (as ``framework.service.get_framework`` gives it) as a CASE package."""
-    changed = issued(framework["version"])
+class Associations:
+    """A package's associations, each with an identifier made from what it joins."""
+
+    def __init__(self, document: dict[str, str], changed: str) -> None:
+        self.document, self.changed = document, changed
+        self.rows: list[dict[str, Any]] = []
+
+    def add(self, kind: str, origin: dict, destination: dict,
+            sequence: int | None = None) -> None:
+        """One association of ``kind`` from ``origin`` to ``destination`` (CASE links)."""
+        key = identifier("association", kind, origin["identifier"], destination["identifier"])
+        entry = {"identifier": key, "associationType": kind, "uri": urn(key),
+                 "originNodeURI": origin, "destinationNodeURI": destination,
+                 "lastChangeDateTime": self.changed, "CFDocumentURI": self.document}
+        if sequence is not None:
+            entry["sequenceNumber"] = sequence
+        self.rows.append(entry)
+
+
+def case_package(framework: dict[str, Any], changed_at: dt.datetime) -> dict[str, Any]:
+    """The framework (as ``framework.service.get_framework`` gives it) as a CASE package; its
+    links to other frameworks point into their own packages (``linked_case_package``)."""
+    changed = case_time(changed_at)
     document_id = identifier("framework", framework["slug"])
     document = {
         "identifier": document_id, "uri": urn(document_id), "title": framework["title"],
@@ -85,59 +118,79 @@ def case_package(framework: dict[str, Any]) -> dict[str, Any]:
     }
     doc_link = link(framework["title"], document_id)
     items: list[dict[str, Any]] = []
-    associations: list[dict[str, Any]] = []
-
-    def associate(kind: str, origin: dict, destination: dict, sequence: int | None = None):
-        key = identifier("association", kind, origin["identifier"], destination["identifier"])
-        entry = {"identifier": key, "associationType": kind, "uri": urn(key),
-                 "originNodeURI": origin, "destinationNodeURI": destination,
-                 "lastChangeDateTime": changed, "CFDocumentURI": doc_link}
-        if sequence is not None:
-            entry["sequenceNumber"] = sequence
-        associations.append(entry)
-
+    associations = Associations(doc_link, changed)
     for theme in framework["themes"]:
         theme_item = theme_to_item(theme, changed, doc_link)
         items.append(theme_item)
         theme_link = link(theme.title, theme_item["identifier"])
-        associate("isChildOf", theme_link, doc_link, theme.position)
+        associations.add("isChildOf", theme_link, doc_link, theme.position)
         for behaviour in theme.behaviours:
             item = behaviour_to_item(behaviour, changed, doc_link)
             items.append(item)
-            associate("isChildOf", link(behaviour.code, item["identifier"]), theme_link,
-                      behaviour.position)
+            associations.add("isChildOf", link(behaviour.code, item["identifier"]), theme_link,
+                             behaviour.position)
         for theme_link_row in theme.links:
-            add_link(theme_link_row, theme_link, items, associations, associate, changed)
-    return {"CFDocument": document, "CFItems": items, "CFAssociations": associations}
+            heading = theme_link_row.heading
+            associations.add("isRelatedTo", theme_link, heading_link(heading),
+                             theme_link_row.position)
+            for position, indicator in enumerate(theme_link_row.indicators, start=1):
+                associations.add("isRelatedTo", theme_link, indicator_link(indicator), position)
+    return {"CFDocument": document, "CFItems": items, "CFAssociations": associations.rows}
 
 
 def external_document(framework: ExternalFramework) -> dict[str, str]:
-    """The link to a linked framework's document (CASE names it; lms does not publish it)."""
+    """The link to a linked framework's document (its own package)."""
     return link(framework.title, identifier("external-framework", framework.code))
 
 
-def add_link(theme_link_row, theme_link: dict, items: list, associations: list, associate,
-             changed: str) -> None:
-    """A theme's link to another framework's heading, and the indicators it quotes: the
-    heading and indicators as items of that framework's document, related to the theme."""
-    heading = theme_link_row.heading
-    document = external_document(heading.framework)
-    heading_item = {"identifier": heading_id(heading), "uri": urn(heading_id(heading)),
-                    "CFItemType": "Heading", "fullStatement": heading.title,
-                    "lastChangeDateTime": changed, "CFDocumentURI": document}
-    if heading_item["identifier"] not in {item["identifier"] for item in items}:
-        items.append(heading_item)
-    heading_link = link(f"{heading.framework.title}: {heading.title}", heading_item["identifier"])
-    associate("isRelatedTo", theme_link, heading_link, theme_link_row.position)
-    for position, indicator in enumerate(theme_link_row.indicators, start=1):
-        ident = identifier("indicator", heading.framework.code, heading.title,
-                           indicator.statement)
-        if ident not in {item["identifier"] for item in items}:
-            items.append({"identifier": ident, "uri": urn(ident), "CFItemType": "Indicator",
-                          "fullStatement": indicator.statement, "lastChangeDateTime": changed,
-                          "CFDocumentURI": document})
-            associate("isChildOf", link(indicator.statement[:60], ident), heading_link)
-        associate("isRelatedTo", theme_link, link(indicator.statement[:60], ident), position)
+def indicator_id(indicator: ExternalIndicator) -> str:
+    """The identifier of a quoted indicator (an item of its framework's document)."""
+    heading = indicator.heading
+    return identifier("indicator", heading.framework.code, heading.title, indicator.statement)
+
+
+def heading_link(heading: ExternalHeading) -> dict[str, str]:
+    """A CASE link to a linked framework's heading."""
+    return link(f"{heading.framework.title}: {heading.title}", heading_id(heading))
+
+
+def indicator_link(indicator: ExternalIndicator) -> dict[str, str]:
+    """A CASE link to a quoted indicator."""
+    return link(indicator.statement[:60], indicator_id(indicator))
+
+
+def linked_case_package(framework: ExternalFramework) -> dict[str, Any]:
+    """A linked framework as a CASE package of its own: its document, its headings (in the
+    order they were stored), and under each heading the indicators quoted."""
+    changed = case_time(framework.changed_at)
+    doc_link = external_document(framework)
+    document = {"identifier": doc_link["identifier"], "uri": doc_link["uri"],
+                "title": framework.title, "creator": framework.publisher or framework.title,
+                "lastChangeDateTime": changed, "language": "en-GB",
+                "adoptionStatus": "Adopted",
+                "notes": f"The headings of {framework.title} that the Leadership for Empowered "
+                         f"and Healthy Communities framework links to; code {framework.code}."}
+    items: list[dict[str, Any]] = []
+    associations = Associations(doc_link, changed)
+    for order, heading in enumerate(sorted(framework.headings, key=by_id), start=1):
+        items.append({"identifier": heading_id(heading), "uri": urn(heading_id(heading)),
+                      "CFItemType": "Heading", "fullStatement": heading.title,
+                      "language": "en-GB", "lastChangeDateTime": changed,
+                      "CFDocumentURI": doc_link})
+        associations.add("isChildOf", heading_link(heading), doc_link, order)
+        for position, indicator in enumerate(sorted(heading.indicators, key=by_id), start=1):
+            items.append({"identifier": indicator_id(indicator),
+                          "uri": urn(indicator_id(indicator)), "CFItemType": "Indicator",
+                          "fullStatement": indicator.statement, "language": "en-GB",
+                          "lastChangeDateTime": changed, "CFDocumentURI": doc_link})
+            associations.add("isChildOf", indicator_link(indicator), heading_link(heading),
+                             position)
+    return {"CFDocument": document, "CFItems": items, "CFAssociations": associations.rows}
+
+
+def by_id(row: Any) -> int:
+    """Rows in the order they were stored."""
+    return row.id
 
 
 def theme_to_item(theme: Theme, changed: str, doc_link: dict) -> dict[str, Any]:
@@ -160,9 +213,26 @@ def behaviour_to_item(behaviour: Behaviour, changed: str, doc_link: dict) -> dic
             "lastChangeDateTime": changed, "CFDocumentURI": doc_link}
 
 
-def case_json(framework: dict[str, Any]) -> str:
-    """The CASE package as JSON text, keys in a fixed order so exports compare equal."""
-    return json.dumps(case_package(framework), ensure_ascii=False, indent=2) + "\n"
+def package_json(package: dict[str, Any]) -> str:
+    """A CASE package as JSON text, keys in a fixed order so exports compare equal."""
+    return json.dumps(package, ensure_ascii=False, indent=2) + "\n"
+
+
+def case_export(framework: dict[str, Any], which: str | None) -> str:
+    """The framework's CASE package, or (``which`` naming a linked framework's code) that
+    framework's own package."""
+    if which in (None, framework["slug"]):
+        return package_json(case_package(framework, stored_framework().changed_at))
+    linked = {row.code: row for row in framework["external_frameworks"]}
+    if which not in linked:
+        raise NotFound(f"There is no framework {which!r} to export; the frameworks are "
+                       f"{', '.join([framework['slug'], *linked])}.")
+    return package_json(linked_case_package(linked[which]))
+
+
+def stored_framework() -> Framework:
+    """The stored framework's row (get_framework has checked there is one)."""
+    return db.session.scalar(sa.select(Framework).order_by(Framework.id).limit(1))
 
 
 # --- Moodle --------------------------------------------------------------------------------
@@ -185,13 +255,35 @@ def write_csv(header: tuple[str, ...], rows: list[list[Any]]) -> str:
     return out.getvalue()
 
 
-def moodle_csv(framework: dict[str, Any], programme: Programme) -> str:
-    """The framework as a Moodle competency framework CSV: one framework row, then a row per
-    theme and per behaviour (the behaviours under their theme)."""
+def edition_idnumber(framework: dict[str, Any]) -> str:
+    """The Moodle ID number of this edition: the slug and the version (``lehc-july-2012``),
+    so that a later edition imports beside the first instead of failing on a taken one."""
+    return f"{framework['slug']}-{slug_of(framework['version'])}"[:MOODLE_IDNUMBER_LIMIT]
+
+
+def slug_of(text: str) -> str:
+    """Lowercase letters and digits joined by hyphens."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def checked_key(value: str, name: str, limit: int) -> str:
+    """An identifier an administrator chose, or Invalid naming the option."""
+    if not KEY.fullmatch(value) or len(value) > limit:
+        raise Invalid(f"{name} must be 1 to {limit} letters, digits, dots, hyphens or "
+                         f"underscores; got {value[:120]!r}.")
+    return value
+
+
+def moodle_csv(framework: dict[str, Any], programme: Programme,
+               idnumber: str | None = None) -> str:
+    """The framework as a Moodle competency framework CSV: one framework row (ID number
+    ``idnumber``, by default the edition's), then a row per theme and per behaviour (the
+    behaviours under their theme)."""
     scale = programme.rating_scale
     proficient = programme.rating_scale[-2]["value"] if len(scale) > 1 else scale[0]["value"]
+    idnumber = idnumber or edition_idnumber(framework)
     rows: list[list[Any]] = [[
-        "", framework["slug"], framework["title"][:100], framework["source"], MOODLE_PLAIN_TEXT,
+        "", idnumber, framework["title"][:100], framework["source"], MOODLE_PLAIN_TEXT,
         ",".join(point["label"] for point in scale), scale_configuration(scale, proficient),
         "", "", "", "", "", 1, "domain,behaviour"]]
     for theme in framework["themes"]:
@@ -213,13 +305,16 @@ def short_name(behaviour: Behaviour, limit: int = 100) -> str:
 
 # --- Canvas --------------------------------------------------------------------------------
 
-def canvas_csv(framework: dict[str, Any], programme: Programme) -> str:
+def canvas_csv(framework: dict[str, Any], programme: Programme,
+               guid_prefix: str | None = None) -> str:
     """The framework as Canvas outcomes: a group for the framework, one per theme, and an
-    outcome per behaviour with the programme's scale as its ratings."""
+    outcome per behaviour with the programme's scale as its ratings. Vendor GUIDs start with
+    ``guid_prefix`` (the framework's slug unless given): Canvas treats them as global, so a
+    second import with the same prefix updates the first rather than making new outcomes."""
     scale = sorted(programme.rating_scale, key=lambda point: -point["value"])
     mastery = programme.rating_scale[-2]["value"] if len(scale) > 1 else scale[0]["value"]
     ratings = [cell for point in scale for cell in (point["value"], point["label"])]
-    root = f"{framework['slug']}"
+    root = guid_prefix or framework["slug"]
     rows: list[list[Any]] = [[root, "group", framework["title"], framework["source"], "", "",
                               "", "", "", ""]]
     for theme in framework["themes"]:
@@ -240,13 +335,26 @@ FILE_NAMES = {"case": "framework-case.json", "moodle": "framework-moodle.csv",
               "canvas": "framework-canvas-outcomes.csv"}
 
 
-def export_framework(fmt: str) -> str:
-    """The stored framework in ``fmt`` (case, moodle or canvas), as text."""
+def export_framework(fmt: str, which: str | None = None, idnumber: str | None = None,
+                     guid_prefix: str | None = None) -> str:
+    """The stored framework in ``fmt`` (case, moodle or canvas), as text: for CASE, ``which``
+    may name a linked framework; Moodle takes an ``idnumber``, Canvas a ``guid_prefix``."""
     if fmt not in FORMATS:
         raise NotFound(f"There is no export format {fmt!r}; the formats are "
                        f"{', '.join(FORMATS)}.")
+    options = {"framework": (which, "case"), "idnumber": (idnumber, "moodle"),
+               "guid prefix": (guid_prefix, "canvas")}
+    for name, (value, only) in options.items():
+        if value is not None and fmt != only:
+            raise Invalid(f"The {name} option is for the {only} format only.")
+    if idnumber is not None:
+        checked_key(idnumber, "The Moodle ID number", MOODLE_IDNUMBER_LIMIT)
+    if guid_prefix is not None:
+        checked_key(guid_prefix, "The Canvas GUID prefix", CANVAS_PREFIX_LIMIT)
     framework = get_framework()
     if fmt == "case":
-        return case_json(framework)
+        return case_export(framework, which)
     programme = default_programme()
-    return (moodle_csv if fmt == "moodle" else canvas_csv)(framework, programme)
+    if fmt == "moodle":
+        return moodle_csv(framework, programme, idnumber)
+    return canvas_csv(framework, programme, guid_prefix)

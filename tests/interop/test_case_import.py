@@ -13,12 +13,12 @@ from lms.core.seeding import SeedError
 from lms.framework.models import Behaviour, Theme, ThemeLink
 from lms.framework.service import get_framework
 from lms.interop.case_import import import_case
-from lms.interop.framework_export import case_package, identifier
+from lms.interop.framework_export import export_framework, identifier
 from tests import builders as b
 
 
 def exported() -> dict:
-    return case_package(get_framework())
+    return json.loads(export_framework("case"))
 
 
 def as_bytes(package: dict) -> bytes:
@@ -127,3 +127,58 @@ def test_the_command_imports_or_explains(seeded, tmp_path):
     assert "was not loaded; nothing was written" in refused.output
     assert "CFDocument: 'identifier' is a required property" in refused.output
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Theme)) == 4
+
+
+def test_the_four_packages_import_together(seeded, tmp_path):
+    runner = seeded.test_cli_runner()
+    files = []
+    for code in ("lehc", "nhs-lf", "lqf", "hay-ccg"):
+        path = tmp_path / f"{code}.json"
+        path.write_text(export_framework("case", code))
+        files.append(str(path))
+    done = runner.invoke(args=["lms", "import-framework", *files])
+    assert done.exit_code == 0, done.output
+    assert "nothing changed" in done.output.lower()
+
+
+def test_a_new_heading_comes_from_its_frameworks_package(seeded):
+    main = exported()
+    linked = json.loads(export_framework("case", "nhs-lf"))
+    heading = next(i for i in linked["CFItems"] if i["CFItemType"] == "Heading")
+    new_id = identifier("external", "nhs-lf", "Leading change through people")
+    linked["CFItems"].append({**heading, "identifier": new_id, "uri": f"urn:uuid:{new_id}",
+                              "fullStatement": "Leading change through people"})
+    si = next(i for i in main["CFItems"] if i.get("humanCodingScheme") == "SI")
+    main["CFAssociations"].append({
+        "identifier": identifier("association", "new-link"),
+        "uri": "urn:uuid:" + identifier("association", "new-link"),
+        "associationType": "isRelatedTo", "sequenceNumber": 9,
+        "originNodeURI": {"title": si["fullStatement"], "identifier": si["identifier"],
+                          "uri": si["uri"]},
+        "destinationNodeURI": {"title": "NHS Leadership Framework: Leading change through "
+                                        "people", "identifier": new_id,
+                               "uri": f"urn:uuid:{new_id}"},
+        "lastChangeDateTime": "2027-03-01T00:00:00Z"})
+    with pytest.raises(SeedError) as refused:
+        import_case(as_bytes(main))  # the heading is in no package given, nor stored
+    assert any("theme SI links to 'NHS Leadership Framework: Leading change through people'"
+               in problem for problem in refused.value.problems), refused.value.problems
+    db.session.rollback()
+    import_case(as_bytes(main), linked=[(as_bytes(linked), "nhs-lf.json")])
+    db.session.commit()
+    links = [link.heading.title for link in db.session.scalars(
+        sa.select(ThemeLink).join(Theme).where(Theme.code == "SI"))]
+    assert "Leading change through people" in links
+
+
+@pytest.mark.parametrize(("break_it", "reason"), [
+    (lambda p: p["CFItems"][0].update(uri="not a uri"), "CFItems.0.uri: 'not a uri' is not a"),
+    (lambda p: p["CFDocument"].update(lastChangeDateTime="2012-07-01"),
+     "CFDocument.lastChangeDateTime: '2012-07-01' is not a 'date-time'"),
+])
+def test_formats_are_checked_as_a_case_server_checks_them(seeded, break_it, reason):
+    package = exported()
+    break_it(package)
+    with pytest.raises(SeedError) as refused:
+        import_case(as_bytes(package))
+    assert any(reason in problem for problem in refused.value.problems), refused.value.problems
