@@ -172,11 +172,13 @@ def participants(cohort: Cohort) -> sa.Select:
                                               Enrolment.role == "participant")
 
 
-def note_saved_at() -> sa.Subquery:
-    """When each record's current note was saved: its latest version."""
+def note_saved_at(cohort: Cohort) -> sa.Subquery:
+    """When each of the cohort's records' current note was saved: its latest version."""
+    records = sa.select(ActivityRecord.id).where(ActivityRecord.cohort_id == cohort.id)
     return (sa.select(ActivityNoteVersion.record_id,
                       sa.type_coerce(sa.func.max(ActivityNoteVersion.saved_at),
                                      UTCDateTime).label("saved_at"))
+            .where(ActivityNoteVersion.record_id.in_(records))
             .group_by(ActivityNoteVersion.record_id).subquery())
 
 
@@ -184,7 +186,7 @@ def activity_statements(cohort: Cohort, words: Vocabulary) -> Iterator[dict[str,
     """completed and responded, for the activities of the cohort's modules."""
     module_ids = [item.module.id for item in cohort_curriculum(cohort)]
     include_text = current_app.config["LMS_XAPI_INCLUDE_TEXT"]
-    saved = note_saved_at()
+    saved = note_saved_at(cohort)
     rows = db.session.execute(
         sa.select(ActivityRecord, Activity, Module.slug, saved.c.saved_at)
         .join(Activity, ActivityRecord.activity_id == Activity.id)

@@ -9,6 +9,8 @@ framework and each linked framework last changed (CASE's lastChangeDateTime). Fr
 exist when this runs are stamped with the time of the migration: the first time the service
 can vouch for what they hold.
 """
+import datetime as dt
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -36,22 +38,22 @@ def upgrade():
     with op.batch_alter_table('xapi_delivery', schema=None) as batch_op:
         batch_op.create_index('ix_xapi_delivery_lrs_cohort', ['lrs', 'cohort_id'], unique=False)
 
-    with op.batch_alter_table('external_framework', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('changed_at', sa.DateTime(timezone=True), nullable=False,
-                                      server_default=sa.func.current_timestamp()))
-
-    with op.batch_alter_table('framework', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('changed_at', sa.DateTime(timezone=True), nullable=False,
-                                      server_default=sa.func.current_timestamp()))
-
+    # A constant default lets SQLite add the column in place (a non-constant one makes Alembic
+    # rebuild the table, which the themes' foreign keys refuse); the rows then get the time of
+    # the migration, set by hand.
+    now = dt.datetime.now(dt.UTC)
+    for name in ('external_framework', 'framework'):
+        op.add_column(name, sa.Column('changed_at', sa.DateTime(timezone=True), nullable=False,
+                                      server_default='2000-01-01 00:00:00'))
+        table = sa.table(name, sa.column('changed_at', sa.DateTime(timezone=True)))
+        stamp = now.replace(tzinfo=None) if op.get_bind().dialect.name == 'sqlite' else now
+        op.execute(table.update().values(changed_at=stamp))
 
 
 def downgrade():
-    with op.batch_alter_table('framework', schema=None) as batch_op:
-        batch_op.drop_column('changed_at')
-
-    with op.batch_alter_table('external_framework', schema=None) as batch_op:
-        batch_op.drop_column('changed_at')
+    # SQLite (3.35 and later) drops a column in place; a rebuild would trip the foreign keys.
+    op.drop_column('framework', 'changed_at')
+    op.drop_column('external_framework', 'changed_at')
 
     with op.batch_alter_table('xapi_delivery', schema=None) as batch_op:
         batch_op.drop_index('ix_xapi_delivery_lrs_cohort')
