@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from lms.cohorts.models import Cohort
 from lms.core.extensions import db
 from lms.core.progress import Progress
-from lms.interop.lrs import LRSClient
+from lms.interop.lrs import LRSClient, LRSError
 from lms.interop.models import XapiDelivery
 from lms.interop.xapi import Vocabulary, cohort_statements
 
@@ -80,16 +80,21 @@ class Memory:
         """Record the statements' state with this LRS, committed at once."""
         known = [i for i in statement_ids if i in self.now]
         new = [i for i in statement_ids if i not in self.now]
-        with db.engine.begin() as connection:
-            if known:
-                connection.execute(
-                    DELIVERIES.update()
-                    .where(DELIVERIES.c.lrs == self.lrs, DELIVERIES.c.statement_id.in_(known))
-                    .values(state=state, changed_at=sa.func.current_timestamp()))
-            if new:
-                connection.execute(DELIVERIES.insert(), [
-                    {"lrs": self.lrs, "statement_id": i, "cohort_id": self.cohort_id,
-                     "state": state} for i in new])
+        try:
+            with db.engine.begin() as connection:
+                if known:
+                    connection.execute(
+                        DELIVERIES.update()
+                        .where(DELIVERIES.c.lrs == self.lrs,
+                               DELIVERIES.c.statement_id.in_(known))
+                        .values(state=state, changed_at=sa.func.current_timestamp()))
+                if new:
+                    connection.execute(DELIVERIES.insert(), [
+                        {"lrs": self.lrs, "statement_id": i, "cohort_id": self.cohort_id,
+                         "state": state} for i in new])
+        except sa.exc.IntegrityError:
+            raise LRSError("Another push of this cohort to this LRS wrote what it sent while "
+                           "this one ran; let it finish, then push again.") from None
         self.now.update(dict.fromkeys(statement_ids, state))
 
     def forget(self, statement_id: str) -> None:

@@ -258,7 +258,8 @@ def write_csv(header: tuple[str, ...], rows: list[list[Any]]) -> str:
 def edition_idnumber(framework: dict[str, Any]) -> str:
     """The Moodle ID number of this edition: the slug and the version (``lehc-july-2012``),
     so that a later edition imports beside the first instead of failing on a taken one."""
-    return f"{framework['slug']}-{slug_of(framework['version'])}"[:MOODLE_IDNUMBER_LIMIT]
+    edition = f"{framework['slug']}-{slug_of(framework['version'])}".rstrip("-")
+    return edition[:MOODLE_IDNUMBER_LIMIT]
 
 
 def slug_of(text: str) -> str:

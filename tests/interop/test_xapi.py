@@ -353,3 +353,21 @@ def test_a_raters_feedback_is_a_statement_about_the_participant_naming_no_rater(
     body = json.dumps(found)
     for secret in ("Lee Rater", "rater@example.net", "line_manager", "peer", "private"):
         assert secret not in body
+
+
+def test_a_push_beside_another_of_the_same_cohort_stops_with_a_clear_message(
+        cohort_work, lrs_server):
+    from lms.core.progress import Progress
+    from lms.interop import delivery, xapi
+
+    cohort = db.session.get(Cohort, cohort_work["cohort"])
+    client = lrs.LRSClient(lrs_server.url)
+    push = delivery.Push(client, cohort, Progress())  # what the LRS had when it began
+    first = next(xapi.cohort_statements(cohort))
+    # Meanwhile another push of the same cohort sent the first statement.
+    db.session.add(XapiDelivery(lrs=client.url, statement_id=first["id"],
+                                cohort_id=cohort.id, state="sent"))
+    db.session.commit()
+    with pytest.raises(lrs.LRSError, match="Another push of this cohort to this LRS"):
+        push.run(500, xapi.Vocabulary.of_app())
+    assert not lrs_server.requests  # nothing was sent before it stopped
