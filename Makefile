@@ -10,8 +10,10 @@ export FLASK_APP := lms
 # ours by Sass (assets/lms.scss), all into lms/static/nhsuk/ (git-ignored).
 NHSUK_DIST := node_modules/nhsuk-frontend/dist/nhsuk
 FRONTEND := lms/static/nhsuk/.installed
+# The compiled Welsh and English catalogs (never committed: built from the .po files).
+CATALOGS := lms/translations/.compiled
 
-.PHONY: run test test-fast fuzz load bench lint format lock clean screenshots
+.PHONY: run test test-fast fuzz load bench lint format lock clean screenshots messages
 
 ## run: install, migrate the SQLite database, load the framework, the modules and a demo programme,
 ##      print the demo logins, start the job queue's worker (it writes the e-mails to
@@ -19,7 +21,7 @@ FRONTEND := lms/static/nhsuk/.installed
 run: export LMS_ENV ?= development
 # Links in e-mails point where this server listens.
 run: export LMS_BASE_URL ?= http://$(HOST):$(PORT)
-run: $(VENV)/.installed-main $(FRONTEND)
+run: $(VENV)/.installed-main $(FRONTEND) $(CATALOGS)
 	.ci/ensure-pdf-libraries
 	$(BIN)/flask db upgrade
 	$(BIN)/flask lms seed
@@ -38,7 +40,7 @@ run: $(VENV)/.installed-main $(FRONTEND)
 TEST_WORKERS ?= auto
 FUZZ_TESTS := tests/test_fuzz_api.py
 
-test: $(VENV)/.installed-dev $(FRONTEND)
+test: $(VENV)/.installed-dev $(FRONTEND) $(CATALOGS)
 	.ci/ensure-chromium
 	.ci/ensure-pdf-libraries
 	$(BIN)/ruff check .
@@ -51,7 +53,7 @@ test: $(VENV)/.installed-dev $(FRONTEND)
 ##            the measured times); `make test` runs them all
 FAST := not (postgres or redis or server or browser or worker or slow)
 
-test-fast: $(VENV)/.installed-dev $(FRONTEND)
+test-fast: $(VENV)/.installed-dev $(FRONTEND) $(CATALOGS)
 	.ci/ensure-pdf-libraries
 	$(BIN)/ruff check .
 	env -u LMS_TEST_DATABASE_URL -u LMS_TEST_DATABASE_URL_PG -u LMS_TEST_REDIS_URL \
@@ -59,26 +61,26 @@ test-fast: $(VENV)/.installed-dev $(FRONTEND)
 
 ## fuzz: Schemathesis against every API operation with many more examples than `make test`
 ##       (LMS_FUZZ_EXAMPLES, default 200; LMS_TEST_DATABASE_URL for PostgreSQL); a few minutes
-fuzz: $(VENV)/.installed-dev
+fuzz: $(VENV)/.installed-dev $(CATALOGS)
 	LMS_FUZZ_EXAMPLES=$${LMS_FUZZ_EXAMPLES:-200} $(BIN)/pytest -p no:cacheprovider tests/test_fuzz_api.py
 
 ## load: participants saving drafts and submitting at once, tutors reading, against gunicorn,
 ##       PostgreSQL (database lms_load, emptied) and Redis; checks every accepted write is
 ##       stored exactly once and nothing is 5xx; writes bench/results/load.md (a few minutes)
-load: $(VENV)/.installed-dev
+load: $(VENV)/.installed-dev $(CATALOGS)
 	$(BIN)/python bench/load.py $(LOAD_ARGS)
 
 ## bench: build a 20,000-participant programme in PostgreSQL (database lms_bench, emptied;
 ##        LMS_BENCH_DATABASE_URL to change) and measure every case against its limit; prints
 ##        one table and writes bench/results/bench.md (a few minutes; needs PostgreSQL, Redis)
-bench: $(VENV)/.installed-dev
+bench: $(VENV)/.installed-dev $(CATALOGS)
 	@command -v wrk >/dev/null || { echo "installing wrk (the HTTP load generator)"; \
 		apt-get install -y -qq wrk >/dev/null || { echo "make bench needs wrk: apt-get install wrk"; exit 1; }; }
 	$(BIN)/python bench/run.py
 
 ## screenshots: retake the README's pictures (each role's home, a participant's home with
 ##       what is due, a roster preview) into docs/screenshots/
-screenshots: $(VENV)/.installed-dev $(FRONTEND)
+screenshots: $(VENV)/.installed-dev $(FRONTEND) $(CATALOGS)
 	.ci/ensure-chromium
 	LMS_UPDATE_SCREENSHOTS=1 $(BIN)/pytest -q tests/browser/test_accessibility.py \
 		tests/browser/test_cohort_setup.py -k "every_page or sets_a_cohort_up"
@@ -109,6 +111,18 @@ $(VENV)/.installed-dev: requirements/dev.txt | $(BIN)/python
 	touch $@ $(VENV)/.installed-main
 
 # npm ci installs exactly what package-lock.json pins; only the built files are served.
+$(CATALOGS): $(wildcard lms/translations/*/LC_MESSAGES/messages.po) | $(VENV)/.installed-main
+	$(BIN)/pybabel compile --statistics -d lms/translations
+	touch $@
+
+## messages: find the translatable texts again and add the new ones to each catalog (then
+##           translate the Welsh ones in lms/translations/cy/LC_MESSAGES/messages.po)
+messages: $(VENV)/.installed-main
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l --no-location \
+		--sort-output --omit-header -o lms/translations/messages.pot .
+	$(BIN)/pybabel update --no-fuzzy-matching -i lms/translations/messages.pot \
+		-d lms/translations
+
 $(FRONTEND): package-lock.json assets/lms.scss
 	@command -v npm >/dev/null || { echo "make needs Node.js (20 or newer) and npm to build the pages' styles: install them (Debian: apt-get install nodejs npm)"; exit 1; }
 	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
@@ -121,3 +135,4 @@ $(FRONTEND): package-lock.json assets/lms.scss
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache node_modules lms/static/nhsuk
+	rm -f lms/translations/*/LC_MESSAGES/messages.mo $(CATALOGS)

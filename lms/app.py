@@ -21,6 +21,7 @@ from lms.cohorts.api import blp as cohorts_api
 from lms.core import config as settings
 from lms.core import data_version, errors, jobs
 from lms.core.extensions import api, cache, db, limiter, migrate
+from lms.core.i18n import init_i18n
 from lms.core.replica import init_replica, tune_postgres
 from lms.core.schemas import MAX_ID, IdConverter
 from lms.curriculum.api import blp as curriculum_api
@@ -56,6 +57,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # keep fields in the order the schemas declare them
     configure(app, config)
     register_extensions(app)
+    init_i18n(app)
     init_pages(app)
     init_ratings(app)
     init_audit(app)

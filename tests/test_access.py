@@ -84,6 +84,7 @@ CASES = [
     Case("GET", "/api/v1/docs", everyone(200), fixed("/api/v1/docs")),
     # Sign-in pages. Token callers skip CSRF (a program, not a browser) and get the form back.
     Case("GET", "/sign-in", everyone(200), fixed("/sign-in")),
+    Case("GET", "/language/<any(en, cy):code>", everyone(302), fixed("/language/cy?next=/")),
     Case("POST", "/sign-in", {**everyone(200), ANON: 400}, fixed("/sign-in"),
          data=lambda w, role: {"email": "x@example.org", "password": "wrong"}),
     Case("POST", "/sign-out", {**everyone(302), ANON: 400}, fixed("/sign-out")),

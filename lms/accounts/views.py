@@ -14,6 +14,8 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField
@@ -32,21 +34,21 @@ bp = Blueprint("auth", __name__)
 class SignInForm(FlaskForm):
     """E-mail address and password."""
 
-    email = EmailField("Email address", validators=[
-        DataRequired("Enter your email address."), Length(max=320)])
-    password = PasswordField("Password", validators=[
-        DataRequired("Enter your password."), Length(max=1024)])
-    remember = BooleanField("Keep me signed in on this device for up to 30 days")
+    email = EmailField(_l("Email address"), validators=[
+        DataRequired(_l("Enter your email address.")), Length(max=320)])
+    password = PasswordField(_l("Password"), validators=[
+        DataRequired(_l("Enter your password.")), Length(max=1024)])
+    remember = BooleanField(_l("Keep me signed in on this device for up to 30 days"))
 
 
 class SetPasswordForm(FlaskForm):
     """A new password, typed twice."""
 
-    password = PasswordField("New password", validators=[
-        DataRequired("Enter a new password."), Length(max=1024)])
-    confirm = PasswordField("Type it again", validators=[
-        DataRequired("Type the new password again."),
-        EqualTo("password", message="The two passwords are not the same.")])
+    password = PasswordField(_l("New password"), validators=[
+        DataRequired(_l("Enter a new password.")), Length(max=1024)])
+    confirm = PasswordField(_l("Type it again"), validators=[
+        DataRequired(_l("Type the new password again.")),
+        EqualTo("password", message=_l("The two passwords are not the same."))])
 
 
 def safe_next(target: str | None) -> str:
@@ -81,12 +83,15 @@ def sign_in():
 
 
 def idle_description() -> str:
-    """How long a session may go unused, in words ("8 hours", "30 minutes")."""
+    """The sign-in form's hint: how long a session may go unused, as a whole sentence."""
     minutes = int(current_app.permanent_session_lifetime.total_seconds() // 60)
     if minutes % 60:
-        return f"{minutes} minute{'s' if minutes != 1 else ''}"
-    hours = minutes // 60
-    return f"{hours} hour{'s' if hours != 1 else ''}"
+        return ngettext("Without it, you are signed out after %(num)d minute without using "
+                        "the service.", "Without it, you are signed out after %(num)d minutes "
+                        "without using the service.", minutes)
+    return ngettext("Without it, you are signed out after %(num)d hour without using the "
+                    "service.", "Without it, you are signed out after %(num)d hours without "
+                    "using the service.", minutes // 60)
 
 
 @bp.post("/sign-out")

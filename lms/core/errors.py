@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, Response, current_app, jsonify, make_response, render_template, request
+from flask_babel import lazy_gettext as _l
 from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException, default_exceptions
 
@@ -98,10 +99,10 @@ def error_response(
 
 #: Headings of the error pages people meet most, in the design system's plain words.
 PAGE_TITLES = {
-    HTTPStatus.NOT_FOUND: "Page not found",
-    HTTPStatus.FORBIDDEN: "You cannot see this page",
-    HTTPStatus.INTERNAL_SERVER_ERROR: "Sorry, there is a problem with the service",
-    HTTPStatus.SERVICE_UNAVAILABLE: "Sorry, the service is unavailable",
+    HTTPStatus.NOT_FOUND: _l("Page not found"),
+    HTTPStatus.FORBIDDEN: _l("You cannot see this page"),
+    HTTPStatus.INTERNAL_SERVER_ERROR: _l("Sorry, there is a problem with the service"),
+    HTTPStatus.SERVICE_UNAVAILABLE: _l("Sorry, the service is unavailable"),
 }
 
 

@@ -16,6 +16,7 @@ from flask import (
     request,
     send_file,
 )
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature
 from werkzeug.exceptions import TooManyRequests
 from wtforms import EmailField, Form
@@ -37,9 +38,9 @@ bp = Blueprint("mail", __name__)
 class ForgotPasswordForm(Form):
     """The address of the account."""
 
-    email = EmailField("Email address", validators=[
-        DataRequired("Enter your email address."), Length(max=320),
-        Email("Enter an email address in the right format, like name@example.org.",
+    email = EmailField(_l("Email address"), validators=[
+        DataRequired(_l("Enter your email address.")), Length(max=320),
+        Email(_l("Enter an email address in the right format, like name@example.org."),
               check_deliverability=False)])
 
 

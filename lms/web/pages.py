@@ -12,12 +12,13 @@ import datetime as dt
 from typing import Any
 
 from flask import Flask, Response, has_request_context, request, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from jinja2 import BytecodeCache, ChainableUndefined, ChoiceLoader, PackageLoader
 
 from lms.web.forms import choice_items
 
-SERVICE_NAME = "Leadership for Empowered and Healthy Communities"
+SERVICE_NAME = _l("Leadership for Empowered and Healthy Communities")
 
 
 class SharedBytecodeCache(BytecodeCache):
@@ -85,15 +86,19 @@ def no_store_for_people(response: Response) -> Response:
 
 
 #: The header's links for each role: (label, endpoint).
-NAVIGATION: dict[str, list[tuple[str, str]]] = {
-    "participant": [("Home", "dashboards.home"), ("My progress", "participant.my_progress"),
-                    ("360 feedback", "feedback_pages.my_feedback")],
-    "tutor": [("My cohorts", "dashboards.home"), ("Outcomes", "outcome_pages.outcomes")],
-    "sponsor": [("Outcomes", "dashboards.home")],
-    "admin": [("Cohorts", "dashboards.home"), ("Users", "admin.users"),
-              ("Outcomes", "outcome_pages.outcomes"), ("Messages", "admin.messages"),
-              ("Audit log", "admin.audit")],
+NAVIGATION: dict[str, list[tuple[Any, str]]] = {
+    "participant": [(_l("Home"), "dashboards.home"),
+                    (_l("My progress"), "participant.my_progress"),
+                    (_l("360 feedback"), "feedback_pages.my_feedback")],
+    "tutor": [(_l("My cohorts"), "dashboards.home"), (_l("Outcomes"), "outcome_pages.outcomes")],
+    "sponsor": [(_l("Outcomes"), "dashboards.home")],
+    "admin": [(_l("Cohorts"), "dashboards.home"), (_l("Users"), "admin.users"),
+              (_l("Outcomes"), "outcome_pages.outcomes"), (_l("Messages"), "admin.messages"),
+              (_l("Audit log"), "admin.audit")],
 }
+#: Each role's name, as the header shows it beside the person's.
+ROLE_NAMES = {"participant": _l("participant"), "tutor": _l("tutor"),
+              "sponsor": _l("sponsor"), "admin": _l("administrator")}
 
 
 def navigation() -> list[dict[str, Any]]:
@@ -102,14 +107,15 @@ def navigation() -> list[dict[str, Any]]:
         return []  # an e-mail rendered by the worker: nobody is signed in
     items = []
     for label, endpoint in [*NAVIGATION.get(current_user.role, []),
-                            ("Your account", "dashboards.account")]:
+                            (_l("Your account"), "dashboards.account")]:
         href = url_for(endpoint)
         current = request.path == href or (href != "/" and request.path.startswith(href))
-        items.append({"text": label, "href": href, "current": current})
+        items.append({"text": str(label), "href": href, "current": current})
     return items
 
 
 def page_context() -> dict[str, Any]:
     """Values every template may use."""
-    return {"service_name": SERVICE_NAME, "navigation_items": navigation(),
+    return {"service_name": str(SERVICE_NAME), "navigation_items": navigation(),
+            "role_names": ROLE_NAMES,
             "today": dt.date.today()}

@@ -1,0 +1,113 @@
+"""English and Welsh (Cymraeg): which language a request is answered in, and the switch.
+
+Pages: the language chosen with the "Cymraeg / English" link (kept in the session, and as the
+person's ``language`` when signed in), else the signed-in person's language, else the
+browser's ``Accept-Language``, else English. The API: ``Accept-Language`` when the caller
+sends it, else the person's language. Every answer says which in ``Content-Language``.
+
+Catalogs live in ``lms/translations/<language>/LC_MESSAGES/messages.po``; ``make`` compiles
+them (``pybabel compile``), so no compiled catalog is committed.
+"""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    has_request_context,
+    redirect,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import Babel, get_locale, refresh
+from flask_login import current_user
+
+from lms.core.extensions import db
+
+#: The languages the service speaks, English first (the default).
+LANGUAGES = ("en", "cy")
+#: The value of ``<html lang>`` for each.
+HTML_LANG = {"en": "en-GB", "cy": "cy"}
+#: Each language's name in itself, for the link that switches to it.
+NAMES = {"en": "English", "cy": "Cymraeg"}
+
+bp = Blueprint("language", __name__)
+
+
+def signed_in_language() -> str | None:
+    """The signed-in person's language, if someone is signed in."""
+    if current_user and current_user.is_authenticated:
+        return current_user.language if current_user.language in LANGUAGES else None
+    return None
+
+
+def select_language() -> str:
+    """The language of this request's answer (English outside a request: a worker's job
+    names its recipient's language with ``flask_babel.force_locale``)."""
+    if not has_request_context():
+        return "en"
+    asked = request.accept_languages.best_match(LANGUAGES) if request.accept_languages else None
+    if request.path.startswith("/api/"):
+        return asked or signed_in_language() or "en"
+    chosen = session.get("language")
+    if chosen in LANGUAGES:
+        return chosen
+    return signed_in_language() or asked or "en"
+
+
+def current_language() -> str:
+    """The language being spoken now (``en`` outside a request)."""
+    return str(get_locale() or "en")
+
+
+def say_which(response: Response) -> Response:
+    """Name the answer's language (``Content-Language``), for pages and the API alike."""
+    if not request.path.startswith("/static/"):
+        response.headers.setdefault("Content-Language", current_language())
+        response.vary.add("Accept-Language")
+    return response
+
+
+def language_context() -> dict:
+    """What the layout needs: the page's language and the link to the other one."""
+    language = current_language()
+    if not has_request_context():  # an e-mail rendered by the worker
+        return {"html_lang": HTML_LANG[language], "language": language}
+    other = "en" if language == "cy" else "cy"
+    here = request.full_path.rstrip("?")
+    return {"html_lang": HTML_LANG[language], "language": language,
+            "other_language": {"code": other, "name": NAMES[other],
+                               "href": url_for("language.switch", code=other, next=here)}}
+
+
+@bp.get("/language/<any(en, cy):code>")
+def switch(code: str):
+    """Speak ``code`` from now on, and go back to the page the person was on."""
+    from lms.accounts.views import safe_next  # the accounts views import the layout's helpers
+
+    session["language"] = code
+    if current_user.is_authenticated and current_user.language != code:
+        current_user.language = code  # also the language of their e-mails
+        db.session.commit()
+    return redirect(safe_next(request.args.get("next")))
+
+
+def choose_afresh() -> None:
+    """Choose the request's language now, forgetting one chosen earlier in the same
+    application context (Flask-Babel keeps it on ``g``, which a request shares with an app
+    context pushed around it: a test's, a command's). Choosing it at the start, not when the
+    answer is sent, reads the signed-in person before the request's commit expires them."""
+    refresh()
+    if not request.path.startswith("/static/"):
+        get_locale()
+
+
+def init_i18n(app: Flask) -> None:
+    """Choose a language per request, offer the switch, and say which language answered."""
+    Babel(app, locale_selector=select_language, default_translation_directories="translations")
+    app.register_blueprint(bp)
+    app.before_request(choose_afresh)
+    app.after_request(say_which)
+    app.context_processor(language_context)

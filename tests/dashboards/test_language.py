@@ -1,0 +1,121 @@
+"""Welsh and English: the catalogs are whole, the language is chosen as a person expects, and
+a page in Welsh says so and holds none of the catalog's English."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from lms.accounts.models import User
+from lms.core.extensions import db
+from tests import builders as b
+from tests.fixtures import PROJECT_ROOT
+
+CATALOGS = PROJECT_ROOT / "lms" / "translations"
+METHODS = [("lms/**.py", "python"), ("lms/templates/**.html", "jinja2"),
+           ("lms/templates/**.txt", "jinja2")]
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None,
+            "_l": None}
+
+
+def catalog(language: str):
+    with (CATALOGS / language / "LC_MESSAGES" / "messages.po").open("rb") as file:
+        return read_po(file)
+
+
+def message_id(message) -> str:
+    return message.id if isinstance(message.id, str) else message.id[0]
+
+
+def source_messages() -> set[str]:
+    """Every message id the code and templates use, found as `make messages` finds them."""
+    found = extract_from_dir(str(PROJECT_ROOT), METHODS, keywords=KEYWORDS,
+                             options_map={"lms/templates/**.html": {}},
+                             comment_tags=())
+    return {msgid if isinstance(msgid, str) else msgid[0]
+            for _file, _line, msgid, _comments, _context in found}
+
+
+def test_every_message_has_a_welsh_translation():
+    welsh = catalog("cy")
+    assert welsh.num_plurals == 6  # Welsh: zero, one, two, few (3), many (6), other
+    problems = []
+    for message in welsh:
+        if not message.id:
+            continue
+        strings = [message.string] if isinstance(message.string, str) else list(message.string)
+        if message.fuzzy or not all(s.strip() for s in strings):
+            problems.append(message_id(message))
+    assert problems == []
+
+
+def test_the_catalogs_hold_every_message_the_code_uses():
+    used = source_messages()
+    assert len(used) > 20
+    for language in ("cy", "en"):
+        held = {message_id(m) for m in catalog(language) if m.id}
+        assert used - held == set(), f"run `make messages` and translate ({language})"
+
+
+def test_a_first_visit_follows_the_browser_and_says_which_language(client, seeded):
+    welsh = client.get("/sign-in", headers={"Accept-Language": "cy-GB,cy;q=0.9,en;q=0.5"})
+    assert welsh.headers["Content-Language"] == "cy"
+    assert '<html lang="cy"' in welsh.text and "Neidio i'r prif gynnwys" in welsh.text
+    english = client.get("/sign-in", headers={"Accept-Language": "en-GB"})
+    assert english.headers["Content-Language"] == "en"
+    assert '<html lang="en-GB"' in english.text and "Skip to main content" in english.text
+
+
+def test_the_switch_returns_to_the_same_page_in_the_other_language(client, seeded):
+    page = client.get("/sign-in?next=/account")
+    link = re.search(r'<a href="([^"]+)" lang="cy" hreflang="cy">Cymraeg</a>', page.text)
+    assert link, "every page links to its Welsh counterpart"
+    switched = client.get(unescape(link.group(1)))
+    assert switched.status_code == 302 and switched.headers["Location"] == "/sign-in?next=/account"
+    welsh = client.get("/sign-in?next=/account")
+    assert '<html lang="cy"' in welsh.text
+    back = re.search(r'<a href="([^"]+)" lang="en" hreflang="en">English</a>', welsh.text)
+    client.get(unescape(back.group(1)))
+    assert '<html lang="en-GB"' in client.get("/sign-in").text
+    # Never to another site.
+    assert client.get("/language/cy?next=//evil.example").headers["Location"] == "/"
+
+
+def test_a_signed_in_choice_is_kept_as_the_persons_language(client, cohorts):
+    email = cohorts.emails["participant"]
+    b.sign_in(client, email)
+    client.get("/language/cy?next=/")
+    person = db.session.scalar(sa.select(User).filter_by(email=email))
+    db.session.refresh(person)
+    assert person.language == "cy"  # their e-mails follow it too
+    client.post("/sign-out", data={"csrf_token": b.csrf_from(client.get("/account").text)})
+    fresh = client.application.test_client()  # another browser, no session yet
+    b.sign_in(fresh, email)
+    assert '<html lang="cy"' in fresh.get("/account").text
+
+
+def test_the_api_answers_in_the_language_asked_for(client, seeded):
+    response = client.get("/api/v1/framework", headers={"Accept-Language": "cy"})
+    assert response.headers["Content-Language"] == "cy"
+    assert "Accept-Language" in response.headers["Vary"]
+    assert client.get("/api/v1/framework").headers["Content-Language"] == "en"
+
+
+@pytest.mark.parametrize("path", ["/sign-in", "/forgot-password"])
+def test_a_welsh_page_holds_no_english_from_the_catalog(client, seeded, path):
+    english = [message_id(m) for m in catalog("cy") if m.id and len(message_id(m).split()) > 2]
+    page = client.get(path, headers={"Accept-Language": "cy"}).text
+    text = unescape(re.sub(r"<[^>]+>", " ", page))
+    assert [msgid for msgid in english if msgid in text] == []
+
+
+def test_make_compiles_the_catalogs_it_does_not_commit_them():
+    ignored = (PROJECT_ROOT / ".gitignore").read_text()
+    assert "lms/translations/*/LC_MESSAGES/*.mo" in ignored
+    assert Path(CATALOGS / "cy" / "LC_MESSAGES" / "messages.mo").exists()
