@@ -74,13 +74,15 @@ def test_a_first_visit_follows_the_browser_and_says_which_language(client, seede
 
 def test_the_switch_returns_to_the_same_page_in_the_other_language(client, seeded):
     page = client.get("/sign-in?next=/account")
-    link = re.search(r'<a href="([^"]+)" lang="cy" hreflang="cy">Cymraeg</a>', page.text)
+    link = re.search(r'<a class="nhsuk-header__account-link" href="([^"]+)" lang="cy" '
+                     r'hreflang="cy">Cymraeg</a>', page.text)
     assert link, "every page links to its Welsh counterpart"
     switched = client.get(unescape(link.group(1)))
     assert switched.status_code == 302 and switched.headers["Location"] == "/sign-in?next=/account"
     welsh = client.get("/sign-in?next=/account")
     assert '<html lang="cy"' in welsh.text
-    back = re.search(r'<a href="([^"]+)" lang="en" hreflang="en">English</a>', welsh.text)
+    back = re.search(r'<a class="nhsuk-header__account-link" href="([^"]+)" lang="en" '
+                     r'hreflang="en">English</a>', welsh.text)
     client.get(unescape(back.group(1)))
     assert '<html lang="en-GB"' in client.get("/sign-in").text
     # Never to another site.
