@@ -14,6 +14,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app, render_template
+from flask_babel import force_locale, format_date
+from flask_babel import gettext as _
 from itsdangerous import URLSafeSerializer
 
 from lms.accounts.models import ERASED_DOMAIN, User
@@ -66,11 +68,12 @@ def message_id(message: Message) -> str:
 
 
 def long_date(day: dt.date | str | None) -> str:
-    """A date as people write it: "Friday 11 December 2026"."""
+    """A date as people write it, in the language being written: "Friday 11 December 2026",
+    "Dydd Gwener 11 Rhagfyr 2026"."""
     if day is None:
         return ""
     day = dt.date.fromisoformat(day) if isinstance(day, str) else day
-    return f"{day:%A} {day.day} {day:%B %Y}"
+    return format_date(day, "EEEE d MMMM y")
 
 
 @dataclass
@@ -111,8 +114,21 @@ def recipient_and_context(message: Message) -> tuple[Recipient, dict[str, Any]]:
     return Recipient(user.display_name, user.email), context
 
 
+def recipient_language(message: Message) -> str:
+    """The language a message is written in: its recipient's (English for a rater, who has
+    no account to choose one in)."""
+    return message.user.language if message.user_id is not None else "en"
+
+
 def compose(message: Message) -> Composed:
-    """The e-mail for ``message``; NotApplicable if it should no longer go."""
+    """The e-mail for ``message``, in its recipient's language; NotApplicable if it should
+    no longer go."""
+    with force_locale(recipient_language(message)):
+        return compose_in_language(message)
+
+
+def compose_in_language(message: Message) -> Composed:
+    """The e-mail for ``message`` in the language being spoken."""
     recipient, context = recipient_and_context(message)
     context.update(base_url=base_url(), kind=message.kind)
     subject = " ".join(context.pop("subject").split())
@@ -164,7 +180,7 @@ def programme_name() -> str:
 
 def password_reset(_message: Message, user: User) -> dict[str, Any]:
     """A one-time link to choose a new password."""
-    return {"subject": "Reset your password", "link": issue_password_link(user),
+    return {"subject": _("Reset your password"), "link": issue_password_link(user),
             "hours": password_link_hours()}
 
 

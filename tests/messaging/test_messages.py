@@ -418,3 +418,24 @@ def test_reminder_days_are_set_per_programme(app, client, cohort_world):
     assert [p for p in planned if p.kind == "reminder"][0].context["days_left"] is None
     assert [p.context["days_left"] for p in reminders.send_reminders(TODAY + dt.timedelta(
         days=4)) if p.kind == "reminder"] == [3, 3]
+
+
+def test_a_person_whose_language_is_welsh_gets_their_e_mail_in_welsh(
+        app, client, mailed, cohort_world):
+    pia = db.session.scalar(sa.select(User).filter_by(email="pia@example.org"))
+    pia.language = "cy"
+    db.session.commit()
+    ask_for_reset(client, "pia@example.org")  # asked from an English page: the e-mail
+    ask_for_reset(client, "sol@example.org")  # follows each recipient's own language
+    run_jobs(app)
+    welsh, english = sorted(mailed.received.messages, key=lambda m: m["To"].addresses[0].username)
+    assert welsh["Subject"] == "Ailosod eich cyfrinair"
+    text, html = text_of(welsh), html_of(welsh)
+    assert text.startswith("Annwyl Pia")
+    assert "Mae'n gweithio unwaith, am 72 awr." in text
+    assert "Anfonwyd y neges hon gan wasanaeth y rhaglen" in text
+    assert '<html lang="cy">' in html and "Dewis cyfrinair newydd" in html
+    assert "Reset" not in text and "password" not in text.replace("set-password", "")
+    assert english["Subject"] == "Reset your password"
+    assert '<html lang="en-GB">' in html_of(english)
+    assert "It works once, for 72 hours." in text_of(english)
