@@ -23,6 +23,7 @@ from flask import (
 )
 from flask_babel import Babel, get_locale, refresh
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from lms.core.extensions import db
 
@@ -82,6 +83,14 @@ def language_context() -> dict:
                                "href": url_for("language.switch", code=other, next=here)}}
 
 
+def untranslated(text: str) -> Markup:
+    """Content that exists only in English (a module's title, say): on a Welsh page it is
+    marked ``lang="en"``, so a screen reader speaks it as English (WCAG 3.1.2)."""
+    if current_language() == "en":
+        return escape(text)
+    return Markup('<span lang="en">{}</span>').format(text)
+
+
 @bp.get("/language/<any(en, cy):code>")
 def switch(code: str):
     """Speak ``code`` from now on, and go back to the page the person was on."""
@@ -111,3 +120,4 @@ def init_i18n(app: Flask) -> None:
     app.before_request(choose_afresh)
     app.after_request(say_which)
     app.context_processor(language_context)
+    app.jinja_env.globals["untranslated"] = untranslated

@@ -7,6 +7,8 @@ from itertools import groupby
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_date, gettext, ngettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from lms.core.errors import Conflict, Invalid, NotFound
@@ -25,16 +27,16 @@ from lms.web.guards import page
 
 bp = Blueprint("participant", __name__)
 
-PHASE_NAMES = {"pre": "Before the programme (pre)",
-               "then": "Looking back: before the programme, as you see it now (then)",
-               "post": "After the programme (post)"}
+PHASE_NAMES = {"pre": _l("Before the programme (pre)"),
+               "then": _l("Looking back: before the programme, as you see it now (then)"),
+               "post": _l("After the programme (post)")}
 #: Which field of an activity record its note is, by the activity's kind.
 NOTE_FIELDS = {"reflect": "reflection", "practise": "evidence"}
 NOTE_LABELS = {"reflection": "Your reflection", "evidence": "Your evidence note"}
 
 
 #: A phase as a sentence names it ("Your pre self-assessment closes …").
-PHASE_SHORT = {"pre": "pre", "then": "looking-back (then)", "post": "post"}
+PHASE_SHORT = {"pre": _l("pre"), "then": _l("looking-back (then)"), "post": _l("post")}
 
 
 def home() -> str:
@@ -52,15 +54,16 @@ def home() -> str:
 
 
 def days_in_words(day: dt.date, today: dt.date) -> str:
-    """How far away ``day`` is: "today", "tomorrow", "in 5 days", or the date itself."""
+    """When ``day`` is, as the end of a sentence: "today", "tomorrow", "in 5 days", or "on"
+    the date itself (a whole phrase in each language)."""
     days = (day - today).days
     if days == 0:
-        return "today"
+        return gettext("today")
     if days == 1:
-        return "tomorrow"
+        return gettext("tomorrow")
     if 1 < days <= 21:
-        return f"in {days} days"
-    return f"on {day:%-d %B %Y}"
+        return ngettext("in %(num)d day", "in %(num)d days", days)
+    return gettext("on %(date)s", date=format_date(day, "d MMMM y"))
 
 
 def assessment_due(tasks: dict[str, Any] | None, today: dt.date) -> dict[str, Any] | None:
@@ -73,16 +76,19 @@ def assessment_due(tasks: dict[str, Any] | None, today: dt.date) -> dict[str, An
     if waiting:
         phase = min(waiting, key=lambda p: p["closes_on"] or dt.date.max)
         return {"kind": "open", "phase": phase,
-                "text": f"Your {PHASE_SHORT[phase['phase']]} self-assessment closes "
-                        f"{days_in_words(phase['closes_on'], today)}: {phase['answered']} of "
-                        f"{phase['required']} answered."}
+                "text": gettext("Your %(phase)s self-assessment closes %(when)s: "
+                                "%(answered)d of %(required)d answered.",
+                                phase=PHASE_SHORT[phase["phase"]],
+                                when=days_in_words(phase["closes_on"], today),
+                                answered=phase["answered"], required=phase["required"])}
     upcoming = [p for p in phases if p["opens_on"] and p["opens_on"] > today
                 and p["status"] != "submitted"]
     if upcoming:
         phase = min(upcoming, key=lambda p: p["opens_on"])
         return {"kind": "upcoming", "phase": phase,
-                "text": f"Your {PHASE_SHORT[phase['phase']]} self-assessment opens "
-                        f"{days_in_words(phase['opens_on'], today)}."}
+                "text": gettext("Your %(phase)s self-assessment opens %(when)s.",
+                                phase=PHASE_SHORT[phase["phase"]],
+                                when=days_in_words(phase["opens_on"], today))}
     return None
 
 

@@ -121,3 +121,28 @@ def test_make_compiles_the_catalogs_it_does_not_commit_them():
     ignored = (PROJECT_ROOT / ".gitignore").read_text()
     assert "lms/translations/*/LC_MESSAGES/*.mo" in ignored
     assert Path(CATALOGS / "cy" / "LC_MESSAGES" / "messages.mo").exists()
+
+
+def english_left_in(page: str) -> list[str]:
+    """The catalog's English sentences (over two words) that a Welsh page still shows."""
+    english = [message_id(m) for m in catalog("cy") if m.id and len(message_id(m).split()) > 2]
+    text = unescape(re.sub(r"<[^>]+>", " ", page))
+    text = re.sub(r"\s+", " ", text)
+    return [msgid for msgid in english if "%(" not in msgid and msgid in text]
+
+
+def test_a_participants_home_in_welsh(client, cohorts):
+    b.sign_in(client, cohorts.emails["participant"])
+    client.get("/language/cy?next=/")
+    page = client.get("/").text
+    assert '<html lang="cy"' in page and "Eich rhaglen" in page
+    assert "Modiwlau" in page and "Statws" in page
+    assert english_left_in(page) == []
+    # The modules exist only in English so far: their titles are marked as English.
+    titles = re.findall(r'<span lang="en">([^<]+)</span>', page)
+    assert titles and all(title.strip() for title in titles)
+    assert not re.search(r"\b(January|February|March|April|May|June|July|August|September|"
+                         r"October|November|December)\b", page)  # dates are Welsh dates
+    english = client.get("/language/en?next=/")
+    assert english.headers["Location"] == "/"
+    assert "Your programme" in client.get("/").text
