@@ -91,6 +91,11 @@ def untranslated(text: str) -> Markup:
     return Markup('<span lang="en">{}</span>').format(text)
 
 
+def english_attribute() -> Markup:
+    """`` lang="en"`` for an element holding English-only content on a Welsh page."""
+    return Markup(' lang="en"') if current_language() != "en" else Markup("")
+
+
 @bp.get("/language/<any(en, cy):code>")
 def switch(code: str):
     """Speak ``code`` from now on, and go back to the page the person was on."""
@@ -121,3 +126,4 @@ def init_i18n(app: Flask) -> None:
     app.after_request(say_which)
     app.context_processor(language_context)
     app.jinja_env.globals["untranslated"] = untranslated
+    app.jinja_env.globals["english_attribute"] = english_attribute

@@ -3,6 +3,7 @@ runs (``lms.accounts.auth``), so these are plain WTForms forms."""
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     EmailField,
@@ -40,8 +41,8 @@ def printable(_form, field) -> None:
 class ActivityForm(Form):
     """One activity: done or not, and its written part."""
 
-    note = TextAreaField("Your note", validators=[Length(max=NOTE_MAX), printable])
-    done = BooleanField("I have done this activity")
+    note = TextAreaField(_l("Your note"), validators=[Length(max=NOTE_MAX), printable])
+    done = BooleanField(_l("I have done this activity"))
 
 
 class FeedbackForm(Form):

@@ -6,8 +6,9 @@ import datetime as dt
 from itertools import groupby
 from typing import Any
 
+from babel.lists import format_list
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_date, gettext, ngettext
+from flask_babel import format_date, get_locale, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -32,7 +33,7 @@ PHASE_NAMES = {"pre": _l("Before the programme (pre)"),
                "post": _l("After the programme (post)")}
 #: Which field of an activity record its note is, by the activity's kind.
 NOTE_FIELDS = {"reflect": "reflection", "practise": "evidence"}
-NOTE_LABELS = {"reflection": "Your reflection", "evidence": "Your evidence note"}
+NOTE_LABELS = {"reflection": _l("Your reflection"), "evidence": _l("Your evidence note")}
 
 
 #: A phase as a sentence names it ("Your pre self-assessment closes …").
@@ -174,8 +175,7 @@ def save_module(slug: str):
             saved.append(activity.title)
     pressed = request.form.get("save", "")
     if failed is None:
-        flash(f"Saved {' and '.join(f'“{title}”' for title in saved)}." if saved
-              else "Nothing had changed since you last saved.")
+        flash(saved_message(saved))
         anchor = pressed if pressed in {a.key for a in context["activities"]} else None
         return redirect(url_for(".module", slug=slug, _anchor=anchor))
     # Nothing is saved (the request rolls back); every activity shows what was typed.
@@ -184,6 +184,14 @@ def save_module(slug: str):
     errors = [item for form in forms.values() for item in field_errors(form)]
     return render_template("participant/module.html", forms=forms, error_list=errors,
                            **context), 422
+
+
+def saved_message(titles: list[str]) -> str:
+    """What a save did, in a sentence: the activities it saved, or that nothing changed."""
+    if not titles:
+        return gettext("Nothing had changed since you last saved.")
+    quoted = format_list([f"“{title}”" for title in titles], locale=str(get_locale()))
+    return gettext("Saved %(activities)s.", activities=quoted)
 
 
 @bp.post("/modules/<slug>/<key>")
@@ -209,7 +217,7 @@ def save_activity(slug: str, key: str):
         except Conflict as exc:
             form.done.errors = [exc.message]
         else:
-            flash(f"Saved “{activity.title}”.")
+            flash(gettext("Saved %(activities)s.", activities=f"“{activity.title}”"))
             return redirect(url_for(".module", slug=slug, _anchor=key))
     forms = {a.key: form if a.key == key else form_for(a, context["records"].get(a.id))
              for a in context["activities"]}

@@ -146,3 +146,21 @@ def test_a_participants_home_in_welsh(client, cohorts):
     english = client.get("/language/en?next=/")
     assert english.headers["Location"] == "/"
     assert "Your programme" in client.get("/").text
+
+
+def test_a_module_page_in_welsh_marks_its_english_content(browse, cohorts):
+    pat = browse(cohorts.emails["participant"])
+    pat.get("/language/cy?next=/")
+    page = pat.get("/modules/induction").text
+    assert '<html lang="cy"' in page and "Gweithgareddau" in page
+    assert english_left_in(page) == []
+    # The module's own text has no Welsh edition yet: it is marked as English.
+    assert '<div class="lms-module-text" lang="en">' in page
+    assert re.search(r'<h1 lang="en">[^<]+</h1>', page)
+    saved = pat.post("/modules/induction/three-ideas", {"three-ideas-done": "y"})
+    assert saved.status_code == 302
+    assert "Wedi cadw “" in pat.get("/modules/induction").text
+    # A refusal speaks Welsh too: a reflection must be written before it is done.
+    refused = pat.post("/modules/induction/your-starting-point",
+                       {"your-starting-point-done": "y"})
+    assert refused.status_code == 422 and "Mae problem wedi codi" in refused.text
