@@ -1,0 +1,51 @@
+"""Cymraeg in a real browser: a participant switches to Welsh, walks the pages translated so
+far, finds them in Welsh (lang="cy", nothing left in the catalog's English, axe clean), and
+switches back to the same page in English."""
+
+from __future__ import annotations
+
+import re
+
+from babel.messages.pofile import read_po
+from playwright.sync_api import expect
+
+from tests.browser.conftest import assert_accessible
+from tests.fixtures import PROJECT_ROOT
+
+
+def catalog_english() -> list[str]:
+    """The catalog's English sentences of more than two words, without placeholders."""
+    path = PROJECT_ROOT / "lms" / "translations" / "cy" / "LC_MESSAGES" / "messages.po"
+    with path.open("rb") as file:
+        ids = [m.id if isinstance(m.id, str) else m.id[0] for m in read_po(file) if m.id]
+    return [msgid for msgid in ids if len(msgid.split()) > 2 and "%(" not in msgid]
+
+
+def assert_welsh(page, english: list[str]) -> None:
+    """The page says it is Welsh, reads as Welsh, and passes axe."""
+    expect(page.locator("html")).to_have_attribute("lang", "cy")
+    text = re.sub(r"\s+", " ", page.locator("body").inner_text())
+    assert [msgid for msgid in english if msgid in text] == [], page.url
+    assert_accessible(page)
+
+
+def test_a_participant_switches_to_welsh_and_back(visit, programme):
+    english = catalog_english()
+    participant = visit()
+    participant.sign_in(programme.emails["participant"])
+    page = participant.page
+    page.get_by_role("link", name="Cymraeg").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Eich rhaglen")
+    assert_welsh(page, english)
+    page.get_by_role("link", name="Leadership at every level: an induction").first.click()
+    expect(page.get_by_role("heading", level=2, name="Gweithgareddau")).to_be_visible()
+    assert_welsh(page, english)
+    activity = page.locator("#three-ideas")
+    activity.get_by_label("Rwyf wedi gwneud y gweithgaredd hwn").check()
+    activity.get_by_role("button", name="Cadw").click()
+    expect(page.get_by_role("status")).to_contain_text("Wedi cadw “")
+    module_url = page.url.split("#")[0]
+    page.get_by_role("link", name="English").click()
+    assert page.url.split("#")[0] == module_url  # the same page, in English
+    expect(page.locator("html")).to_have_attribute("lang", "en-GB")
+    expect(page.get_by_role("heading", level=2, name="Activities")).to_be_visible()
