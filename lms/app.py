@@ -45,7 +45,7 @@ from lms.outcomes.api import blp as outcomes_api
 from lms.outcomes.chart_api import blp as charts_api
 from lms.ratings.api import blp as ratings_api
 from lms.ratings.service import init_ratings
-from lms.web import health
+from lms.web import health, language
 from lms.web.api_docs import docs_blueprint
 from lms.web.pages import init_pages, no_store_for_people
 from lms.web.security_headers import init_security
@@ -160,6 +160,7 @@ def register_blueprints(app: Flask) -> None:
                       feedback_api):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
     app.register_blueprint(account_views.bp)
+    app.register_blueprint(language.bp)
     app.register_blueprint(messaging_views.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(docs_blueprint)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import (
     Blueprint,
     current_app,
@@ -27,6 +25,7 @@ from lms.audit.service import record
 from lms.core.errors import Gone, Invalid
 from lms.core.extensions import limiter
 from lms.web.forms import field_errors
+from lms.web.pages import safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -49,15 +48,6 @@ class SetPasswordForm(FlaskForm):
     confirm = PasswordField(_l("Type it again"), validators=[
         DataRequired(_l("Type the new password again.")),
         EqualTo("password", message=_l("The two passwords are not the same."))])
-
-
-def safe_next(target: str | None) -> str:
-    """Where to go after signing in: a path on this site, never another site."""
-    if target and target.startswith("/") and not target.startswith("//"):
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc:
-            return target
-    return url_for("dashboards.home")
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])

@@ -1,4 +1,5 @@
-"""English and Welsh (Cymraeg): which language a request is answered in, and the switch.
+"""English and Welsh (Cymraeg): which language a request is answered in (the switch itself
+is ``lms.web.language``).
 
 Pages: the language chosen with the "Cymraeg / English" link (kept in the session, and as the
 person's ``language`` when signed in), else the signed-in person's language, else the
@@ -11,21 +12,10 @@ them (``pybabel compile``), so no compiled catalog is committed.
 
 from __future__ import annotations
 
-from flask import (
-    Blueprint,
-    Flask,
-    Response,
-    has_request_context,
-    redirect,
-    request,
-    session,
-    url_for,
-)
+from flask import Flask, Response, has_request_context, request, session, url_for
 from flask_babel import Babel, get_locale, refresh
 from flask_login import current_user
 from markupsafe import Markup, escape
-
-from lms.core.extensions import db
 
 #: The languages the service speaks, English first (the default).
 LANGUAGES = ("en", "cy")
@@ -33,9 +23,6 @@ LANGUAGES = ("en", "cy")
 HTML_LANG = {"en": "en-GB", "cy": "cy"}
 #: Each language's name in itself, for the link that switches to it.
 NAMES = {"en": "English", "cy": "Cymraeg"}
-
-bp = Blueprint("language", __name__)
-
 
 def signed_in_language() -> str | None:
     """The signed-in person's language, if someone is signed in."""
@@ -96,18 +83,6 @@ def english_attribute() -> Markup:
     return Markup(' lang="en"') if current_language() != "en" else Markup("")
 
 
-@bp.get("/language/<any(en, cy):code>")
-def switch(code: str):
-    """Speak ``code`` from now on, and go back to the page the person was on."""
-    from lms.accounts.views import safe_next  # the accounts views import the layout's helpers
-
-    session["language"] = code
-    if current_user.is_authenticated and current_user.language != code:
-        current_user.language = code  # also the language of their e-mails
-        db.session.commit()
-    return redirect(safe_next(request.args.get("next")))
-
-
 def choose_afresh() -> None:
     """Choose the request's language now, forgetting one chosen earlier in the same
     application context (Flask-Babel keeps it on ``g``, which a request shares with an app
@@ -121,7 +96,6 @@ def choose_afresh() -> None:
 def init_i18n(app: Flask) -> None:
     """Choose a language per request, offer the switch, and say which language answered."""
     Babel(app, locale_selector=select_language, default_translation_directories="translations")
-    app.register_blueprint(bp)
     app.before_request(choose_afresh)
     app.after_request(say_which)
     app.context_processor(language_context)

@@ -11,9 +11,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import format_date, get_locale, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup
 
 from lms.core.errors import Conflict, Invalid, NotFound
 from lms.core.extensions import person_writes
+from lms.core.i18n import untranslated
 from lms.curriculum import progress as progress_service
 from lms.curriculum import service as curriculum
 from lms.curriculum.feedback import feedback_on
@@ -276,15 +278,17 @@ def answers_from(form, behaviours) -> dict[str, Any]:
 
 
 def radio_items(scale: list[dict[str, Any]], chosen: Any, no_point: str = "na",
-                no_point_text: str = "Not applicable to my role") -> list[dict[str, Any]]:
+                no_point_text: str | None = None) -> list[dict[str, Any]]:
     """The radio buttons of one behaviour: each point of the scale, then the answer that
     gives no point ("not applicable" for a participant; a 360 rater's "not observed")."""
     chosen = "" if chosen is None else str(chosen)
     items: list[dict[str, Any]] = [
-        {"value": str(point["value"]), "text": f"{point['value']} – {point['label']}",
-         "checked": chosen == str(point["value"])} for point in scale]
-    items.append({"divider": "or"})
-    items.append({"value": no_point, "text": no_point_text, "checked": chosen == no_point})
+        {"html": Markup("{} – {}").format(point["value"], untranslated(point["label"])),
+         "checked": chosen == str(point["value"]), "value": str(point["value"])}
+        for point in scale]
+    items.append({"divider": gettext("or")})
+    items.append({"value": no_point, "text": no_point_text or gettext("Not applicable to my role"),
+                  "checked": chosen == no_point})
     return items
 
 
@@ -309,7 +313,8 @@ def assessment_theme(phase: str, code: str):
             errors, status = [{"text": exc.message}], 409
         else:
             if request.form.get("action") == "later":
-                flash("Your answers are saved. Come back to finish them whenever you like.")
+                flash(gettext("Your answers are saved. Come back to finish them whenever you "
+                              "like."))
                 return redirect(url_for("dashboards.home"))
             following = context["themes"][index + 1][0] if index + 1 < len(
                 context["themes"]) else None
@@ -344,8 +349,9 @@ def submit(phase: str):
         unanswered = [(theme, [b for b in behaviours if b.code in missing])
                       for theme, behaviours in context["themes"]]
         unanswered = [(theme, left) for theme, left in unanswered if left]
-        errors = [{"text": f"{theme.title}: answer {len(left)} more "
-                           f"behaviour{'s' if len(left) != 1 else ''}",
+        errors = [{"text": ngettext("%(theme)s: answer %(num)d more behaviour",
+                                    "%(theme)s: answer %(num)d more behaviours", len(left),
+                                    theme=theme.title),
                    "href": url_for(".assessment_theme", phase=phase, code=theme.code,
                                    _anchor=left[0].code)}
                   for theme, left in unanswered]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, has_request_context, request, url_for
 from flask_babel import lazy_gettext as _l
@@ -112,6 +113,16 @@ def navigation() -> list[dict[str, Any]]:
         current = request.path == href or (href != "/" and request.path.startswith(href))
         items.append({"text": str(label), "href": href, "current": current})
     return items
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go back to (after signing in, after switching language): a path on this
+    site, never another site."""
+    if target and target.startswith("/") and not target.startswith("//"):
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc:
+            return target
+    return url_for("dashboards.home")
 
 
 def page_context() -> dict[str, Any]:

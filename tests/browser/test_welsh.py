@@ -29,6 +29,28 @@ def assert_welsh(page, english: list[str]) -> None:
     assert_accessible(page)
 
 
+def fill_and_submit_the_pre_assessment_in_welsh(page, english: list[str]) -> int:
+    """The pre self-assessment, theme by theme, in Welsh; the themes seen."""
+    page.get_by_role("link", name="Cyn y rhaglen (pre)", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Cyn y rhaglen (pre)")
+    assert_welsh(page, english)
+    page.get_by_role("link", name="Strategic intent").click()
+    themes = 0
+    while "/themes/" in page.url:
+        themes += 1
+        assert_welsh(page, english)
+        for group in page.locator("fieldset").all():
+            group.get_by_label("4 – Often").check()
+        page.get_by_role("button", name="Cadw a pharhau").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Gwiriwch eich atebion cyn cyflwyno")
+    assert_welsh(page, english)
+    page.get_by_role("button", name="Cyflwyno'r hunanasesiad").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Hunanasesiad wedi'i gyflwyno")
+    assert_welsh(page, english)
+    page.get_by_role("link", name="Yn ôl i'ch rhaglen").click()
+    return themes
+
+
 def test_a_participant_switches_to_welsh_and_back(visit, programme):
     english = catalog_english()
     participant = visit()
@@ -44,6 +66,10 @@ def test_a_participant_switches_to_welsh_and_back(visit, programme):
     activity.get_by_label("Rwyf wedi gwneud y gweithgaredd hwn").check()
     activity.get_by_role("button", name="Cadw").click()
     expect(page.get_by_role("status")).to_contain_text("Wedi cadw “")
+    page.get_by_role("link", name="Hafan").click()
+    themes = fill_and_submit_the_pre_assessment_in_welsh(page, english)
+    assert themes == 4
+    page.get_by_role("link", name="Leadership at every level: an induction").first.click()
     module_url = page.url.split("#")[0]
     page.get_by_role("link", name="English").click()
     assert page.url.split("#")[0] == module_url  # the same page, in English
