@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from redis.exceptions import RedisError
 
 from lms.core.extensions import cache
+from lms.core.i18n import current_language
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -50,7 +51,11 @@ def store(key: str, value: Any, timeout: int | None = None) -> None:
 def cached(kind: str, parts: dict[str, Any], build: Callable[[], T],
            timeout: int | None = None) -> T:
     """The cached answer for ``parts`` (which must include the data version), built and kept
-    on a miss (for ``timeout`` seconds; the configured default when None)."""
+    on a miss (for ``timeout`` seconds; the configured default when None). An answer built
+    in Welsh is kept apart from the English one: answers may hold words."""
+    language = current_language()
+    if language != "en":  # English keys stay as they were: a deployment's warm cache holds
+        parts = {**parts, "language": language}
     return built_once(cache_key(kind, parts), build, timeout)
 
 

@@ -164,3 +164,17 @@ def test_a_module_page_in_welsh_marks_its_english_content(browse, cohorts):
     refused = pat.post("/modules/induction/your-starting-point",
                        {"your-starting-point-done": "y"})
     assert refused.status_code == 422 and "Mae problem wedi codi" in refused.text
+
+
+def test_answers_cached_in_welsh_are_kept_apart_from_english_ones(app):
+    from flask_babel import refresh
+
+    from lms.core.caching import cached
+
+    with app.test_request_context("/api/v1/anything", headers={"Accept-Language": "cy"}):
+        refresh()
+        assert cached("words", {"version": 1}, lambda: "Cymraeg") == "Cymraeg"
+    with app.test_request_context("/api/v1/anything", headers={"Accept-Language": "en"}):
+        refresh()
+        assert cached("words", {"version": 1}, lambda: "English") == "English"
+        assert cached("words", {"version": 1}, lambda: "built again") == "English"
