@@ -24,6 +24,7 @@ HTML_LANG = {"en": "en-GB", "cy": "cy"}
 #: Each language's name in itself, for the link that switches to it.
 NAMES = {"en": "English", "cy": "Cymraeg"}
 
+
 def signed_in_language() -> str | None:
     """The signed-in person's language, if someone is signed in."""
     if current_user and current_user.is_authenticated:
@@ -94,7 +95,8 @@ def choose_afresh() -> None:
 
 
 def init_i18n(app: Flask) -> None:
-    """Choose a language per request, offer the switch, and say which language answered."""
+    """Choose a language per request, give the templates what the switch link and English-only
+    content need, and say which language answered."""
     Babel(app, locale_selector=select_language, default_translation_directories="translations")
     app.before_request(choose_afresh)
     app.after_request(say_which)
