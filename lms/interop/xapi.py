@@ -196,23 +196,25 @@ def activity_statements(cohort: Cohort, words: Vocabulary) -> Iterator[dict[str,
                ActivityRecord.cohort_id == cohort.id, Activity.module_id.in_(module_ids))
         .order_by(ActivityRecord.id).execution_options(yield_per=BATCH))
     context = words.context(cohort)
-    for record, activity, slug, saved_at in rows:
-        obj = words.activity("activity", f"{slug}/{activity.key}", activity.title)
-        actor = words.actor(record.user_id)
-        if record.completed_at is not None:
-            yield statement(words, ("completed", cohort.id, record.user_id, slug, activity.key,
-                                    timestamp(record.completed_at)),
-                            actor, "completed", obj, record.completed_at, context,
-                            {"completion": True})
-        note = getattr(record, NOTE_FIELDS.get(activity.kind, ""), None)
-        if note:
-            result = {"response": note} if include_text else {"extensions": {
-                words.iri("extensions", "note-length"): len(note)}}
-            # The note's own time, not the record's: ticking "done" later is not a new note.
-            yield statement(words, ("responded", cohort.id, record.user_id, slug, activity.key,
-                                    digest(note)),
-                            actor, "responded", obj, saved_at or record.updated_at, context,
-                            result)
+    # A reader that stops early (a refused push) still closes the server-side cursor.
+    with rows:
+        for record, activity, slug, saved_at in rows:
+            obj = words.activity("activity", f"{slug}/{activity.key}", activity.title)
+            actor = words.actor(record.user_id)
+            if record.completed_at is not None:
+                yield statement(words, ("completed", cohort.id, record.user_id, slug, activity.key,
+                                        timestamp(record.completed_at)),
+                                actor, "completed", obj, record.completed_at, context,
+                                {"completion": True})
+            note = getattr(record, NOTE_FIELDS.get(activity.kind, ""), None)
+            if note:
+                result = {"response": note} if include_text else {"extensions": {
+                    words.iri("extensions", "note-length"): len(note)}}
+                # The note's own time, not the record's: ticking "done" later is not a new note.
+                yield statement(words, ("responded", cohort.id, record.user_id, slug, activity.key,
+                                        digest(note)),
+                                actor, "responded", obj, saved_at or record.updated_at, context,
+                                result)
 
 
 def module_statements(cohort: Cohort, words: Vocabulary) -> Iterator[dict[str, Any]]:
@@ -274,17 +276,19 @@ def rating_statements(cohort: Cohort, words: Vocabulary) -> Iterator[dict[str, A
         .where(Assessment.cohort_id == cohort.id, Assessment.status == "submitted")
         .order_by(Rating.id).execution_options(yield_per=BATCH))
     contexts = {}
-    for value, user_id, phase, submitted_at, code, text in rows:
-        context = contexts.setdefault(phase, words.context(cohort, phase))
-        result = ({"response": "not applicable"} if value is None else
-                  {"response": str(value),
-                   "score": {"scaled": round((value - low) / (high - low), 4) if high > low
-                             else 1.0, "raw": value, "min": low, "max": high}})
-        yield statement(words, ("answered", cohort.id, user_id, phase, code, value,
-                                timestamp(submitted_at)),
-                        words.actor(user_id), "answered",
-                        words.activity("behaviour", code, f"{code}: {text}"),
-                        submitted_at, context, result)
+    # A reader that stops early (a refused push) still closes the server-side cursor.
+    with rows:
+        for value, user_id, phase, submitted_at, code, text in rows:
+            context = contexts.setdefault(phase, words.context(cohort, phase))
+            result = ({"response": "not applicable"} if value is None else
+                      {"response": str(value),
+                       "score": {"scaled": round((value - low) / (high - low), 4) if high > low
+                                 else 1.0, "raw": value, "min": low, "max": high}})
+            yield statement(words, ("answered", cohort.id, user_id, phase, code, value,
+                                    timestamp(submitted_at)),
+                            words.actor(user_id), "answered",
+                            words.activity("behaviour", code, f"{code}: {text}"),
+                            submitted_at, context, result)
 
 
 def feedback_statements(cohort: Cohort, words: Vocabulary) -> Iterator[dict[str, Any]]:

@@ -363,7 +363,7 @@ def test_a_push_beside_another_of_the_same_cohort_stops_with_a_clear_message(
     cohort = db.session.get(Cohort, cohort_work["cohort"])
     client = lrs.LRSClient(lrs_server.url)
     push = delivery.Push(client, cohort, Progress())  # what the LRS had when it began
-    first = next(xapi.cohort_statements(cohort))
+    first = list(xapi.cohort_statements(cohort))[0]
     # Meanwhile another push of the same cohort sent the first statement.
     db.session.add(XapiDelivery(lrs=client.url, statement_id=first["id"],
                                 cohort_id=cohort.id, state="sent"))
