@@ -123,47 +123,47 @@ class UserForm(Form):
 class DetailsForm(Form):
     """A person's own name and e-mail address."""
 
-    display_name = StringField("Full name", validators=[DataRequired("Give your name."),
-                                                        Length(max=200), printable])
-    email = EmailField("Email address", validators=[DataRequired("Give your email address."),
-                                                    Length(max=320), printable])
+    display_name = StringField(_l("Full name"), validators=[
+        DataRequired(_l("Give your name.")), Length(max=200), printable])
+    email = EmailField(_l("Email address"), validators=[
+        DataRequired(_l("Give your email address.")), Length(max=320), printable])
     # Its own id: the password form on the same page has a current_password field too.
-    current_password = PasswordField("Current password", validators=[Length(max=1024)],
+    current_password = PasswordField(_l("Current password"), validators=[Length(max=1024)],
                                      id="details-current_password")
 
 
 class PasswordChangeForm(Form):
     """A new password for oneself, with the current one."""
 
-    current_password = PasswordField("Current password", validators=[
-        DataRequired("Type your current password."), Length(max=1024)])
-    password = PasswordField("New password", validators=[
-        DataRequired("Enter a new password."), Length(max=1024)])
-    confirm = PasswordField("Type the new password again", validators=[
-        DataRequired("Type the new password again."),
-        EqualTo("password", message="The two new passwords are not the same.")])
+    current_password = PasswordField(_l("Current password"), validators=[
+        DataRequired(_l("Type your current password.")), Length(max=1024)])
+    password = PasswordField(_l("New password"), validators=[
+        DataRequired(_l("Enter a new password.")), Length(max=1024)])
+    confirm = PasswordField(_l("Type the new password again"), validators=[
+        DataRequired(_l("Type the new password again.")),
+        EqualTo("password", message=_l("The two new passwords are not the same."))])
 
 
 class TokenForm(Form):
     """A new API token."""
 
-    name = StringField("What it is for", validators=[
-        DataRequired("Say what the token is for, so you can recognise it later."),
+    name = StringField(_l("What it is for"), validators=[
+        DataRequired(_l("Say what the token is for, so you can recognise it later.")),
         Length(max=100), printable])
-    days = IntegerField("Days until it expires", default=90, validators=[
-        NumberRange(min=1, max=365, message="Choose from 1 to 365 days.")])
+    days = IntegerField(_l("Days until it expires"), default=90, validators=[
+        NumberRange(min=1, max=365, message=_l("Choose from 1 to 365 days."))])
 
 
 class PreferencesForm(Form):
     """How a person wants to be written to."""
 
-    email_reminders = BooleanField("Email me reminders about self-assessments and activities")
-    weekly_digest = BooleanField("Email me a weekly digest of my cohorts (who is at risk, "
-                                 "who has submitted)")
-    language = SelectField("Language for emails", choices=[
-        SelectChoice("en", "English"),
-        SelectChoice("cy", "Cymraeg (Welsh): recorded now; emails are in English until the "
-                           "service is bilingual")])
+    email_reminders = BooleanField(_l("Email me reminders about self-assessments and "
+                                      "activities"))
+    weekly_digest = BooleanField(_l("Email me a weekly digest of my cohorts (who is at risk, "
+                                    "who has submitted)"))
+    # Each language named in itself, as a person looking for their own would read it.
+    language = SelectField(_l("Language for emails and pages"), choices=[
+        SelectChoice("en", "English"), SelectChoice("cy", "Cymraeg")])
 
 
 class CohortMessageForm(Form):

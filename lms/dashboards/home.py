@@ -4,6 +4,7 @@ password, e-mail preferences, and (under Advanced) API tokens."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import force_locale, gettext
 from flask_login import current_user, login_user
 
 from lms.accounts import service as accounts
@@ -68,7 +69,8 @@ def save_details():
         except Conflict as exc:
             form.email.errors = [exc.message]
         else:
-            flash("Your details are saved." if changed else "Nothing had changed.")
+            flash(gettext("Your details are saved.") if changed
+                  else gettext("Nothing had changed."))
             return redirect(url_for(".account"))
     return render_account(details=form, status=422)
 
@@ -93,8 +95,8 @@ def change_password():
             session.clear()
             accounts.start_session(user)
             login_user(user)
-            flash("Your password is changed. You are signed out everywhere else, and your API "
-                  "tokens are revoked.")
+            flash(gettext("Your password is changed. You are signed out everywhere else, and "
+                          "your API tokens are revoked."))
             return redirect(url_for(".account"))
     return render_account(password=form, status=422)
 
@@ -110,7 +112,9 @@ def save_preferences():
     if current_user.role in ("tutor", "admin"):
         changes["weekly_digest"] = form.weekly_digest.data
     accounts.update_preferences(current_user, **changes)
-    flash("Your email preferences are saved.")
+    session["language"] = form.language.data  # the pages follow from the next one on
+    with force_locale(form.language.data):  # said in the language chosen, as the next page is
+        flash(gettext("Your preferences are saved."))
     return redirect(url_for(".account"))
 
 
@@ -130,5 +134,5 @@ def create_token():
 def revoke_token(token_id: int):
     """Revoke one of your tokens."""
     token = accounts.revoke_token(current_user, token_id)
-    flash(f"The token “{token.name}” is revoked.")
+    flash(gettext("The token “%(name)s” is revoked.", name=token.name))
     return redirect(url_for(".account"))

@@ -178,3 +178,18 @@ def test_answers_cached_in_welsh_are_kept_apart_from_english_ones(app):
         refresh()
         assert cached("words", {"version": 1}, lambda: "English") == "English"
         assert cached("words", {"version": 1}, lambda: "built again") == "English"
+
+
+def test_the_account_page_in_welsh_and_the_language_preference(browse, cohorts):
+    pat = browse(cohorts.emails["participant"])
+    english = pat.get("/account").text
+    assert "Language for emails and pages" in english
+    saved = pat.post("/account/preferences", {"email_reminders": "y", "language": "cy"})
+    assert saved.status_code == 302
+    page = pat.get("/account").text  # the pages follow the preference at once
+    assert '<html lang="cy"' in page and "Eich cyfrif" in page
+    assert "Mae eich dewisiadau wedi'u cadw." in unescape(page)  # said in the new language
+    assert english_left_in(page) == []
+    person = db.session.scalar(sa.select(User).filter_by(email=cohorts.emails["participant"]))
+    db.session.refresh(person)
+    assert person.language == "cy"
