@@ -16,7 +16,7 @@ ERASED_DOMAIN = "erased.invalid"
 #: System roles. Enrolment roles (participant or tutor of a cohort) are on Enrolment.
 ROLES = ("admin", "tutor", "participant", "sponsor")
 #: Languages a person may ask to be written to in (the Welsh Language Standards ask a body
-#: to record it); pages and e-mails are in English until they are bilingual.
+#: to record it): their e-mails', and their pages' when signed in (lms.core.i18n).
 LANGUAGES = ("en", "cy")
 
 

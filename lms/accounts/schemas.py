@@ -88,8 +88,8 @@ class MeSchema(Schema):
     weekly_digest = fields.Boolean(metadata={
         "description": "A tutor's weekly digest of their cohorts."})
     language = fields.String(validate=validate.OneOf(LANGUAGES), metadata={
-        "description": "The language you want to be written to in: en, or cy (Welsh; "
-                       "recorded now, used once the service is bilingual)."})
+        "description": "The language you want to be written to in, e-mails and pages: en, "
+                       "or cy (Welsh, for what has been translated so far)."})
     enrolments = fields.List(fields.Nested(MyEnrolmentSchema))
     sponsorships = fields.List(fields.Nested(MySponsorshipSchema))
     csrf_token = fields.String(
