@@ -75,3 +75,4 @@ def test_a_participant_switches_to_welsh_and_back(visit, programme):
     assert page.url.split("#")[0] == module_url  # the same page, in English
     expect(page.locator("html")).to_have_attribute("lang", "en-GB")
     expect(page.get_by_role("heading", level=2, name="Activities")).to_be_visible()
+    page.wait_for_load_state("load")  # its scripts and styles too, before the tab closes
