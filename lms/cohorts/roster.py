@@ -263,14 +263,6 @@ def checked_rows(cohort: Cohort, data: bytes) -> tuple[list[RosterRow], Known]:
     return rows, known
 
 
-#: What importing a row would do, in the words the preview shows.
-PLANNED = {"create": "New person: added, invited by email and enrolled",
-           "enrol": "Known person: enrolled in this cohort",
-           "update": "Already enrolled: organisation or leadership level updated",
-           "sponsor": "Added as a sponsor of this cohort",
-           "unchanged": "No change"}
-
-
 @dataclass
 class RosterPlan:
     """What importing a checked file would do, row by row, before anything is written."""
@@ -297,7 +289,8 @@ def preview_roster(cohort: Cohort, data: bytes) -> RosterPlan:
 
 
 def planned_action(row: RosterRow, known: Known) -> str:
-    """What ``apply_row`` would do with a checked row (a key of PLANNED)."""
+    """What ``apply_row`` would do with a checked row: create, enrol, update, sponsor or
+    unchanged (the roster page says each in words)."""
     user = known.users.get(row.email.lower())
     if user is None:
         return "create"

@@ -13,7 +13,7 @@ them (``pybabel compile``), so no compiled catalog is committed.
 from __future__ import annotations
 
 from flask import Flask, Response, has_request_context, request, session, url_for
-from flask_babel import Babel, get_locale, refresh
+from flask_babel import Babel, get_locale, gettext, ngettext, refresh
 from flask_login import current_user
 from markupsafe import Markup, escape
 
@@ -79,6 +79,18 @@ def untranslated(text: str) -> Markup:
     return Markup('<span lang="en">{}</span>').format(text)
 
 
+def gettext_markup(message: str, **variables) -> Markup:
+    """A translated sentence as HTML whose variables may carry markup of their own (an
+    ``untranslated`` title); plain variables are escaped."""
+    return escape(gettext(message)) % variables
+
+
+def ngettext_markup(singular: str, plural: str, num: int, **variables) -> Markup:
+    """``gettext_markup`` for a sentence with a count (``num``), in the language's plural
+    form for it (Welsh has six)."""
+    return escape(ngettext(singular, plural, num)) % {"num": num, **variables}
+
+
 def english_attribute() -> Markup:
     """`` lang="en"`` for an element holding English-only content on a Welsh page."""
     return Markup(' lang="en"') if current_language() != "en" else Markup("")
@@ -102,4 +114,5 @@ def init_i18n(app: Flask) -> None:
     app.after_request(say_which)
     app.context_processor(language_context)
     app.jinja_env.globals["untranslated"] = untranslated
+    app.jinja_env.filters["untranslated"] = untranslated
     app.jinja_env.globals["english_attribute"] = english_attribute

@@ -69,6 +69,9 @@ class ParticipantProgress:
     modules: list[ModuleProgress] = field(default_factory=list)
     at_risk: bool = False
     risk_reasons: list[str] = field(default_factory=list)
+    #: The same reasons as facts, for pages that say them in the reader's language.
+    quiet_days: int | None = None
+    behind: list[str] = field(default_factory=list)
 
     @property
     def percentage(self) -> float:
@@ -201,8 +204,11 @@ def flag_risk(progress: ParticipantProgress, cohort: Cohort, due: set[str],
     started_long_ago = cohort.starts_on <= today - dt.timedelta(days=INACTIVITY_DAYS)
     if started_long_ago and (last is None or now - last > dt.timedelta(days=INACTIVITY_DAYS)):
         progress.risk_reasons.append(f"no activity for {INACTIVITY_DAYS} days")
+        progress.quiet_days = INACTIVITY_DAYS
     behind = [f"“{m.title}”" for m in progress.modules
               if m.slug in due and m.status != "complete"]
+    progress.behind = [m.title for m in progress.modules
+                       if m.slug in due and m.status != "complete"]
     if behind:
         progress.risk_reasons.append(f"behind schedule: {', '.join(behind)} not complete")
     progress.at_risk = bool(progress.risk_reasons)

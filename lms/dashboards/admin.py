@@ -8,6 +8,8 @@ import binascii
 from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext, ngettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from lms import access
@@ -19,7 +21,7 @@ from lms.cohorts.models import ORGANISATION_TYPES, SECTORS
 from lms.core.errors import Conflict, Invalid
 from lms.core.schemas import MAX_ID, page_of
 from lms.dashboards import tutor
-from lms.dashboards.forms import CohortForm, RosterForm, UserForm
+from lms.dashboards.forms import ROLE_LABELS, CohortForm, RosterForm, UserForm
 from lms.messaging.models import KINDS, STATUSES
 from lms.messaging.service import messages_query
 from lms.web.forms import attach_refusal, field_errors, is_whole_number
@@ -58,8 +60,9 @@ def new_cohort():
         except (Invalid, Conflict) as exc:
             attach_refusal(form, exc, "name")
         else:
-            flash(f"The cohort “{cohort.name}” is added. Set its self-assessment windows "
-                  "next, then its modules, its tutors and sponsors, and its roster.")
+            flash(gettext("The cohort “%(cohort)s” is added. Set its self-assessment windows "
+                          "next, then its modules, its tutors and sponsors, and its roster.",
+                          cohort=cohort.name))
             return redirect(url_for("setup.settings", cohort_id=cohort.id))
     status = 422 if form.errors else 200
     return render_template("admin/new_cohort.html", form=form,
@@ -88,12 +91,14 @@ def roster(cohort_id: int):
         except Invalid as exc:
             shown["rows_report"] = (exc.errors or {}).get("rows")
             form.file.errors = [exc.message if not shown["rows_report"] else
-                                f"The roster was not imported: {len(shown['rows_report'])} "
-                                f"row{'s have' if len(shown['rows_report']) != 1 else ' has'} "
-                                "problems. Nothing was changed."]
+                                ngettext("The roster was not imported: %(num)d row has "
+                                         "problems. Nothing was changed.",
+                                         "The roster was not imported: %(num)d rows have "
+                                         "problems. Nothing was changed.",
+                                         len(shown["rows_report"]))]
             status = 422
     return render_template("admin/roster.html", cohort=cohort, form=form, **shown,
-                           planned=rosters.PLANNED, roster_header=rosters.HEADER,
+                           planned=PLANNED, roster_header=rosters.HEADER,
                            allowed=roster_values(), error_list=field_errors(form)), status
 
 
@@ -121,19 +126,29 @@ def confirmed_file() -> bytes:
     return data
 
 
+#: What importing a row would do, as the preview says it.
+PLANNED = {"create": _l("New person: added, invited by email and enrolled"),
+           "enrol": _l("Known person: enrolled in this cohort"),
+           "update": _l("Already enrolled: organisation or leadership level updated"),
+           "sponsor": _l("Added as a sponsor of this cohort"),
+           "unchanged": _l("No change")}
+
+
 def roster_values() -> list[tuple[str, str, list[str]]]:
     """Each column of the roster with what it means and the values it accepts."""
     levels = [level.code for level in cohorts_service.leadership_levels()]
     return [
-        ("email", "The person's work email address: how they sign in.", []),
-        ("name", "Their full name, as it should appear to tutors.", []),
-        ("organisation", "Their employer (participants only); a new name adds it.", []),
-        ("organisation_type", "The kind of employer, for a new organisation.",
+        ("email", gettext("The person's work email address: how they sign in."), []),
+        ("name", gettext("Their full name, as it should appear to tutors."), []),
+        ("organisation", gettext("Their employer (participants only); a new name adds it."),
+         []),
+        ("organisation_type", gettext("The kind of employer, for a new organisation."),
          list(ORGANISATION_TYPES)),
-        ("sector", "Whether the organisation commissions care, provides it, or both: it "
-                   "decides which organisation-specific behaviours they rate.", list(SECTORS)),
-        ("leadership_level", "Their level (participants only).", levels),
-        ("role", "What they are in this cohort.", list(rosters.ROW_ROLES)),
+        ("sector", gettext("Whether the organisation commissions care, provides it, or both: "
+                           "it decides which organisation-specific behaviours they rate."),
+         list(SECTORS)),
+        ("leadership_level", gettext("Their level (participants only)."), levels),
+        ("role", gettext("What they are in this cohort."), list(rosters.ROW_ROLES)),
     ]
 
 
@@ -167,8 +182,9 @@ def create_user():
         except (Invalid, Conflict) as exc:
             form.email.errors = [exc.message]
         else:
-            flash(f"{user.display_name} ({user.email}) is added as a {user.role}. An "
-                  "invitation to set their password is on its way to them.")
+            flash(gettext("%(name)s (%(email)s) is added as: %(role)s. An invitation to set "
+                          "their password is on its way to them.", name=user.display_name,
+                          email=user.email, role=ROLE_LABELS[user.role].split(":")[0]))
             return redirect(url_for(".users", q=user.email))
     listing = page_of(accounts.users_query(), 1, PER_PAGE)
     return render_template("admin/users.html", listing=listing, q="", form=form,
@@ -190,7 +206,8 @@ def set_active(user_id: int):
     user = accounts.get_user(user_id)
     accounts.update_user(user, active=request.form.get("active") == "yes",
                          actor=current_user._get_current_object())
-    flash(f"{user.display_name} is {'enabled' if user.active else 'disabled'}.")
+    flash(gettext("%(name)s is enabled.", name=user.display_name) if user.active
+          else gettext("%(name)s is disabled.", name=user.display_name))
     return redirect(url_for(".users"))
 
 

@@ -7,6 +7,8 @@ import datetime as dt
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from marshmallow import ValidationError
 
@@ -28,9 +30,10 @@ from lms.web.guards import page
 
 bp = Blueprint("feedback_pages", __name__)
 
-ROUND_NAMES = {"pre": "Start of the programme (pre)", "post": "End of the programme (post)"}
-STATE_TEXT = {"invited": "Asked", "started": "Started", "answered": "Answered",
-              "withdrawn": "Withdrew", "revoked": "Taken back"}
+ROUND_NAMES = {"pre": _l("Start of the programme (pre)"),
+               "post": _l("End of the programme (post)")}
+STATE_TEXT = {"invited": _l("Asked"), "started": _l("Started"), "answered": _l("Answered"),
+              "withdrawn": _l("Withdrew"), "revoked": _l("Taken back")}
 
 
 # --- the rater's link ------------------------------------------------------------------------
@@ -80,7 +83,7 @@ def rater_form(token: str):
     comments = request.form if errors else {f"comment-{k}": v
                                             for k, v in view["comments"].items()}
     questions = [(theme, [(b, radio_items(view["scale"], chosen.get(b.code),
-                                          service.NOT_OBSERVED, "I have not seen this"))
+                                          service.NOT_OBSERVED, gettext("I have not seen this")))
                           for b in items]) for theme, items in view["themes"]]
     return render_template("feedback/rater.html", view=view, questions=questions,
                            comments=comments, error_list=errors, token=token), status
@@ -99,14 +102,16 @@ def act_on(rater, view: dict[str, Any], form) -> tuple[list[dict[str, str]], int
         if action == "submit":
             service.submit(rater)
         else:
-            flash("Your answers are saved. Use the link in your e-mail to come back to them.")
+            flash(gettext("Your answers are saved. Use the link in your e-mail to come back to "
+                          "them."))
     except Invalid as exc:
         problems = exc.errors or {}
         missing = problems.get("ratings", {}).get("missing") if isinstance(
             problems.get("ratings"), dict) else None
         if missing:
-            return [{"text": f"Answer {code} (choose \u201cI have not seen this\u201d if you "
-                             "have not)", "href": f"#{code}"} for code in missing], 422
+            return [{"text": gettext("Answer %(code)s (choose “I have not seen this” if you "
+                                     "have not)", code=code), "href": f"#{code}"}
+                    for code in missing], 422
         items = [{"text": f"{code}: {' '.join(msgs)}", "href": f"#{code}"}
                  for part in problems.values() if isinstance(part, dict)
                  for code, msgs in part.items()]
@@ -146,7 +151,7 @@ def raters_context(cohort, participant_id: int) -> dict[str, Any]:
 
 def group_items(chosen: str) -> list[dict[str, Any]]:
     """The rater groups as the select component's items, ``chosen`` selected."""
-    return [{"value": "", "text": "Choose one"}] + select_items(GROUP_TITLES, chosen)
+    return [{"value": "", "text": gettext("Choose one")}] + select_items(GROUP_TITLES, chosen)
 
 
 def nominate_from(cohort, participant_id: int, form) -> dict[str, list[str]]:
@@ -160,7 +165,8 @@ def nominate_from(cohort, participant_id: int, form) -> dict[str, list[str]]:
         return {k: list(v) for k, v in (exc.errors or {"email": [exc.message]}).items()}
     except Conflict as exc:
         return {"email": [exc.message]}
-    flash(f"{body['name']} is asked; their invitation is on its way to {body['email']}.")
+    flash(gettext("%(name)s is asked; their invitation is on its way to %(email)s.",
+                  name=body["name"], email=body["email"]))
     return {}
 
 
@@ -231,7 +237,7 @@ def revoke_and_say(cohort, participant_id: int, rater_id: int) -> None:
     except NotFound:
         abort(404)
     else:
-        flash("The invitation is taken back: its link no longer works.")
+        flash(gettext("The invitation is taken back: its link no longer works."))
 
 
 PARTICIPANT = "/cohorts/<id:cohort_id>/participants/<id:user_id>/feedback"

@@ -3,6 +3,7 @@ runs (``lms.accounts.auth``), so these are plain WTForms forms."""
 
 from __future__ import annotations
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
@@ -24,10 +25,10 @@ from lms.web.forms import DatePartsField
 NOTE_MAX = 20_000
 #: A role as the pages name it, with what it lets the person do.
 ROLE_LABELS = {  # every role of lms.accounts.models.ROLES, the least powerful first
-    "participant": "Participant: works through the modules and rates themselves",
-    "tutor": "Tutor: follows the cohorts they are enrolled in",
-    "sponsor": "Sponsor: sees outcome figures, never an individual",
-    "admin": "Administrator: manages every cohort, user and setting",
+    "participant": _l("Participant: works through the modules and rates themselves"),
+    "tutor": _l("Tutor: follows the cohorts they are enrolled in"),
+    "sponsor": _l("Sponsor: sees outcome figures, never an individual"),
+    "admin": _l("Administrator: manages every cohort, user and setting"),
 }
 
 
@@ -35,7 +36,8 @@ def printable(_form, field) -> None:
     """Refuse text with NUL or other control characters a person cannot have typed."""
     if isinstance(field.data, str) and any(
             ord(ch) < 32 and ch not in "\t\n\r" for ch in field.data):
-        raise ValidationError(f"{field.label.text} contains characters that cannot be stored.")
+        raise ValidationError(gettext("%(field)s contains characters that cannot be stored.",
+                                      field=field.label.text))
 
 
 class ActivityForm(Form):
@@ -48,76 +50,76 @@ class ActivityForm(Form):
 class FeedbackForm(Form):
     """A tutor's comment on a participant's note."""
 
-    body = TextAreaField("Your feedback", validators=[
-        DataRequired("Write your feedback."), Length(max=5_000), printable])
+    body = TextAreaField(_l("Your feedback"), validators=[
+        DataRequired(_l("Write your feedback.")), Length(max=5_000), printable])
 
 
 class ReopenForm(Form):
     """Which phase to reopen, and why."""
 
-    phase = SelectField("Self-assessment", choices=[SelectChoice(p) for p in PHASES])
-    reason = TextAreaField("Why it needs reopening", validators=[
-        DataRequired("Give the reason; the participant reads it."), Length(max=500),
+    phase = SelectField(_l("Self-assessment"), choices=[SelectChoice(p) for p in PHASES])
+    reason = TextAreaField(_l("Why it needs reopening"), validators=[
+        DataRequired(_l("Give the reason; the participant reads it.")), Length(max=500),
         printable])
-    closes_on = DatePartsField("New closing date for this participant", required=False)
+    closes_on = DatePartsField(_l("New closing date for this participant"), required=False)
 
 
 class CohortForm(Form):
     """A new cohort: its name and dates (windows, modules and people come next)."""
 
-    name = StringField("Name", validators=[DataRequired("Give the cohort a name."),
+    name = StringField(_l("Name"), validators=[DataRequired(_l("Give the cohort a name.")),
                                            Length(max=255), printable])
-    starts_on = DatePartsField("First day")
-    ends_on = DatePartsField("Last day")
+    starts_on = DatePartsField(_l("First day"))
+    ends_on = DatePartsField(_l("Last day"))
 
 
-COHORT_STATUSES = (("planned", "Planned"), ("running", "Running"), ("finished", "Finished"),
-                   ("cancelled", "Cancelled"))
+COHORT_STATUSES = (("planned", _l("Planned")), ("running", _l("Running")),
+                   ("finished", _l("Finished")), ("cancelled", _l("Cancelled")))
 
 
 class CohortSettingsForm(CohortForm):
     """A cohort's name, status, dates and self-assessment windows."""
 
-    status = SelectField("Status", choices=[SelectChoice(v, label)
+    status = SelectField(_l("Status"), choices=[SelectChoice(v, label)
                                             for v, label in COHORT_STATUSES])
-    pre_opens_on = DatePartsField("Pre self-assessment opens", required=False)
-    pre_closes_on = DatePartsField("Pre self-assessment closes", required=False)
-    post_opens_on = DatePartsField("Post self-assessment opens", required=False)
-    post_closes_on = DatePartsField("Post self-assessment closes", required=False)
+    pre_opens_on = DatePartsField(_l("Pre self-assessment opens"), required=False)
+    pre_closes_on = DatePartsField(_l("Pre self-assessment closes"), required=False)
+    post_opens_on = DatePartsField(_l("Post self-assessment opens"), required=False)
+    post_closes_on = DatePartsField(_l("Post self-assessment closes"), required=False)
 
 
 class ModuleDatesForm(Form):
     """Whether a cohort follows one module, and its dates (one per module, by prefix)."""
 
-    follows = BooleanField("Follows this module")
-    opens_on = DatePartsField("Opens", required=False)
-    due_on = DatePartsField("Due", required=False)
+    follows = BooleanField(_l("Follows this module"))
+    opens_on = DatePartsField(_l("Opens"), required=False)
+    due_on = DatePartsField(_l("Due"), required=False)
 
 
 class StaffForm(Form):
     """A tutor or sponsor to add to a cohort; the choices are filled from who exists."""
 
-    user_id = SelectField("Person", choices=[], validators=[
-        DataRequired("Choose a person.")])
+    user_id = SelectField(_l("Person"), choices=[], validators=[
+        DataRequired(_l("Choose a person."))])
 
 
 class RosterForm(Form):
     """A roster CSV file."""
 
-    file = FileField("Roster file (CSV)")
+    file = FileField(_l("Roster file (CSV)"))
 
 
 class UserForm(Form):
     """A new user."""
 
-    email = EmailField("Email address", validators=[DataRequired("Give an email address."),
-                                                    Length(max=320), printable])
-    display_name = StringField("Full name", validators=[DataRequired("Give the person's name."),
-                                                        Length(max=200), printable])
-    role = SelectField("Role", choices=[SelectChoice("", "Choose a role"),
+    email = EmailField(_l("Email address"), validators=[
+        DataRequired(_l("Give an email address.")), Length(max=320), printable])
+    display_name = StringField(_l("Full name"), validators=[
+        DataRequired(_l("Give the person's name.")), Length(max=200), printable])
+    role = SelectField(_l("Role"), choices=[SelectChoice("", _l("Choose a role")),
                                         *(SelectChoice(role, label)
                                           for role, label in ROLE_LABELS.items())],
-                       validators=[DataRequired("Choose the person's role.")])
+                       validators=[DataRequired(_l("Choose the person's role."))])
 
 
 class DetailsForm(Form):
@@ -169,8 +171,8 @@ class PreferencesForm(Form):
 class CohortMessageForm(Form):
     """A message to (part of) a cohort; the choices carry each audience's count."""
 
-    to = SelectField("Send to", choices=[])
-    subject = StringField("Subject", validators=[DataRequired("Write a subject."),
+    to = SelectField(_l("Send to"), choices=[])
+    subject = StringField(_l("Subject"), validators=[DataRequired(_l("Write a subject.")),
                                                  Length(max=200), printable])
-    body = TextAreaField("Message", validators=[DataRequired("Write the message."),
+    body = TextAreaField(_l("Message"), validators=[DataRequired(_l("Write the message.")),
                                                 Length(max=20_000)])

@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -52,7 +53,7 @@ def settings(cohort_id: int):
         except (Invalid, Conflict) as exc:
             attach_refusal(form, exc, "name")
         else:
-            flash(f"The dates and windows of {cohort.name} are saved.")
+            flash(gettext("The dates and windows of %(cohort)s are saved.", cohort=cohort.name))
             return redirect(url_for(".settings", cohort_id=cohort.id))
     return render_template("admin/cohort_settings.html", cohort=cohort, form=form,
                            error_list=field_errors(form)), 422 if form.errors else 200
@@ -95,7 +96,7 @@ def modules(cohort_id: int):
         except Invalid as exc:
             problem_of(forms, exc)
         else:
-            flash(f"The modules of {cohort.name} are saved.")
+            flash(gettext("The modules of %(cohort)s are saved.", cohort=cohort.name))
             return redirect(url_for(".modules", cohort_id=cohort.id))
     for module, form in forms:  # "Opens must be a real date" says which module it is
         for field in (form.opens_on, form.due_on):
@@ -171,7 +172,10 @@ def add_person(cohort_id: int, role: str):
         except (Invalid, Conflict) as exc:
             form.user_id.errors = [exc.message]
         else:
-            flash(f"{user.display_name} is now a {role} of {cohort.name}.")
+            flash(gettext("%(name)s is now a tutor of %(cohort)s.", name=user.display_name,
+                          cohort=cohort.name) if role == "tutor" else
+                  gettext("%(name)s is now a sponsor of %(cohort)s.", name=user.display_name,
+                          cohort=cohort.name))
             return redirect(url_for(".people", cohort_id=cohort.id))
     context[f"{role}_form"] = form
     return render_template("admin/cohort_people.html", error_list=field_errors(form),
@@ -190,8 +194,13 @@ def remove_person(cohort_id: int, role: str, user_id: int):
         else:
             cohorts_service.remove_sponsor(user_id, cohort=cohort)
     except NotFound:
-        flash(f"That person is not a {role} of {cohort.name}.")
+        flash(gettext("That person is not a tutor of %(cohort)s.", cohort=cohort.name)
+              if role == "tutor" else
+              gettext("That person is not a sponsor of %(cohort)s.", cohort=cohort.name))
     else:
-        flash(f"{user.display_name} is no longer a {role} of {cohort.name}.")
+        flash(gettext("%(name)s is no longer a tutor of %(cohort)s.", name=user.display_name,
+                      cohort=cohort.name) if role == "tutor" else
+              gettext("%(name)s is no longer a sponsor of %(cohort)s.", name=user.display_name,
+                      cohort=cohort.name))
     return redirect(url_for(".people", cohort_id=cohort.id))
 

@@ -7,6 +7,8 @@ import datetime as dt
 from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext, ngettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -18,7 +20,7 @@ from lms.core.extensions import db
 from lms.curriculum import feedback
 from lms.curriculum import progress as progress_service
 from lms.curriculum.feedback import feedback_on
-from lms.dashboards.forms import CohortMessageForm, FeedbackForm, ReopenForm
+from lms.dashboards.forms import COHORT_STATUSES, CohortMessageForm, FeedbackForm, ReopenForm
 from lms.dashboards.participant import PHASE_NAMES
 from lms.messaging import cohort_messages
 from lms.outcomes import individual
@@ -39,6 +41,7 @@ def home() -> str:
     """A tutor's (or administrator's) cohorts with their head counts."""
     cohorts = db.session.scalars(access.visible_cohorts(current_user)).all()
     return render_template("tutor/home.html", cohorts=cohorts,
+                           cohort_statuses=dict(COHORT_STATUSES),
                            counts=cohort_head_counts([c.id for c in cohorts]))
 
 
@@ -51,12 +54,17 @@ def cohorts():
 
 #: Orders of the cohort table: (label, key); every key sorts ties by name.
 SORTS = {
-    "name": "Name",
-    "risk": "At risk first",
-    "progress": "Least progress first",
-    "last_activity": "Longest without activity first",
+    "name": _l("Name"),
+    "risk": _l("At risk first"),
+    "progress": _l("Least progress first"),
+    "last_activity": _l("Longest without activity first"),
 }
 NEVER = dt.datetime.min.replace(tzinfo=dt.UTC)
+#: Who a cohort message can go to, as the form offers it.
+AUDIENCES = {"all": _l("Everyone in the cohort"), "at_risk": _l("Participants at risk"),
+             "not_submitted:pre": _l("Those who have not submitted pre"),
+             "not_submitted:then": _l("Those who have not submitted then"),
+             "not_submitted:post": _l("Those who have not submitted post")}
 
 
 def sorted_people(people: list, needle: str, order: str) -> list:
@@ -109,8 +117,9 @@ def message_form_for(cohort, data=None) -> CohortMessageForm:
     """The cohort-message form, each audience shown with how many it reaches now."""
     form = CohortMessageForm(data)
     counts = cohort_messages.audience_counts(cohort)
-    form.to.choices = [SelectChoice(audience, f"{cohort_messages.AUDIENCE_NAMES[audience]}"
-                                              .capitalize() + f" ({counts[audience]})")
+    form.to.choices = [SelectChoice(audience, gettext("%(audience)s (%(count)d)",
+                                                      audience=AUDIENCES[audience],
+                                                      count=counts[audience]))
                        for audience in counts]
     return form
 
@@ -130,8 +139,9 @@ def send_message(cohort_id: int):
             for name, problems in (exc.errors or {}).items():
                 getattr(form, name, form.to).errors = list(problems)
         else:
-            flash(f"Your message “{written.subject}” is on its way to {written.recipients} "
-                  f"{'person' if written.recipients == 1 else 'people'}.")
+            flash(ngettext("Your message “%(subject)s” is on its way to %(num)d person.",
+                           "Your message “%(subject)s” is on its way to %(num)d people.",
+                           written.recipients, subject=written.subject))
             return redirect(url_for(".cohort", cohort_id=cohort_id))
     return cohort(cohort_id, message_form=form, status=422)
 
@@ -226,8 +236,8 @@ def give_feedback(cohort_id: int, user_id: int, activity_id: int):
         except Invalid as exc:
             form.body.errors = [exc.message]
         else:
-            flash(f"Your feedback is saved; {context['work']['display_name']} reads it beside "
-                  "their note.")
+            flash(gettext("Your feedback is saved; %(name)s reads it beside their note.",
+                          name=context["work"]["display_name"]))
             return redirect(url_for(".participant", cohort_id=cohort_id, user_id=user_id,
                                     _anchor=f"activity-{activity_id}"))
     form.body.id = f"feedback-{activity_id}"
@@ -251,8 +261,9 @@ def reopen(cohort_id: int, user_id: int):
         except (Conflict, NotFound) as exc:
             form.phase.errors = [exc.message]
         else:
-            flash(f"The {form.phase.data} self-assessment of {context['work']['display_name']} "
-                  "is reopened.")
+            flash(gettext("%(name)s's self-assessment (%(phase)s) is reopened.",
+                          name=context["work"]["display_name"],
+                          phase=PHASE_NAMES[form.phase.data]))
             return redirect(url_for(".participant", cohort_id=cohort_id, user_id=user_id))
     return render_template("tutor/participant.html", form=form, error_list=field_errors(form),
                            **context), 422

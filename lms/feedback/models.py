@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.accounts.models import User
@@ -21,10 +22,10 @@ from lms.framework.models import Behaviour, Theme
 #: Who a rater is to the participant. ``person_supported``: people who use services, carers
 #: and community members (the framework's co-production).
 GROUPS = ("line_manager", "peer", "direct_report", "person_supported", "other")
-GROUP_TITLES = {"line_manager": "Line manager", "peer": "Peers",
-                "direct_report": "Direct reports",
-                "person_supported": "People supported (who use services, carers, community)",
-                "other": "Others"}
+GROUP_TITLES = {"line_manager": _l("Line manager"), "peer": _l("Peers"),
+                "direct_report": _l("Direct reports"),
+                "person_supported": _l("People supported (who use services, carers, community)"),
+                "other": _l("Others")}
 #: A 360 round runs beside the pre and post self-assessments (there is no "then" round).
 PHASES = ("pre", "post")
 #: invited: the link is out, nothing saved; draft: answers saved; submitted: counted;

@@ -32,6 +32,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext
 
 from lms.cohorts.models import Cohort
 from lms.cohorts.service import participant_in
@@ -239,7 +240,7 @@ def group_summary(round_: Round) -> list[dict[str, Any]]:
             state = "shown"
         else:
             state = "in_all_others" if group in round_.folded_groups else "left_out"
-        rows.append({"group": group, "title": GROUP_TITLES[group],
+        rows.append({"group": group, "title": str(GROUP_TITLES[group]),
                      "asked": round_.asked[group], "answered": round_.answered[group],
                      "state": state, "not_anonymous": round_.labelled_alone(group)})
     return rows
@@ -267,9 +268,10 @@ def feedback_report(cohort: Cohort, participant_id: int, phase: str,
     if state != "closed":
         return {**head, "available": False, "groups": progress_of(cohort, participant_id,
                                                                   phase),
-                "note": (f"The report appears when the round closes on {long_date(closes)}, "
-                         "so that nothing in it changes once you have read it."
-                         if closes else "The round has no dates yet.")}
+                "note": (gettext("The report appears when the round closes on %(date)s, so "
+                                 "that nothing in it changes once you have read it.",
+                                 date=long_date(closes))
+                         if closes else gettext("The round has no dates yet."))}
     round_ = closed_round(cohort, participant_id, phase)
     scale = [point["value"] for point in cohort.programme.rating_scale]
     threshold = (scale[-1] - scale[0]) / 3
@@ -332,7 +334,7 @@ def progress_of(cohort: Cohort, participant_id: int, phase: str) -> list[dict[st
     asked = asked_counts(cohort.id, participant_id, phase)
     answered = Counter(r.rater_group for r in submitted_raters(cohort.id, participant_id,
                                                                 phase))
-    return [{"group": group, "title": GROUP_TITLES[group], "asked": asked[group],
+    return [{"group": group, "title": str(GROUP_TITLES[group]), "asked": asked[group],
              "answered": answered[group]} for group in GROUPS if asked[group]]
 
 

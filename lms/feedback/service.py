@@ -11,6 +11,8 @@ from itertools import groupby
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import format_date, gettext, ngettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
 from lms.accounts.models import User
@@ -53,7 +55,7 @@ ROLE_PHRASES = {"line_manager": " as their line manager", "peer": " as one of th
 
 
 #: What a revoked, withdrawn or expired link says (never who asked, nor why).
-LINK_ENDED = "This feedback link no longer works: the invitation was withdrawn."
+LINK_ENDED = _l("This feedback link no longer works: the invitation was withdrawn.")
 
 
 # --- rounds ----------------------------------------------------------------------------------
@@ -80,14 +82,15 @@ def round_state(cohort: Cohort, phase: str, today: dt.date) -> str:
 def check_phase(phase: str) -> str:
     """``phase`` if a 360 round runs in it (pre or post); Invalid otherwise."""
     if phase not in PHASES:
-        raise Invalid("A 360 round runs with the pre or the post self-assessment.",
-                      errors={"phase": ["Must be one of: pre, post."]})
+        raise Invalid(gettext("A 360 round runs with the pre or the post self-assessment."),
+                      errors={"phase": [gettext("Must be one of: pre, post.")]})
     return phase
 
 
 def long_date(day: dt.date | None) -> str:
-    """A date as people write it: "11 December 2026"."""
-    return f"{day.day} {day:%B %Y}" if day else ""
+    """A date as people write it, in the language being written: "11 December 2026",
+    "11 Rhagfyr 2026"."""
+    return format_date(day, "d MMMM y") if day else ""
 
 
 # --- nominating ------------------------------------------------------------------------------
@@ -100,21 +103,23 @@ def nominate(cohort: Cohort, participant_id: int, nominated_by: User, name: str,
     enrolment = participant_in(cohort, participant_id)
     check_phase(phase)
     if group not in GROUPS:
-        raise Invalid("Unknown rater group.", errors={"group": [f"Must be one of: "
-                                                                f"{', '.join(GROUPS)}."]})
+        raise Invalid(gettext("Unknown rater group."), errors={"group": [
+            gettext("Must be one of: %(choices)s.", choices=", ".join(GROUPS))]})
     if round_state(cohort, phase, today) == "closed":
         _opens, closes = round_window(cohort, phase)
-        raise Conflict(f"The {phase} 360 round closed on {long_date(closes)}; nobody more can "
-                       "be asked for it.")
+        raise Conflict(gettext("The %(phase)s 360 round closed on %(date)s; nobody more can "
+                               "be asked for it.", phase=phase, date=long_date(closes)))
     address = email.strip().lower()
     if address == enrolment.user.email:
-        raise Invalid("Your own view goes in your self-assessment, not as a rater.",
-                      errors={"email": ["Must be someone else's address."]})
+        raise Invalid(gettext("Your own view goes in your self-assessment, not as a rater."),
+                      errors={"email": [gettext("Must be someone else's address.")]})
     active = active_raters(cohort.id, participant_id, phase)
     if any(rater.email == address for rater in active):
-        raise Conflict(f"{address} has already been asked for the {phase} round.")
+        raise Conflict(gettext("%(email)s has already been asked for the %(phase)s round.",
+                               email=address, phase=phase))
     if len(active) >= MAX_RATERS_PER_PHASE:
-        raise Conflict(f"At most {MAX_RATERS_PER_PHASE} raters can be asked for one round.")
+        raise Conflict(gettext("At most %(most)d raters can be asked for one round.",
+                               most=MAX_RATERS_PER_PHASE))
     rater = FeedbackRater(cohort_id=cohort.id, participant_id=participant_id,
                           name=name.strip(), email=address, rater_group=group, phase=phase,
                           nominated_by_id=nominated_by.id,
@@ -172,7 +177,8 @@ def find_rater(cohort: Cohort, participant_id: int, rater_id: int) -> FeedbackRa
     rater = db.session.get(FeedbackRater, rater_id)
     if (rater is None or rater.cohort_id != cohort.id
             or rater.participant_id != participant_id):
-        raise NotFound(f"There is no rater with id {rater_id} for this participant.")
+        raise NotFound(gettext("There is no rater with id %(id)s for this participant.",
+                               id=rater_id))
     return rater
 
 
@@ -181,8 +187,8 @@ def revoke(cohort: Cohort, participant_id: int, rater_id: int, by: User) -> None
     the rater can withdraw them), so nobody can change a group to see what one rater said."""
     rater = find_rater(cohort, participant_id, rater_id)
     if rater.status == "submitted":
-        raise Conflict("This rater has already answered; their answers count now. Only they "
-                       "can withdraw them, through their link.")
+        raise Conflict(gettext("This rater has already answered; their answers count now. "
+                               "Only they can withdraw them, through their link."))
     if rater.revoked_at is None and rater.status != "withdrawn":
         rater.revoked_at = utcnow()
         rater.answers.clear()
@@ -199,14 +205,15 @@ def rater_by_token(token: str, today: dt.date | None = None) -> FeedbackRater:
         FeedbackRater.token_digest == tokens.digest_of(token))) if tokens.well_formed(token)
         else None)
     if rater is None:
-        raise NotFound("There is no feedback request at this address; check the link in "
-                       "your e-mail.")
+        raise NotFound(gettext("There is no feedback request at this address; check the link "
+                               "in your e-mail."))
     if rater.revoked_at is not None or rater.status == "withdrawn" or rater.email is None:
-        raise Gone(LINK_ENDED)
+        raise Gone(str(LINK_ENDED))
     state = round_state(rater.cohort, rater.phase, today or dt.date.today())
     if state == "closed":
         _opens, closes = round_window(rater.cohort, rater.phase)
-        raise Gone(f"This feedback round closed on {long_date(closes)}. Thank you.")
+        raise Gone(gettext("This feedback round closed on %(date)s. Thank you.",
+                           date=long_date(closes)))
     return rater
 
 
@@ -225,7 +232,7 @@ def rater_view(rater: FeedbackRater, today: dt.date | None = None) -> dict[str, 
     return {
         "participant": rater.participant.display_name, "cohort": rater.cohort.name,
         "programme": rater.cohort.programme.name, "phase": rater.phase,
-        "group": rater.rater_group, "group_title": GROUP_TITLES[rater.rater_group],
+        "group": rater.rater_group, "group_title": str(GROUP_TITLES[rater.rater_group]),
         "role_phrase": ROLE_PHRASES[rater.rater_group],
         "status": rater.status, "opens_on": opens, "closes_on": closes,
         "open": round_state(rater.cohort, rater.phase, today) == "open",
@@ -247,11 +254,12 @@ def anonymity_note(rater: FeedbackRater) -> str:
     """What the rater is told about who will see their answers."""
     minimum = rater.cohort.programme.feedback_min_group
     if rater.rater_group == "line_manager":
-        return ("As their line manager, your answers are shown to them as the line "
-                "manager's when you are the only one: they are not anonymous.")
-    return (f"Your answers are combined with those of the other "
-            f"{GROUP_TITLES[rater.rater_group].lower()} they asked, and shown only when at "
-            f"least {minimum} of you answer. Nobody sees them as yours.")
+        return gettext("As their line manager, your answers are shown to them as the line "
+                       "manager's when you are the only one: they are not anonymous.")
+    return gettext("Your answers are combined with those of the others of your group they "
+                   "asked (%(group)s), and shown only when at least %(minimum)d of you "
+                   "answer. Nobody sees them as yours.",
+                   group=GROUP_TITLES[rater.rater_group], minimum=minimum)
 
 
 def answers_by_code(rater: FeedbackRater) -> dict[str, int | str]:
@@ -265,10 +273,11 @@ def check_open(rater: FeedbackRater, today: dt.date) -> None:
     state = round_state(rater.cohort, rater.phase, today)
     if state != "open":
         opens, _closes = round_window(rater.cohort, rater.phase)
-        raise Conflict(f"This feedback round opens on {long_date(opens)}." if opens
-                       else "This feedback round has no dates yet.")
+        raise Conflict(gettext("This feedback round opens on %(date)s.", date=long_date(opens))
+                       if opens else gettext("This feedback round has no dates yet."))
     if rater.status == "submitted":
-        raise Conflict("Your feedback is submitted; thank you. It can no longer be changed.")
+        raise Conflict(gettext("Your feedback is submitted; thank you. It can no longer be "
+                               "changed."))
 
 
 def parse_comments(raw: dict[str, Any], themes: dict[str, Theme]
@@ -279,11 +288,13 @@ def parse_comments(raw: dict[str, Any], themes: dict[str, Theme]
     for code, text in raw.items():
         theme = themes.get(code.upper()) if isinstance(code, str) else None
         if theme is None:
-            problems[str(code)[:40]] = [f"{str(code)[:40]!r} is not a theme asked about"]
+            problems[str(code)[:40]] = [gettext("%(code)r is not a theme asked about",
+                                                code=str(code)[:40])]
         elif not isinstance(text, str) or "\x00" in text:
-            problems[code] = ["must be text"]
+            problems[code] = [gettext("must be text")]
         elif len(text.strip()) > MAX_COMMENT:
-            problems[code] = [f"must be at most {MAX_COMMENT} characters"]
+            problems[code] = [gettext("must be at most %(most)d characters",
+                                      most=MAX_COMMENT)]
         else:
             comments[theme.id] = text.strip()
     return comments, problems
@@ -300,7 +311,7 @@ def save(rater: FeedbackRater, ratings: dict[str, Any], comments: dict[str, Any]
     texts, comment_problems = parse_comments(comments, {t.code: t for t, _ in
                                                         themes_of(behaviours)})
     if problems or comment_problems:
-        raise Invalid("Some answers cannot be saved; nothing was changed.",
+        raise Invalid(gettext("Some answers cannot be saved; nothing was changed."),
                       errors={k: v for k, v in (("ratings", problems),
                                                 ("comments", comment_problems)) if v})
     existing = {answer.behaviour_id: answer for answer in rater.answers}
@@ -329,8 +340,10 @@ def submit(rater: FeedbackRater, today: dt.date | None = None) -> None:
     answered = {answer.behaviour_id for answer in rater.answers}
     missing = [b.code for b in asked_behaviours(rater) if b.id not in answered]
     if missing:
-        raise Invalid(f"Answer every behaviour first ({len(missing)} left), choosing "
-                      "\"not observed\" where you have not seen it.",
+        raise Invalid(ngettext("Answer every behaviour first (%(num)d left), choosing “not "
+                               "observed” where you have not seen it.",
+                               "Answer every behaviour first (%(num)d left), choosing “not "
+                               "observed” where you have not seen it.", len(missing)),
                       errors={"ratings": {"missing": missing}})
     now = utcnow()
     done = db.session.execute(
@@ -339,7 +352,7 @@ def submit(rater: FeedbackRater, today: dt.date | None = None) -> None:
         .values(status="submitted", submitted_at=now, updated_at=now)
         .execution_options(synchronize_session=False))
     if done.rowcount != 1:
-        raise Conflict("Your feedback is already submitted.")
+        raise Conflict(gettext("Your feedback is already submitted."))
     db.session.refresh(rater)
 
 
@@ -347,7 +360,7 @@ def withdraw(rater: FeedbackRater, today: dt.date | None = None) -> None:
     """A rater takes back everything they gave (while the round is open): answers and
     comments are deleted, and the link stops working."""
     if round_state(rater.cohort, rater.phase, today or dt.date.today()) != "open":
-        raise Conflict("Answers can be withdrawn only while the round is open.")
+        raise Conflict(gettext("Answers can be withdrawn only while the round is open."))
     rater.answers.clear()
     rater.comments.clear()
     rater.status, rater.updated_at = "withdrawn", utcnow()

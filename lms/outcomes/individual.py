@@ -9,6 +9,7 @@ from collections import defaultdict
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from lms.cohorts.models import Cohort, Programme
 from lms.core.extensions import db
@@ -17,8 +18,8 @@ from lms.outcomes import scales
 from lms.outcomes.reliability import classify, reliable_change_index
 from lms.ratings.models import Assessment, Rating
 
-WORDS = {"improved": "reliably improved", "none": "no reliable change",
-         "declined": "reliably declined", None: "not available"}
+WORDS = {"improved": _l("reliably improved"), "none": _l("no reliable change"),
+         "declined": _l("reliably declined"), None: _l("not available")}
 
 
 def thresholds(programme: Programme) -> dict[str, float | None]:
@@ -34,7 +35,7 @@ def verdict(code: str, pre: float | None, post: float | None,
     index = None if change is None else reliable_change_index(change, limits.get(code))
     category = classify(index)
     return {"code": code, "pre": pre, "post": post, "change": change, "rci": index,
-            "reliable_change": category, "words": WORDS[category]}
+            "reliable_change": category, "words": str(WORDS[category])}
 
 
 def scores_by_person(cohort: Cohort, user_id: int | None = None

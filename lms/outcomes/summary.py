@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from lms.core.i18n import gettext_markup, ngettext_markup, untranslated
 from lms.outcomes.publication import NOT_RELEASED
 from lms.outcomes.wording import attrition_sentence, points, strength
 
@@ -206,15 +207,20 @@ def my_themes(behaviours: Sequence[Mapping[str, Any]],
         both = [row for row in rows if isinstance(row["pre"], int)
                 and isinstance(row["post"], int)]
         higher = sum(row["post"] > row["pre"] for row in both)
-        title = titles.get(theme, theme)
+        title = untranslated(titles.get(theme, theme))
         if means["pre"] is None:
-            said = f"{title}: you have not rated yourself on it yet."
+            said = gettext_markup("%(title)s: you have not rated yourself on it yet.",
+                                  title=title)
         elif means["post"] is None:
-            said = f"{title}: {means['pre']:.1f} on average at the start."
+            said = gettext_markup("%(title)s: %(pre).1f on average at the start.", title=title,
+                                  pre=means["pre"])
         else:
-            said = (f"{title}: from {means['pre']:.1f} at the start to {means['post']:.1f} "
-                    f"at the end on average; higher on {higher} of {len(both)} "
-                    f"behaviour{'s' if len(both) != 1 else ''}.")
+            said = ngettext_markup(
+                "%(title)s: from %(pre).1f at the start to %(post).1f at the end on average; "
+                "higher on %(higher)d of %(num)d behaviour.",
+                "%(title)s: from %(pre).1f at the start to %(post).1f at the end on average; "
+                "higher on %(higher)d of %(num)d behaviours.", len(both), title=title,
+                pre=means["pre"], post=means["post"], higher=higher)
         found.append({"code": theme, "title": title, **means, "higher": higher,
                       "compared": len(both), "sentence": said})
     return found

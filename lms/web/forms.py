@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from flask_babel import gettext, lazy_gettext
 from wtforms import Field
 from wtforms.utils import unset_value
 from wtforms.validators import ValidationError
@@ -38,6 +39,19 @@ def is_whole_number(text: str, max_digits: int = 12) -> bool:
     """Whether ``text`` is a whole number in ASCII digits (``int()`` also reads other
     scripts' digits, "٤" as 4, which no form here means)."""
     return text.isascii() and text.isdigit() and len(text) <= max_digits
+
+
+def missing_parts_message(name: str, missing: list[str]) -> str:
+    """What a date lacks, as one whole sentence per case (never joined from fragments)."""
+    said = {
+        ("day",): lazy_gettext("%(field)s must include a day."),
+        ("month",): lazy_gettext("%(field)s must include a month."),
+        ("year",): lazy_gettext("%(field)s must include a year."),
+        ("day", "month"): lazy_gettext("%(field)s must include a day and a month."),
+        ("day", "year"): lazy_gettext("%(field)s must include a day and a year."),
+        ("month", "year"): lazy_gettext("%(field)s must include a month and a year."),
+    }[tuple(missing)]
+    return str(said) % {"field": name}
 
 
 class DatePartsField(Field):
@@ -81,31 +95,34 @@ class DatePartsField(Field):
             return None
         if missing:
             self.bad_parts = set(missing)
-            self.process_errors.append(f"{name} must include a {' and a '.join(missing)}.")
+            self.process_errors.append(missing_parts_message(name, missing))
             return None
         not_numbers = [part for part in DATE_PARTS if not is_whole_number(self.parts[part], 4)]
         if not_numbers:
             self.bad_parts = set(not_numbers)
-            self.process_errors.append(f"{name}: the {' and '.join(not_numbers)} must be "
-                                       "a number.")
+            self.process_errors.append(gettext(
+                "%(field)s: the day, month and year must be numbers, like 27 3 2027.",
+                field=name))
             return None
         day, month, year = (int(self.parts[part]) for part in DATE_PARTS)
         if len(self.parts["year"]) != 4:
             self.bad_parts = {"year"}
-            self.process_errors.append(f"{name}: the year must have 4 numbers, like 2027.")
+            self.process_errors.append(gettext(
+                "%(field)s: the year must have 4 numbers, like 2027.", field=name))
             return None
         try:
             return dt.date(year, month, day)
         except ValueError:
             self.bad_parts = {"day", "month"} if not 1 <= month <= 12 else {"day"}
-            self.process_errors.append(f"{name} must be a real date.")
+            self.process_errors.append(gettext("%(field)s must be a real date.", field=name))
             return None
 
     def pre_validate(self, form) -> None:
         """A required date must be given."""
         if self.required and self.data is None and not self.process_errors:
             self.bad_parts = set(DATE_PARTS)
-            raise ValidationError(f"{self.label.text}: enter a day, month and year.")
+            raise ValidationError(gettext("%(field)s: enter a day, month and year.",
+                                          field=self.label.text))
 
     def _value(self) -> str:
         return self.data.isoformat() if self.data else ""

@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from babel.messages.pofile import read_po
 from playwright.sync_api import expect
 
+from tests import builders as b
 from tests.browser.conftest import assert_accessible
+from tests.browser.test_accessibility import ROLES, pages_of
 from tests.fixtures import PROJECT_ROOT
+from tests.welsh import english_left
 
 
 def catalog_english() -> list[str]:
@@ -76,3 +80,24 @@ def test_a_participant_switches_to_welsh_and_back(visit, programme):
     expect(page.locator("html")).to_have_attribute("lang", "en-GB")
     expect(page.get_by_role("heading", level=2, name="Activities")).to_be_visible()
     page.wait_for_load_state("load")  # its scripts and styles too, before the tab closes
+
+
+#: Stored words the test programme shows (names of people, places and cohorts).
+PROGRAMME_DATA = ("Leadership for Empowered and Healthy Communities", "Northshire County Council",
+                  "Spring cohort", "Other cohort", "Pat Jones", "Someone Else", "Robin New",
+                  "The Tutor", "The Sponsor", "The Admin")
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_page_of_a_role_reads_as_welsh(client, programme, role):
+    assert b.sign_in(client, programme.emails[role]).status_code == 302
+    client.get("/language/cy?next=/")
+    left = {}
+    for path in pages_of(role, programme):
+        page = client.get(path)
+        assert page.status_code == 200, path
+        assert '<html lang="cy"' in page.text, path
+        if english := english_left(page.text, PROGRAMME_DATA):
+            left[path] = english
+    assert left == {}, "\n".join(f"{path}: {text}" for path, texts in left.items()
+                                    for text in texts)
