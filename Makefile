@@ -118,9 +118,9 @@ $(CATALOGS): $(wildcard lms/translations/*/LC_MESSAGES/messages.po) | $(VENV)/.i
 ## messages: find the translatable texts again and add the new ones to each catalog (then
 ##           translate the Welsh ones in lms/translations/cy/LC_MESSAGES/messages.po)
 messages: $(VENV)/.installed-main
-	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l --no-location \
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l -k gettext_markup -k ngettext_markup:1,2 --no-location \
 		--sort-output --omit-header -o lms/translations/messages.pot .
-	$(BIN)/pybabel update --no-fuzzy-matching -i lms/translations/messages.pot \
+	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -i lms/translations/messages.pot \
 		-d lms/translations
 
 $(FRONTEND): package-lock.json assets/lms.scss

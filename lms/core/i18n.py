@@ -3,7 +3,8 @@ is ``lms.web.language``).
 
 Pages: the language chosen with the "Cymraeg / English" link (kept in the session, and as the
 person's ``language`` when signed in), else the signed-in person's language, else the
-browser's ``Accept-Language``, else English. The API: ``Accept-Language`` when the caller
+browser's ``Accept-Language``, else English. The API: the language chosen on the pages when
+a page calls it (a chart in a Welsh page is Welsh), else ``Accept-Language`` when the caller
 sends it, else the person's language. Every answer says which in ``Content-Language``.
 
 Catalogs live in ``lms/translations/<language>/LC_MESSAGES/messages.po``; ``make`` compiles
@@ -13,7 +14,7 @@ them (``pybabel compile``), so no compiled catalog is committed.
 from __future__ import annotations
 
 from flask import Flask, Response, has_request_context, request, session, url_for
-from flask_babel import Babel, get_locale, gettext, ngettext, refresh
+from flask_babel import Babel, get_locale, get_translations, gettext, refresh
 from flask_login import current_user
 from markupsafe import Markup, escape
 
@@ -38,9 +39,12 @@ def select_language() -> str:
     if not has_request_context():
         return "en"
     asked = request.accept_languages.best_match(LANGUAGES) if request.accept_languages else None
+    # Only a browser (with cookies) has a session to read: token callers leave it untouched.
+    chosen = session.get("language") if request.cookies else None
     if request.path.startswith("/api/"):
-        return asked or signed_in_language() or "en"
-    chosen = session.get("language")
+        # A page's own calls (its charts, say) follow the language its reader chose there;
+        # any other caller gets what it asks for.
+        return (chosen if chosen in LANGUAGES else None) or asked or signed_in_language() or "en"
     if chosen in LANGUAGES:
         return chosen
     return signed_in_language() or asked or "en"
@@ -88,7 +92,8 @@ def gettext_markup(message: str, **variables) -> Markup:
 def ngettext_markup(singular: str, plural: str, num: int, **variables) -> Markup:
     """``gettext_markup`` for a sentence with a count (``num``), in the language's plural
     form for it (Welsh has six)."""
-    return escape(ngettext(singular, plural, num)) % {"num": num, **variables}
+    sentence = get_translations().ungettext(singular, plural, num)  # not yet formatted
+    return escape(sentence) % {"num": num, **variables}
 
 
 def english_attribute() -> Markup:

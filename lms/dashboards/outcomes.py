@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, render_template, request, url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from lms import access
@@ -13,24 +15,26 @@ from lms.cohorts.models import Programme
 from lms.core.errors import Invalid
 from lms.core.extensions import db
 from lms.core.replica import reads_from_replica
-from lms.outcomes import chart_data, engagement, evaluation, wording
+from lms.outcomes import chart_data, engagement, evaluation, reasons, wording
 from lms.outcomes import service as outcomes_service
 from lms.outcomes.charts import COMPARISON_TITLES, DESCRIBE
 from lms.web.forms import is_whole_number, select_items
 from lms.web.guards import page
 
 bp = Blueprint("outcome_pages", __name__)
+bp.add_app_template_filter(reasons.said, "reason")
 
-FRAMEWORK_NAMES = {"": "This framework (its four themes)",
+FRAMEWORK_NAMES = {"": _l("This framework (its four themes)"),
                    "nhs-lf": "NHS Leadership Framework",
                    "hay-ccg": "Hay Group 360 model for CCGs",
                    "lqf": "Leadership Qualities Framework for social care"}
-BREAKDOWN_NAMES = {"": "No breakdown", "leadership_level": "Leadership level",
-                   "organisation_type": "Type of organisation",
-                   "sector": "Commissioning or providing", "cohort": "Cohort"}
-SOURCE_NAMES = {"self": "Their own ratings (self-assessment)",
-                "others": "Others' ratings (360 feedback)"}
-LEVEL_NAMES = {"theme": "Themes", "behaviour": "Behaviours", "framework": "The whole framework"}
+BREAKDOWN_NAMES = {"": _l("No breakdown"), "leadership_level": _l("Leadership level"),
+                   "organisation_type": _l("Type of organisation"),
+                   "sector": _l("Commissioning or providing"), "cohort": _l("Cohort")}
+SOURCE_NAMES = {"self": _l("Their own ratings (self-assessment)"),
+                "others": _l("Others' ratings (360 feedback)")}
+LEVEL_NAMES = {"theme": _l("Themes"), "behaviour": _l("Behaviours"),
+               "framework": _l("The whole framework")}
 
 
 def home() -> str:
@@ -47,8 +51,9 @@ def choice(name: str, allowed: dict[str, str] | tuple[str, ...], default: str) -
     """A query-string option that must be one of ``allowed``; a clear 422 otherwise."""
     value = request.args.get(name, default)
     if value not in allowed:
-        raise Invalid(f"The option {name!r} cannot be {value[:40]!r}; choose one of "
-                      f"{', '.join(repr(v) for v in allowed if v)}.")
+        raise Invalid(gettext("The option %(name)r cannot be %(value)r; choose one of "
+                              "%(allowed)s.", name=name, value=value[:40],
+                              allowed=", ".join(repr(v) for v in allowed if v)))
     return value
 
 
@@ -58,8 +63,8 @@ def scope_of(programme: Programme) -> tuple[list, bool, list, str]:
     scope = request.args.get("scope", "all")
     if scope != "all":
         if not is_whole_number(scope):
-            raise Invalid(f"The option 'scope' cannot be {scope[:40]!r}; choose 'all' or a "
-                          "cohort's id.")
+            raise Invalid(gettext("The option 'scope' cannot be %(value)r; choose 'all' or a "
+                                  "cohort's id.", value=scope[:40]))
         chosen, protect = access.outcome_cohorts(current_user, programme, [int(scope)])
     else:
         chosen = every
@@ -94,6 +99,13 @@ def figures(report: dict[str, Any], comparison: str) -> list[dict[str, Any]]:
                                           source=report.get("source", "self")),
              "reliability": row["reliability"], "reliable_change": row["reliable_change"]}
             for row in report["rows"]]
+
+
+def scope_items(every: list, scope: str) -> list[dict[str, Any]]:
+    """The cohorts the page can show, as the select component's items."""
+    return select_items({"all": gettext("Every cohort you can see (%(count)d)",
+                                        count=len(every)),
+                         **{str(c.id): c.name for c in every}}, scope)
 
 
 def suppressed_on_page(report: dict[str, Any], comparison: str, effects: dict[str, Any],
@@ -142,8 +154,7 @@ def outcomes():
         framework_items=select_items(FRAMEWORK_NAMES, linked), wording=wording,
         effects_query={**query, "comparison": comparison, "level": level,
                        **({"framework": linked} if linked else {})},
-        scope_items=select_items({"all": f"Every cohort you can see ({len(every)})",
-                                  **{str(c.id): c.name for c in every}}, scope),
+        scope_items=scope_items(every, scope),
         comparison_items=select_items(COMPARISON_TITLES, comparison),
         source_items=select_items(SOURCE_NAMES, "self"),
         breakdown_items=select_items(BREAKDOWN_NAMES, breakdown),
@@ -182,8 +193,7 @@ def others_outcomes():
         gaps=gap_rows(report), names={c.id: c.name for c in every}, wording=wording,
         effects_query={**query, "comparison": "post_pre", "level": level, "source": "others"},
         description=DESCRIBE["effects"](effects),
-        scope_items=select_items({"all": f"Every cohort you can see ({len(every)})",
-                                  **{str(c.id): c.name for c in every}}, scope),
+        scope_items=scope_items(every, scope),
         source_items=select_items(SOURCE_NAMES, "others"),
         level_items=select_items(levels, level),
         breakdown_items=select_items(allowed, breakdown),
@@ -196,7 +206,8 @@ def gap_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
     by_unit: dict[str, dict[str, Any]] = {}
     for gap in report["gaps"]:
         row = by_unit.setdefault(gap["unit"], {
-            "unit": gap["unit"], "title": titles.get(gap["unit"], "The whole framework")})
+            "unit": gap["unit"], "title": titles.get(gap["unit"],
+                                                     gettext("The whole framework"))})
         row[gap["phase"]] = gap
     return list(by_unit.values())
 

@@ -15,16 +15,23 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import format_date, gettext, ngettext
+from flask_babel import lazy_gettext as _l
 
 from lms.cohorts.models import Cohort, Enrolment, Programme
 from lms.core import data_version
 from lms.core.errors import Invalid
 from lms.core.extensions import db
+from lms.core.i18n import current_language
 from lms.curriculum.models import ActivityRecord
 from lms.framework.models import Behaviour, Theme
 from lms.outcomes import engagement, service
 from lms.outcomes.charts import COMPARISON_TITLES, MOST_ENGAGEMENT_ROWS
 from lms.ratings.models import Assessment
+
+#: How a chart's title says what it is broken down by.
+BY = {"leadership_level": _l("by leadership level"), "sector": _l("by sector"),
+      "organisation_type": _l("by organisation type"), "cohort": _l("by cohort")}
 
 
 def scale_of(programme: Programme) -> tuple[list[int], list[str]]:
@@ -46,7 +53,10 @@ def behaviour_statements() -> dict[str, str]:
 
 def scope_name(cohorts: Sequence[Cohort], programme: Programme) -> str:
     """How a chart's title names what it covers."""
-    return cohorts[0].name if len(cohorts) == 1 else f"{programme.name} ({len(cohorts)} cohorts)"
+    if len(cohorts) == 1:
+        return cohorts[0].name
+    return ngettext("%(programme)s (%(num)d cohort)", "%(programme)s (%(num)d cohorts)",
+                    len(cohorts), programme=programme.name)
 
 
 def group_suffix(row: dict[str, Any]) -> str:
@@ -76,13 +86,18 @@ def likert_data(cohorts, programme, protect, theme: str | None,
     shown = [r for r in rows if not all(r["distribution"][p]["suppressed"] for p in phases)
              and not all(answered(r["distribution"][p]) == 0 for p in phases)]
     hidden = sum(all(r["distribution"][p]["suppressed"] for p in phases) for r in rows)
-    what = f"the behaviours of {theme} {titles[theme]}" if theme else "each theme"
-    return {"title": f"{scope_name(cohorts, programme)}: self-ratings before (pre) and after "
-                     f"(post), {what}{by(breakdown)}", "scale": scale, "scale_labels": labels,
+    scope = scope_name(cohorts, programme)
+    title = (gettext("%(scope)s: self-ratings before (pre) and after (post), the behaviours "
+                     "of %(theme)s", scope=scope, theme=f"{theme} {titles[theme]}") if theme
+             else gettext("%(scope)s: self-ratings before (pre) and after (post), each theme",
+                          scope=scope))
+    return {"title": title + by(breakdown), "scale": scale, "scale_labels": labels,
             "rows": shown, "note": left_out_note(len(rows) - len(shown) - hidden, hidden),
+            "named": not breakdown,
             "left_out": {"suppressed": hidden, "empty": len(rows) - len(shown) - hidden},
-            "empty": ("Nothing can be shown: every row rests on too few people." if hidden
-                      else "No answers yet: nobody has submitted a self-assessment here.")}
+            "empty": (gettext("Nothing can be shown: every row rests on too few people.")
+                      if hidden else gettext("No answers yet: nobody has submitted a "
+                                             "self-assessment here."))}
 
 
 def answered(distribution: dict[str, Any]) -> int:
@@ -93,17 +108,21 @@ def answered(distribution: dict[str, Any]) -> int:
 def left_out_note(empty: int, hidden: int) -> str | None:
     """What a chart leaves out rather than drawing: rows with no answers, and rows whose every
     figure is suppressed (the table beside the chart lists them)."""
-    parts = []
+    if hidden and empty:
+        return gettext("Left out: rows with too few people to show (%(hidden)d) and rows with "
+                       "no answers (%(empty)d).", hidden=hidden, empty=empty)
     if hidden:
-        parts.append(f"{hidden} row{'s' if hidden != 1 else ''} with too few people to show")
+        return ngettext("Left out: %(num)d row with too few people to show.",
+                        "Left out: %(num)d rows with too few people to show.", hidden)
     if empty:
-        parts.append(f"{empty} row{'s' if empty != 1 else ''} with no answers")
-    return ("Left out: " + " and ".join(parts) + ".") if parts else None
+        return ngettext("Left out: %(num)d row with no answers.",
+                        "Left out: %(num)d rows with no answers.", empty)
+    return None
 
 
 def by(breakdown: str | None) -> str:
     """", by leadership level" for a chart split by groups."""
-    return f", by {breakdown.replace('_', ' ')}" if breakdown else ""
+    return ", " + str(BY[breakdown]) if breakdown else ""
 
 
 def behaviours_data(cohorts, programme, protect) -> dict[str, Any]:
@@ -120,8 +139,9 @@ def behaviours_data(cohorts, programme, protect) -> dict[str, Any]:
         rows.append({"code": row["code"], "statement": statements[row["code"]], "n": n,
                      "post_pre": row["post_pre"], "post_then": row["post_then"]})
     scale, labels = scale_of(programme)
-    return {"title": f"{scope_name(cohorts, programme)}: mean self-rating per behaviour, "
-                     "pre → post (then marked)", "rows": rows, "theme_boundaries": boundaries,
+    return {"title": gettext("%(scope)s: mean self-rating per behaviour, pre → post (then "
+                             "marked)", scope=scope_name(cohorts, programme)),
+            "rows": rows, "theme_boundaries": boundaries,
             "scale": scale, "scale_labels": labels}
 
 
@@ -145,13 +165,16 @@ def effects_data(cohorts, programme, protect, comparison: str, level: str,
         rows.append({"label": (row["code"] if row["code"] not in names or breakdown else
                                f"{row['code']} {names[row['code']]}") + group_suffix(row),
                      "n": cell["n"], comparison: cell})
-    return {"title": f"{scope_name(cohorts, programme)}: effect size, "
-                     f"{COMPARISON_TITLES[comparison]}{by(breakdown)}"
-                     f"{', from others’ ratings (360)' if source == 'others' else ''}",
+    title = gettext("%(scope)s: effect size, %(comparison)s", scope=scope_name(cohorts, programme),
+                    comparison=COMPARISON_TITLES[comparison]) + by(breakdown)
+    if source == "others":
+        title = gettext("%(title)s, from others’ ratings (360)", title=title)
+    return {"title": title,
             "comparison": comparison, "rows": rows, "note": left_out_note(empty, hidden),
+            "named": bool(names) and not breakdown,
             "left_out": {"suppressed": hidden, "empty": empty},
-            "empty": ("Nothing can be shown: every row rests on too few people." if hidden
-                      else no_pairs_yet(cohorts, comparison))}
+            "empty": (gettext("Nothing can be shown: every row rests on too few people.")
+                      if hidden else no_pairs_yet(cohorts, comparison))}
 
 
 def no_pairs_yet(cohorts: Sequence[Cohort], _comparison: str) -> str:
@@ -160,9 +183,10 @@ def no_pairs_yet(cohorts: Sequence[Cohort], _comparison: str) -> str:
     # Every comparison needs the end of the programme: "then" is given with "post".
     upcoming = sorted(c.post_opens_on for c in cohorts
                       if c.post_opens_on and c.post_opens_on > dt.date.today())
-    when = (f": the post self-assessment opens on {upcoming[0]:%-d %B %Y}" if upcoming
-            else "")
-    return f"No paired answers yet{when}."
+    if upcoming:
+        return gettext("No paired answers yet: the post self-assessment opens on %(date)s.",
+                       date=format_date(upcoming[0], "d MMMM y"))
+    return gettext("No paired answers yet.")
 
 
 def engagement_data(cohorts, programme, protect: bool,
@@ -177,15 +201,18 @@ def engagement_data(cohorts, programme, protect: bool,
     note = left_out_note(0, hidden)
     if len(rows) > MOST_ENGAGEMENT_ROWS:
         totals = [row for row in rows if row["cohort_id"] is None]
-        note = (f"{len(rows) - len(totals)} rows: " + ("their total is drawn" if totals else
-                f"the first {MOST_ENGAGEMENT_ROWS} are drawn") + "; the table has each.")
+        note = (gettext("%(rows)d rows: their total is drawn; the table has each.",
+                        rows=len(rows) - len(totals)) if totals else
+                gettext("%(rows)d rows: the first %(drawn)d are drawn; the table has each.",
+                        rows=len(rows), drawn=MOST_ENGAGEMENT_ROWS))
         rows = totals or rows[:MOST_ENGAGEMENT_ROWS]
-    return {"title": f"{scope_name(cohorts, programme)}: who submitted each self-assessment "
-                     f"and completed each module{by(breakdown)}",
+    return {"title": gettext("%(scope)s: who submitted each self-assessment and completed "
+                             "each module", scope=scope_name(cohorts, programme))
+            + by(breakdown),
             "figures": table["figures"], "rows": rows, "note": note,
             "left_out": {"suppressed": hidden, "empty": 0},
-            "empty": ("Nothing can be shown: every row rests on too few people." if hidden
-                      else "No participants yet.")}
+            "empty": (gettext("Nothing can be shown: every row rests on too few people.")
+                      if hidden else gettext("No participants yet."))}
 
 
 def week_of(moment: dt.datetime | dt.date) -> dt.date:
@@ -215,8 +242,9 @@ def progress_data(cohorts, programme) -> dict[str, Any]:
             week += dt.timedelta(days=7)
     rows = [{"week": str(week), **counts} for week, counts in sorted(weeks.items())]
     people = db.session.scalar(sa.select(sa.func.count()).select_from(participants.subquery()))
-    return {"title": f"{scope_name(cohorts, programme)}: progress per week "
-                     f"(n = {people} participants)", "weeks": rows}
+    return {"title": gettext("%(scope)s: progress per week (n = %(people)d participants)",
+                             scope=scope_name(cohorts, programme), people=people),
+            "weeks": rows}
 
 
 def profile_data(profile: dict[str, Any], cohort: Cohort) -> dict[str, Any]:
@@ -224,9 +252,12 @@ def profile_data(profile: dict[str, Any], cohort: Cohort) -> dict[str, Any]:
     behind any shown mean; none when every mean is suppressed)."""
     scale, labels = scale_of(cohort.programme)
     shown = [r["cohort"]["n"] for r in profile["behaviours"] if not r["cohort"]["suppressed"]]
-    n = f"cohort n = {max(shown)}" if shown else "the cohort's means are suppressed"
+    title = (gettext("Your self-ratings in %(cohort)s, against the cohort's means (cohort n = "
+                     "%(n)d)", cohort=cohort.name, n=max(shown)) if shown else
+             gettext("Your self-ratings in %(cohort)s, against the cohort's means (the "
+                     "cohort's means are suppressed)", cohort=cohort.name))
     statements = behaviour_statements()
-    return {"title": f"Your self-ratings in {cohort.name}, against the cohort's means ({n})",
+    return {"title": title,
             "behaviours": [{**row, "statement": statements.get(row["code"])}
                            for row in profile["behaviours"]],
             "scale": scale, "scale_labels": labels}
@@ -244,6 +275,8 @@ def fingerprint(cohort_ids: Sequence[int], programme_id: int,
 
 def etag_of(name: str, basis: dict[str, Any], options: dict[str, Any]) -> str:
     """A strong ETag from what the chart's data depends on and how it is drawn."""
-    payload = json.dumps({"chart": name, "basis": basis, "options": options, "version": 1},
-                         sort_keys=True, default=str)
+    tagged = {"chart": name, "basis": basis, "options": options, "version": 1}
+    if (language := current_language()) != "en":  # its words are in the reader's language
+        tagged["language"] = language
+    payload = json.dumps(tagged, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:32]

@@ -14,18 +14,22 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import gettext, ngettext
+from flask_babel import lazy_gettext as _l
 from matplotlib import colormaps, rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties, findfont, get_font
 from matplotlib.ft2font import FT2Font, LoadFlags
 
+from lms.outcomes import reasons
+
 PHASE_COLOURS = {"pre": "#E69F00", "then": "#56B4E9", "post": "#0072B2"}  # Okabe–Ito
 COHORT_COLOUR = "#6b6b6b"
 SUPPRESSED_COLOUR = "#d9d9d9"
-COMPARISON_TITLES = {"post_pre": "post − pre (the programme effect)",
-                     "post_then": "post − then (against the retrospective baseline)",
-                     "then_pre": "then − pre (the response shift)"}
+COMPARISON_TITLES = {"post_pre": _l("post − pre (the programme effect)"),
+                     "post_then": _l("post − then (against the retrospective baseline)"),
+                     "then_pre": _l("then − pre (the response shift)")}
 NAMES = ("likert", "behaviours", "effects", "progress", "profile", "engagement")
 #: Colours of the engagement chart's rows (Okabe–Ito, after the phases' blue and orange).
 ROW_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00")
@@ -39,6 +43,10 @@ class TextAlternative:
     summary: str
     columns: list[str]
     rows: list[list[Any]] = field(default_factory=list)
+    #: Whether the rows' labels hold the framework's own (English) words, beside their codes.
+    english_labels: bool = False
+    #: The columns whose heading is the framework's or a module's own (English) title.
+    english_columns: list[int] = field(default_factory=list)
 
 
 #: Font hinting off: glyphs are laid out a little faster and look the same at these sizes.
@@ -193,9 +201,9 @@ def fitted(fig: Figure, text: str, size: float, share: float = 1.0) -> str:
 def suppressed_note(fig: Figure, reason: str, size: float = 8, share: float = 0.5) -> str:
     """What a suppressed row says: with its reason when that fits ``share`` of the figure's
     width, else "suppressed" alone (the table and the notice beside the chart give why)."""
-    note = f"suppressed: {reason}"
+    note = gettext("suppressed: %(reason)s", reason=reasons.said(reason))
     room = fig.get_figwidth() * fig.dpi * share
-    return note if text_width(fig, note, size) <= room else "suppressed"
+    return note if text_width(fig, note, size) <= room else gettext("suppressed")
 
 
 def shortened(fig: Figure, text: str, size: float, share: float) -> str:
@@ -266,7 +274,7 @@ def empty_state(fig: Figure, ax, data: dict) -> bool:
     if data["rows"]:
         return False
     ax.set_axis_off()
-    ax.text(0.5, 0.5, fitted(fig, data.get("empty") or "Nothing to show yet.", 11, 0.9),
+    ax.text(0.5, 0.5, fitted(fig, data.get("empty") or gettext("Nothing to show yet."), 11, 0.9),
             ha="center", va="center", fontsize=11, transform=ax.transAxes)
     title(fig, data["title"])
     return True
@@ -319,15 +327,15 @@ def draw_likert(fig: Figure, data: dict) -> None:
     for index, (y, reason) in enumerate(hidden):  # shown as suppressed, never as zero
         # The legend names the hatched bar once: what it means, not a sixth scale point.
         ax.barh(y, 100, left=-50, color=SUPPRESSED_COLOUR, hatch="//", edgecolor="white",
-                label="suppressed: too few people" if index == 0 else None)
+                label=gettext("suppressed: too few people") if index == 0 else None)
         ax.text(0, y, suppressed_note(fig, reason, 8, 0.35), ha="center", va="center",
                 fontsize=8)
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_yticks(ticks, tick_labels, fontsize=8)
     ax.invert_yaxis()
     ax.set_xlim(-100, 100)
-    ax.set_xlabel(fitted(fig, "% of answers (below the midpoint to the left, above to the "
-                              "right)", 10, 0.55))
+    ax.set_xlabel(fitted(fig, gettext("Per cent of answers (below the midpoint to the left, "
+                                      "above to the right)"), 10, 0.55))
     # "suppressed: too few people" needs the widest column.
     columns = max(1, min(len(scale), int(fig.get_figwidth() * fig.dpi // (180 if hidden else 140))))
     fig.legend(*ax.get_legend_handles_labels(), ncols=columns, loc="outside lower center",
@@ -337,22 +345,26 @@ def draw_likert(fig: Figure, data: dict) -> None:
 
 def describe_likert(data: dict) -> TextAlternative:
     """Answers per scale point, pre and post, as percentages."""
-    columns = ["row", "phase", "people", *[f"{p} {lab}" for p, lab in
-                                           zip(data["scale"], data["scale_labels"], strict=True)]]
+    columns = [gettext("row"), gettext("phase"), gettext("people"),
+               *[f"{p} {lab}" for p, lab in zip(data["scale"], data["scale_labels"],
+                                                strict=True)]]
     rows = []
     for row in data["rows"]:
         for phase in ("pre", "post"):
             dist = row["distribution"][phase]
             if dist["suppressed"]:
-                rows.append([row["label"], phase, "suppressed", *[""] * len(data["scale"])])
+                rows.append([row["label"], phase, gettext("suppressed"),
+                             *[""] * len(data["scale"])])
             else:
                 shares = likert_shares(dist["counts"], data["scale"])
                 rows.append([row["label"], phase, dist["people"],
                              *[f"{s:.0f}%" for s in shares]])
     note = f" {data['note']}" if data.get("note") else ""
-    return TextAlternative(data["title"], f"How answers were spread over the scale before and "
-                           f"after the programme, for {len(data['rows'])} rows.{note}",
-                           columns, rows)
+    return TextAlternative(data["title"], ngettext(
+        "How answers were spread over the scale before and after the programme, for %(num)d "
+        "row.", "How answers were spread over the scale before and after the programme, for "
+        "%(num)d rows.", len(data["rows"])) + note, columns, rows,
+        english_labels=data.get("named", False))
 
 
 # --- behaviours: a dumbbell per behaviour, pre → post, then marked ------------------------
@@ -369,12 +381,12 @@ def draw_behaviours(fig: Figure, data: dict) -> None:
     pre = [r["post_pre"]["mean_before"] for _y, r in shown]
     post = [r["post_pre"]["mean_after"] for _y, r in shown]
     ax.hlines(ys, pre, post, color="#999999", zorder=1)
-    ax.scatter(pre, ys, color=PHASE_COLOURS["pre"], zorder=2, s=22, label="pre (mean)")
-    ax.scatter(post, ys, color=PHASE_COLOURS["post"], zorder=2, s=22, label="post (mean)")
+    ax.scatter(pre, ys, color=PHASE_COLOURS["pre"], zorder=2, s=22, label=gettext("pre (mean)"))
+    ax.scatter(post, ys, color=PHASE_COLOURS["post"], zorder=2, s=22, label=gettext("post (mean)"))
     then = [(y, r["post_then"]["mean_before"]) for y, r in shown
             if not r["post_then"]["suppressed"]]
     ax.scatter([v for _y, v in then], [y for y, _v in then], color=PHASE_COLOURS["then"],
-               marker="|", s=90, zorder=3, label="then (mean)")
+               marker="|", s=90, zorder=3, label=gettext("then (mean)"))
     for y, row in enumerate(rows):
         if row["post_pre"]["suppressed"]:
             ax.text(data["scale"][0] + 0.1, y,
@@ -402,16 +414,19 @@ def describe_behaviours(data: dict) -> TextAlternative:
     for row in data["rows"]:
         cell, then = row["post_pre"], row["post_then"]
         if cell["suppressed"]:
-            rows.append([row["code"], "suppressed", "", "", ""])
+            rows.append([row["code"], gettext("suppressed"), "", "", ""])
         else:
             rows.append([row["code"], cell["n"], fmt_number(cell["mean_before"]),
                          "" if then["suppressed"] else fmt_number(then["mean_before"]),
                          fmt_number(cell["mean_after"])])
     improved = sum(1 for r in data["rows"] if not r["post_pre"]["suppressed"]
                    and (r["post_pre"]["mean_change"] or 0) > 0)
-    return TextAlternative(data["title"], f"The mean rating rose from pre to post on "
-                           f"{improved} of {len(data['rows'])} behaviours.",
-                           ["behaviour", "n", "mean pre", "mean then", "mean post"], rows)
+    return TextAlternative(data["title"], ngettext(
+        "The mean rating rose from pre to post on %(improved)d of %(num)d behaviour.",
+        "The mean rating rose from pre to post on %(improved)d of %(num)d behaviours.",
+        len(data["rows"]), improved=improved),
+        [gettext("behaviour"), "n", gettext("mean pre"), gettext("mean then"),
+         gettext("mean post")], rows)
 
 
 # --- effects: d_z per theme with intervals ------------------------------------------------
@@ -432,7 +447,7 @@ def draw_effects(fig: Figure, data: dict) -> None:
         cell = row[data["comparison"]]
         if cell["suppressed"] or cell["d_z"] is None:
             note = (suppressed_note(fig, cell["reason"], 8, 0.3) if cell["suppressed"]
-                    else "no spread")
+                    else gettext("no spread"))
             ax.text(0.05, y, note, va="center", fontsize=8, color="#444444")
             continue
         low, high = dz_interval(cell)
@@ -443,7 +458,9 @@ def draw_effects(fig: Figure, data: dict) -> None:
     ax.set_yticks(range(len(rows)), [labelled(fig, r["label"], f" (n={r['n']})", 9, 0.35)
                                       for r in rows], fontsize=9)
     ax.invert_yaxis()
-    ax.set_xlabel(fitted(fig, "Cohen's d_z with its 95% interval (noncentral t)", 10, 0.55))
+    ax.set_xlabel(fitted(fig, gettext("Cohen's d_z with its %(level)d%% interval (noncentral t)",
+                                      level=95), 10,
+                         0.55))
     title(fig, data["title"])
     ax.grid(axis="x", color="#eeeeee")
 
@@ -454,21 +471,22 @@ def describe_effects(data: dict) -> TextAlternative:
     for row in data["rows"]:
         cell = row[data["comparison"]]
         if cell["suppressed"]:
-            rows.append([row["label"], "suppressed", "", "", ""])
+            rows.append([row["label"], gettext("suppressed"), "", "", ""])
             continue
         low, high = dz_interval(cell)
         rows.append([row["label"], cell["n"], fmt_number(cell["d_z"]), fmt_number(low),
                      fmt_number(high)])
     compared = COMPARISON_TITLES[data["comparison"]]
+    columns = [gettext("row"), "n", "d_z", gettext("interval low"), gettext("interval high")]
     if not data["rows"]:
-        said = " ".join(filter(None, (data.get("empty") or "Nothing to show yet.",
+        said = " ".join(filter(None, (data.get("empty") or gettext("Nothing to show yet."),
                                       data.get("note"))))
-        return TextAlternative(data["title"], said,
-                               ["row", "n", "d_z", "interval low", "interval high"], [])
+        return TextAlternative(data["title"], said, columns, [])
     note = f" {data['note']}" if data.get("note") else ""
-    return TextAlternative(data["title"], f"Effect sizes for {compared}, per row, each with "
-                           f"its 95% interval from the noncentral t distribution.{note}",
-                           ["row", "n", "d_z", "interval low", "interval high"], rows)
+    return TextAlternative(data["title"], gettext(
+        "Effect sizes for %(comparison)s, per row, each with its 95%% interval from the "
+        "noncentral t distribution.", comparison=compared) + note, columns, rows,
+        english_labels=data.get("named", False))
 
 
 # --- progress: completions and submissions per week ---------------------------------------
@@ -479,12 +497,12 @@ def draw_progress(fig: Figure, data: dict) -> None:
     weeks = [w["week"] for w in data["weeks"]]
     xs = range(len(weeks))
     ax.bar([x - 0.2 for x in xs], [w["completions"] for w in data["weeks"]], width=0.4,
-           color=PHASE_COLOURS["post"], label="activities completed")
+           color=PHASE_COLOURS["post"], label=gettext("activities completed"))
     ax.bar([x + 0.2 for x in xs], [w["submissions"] for w in data["weeks"]], width=0.4,
-           color=PHASE_COLOURS["pre"], label="self-assessments submitted")
+           color=PHASE_COLOURS["pre"], label=gettext("self-assessments submitted"))
     ax.set_xticks(list(xs), weeks, rotation=45, ha="right", fontsize=7)
     ax.set_ylim(bottom=0)
-    ax.set_ylabel("per week")
+    ax.set_ylabel(gettext("per week"))
     ax.legend(fontsize=8)
     title(fig, data["title"])
 
@@ -493,9 +511,10 @@ def describe_progress(data: dict) -> TextAlternative:
     """Completions and submissions per week."""
     rows = [[w["week"], w["completions"], w["submissions"]] for w in data["weeks"]]
     total = sum(w["completions"] for w in data["weeks"])
-    return TextAlternative(data["title"], f"{total} activities completed over "
-                           f"{len(rows)} weeks.", ["week starting", "completions",
-                                                   "submissions"], rows)
+    return TextAlternative(data["title"], ngettext(
+        "%(total)d activities completed over %(num)d week.",
+        "%(total)d activities completed over %(num)d weeks.", len(rows), total=total),
+        [gettext("week starting"), gettext("completions"), gettext("submissions")], rows)
 
 
 # --- engagement: who submitted each self-assessment and completed each module -----------
@@ -529,12 +548,12 @@ def draw_engagement(fig: Figure, data: dict) -> None:
         if hatched:
             ax.barh(hatched, [100] * len(hatched), height=height * 0.9,
                     color=SUPPRESSED_COLOUR, hatch="//", edgecolor="white",
-                    label="suppressed: too few people" if index == 0 else None)
+                    label=gettext("suppressed: too few people") if index == 0 else None)
     ax.set_yticks(range(len(figures)), [shortened(fig, f["title"], 8, 0.3) for f in figures],
                   fontsize=8)
     ax.set_ylim(len(figures) - 0.5, -0.5)
     ax.set_xlim(0, 100)
-    ax.set_xlabel(fitted(fig, "% of the participants of each row", 10, 0.55))
+    ax.set_xlabel(fitted(fig, gettext("Per cent of the participants of each row"), 10, 0.55))
     ax.grid(axis="x", color="#eeeeee")
     columns = max(1, min(3, int(fig.get_figwidth() * fig.dpi // 260)))
     fig.legend(*ax.get_legend_handles_labels(), ncols=columns, loc="outside lower center",
@@ -544,24 +563,28 @@ def draw_engagement(fig: Figure, data: dict) -> None:
 
 def describe_engagement(data: dict) -> TextAlternative:
     """Each row's counts and shares, figure by figure."""
-    columns = ["row", "people", *[f["title"] for f in data["figures"]]]
+    columns = [gettext("row"), gettext("people"), *[f["title"] for f in data["figures"]]]
     rows = []
     for row in data["rows"]:
         cells = []
         for figure in data["figures"]:
             cell = row["figures"][figure["key"]]
-            cells.append("not followed" if not cell.get("followed", True) else
-                         "suppressed" if cell["suppressed"] else
+            cells.append(gettext("not followed") if not cell.get("followed", True) else
+                         gettext("suppressed") if cell["suppressed"] else
                          f"{cell['count']} ({100 * (cell['share'] or 0):.0f}%)")
         rows.append([row["label"], row["enrolled"], *cells])
     note = f" {data['note']}" if data.get("note") else ""
-    return TextAlternative(data["title"], "How many of each row's participants submitted each "
-                           f"self-assessment and completed each module.{note}", columns, rows)
+    modules = [index for index, figure in enumerate(data["figures"], start=2)
+               if figure["key"].startswith("module:")]
+    return TextAlternative(data["title"], gettext(
+        "How many of each row's participants submitted each self-assessment and completed "
+        "each module.") + note, columns, rows, english_columns=modules)
 
 
 # --- profile: a participant's own answers against the cohort ------------------------------
 
 PROFILE_OFFSETS = {"pre": -0.3, "then": 0.0, "post": 0.3}
+YOUR_PHASE = {"pre": _l("your pre"), "then": _l("your then"), "post": _l("your post")}
 
 
 def draw_profile(fig: Figure, data: dict) -> None:
@@ -573,13 +596,13 @@ def draw_profile(fig: Figure, data: dict) -> None:
     cohort = [(y, r["cohort"]) for y, r in enumerate(rows) if not r["cohort"]["suppressed"]]
     ax.hlines([y for y, _c in cohort], [c["mean_pre"] for _y, c in cohort],
               [c["mean_post"] for _y, c in cohort], color=COHORT_COLOUR, linewidth=3,
-              alpha=0.35, label="cohort mean, pre → post")
+              alpha=0.35, label=gettext("cohort mean, pre → post"))
     for phase, marker in (("pre", "o"), ("then", "D"), ("post", "o")):
         points = [(r[phase], y + PROFILE_OFFSETS[phase]) for y, r in enumerate(rows)
                   if isinstance(r[phase], int)]
         # Not clipped: a marker of the first or last row may reach past the axes' edge.
         ax.scatter([p for p, _y in points], [y for _p, y in points], color=PHASE_COLOURS[phase],
-                   marker=marker, s=16, zorder=3, label=f"your {phase}", clip_on=False)
+                   marker=marker, s=16, zorder=3, label=str(YOUR_PHASE[phase]), clip_on=False)
     middle = (data["scale"][0] + data["scale"][-1]) / 2
     for y, row in enumerate(rows):
         said = not_applicable(row)
@@ -606,23 +629,27 @@ def not_applicable(row: dict) -> str:
     if not phases:
         return ""
     given = [phase for phase in ("pre", "then", "post") if row.get(phase) is not None]
-    return "not applicable" + ("" if phases == given else f" ({', '.join(phases)})")
+    if phases == given:
+        return gettext("not applicable")
+    return gettext("not applicable (%(phases)s)", phases=", ".join(phases))
 
 
 def describe_profile(data: dict) -> TextAlternative:
     """Own answers and the cohort's means per behaviour."""
-    rows = []
+    rows, hidden = [], gettext("suppressed")
     for row in data["behaviours"]:
         cohort = row["cohort"]
         rows.append([row["code"], row["pre"], row["then"], row["post"],
-                     "suppressed" if cohort["suppressed"] else fmt_number(cohort["mean_pre"]),
-                     "suppressed" if cohort["suppressed"] else fmt_number(cohort["mean_post"])])
+                     hidden if cohort["suppressed"] else fmt_number(cohort["mean_pre"]),
+                     hidden if cohort["suppressed"] else fmt_number(cohort["mean_post"])])
     raised = sum(1 for r in data["behaviours"] if isinstance(r["pre"], int)
                  and isinstance(r["post"], int) and r["post"] > r["pre"])
-    return TextAlternative(data["title"], f"You rated yourself higher after the programme "
-                           f"on {raised} of {len(rows)} behaviours.",
-                           ["behaviour", "your pre", "your then", "your post",
-                            "cohort mean pre", "cohort mean post"], rows)
+    return TextAlternative(data["title"], ngettext(
+        "You rated yourself higher after the programme on %(raised)d of %(num)d behaviour.",
+        "You rated yourself higher after the programme on %(raised)d of %(num)d behaviours.",
+        len(rows), raised=raised),
+        [gettext("behaviour"), gettext("your pre"), gettext("your then"), gettext("your post"),
+         gettext("cohort mean pre"), gettext("cohort mean post")], rows)
 
 
 DRAW = {"likert": draw_likert, "behaviours": draw_behaviours, "effects": draw_effects,

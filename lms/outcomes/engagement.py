@@ -27,6 +27,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 
 from lms.cohorts.models import Cohort, Enrolment, Organisation, Programme
 from lms.core import data_version
@@ -42,8 +44,8 @@ from lms.outcomes.release_models import ReleasedAnswer, ReleasedCompletion, Rele
 from lms.ratings.models import Assessment
 
 #: The self-assessments, in the order a cohort meets them, with how the table names them.
-PHASES = {"pre": "Pre self-assessment", "post": "Post self-assessment",
-          "then": "Looking back (then)"}
+PHASES = {"pre": _l("Pre self-assessment"), "post": _l("Post self-assessment"),
+          "then": _l("Looking back (then)")}
 COMPLEMENT = "fewer than {k} people did, or did not"
 SMALL_ROW = "fewer than {k} people"
 NOT_KEPT = "not in this release (made before releases kept completed modules)"
@@ -257,7 +259,7 @@ def total_row(table: Table, rows: list[dict[str, Any]]) -> dict[str, Any]:
             among = sum(row["enrolled"] for row in shown if row["figures"][key]["followed"])
             cells[key] = {**figure_cell(sum(cell["count"] for cell in mine), among),
                           "followed": True}
-    return {"cohort_id": None, "cohort": "All cohorts shown", "group": None,
+    return {"cohort_id": None, "cohort": gettext("All cohorts shown"), "group": None,
             "group_label": None, "enrolled": people, "suppressed": False, "reason": None,
             "figures": cells}
 
@@ -282,7 +284,7 @@ def build_engagement(cohorts: Sequence[Cohort], programme: Programme, protect: b
     ids = [c.id for c in cohorts]
     minimum = programme.min_group_size
     modules, followed = curricula(ids)
-    figures = [*PHASES.items(), *modules]
+    figures = [*((key, str(title)) for key, title in PHASES.items()), *modules]
     releases = service.releases_of(ids) if protect else {}
     counts = counted(released_statement(ids) if protect else live_statement(ids))
     kept = {cohort: release.keeps_completions for cohort, release in releases.items()}

@@ -13,7 +13,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import gettext, ngettext
+from markupsafe import Markup
+
 from lms.core.i18n import gettext_markup, ngettext_markup, untranslated
+from lms.outcomes import reasons
 from lms.outcomes.publication import NOT_RELEASED
 from lms.outcomes.wording import attrition_sentence, points, strength
 
@@ -40,142 +44,203 @@ def size_of(d_z: float | None) -> str:
     """Cohen's usual words for an effect size: small from 0.2, medium from 0.5, large from
     0.8 (Cohen 1988)."""
     if d_z is None:
-        return "a change that cannot be sized (everyone changed by the same amount)"
+        return gettext("a change that cannot be sized (everyone changed by the same amount)")
     size = abs(d_z)
     if size < 0.2:
-        return "a negligible change"
-    return f"a {'small' if size < 0.5 else 'medium-sized' if size < 0.8 else 'large'} change"
-
-
-def change_words(cell: Mapping[str, Any]) -> str:
-    """"1.02 points higher" or "the same" for a comparison's mean change."""
-    change = cell["mean_change"]
-    if change == 0:
-        return "the same"
-    return f"{points(change)} {'higher' if change > 0 else 'lower'}"
+        return gettext("a negligible change")
+    if size < 0.5:
+        return gettext("a small change")
+    return gettext("a medium-sized change") if size < 0.8 else gettext("a large change")
 
 
 def interval_words(cell: Mapping[str, Any]) -> str:
-    """" (most likely between 0.68 and 1.37 points)", or nothing without an interval."""
+    """" (the true average most likely lies between 0.68 and 1.37)", or nothing without an
+    interval."""
     if cell.get("ci_low") is None or cell.get("n", 0) < 2:
         return ""
-    return f" (the true average most likely lies between {cell['ci_low']:.2f} and " \
-           f"{cell['ci_high']:.2f})"
+    return " " + gettext("(the true average most likely lies between %(low).2f and "
+                         "%(high).2f)", low=cell["ci_low"], high=cell["ci_high"])
 
 
-def theme_sentence(title: str, cell: Mapping[str, Any], who: str = "participants") -> str:
-    """One sentence on one theme's programme effect (post − pre) a non-statistician reads."""
+def size_and_strength(d_z: float | None, p: float | None) -> str:
+    """"It is a small change, and unlikely to be chance alone." """
+    return gettext("It is %(size)s, and %(strength)s.", size=size_of(d_z), strength=strength(p))
+
+
+def theme_sentence(title: str | Markup, cell: Mapping[str, Any]) -> Markup:
+    """One sentence on one theme's programme effect (post − pre) a non-statistician reads,
+    as HTML (the theme's title may be marked as English)."""
     if cell.get("suppressed"):
-        return f"{title}: not shown, to protect small groups ({cell['reason']})."
+        return gettext_markup("%(title)s: not shown, to protect small groups (%(reason)s).",
+                              title=title, reason=reasons.said(cell["reason"]))
     n = cell.get("n") or 0
     if n == 0:
-        return f"{title}: nobody has yet rated themselves both at the start and at the end."
-    improved = round((cell.get("improved") or 0) * n)
-    p = cell.get("p_holm", cell.get("wilcoxon_p"))
-    return (f"{title}: {who} rated themselves {change_words(cell)} on average at the end "
-            f"than at the start{interval_words(cell)}; {improved} of {n} improved. It is "
-            f"{size_of(cell.get('d_z'))}, and {strength(p)}.")
+        return gettext_markup("%(title)s: nobody has yet rated themselves both at the start "
+                              "and at the end.", title=title)
+    words = dict(title=title, interval=interval_words(cell), n=n,
+                 improved=round((cell.get("improved") or 0) * n))
+    change = cell["mean_change"]
+    if change > 0:
+        said = gettext_markup("%(title)s: participants rated themselves %(points)s higher on "
+                              "average at the end than at the start%(interval)s; "
+                              "%(improved)d of %(n)d improved.", points=points(change), **words)
+    elif change < 0:
+        said = gettext_markup("%(title)s: participants rated themselves %(points)s lower on "
+                              "average at the end than at the start%(interval)s; "
+                              "%(improved)d of %(n)d improved.", points=points(change), **words)
+    else:
+        said = gettext_markup("%(title)s: participants rated themselves the same on average "
+                              "at the end as at the start%(interval)s; %(improved)d of %(n)d "
+                              "improved.", **words)
+    return said + " " + size_and_strength(cell.get("d_z"), cell.get("p_holm",
+                                                                     cell.get("wilcoxon_p")))
 
 
 def headline_sentence(cell: Mapping[str, Any] | None, scale: Sequence[int]) -> str:
     """The summary's first sentence: the whole framework's programme effect."""
-    span = f"the {scale[0]} to {scale[-1]} scale" if scale else "the scale"
     if cell is None or cell.get("suppressed"):
-        reason = f" ({cell['reason']})" if cell else ""
-        return f"The change over the whole framework is not shown, to protect small " \
-               f"groups{reason}."
+        if cell is None:
+            return gettext("The change over the whole framework is not shown, to protect "
+                           "small groups.")
+        return gettext("The change over the whole framework is not shown, to protect small "
+                       "groups (%(reason)s).", reason=reasons.said(cell["reason"]))
     n = cell.get("n") or 0
     if n == 0:
-        return ("Nobody has yet rated themselves both at the start and at the end of the "
-                "programme, so there is no change to report.")
-    improved = round((cell.get("improved") or 0) * n)
-    return (f"Across all the framework's behaviours, the {n} participants who rated "
-            f"themselves at the start and at the end moved {change_words(cell)} on "
-            f"{span}{interval_words(cell)}; {improved} of them improved. That is "
-            f"{size_of(cell.get('d_z'))}, and {strength(cell.get('p_holm'))}.")
+        return gettext("Nobody has yet rated themselves both at the start and at the end of "
+                       "the programme, so there is no change to report.")
+    span = (gettext("the %(low)s to %(high)s scale", low=scale[0], high=scale[-1]) if scale
+            else gettext("the scale"))
+    words = dict(n=n, span=span, interval=interval_words(cell),
+                 improved=round((cell.get("improved") or 0) * n))
+    change = cell["mean_change"]
+    if change > 0:
+        said = gettext("Across all the framework's behaviours, the %(n)d participants who "
+                       "rated themselves at the start and at the end moved %(points)s higher "
+                       "on %(span)s%(interval)s; %(improved)d of them improved.",
+                       points=points(change), **words)
+    elif change < 0:
+        said = gettext("Across all the framework's behaviours, the %(n)d participants who "
+                       "rated themselves at the start and at the end moved %(points)s lower "
+                       "on %(span)s%(interval)s; %(improved)d of them improved.",
+                       points=points(change), **words)
+    else:
+        said = gettext("Across all the framework's behaviours, the %(n)d participants who "
+                       "rated themselves at the start and at the end stayed the same on "
+                       "%(span)s%(interval)s; %(improved)d of them improved.", **words)
+    return said + " " + gettext("That is %(size)s, and %(strength)s.",
+                                size=size_of(cell.get("d_z")),
+                                strength=strength(cell.get("p_holm")))
+
+
+def against_then(post_then: Mapping[str, Any] | None) -> str:
+    """The post − then change, as a sentence to follow the response shift's (or nothing)."""
+    if not post_then or post_then.get("suppressed") or not post_then.get("n"):
+        return ""
+    change = post_then["mean_change"]
+    if change > 0:
+        said = gettext("Measured against that look-back (post − then), they rated themselves "
+                       "%(points)s higher at the end.", points=points(change))
+    elif change < 0:
+        said = gettext("Measured against that look-back (post − then), they rated themselves "
+                       "%(points)s lower at the end.", points=points(change))
+    else:
+        said = gettext("Measured against that look-back (post − then), they rated themselves "
+                       "the same at the end.")
+    return " " + said
 
 
 def shift_sentence(then_pre: Mapping[str, Any] | None,
                    post_then: Mapping[str, Any] | None) -> str:
     """What the response shift (then − pre) means for how to read the programme effect."""
     if then_pre is None or then_pre.get("suppressed"):
-        return ("The response shift (how participants, looking back at the end, rate where "
-                "they started) is not shown, to protect small groups.")
+        return gettext("The response shift (how participants, looking back at the end, rate "
+                       "where they started) is not shown, to protect small groups.")
     if not then_pre.get("n"):
-        return ("No one has yet given the look-back (“then”) rating at the end, so the "
-                "response shift cannot be judged yet: read the change above with that in "
-                "mind.")
+        return gettext("No one has yet given the look-back (“then”) rating at the end, so "
+                       "the response shift cannot be judged yet: read the change above with "
+                       "that in mind.")
     shift = then_pre["mean_change"]
-    against = ""
-    if post_then and not post_then.get("suppressed") and post_then.get("n"):
-        against = (f" Measured against that look-back (post − then), they rated themselves "
-                   f"{change_words(post_then)} at the end.")
+    against = against_then(post_then)
     if abs(shift) < NO_SHIFT:
-        return ("Looking back at the end, participants placed where they had started about "
-                "where they had put it at the time (no response shift), so the change can be "
-                "read as it stands." + against)
+        return gettext("Looking back at the end, participants placed where they had started "
+                       "about where they had put it at the time (no response shift), so the "
+                       "change can be read as it stands.") + against
     if shift < 0:
-        return (f"Looking back at the end, participants placed where they had started "
-                f"{points(shift)} lower than they had at the time (the response shift): "
-                f"having learnt what the behaviours ask, they judged their starting point "
-                f"more strictly, so the change from start to end probably understates what "
-                f"they gained." + against)
-    return (f"Looking back at the end, participants placed where they had started "
-            f"{points(shift)} higher than they had at the time (the response shift), so the "
-            f"change from start to end may overstate what they gained." + against)
+        return gettext("Looking back at the end, participants placed where they had started "
+                       "%(points)s lower than they had at the time (the response shift): "
+                       "having learnt what the behaviours ask, they judged their starting "
+                       "point more strictly, so the change from start to end probably "
+                       "understates what they gained.", points=points(shift)) + against
+    return gettext("Looking back at the end, participants placed where they had started "
+                   "%(points)s higher than they had at the time (the response shift), so the "
+                   "change from start to end may overstate what they gained.",
+                   points=points(shift)) + against
 
 
 def count_words(value: int | None, minimum: int) -> str:
     """A count as shown, or "fewer than 5" where the report hides it."""
-    return f"fewer than {minimum}" if value is None else str(value)
+    return gettext("fewer than %(minimum)d", minimum=minimum) if value is None else str(value)
 
 
 def who_sentences(flow: Mapping[str, Any], minimum: int) -> list[str]:
     """How many people the figures rest on, and why some are missing, never working a
     count out by subtraction."""
     enrolled, paired = flow.get("enrolled"), flow["paired"].get("post_pre")
-    said = [f"The start-to-end figures rest on the {count_words(paired, minimum)} "
-            f"participants who rated themselves both at the start and at the end, of "
-            f"{count_words(enrolled, minimum)} enrolled."]
-    reasons = []
+    said = [gettext("The start-to-end figures rest on the %(paired)s participants who rated "
+                    "themselves both at the start and at the end, of %(enrolled)s enrolled.",
+                    paired=count_words(paired, minimum),
+                    enrolled=count_words(enrolled, minimum))]
+    reasons_missing = []
     post = flow["phases"]["post"]
     if post.get("submitted") != enrolled or post.get("submitted") is None:
-        reasons.append("some had not rated themselves at the end when the figures were "
-                       "made")
+        reasons_missing.append(gettext("some had not rated themselves at the end when the "
+                                       "figures were made"))
     if flow.get("withdrawn"):
-        reasons.append(f"{flow['withdrawn']} withdrew (what they submitted before leaving "
-                       f"still counts)")
+        reasons_missing.append(gettext("%(count)s withdrew (what they submitted before "
+                                       "leaving still counts)", count=flow["withdrawn"]))
     reopened = [flow["phases"][p].get("reopened") for p in ("pre", "post")]
     if any(reopened):
-        reasons.append("a tutor reopened some self-assessments, which are out of the "
-                       "figures until they are submitted again")
-    if reasons and paired != enrolled:
-        said.append("Others are not in them because " + "; ".join(reasons) + ".")
+        reasons_missing.append(gettext("a tutor reopened some self-assessments, which are out "
+                                       "of the figures until they are submitted again"))
+    if reasons_missing and paired != enrolled:
+        said.append(gettext("Others are not in them because %(reasons)s.",
+                            reasons="; ".join(reasons_missing)))
     if flow.get("attrition"):
         said.append(attrition_sentence(flow["attrition"]))
     return said
+
+
+def listed(names: Sequence[str]) -> str:
+    """"A", "A and B", "A, B and C"."""
+    if len(names) == 1:
+        return names[0]
+    return gettext("%(names)s and %(last)s", names=", ".join(names[:-1]), last=names[-1])
 
 
 def hidden_sentences(report: Mapping[str, Any], cohort_names: Mapping[int, str]) -> list[str]:
     """What disclosure control hides from this reader, or that nothing is hidden from
     them."""
     if not report.get("disclosure_control"):
-        return ["These figures are not under disclosure control: as a tutor or administrator "
-                "you see every figure, however few people it rests on. Share them with care."]
+        return [gettext("These figures are not under disclosure control: as a tutor or "
+                        "administrator you see every figure, however few people it rests on. "
+                        "Share them with care.")]
     minimum = report["min_group_size"]
-    said = [f"To protect small groups, a figure about fewer than {minimum} people is never "
-            f"shown, nor one from which such a group could be worked out from the others."]
+    said = [gettext("To protect small groups, a figure about fewer than %(minimum)d people is "
+                    "never shown, nor one from which such a group could be worked out from "
+                    "the others.", minimum=minimum)]
     hidden = report.get("suppressed_cells", 0)
     if hidden:
-        said.append(f"Of this report's comparisons, {hidden} "
-                    f"{'is' if hidden == 1 else 'are'} held back for that reason; each is "
-                    f"marked where it would be.")
-    unreleased = [cohort_names.get(e["cohort_id"], f"cohort {e['cohort_id']}")
+        said.append(ngettext("Of this report's comparisons, %(num)d is held back for that "
+                             "reason; it is marked where it would be.",
+                             "Of this report's comparisons, %(num)d are held back for that "
+                             "reason; each is marked where it would be.", hidden))
+    unreleased = [cohort_names.get(e["cohort_id"],
+                                   gettext("cohort %(id)d", id=e["cohort_id"]))
                   for e in report.get("held_back", []) if e["reason"] == NOT_RELEASED]
     if unreleased:
-        said.append(f"{' and '.join(unreleased)} {'has' if len(unreleased) == 1 else 'have'} "
-                    f"no released figures yet and {'is' if len(unreleased) == 1 else 'are'} "
-                    f"not in them.")
+        said.append(ngettext("%(cohorts)s has no released figures yet and is not in them.",
+                             "%(cohorts)s have no released figures yet and are not in them.",
+                             len(unreleased), cohorts=listed(unreleased)))
     return said
 
 
@@ -187,8 +252,9 @@ def summarise(themes: Mapping[str, Any], framework: Mapping[str, Any],
     whole = framework["rows"][0] if framework["rows"] else None
     return Summary(
         headline=headline_sentence(whole["post_pre"] if whole else None, scale),
-        themes=[theme_sentence(f"{titles.get(row['code'], row['code'])} ({row['code']})",
-                               row["post_pre"]) for row in themes["rows"]],
+        themes=[theme_sentence(Markup("{} ({})").format(
+            untranslated(titles.get(row["code"], row["code"])), row["code"]), row["post_pre"])
+            for row in themes["rows"]],
         response_shift=shift_sentence(whole["then_pre"] if whole else None,
                                       whole["post_then"] if whole else None),
         who=who_sentences(framework["flow"], framework["min_group_size"]),

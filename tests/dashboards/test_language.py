@@ -20,8 +20,10 @@ from tests.fixtures import PROJECT_ROOT
 CATALOGS = PROJECT_ROOT / "lms" / "translations"
 METHODS = [("lms/**.py", "python"), ("lms/templates/**.html", "jinja2"),
            ("lms/templates/**.txt", "jinja2")]
+#: As babel.cfg reads the templates (Flask-Babel's new-style gettext).
+NEWSTYLE = {"newstyle_gettext": "true"}
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None,
-            "_l": None}
+            "_l": None, "gettext_markup": None, "ngettext_markup": (1, 2)}
 
 
 def catalog(language: str):
@@ -36,7 +38,8 @@ def message_id(message) -> str:
 def source_messages() -> set[str]:
     """Every message id the code and templates use, found as `make messages` finds them."""
     found = extract_from_dir(str(PROJECT_ROOT), METHODS, keywords=KEYWORDS,
-                             options_map={"lms/templates/**.html": {}},
+                             options_map={"lms/templates/**.html": NEWSTYLE,
+                                          "lms/templates/**.txt": NEWSTYLE},
                              comment_tags=())
     return {msgid if isinstance(msgid, str) else msgid[0]
             for _file, _line, msgid, _comments, _context in found}

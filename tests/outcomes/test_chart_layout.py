@@ -129,8 +129,8 @@ def test_rows_with_nothing_to_show_are_left_out_of_the_charts_data(client, progr
     from lms.outcomes.chart_data import left_out_note
 
     assert left_out_note(0, 0) is None
-    assert left_out_note(2, 1) == ("Left out: 1 row with too few people to show and 2 rows "
-                                   "with no answers.")
+    assert left_out_note(2, 1) == ("Left out: rows with too few people to show (1) and rows "
+                                   "with no answers (2).")
     a = programme_data["a"]
     described = client.get(f"/api/v1/cohorts/{a.id}/charts/effects.json?breakdown="
                            "organisation_type", headers=programme_data["headers"]["sponsor"])
