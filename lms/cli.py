@@ -16,6 +16,7 @@ from pathlib import Path
 
 import click
 import sqlalchemy as sa
+from babel.messages.pofile import read_po
 from flask import current_app
 
 from lms import synthetic
@@ -31,11 +32,14 @@ from lms.core.progress import Progress
 from lms.core.schemas import MAX_ID
 from lms.core.seeding import SeedError, flatten_errors
 from lms.curriculum.files import read_module_directory
+from lms.curriculum.models import Module
 from lms.curriculum.seed import sync_modules
 from lms.demo import DEMO_PASSWORD, create_demo
 from lms.feedback import reminders as feedback_reminders
 from lms.feedback import service as feedback_service
+from lms.framework.models import Behaviour, Theme
 from lms.framework.seed import read_seed_file, sync_framework
+from lms.framework.welsh import read_welsh_file, sync_welsh
 from lms.interop import backup, case_import, delivery, framework_export, lrs, personal
 from lms.interop.framework_export import FORMATS
 from lms.messaging import reminders
@@ -122,14 +126,22 @@ def seed(seed_file: Path | None, programme_file: Path | None, modules_dir: Path 
     framework_path = seed_file or seeds / "framework.yaml"
     programme_path = programme_file or seeds / "programme.yaml"
     folder = modules_dir or Path(current_app.config["LMS_MODULES_DIR"])
+    # The framework's Welsh translation sits beside it: framework.cy.yaml.
+    welsh_path = framework_path.with_name(f"{framework_path.stem}.cy.yaml")
     framework, programme = read_seed_file(framework_path), read_programme_file(programme_path)
+    welsh = read_welsh_file(welsh_path) if welsh_path.is_file() else None
     modules = read_module_directory(folder)
     report = sync_framework(framework)
+    in_welsh = sync_welsh(welsh or {"themes": {}, "behaviours": {}}, welsh_path.name)
     outcome = sync_programme(programme)
     loaded = sync_modules(modules, source=str(folder))
     click.echo(f"Framework loaded from {framework_path}: {report.summary()}.")
+    click.echo(f"Its Welsh translation, {welsh_path.name if welsh else 'none found'}: "
+               f"{in_welsh.summary()}.")
     click.echo(f"Programme loaded from {programme_path}: {outcome}.")
-    click.echo(f"{len(modules)} modules loaded from {folder}: {loaded.summary()}.")
+    click.echo(f"{len(modules)} modules loaded from {folder} "
+               f"({sum(1 for m in modules if m['welsh'])} with a Welsh edition): "
+               f"{loaded.summary()}.")
 
 
 @lms.command("load-modules")
@@ -294,6 +306,67 @@ def import_ratings(file: Path, cohort_id: int) -> None:
                f"{result.assessments_created} assessments created, "
                f"{result.assessments_submitted} submitted, {result.ratings_created} ratings "
                f"added, {result.ratings_updated} changed, {result.ratings_unchanged} unchanged.")
+
+
+@lms.command("translation-status")
+@click.option("--check", is_flag=True, help="Exit with 1 if anything is not yet in Welsh.")
+def translation_status(check: bool) -> None:
+    """What is not yet in Welsh: the catalog's messages, the framework's themes and
+    behaviours, and the modules and activities (as stored: run `flask lms seed` first)."""
+    missing = [*catalog_gaps(), *framework_gaps(), *module_gaps()]
+    for line in missing:
+        click.echo(f"  {line}")
+    click.echo("Everything is in Welsh." if not missing else
+               f"{len(missing)} item(s) exist in English only (shown in English, marked "
+               "lang=\"en\", on Welsh pages).")
+    if check and missing:
+        sys.exit(1)
+
+
+def catalog_gaps() -> list[str]:
+    """The Welsh catalog's messages left empty or fuzzy (the pages would show English)."""
+    path = Path(current_app.root_path) / "translations" / "cy" / "LC_MESSAGES" / "messages.po"
+    with path.open("rb") as file:
+        catalog = read_po(file)
+    gaps = []
+    for message in catalog:
+        strings = [message.string] if isinstance(message.string, str) else message.string
+        if message.id and (message.fuzzy or not all(s and s.strip() for s in strings)):
+            msgid = message.id if isinstance(message.id, str) else message.id[0]
+            gaps.append(f"catalog: {msgid[:70]}")
+    click.echo(f"Catalog: {len(catalog) - len(gaps)} of {len(catalog)} messages in Welsh "
+               f"({path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}).")
+    return gaps
+
+
+def framework_gaps() -> list[str]:
+    """The themes and behaviours without Welsh words (seeds/framework.cy.yaml)."""
+    themes = db.session.scalars(sa.select(Theme).order_by(Theme.position)).all()
+    behaviours = db.session.scalars(sa.select(Behaviour).join(Theme)
+                                    .order_by(Theme.position, Behaviour.position)).all()
+    gaps = [f"framework: theme {t.code} ({'title' if not t.title_cy else 'tagline'})"
+            for t in themes if not (t.title_cy and t.tagline_cy)]
+    gaps += [f"framework: behaviour {b.code}" for b in behaviours if not b.statement_cy]
+    click.echo(f"Framework: {sum(bool(t.title_cy) for t in themes)} of {len(themes)} themes "
+               f"and {sum(bool(b.statement_cy) for b in behaviours)} of {len(behaviours)} "
+               "behaviours in Welsh.")
+    return gaps
+
+
+def module_gaps() -> list[str]:
+    """The modules without a Welsh edition (modules/cy/), and activities it leaves out."""
+    modules = db.session.scalars(sa.select(Module).where(Module.retired_at.is_(None))
+                                 .order_by(Module.position)).all()
+    gaps = []
+    for module in modules:
+        if not module.title_cy:
+            gaps.append(f"module: {module.slug} (no Welsh edition)")
+            continue
+        gaps += [f"module: {module.slug}: activity {a.key}" for a in module.activities
+                 if a.retired_at is None and not a.text_html_cy]
+    click.echo(f"Modules: {sum(bool(m.title_cy) for m in modules)} of {len(modules)} with a "
+               "Welsh edition.")
+    return gaps
 
 
 @lms.command("rebuild-tallies")
@@ -489,9 +562,10 @@ def demo(password_stdin: bool) -> None:
         raise click.ClickException("Demo data is for development; LMS_ENV is production.")
     password = read_secret_from_stdin() if password_stdin else DEMO_PASSWORD
     logins = create_demo(password)
-    click.echo("Demo logins (sign in at /sign-in):")
-    for email, role in logins:
-        click.echo(f"  {role:<12} {email:<36} password: {password}")
+    click.echo("Demo logins (sign in at /sign-in; every page has a Cymraeg / English link):")
+    for email, role, language in logins:
+        reads = "  (reads it in Cymraeg)" if language == "cy" else ""
+        click.echo(f"  {role:<12} {email:<36} password: {password}{reads}")
 
 
 @lms.command("demo-data")

@@ -50,6 +50,9 @@ DEMO_COHORT = "Demo cohort"
 ADMIN_EMAIL = "admin@example.org"
 
 # email, name, organisation, organisation_type, sector, leadership_level, role
+#: Demo people whose pages and e-mails are in Welsh (anyone can switch with the
+#: "Cymraeg / English" link at the top of every page).
+WELSH_READERS = {"carys.evans@example.org", "kemi.bello@example.org"}
 DEMO_ROSTER = [
     ("tutor@example.org", "Tamsin Tutor", "", "", "", "", "tutor"),
     ("sponsor@example.org", "Sam Sponsor", "", "", "", "", "sponsor"),
@@ -329,8 +332,9 @@ def release_outcomes(cohort: Cohort) -> None:
         releases.publish(cohort)
 
 
-def create_demo(password: str, today: dt.date | None = None) -> list[tuple[str, str]]:
-    """Create (or refresh) the demo data; return (email, role) for every demo login."""
+def create_demo(password: str, today: dt.date | None = None) -> list[tuple[str, str, str]]:
+    """Create (or refresh) the demo data; return (email, role, language) for every demo
+    login."""
     today = today or dt.date.today()
     default_programme()  # fails clearly if `flask lms seed` has not run
     if find_user_by_email(ADMIN_EMAIL) is None:
@@ -363,5 +367,8 @@ def create_demo(password: str, today: dt.date | None = None) -> list[tuple[str, 
             checked[stored] = passwords.verify_password(stored, password)
         if stored is None or not checked[stored]:
             user.password_hash = password_hash
-    by_email = {user.email: user.role for user in users}
-    return [(email, by_email[email]) for email in emails]
+    for user in users:  # the demo in both languages: some people read it in Welsh
+        if user.email in WELSH_READERS:
+            user.language = "cy"
+    by_email = {user.email: user for user in users}
+    return [(email, by_email[email].role, by_email[email].language) for email in emails]

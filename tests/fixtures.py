@@ -31,9 +31,11 @@ from lms import create_app
 from lms.core.data_version import DataVersion
 from lms.core.extensions import cache, db, limiter
 from lms.framework.seed import read_seed_file, sync_framework
+from lms.framework.welsh import read_welsh_file, sync_welsh
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SEED_FILE = PROJECT_ROOT / "seeds" / "framework.yaml"
+WELSH_SEED_FILE = PROJECT_ROOT / "seeds" / "framework.cy.yaml"
 POSTGRES_URL = os.environ.get("LMS_TEST_DATABASE_URL")
 #: The access world (a person of every role in two cohorts), for every folder's tests.
 pytest_plugins = ["tests.worlds"]
@@ -333,11 +335,21 @@ def seed_data() -> dict:
     return read_seed_file(SEED_FILE)
 
 
+@pytest.fixture(scope="session")
+def welsh_seed_data() -> dict:
+    """The framework's real Welsh translation file, read and validated once per run."""
+    return read_welsh_file(WELSH_SEED_FILE)
+
+
 @pytest.fixture
-def seeded(app, seed_data, snapshots):
-    """The app with the real framework seed file loaded."""
-    snapshots.build_or_restore(app, "seeded", "empty",
-                               lambda: sync_framework(copy.deepcopy(seed_data)))
+def seeded(app, seed_data, welsh_seed_data, snapshots):
+    """The app with the real framework seed file loaded, and its Welsh translation (as
+    `flask lms seed` loads both)."""
+    def build():
+        sync_framework(copy.deepcopy(seed_data))
+        sync_welsh(copy.deepcopy(welsh_seed_data))
+
+    snapshots.build_or_restore(app, "seeded", "empty", build)
     return app
 
 

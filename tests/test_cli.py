@@ -169,6 +169,12 @@ def test_demo_creates_a_user_of_every_role_in_a_demo_cohort(cli, client, curricu
     roles = {line.split()[0] for line in result.output.splitlines()[1:]}
     assert roles == {"admin", "tutor", "sponsor", "participant"}
     assert "password: healthy-communities-demo" in result.output
+    # The demo in both languages: two participants read it in Welsh.
+    assert result.output.count("(reads it in Cymraeg)") == 2
+    assert b.sign_in(client, "carys.evans@example.org", "healthy-communities-demo"
+                     ).status_code == 302
+    assert '<html lang="cy"' in client.get("/").text
+    client.post("/sign-out", data={"csrf_token": b.csrf_from(client.get("/account").text)})
     assert b.sign_in(client, "tutor@example.org", "healthy-communities-demo").status_code == 302
     cohorts = client.get("/api/v1/cohorts").get_json()
     assert sorted((c["name"], c["participants"], c["tutors"]) for c in cohorts) == [

@@ -13,7 +13,18 @@ them (``pybabel compile``), so no compiled catalog is committed.
 
 from __future__ import annotations
 
-from flask import Flask, Response, has_request_context, request, session, url_for
+from collections.abc import Callable
+
+from flask import (
+    Flask,
+    Response,
+    g,
+    has_app_context,
+    has_request_context,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import Babel, get_locale, get_translations, gettext, refresh
 from flask_login import current_user
 from markupsafe import Markup, escape
@@ -75,12 +86,52 @@ def language_context() -> dict:
                                "href": url_for("language.switch", code=other, next=here)}}
 
 
+#: Readers of stored content that has Welsh words (modules, the framework): each returns
+#: ``{English text: Welsh text}`` for what is translated. Features register theirs, since
+#: this module may not import them.
+WELSH_SOURCES: list[Callable[[], dict[str, str]]] = []
+
+
+def register_welsh_source(reader: Callable[[], dict[str, str]]) -> None:
+    """Let ``untranslated`` find the Welsh of a feature's stored texts."""
+    WELSH_SOURCES.append(reader)
+
+
+def welsh_content() -> tuple[dict[str, str], set[str]]:
+    """The stored content's Welsh by its English, and the Welsh texts themselves: read once
+    per request (a few short queries), only for a Welsh page."""
+    if not has_app_context():
+        return {}, set()
+    if "welsh_content" not in g:
+        found: dict[str, str] = {}
+        for reader in WELSH_SOURCES:
+            found.update(reader())
+        g.welsh_content = (found, set(found.values()))
+    return g.welsh_content
+
+
 def untranslated(text: str) -> Markup:
-    """Content that exists only in English (a module's title, say): on a Welsh page it is
-    marked ``lang="en"``, so a screen reader speaks it as English (WCAG 3.1.2)."""
-    if current_language() == "en":
+    """Stored content written in English (a module's title, a behaviour): on a Welsh page,
+    its Welsh edition where one exists, else the English marked ``lang="en"``, so that a
+    screen reader speaks it as English (WCAG 3.1.2)."""
+    if current_language() == "en" or not text:
+        return escape(text)
+    welsh, welsh_texts = welsh_content()
+    if text in welsh:
+        return escape(welsh[text])
+    if text in welsh_texts:  # already the Welsh edition
         return escape(text)
     return Markup('<span lang="en">{}</span>').format(text)
+
+
+def in_language(english: str, welsh: str | None) -> str:
+    """The page's language's edition of a text that may have a Welsh one."""
+    return welsh if welsh and current_language() == "cy" else english
+
+
+def is_english_only(welsh: str | None) -> bool:
+    """Whether a Welsh page shows this text in English (it has no Welsh edition)."""
+    return current_language() != "en" and not welsh
 
 
 def gettext_markup(message: str, **variables) -> Markup:
@@ -120,4 +171,6 @@ def init_i18n(app: Flask) -> None:
     app.context_processor(language_context)
     app.jinja_env.globals["untranslated"] = untranslated
     app.jinja_env.filters["untranslated"] = untranslated
+    app.jinja_env.globals["in_language"] = in_language
+    app.jinja_env.globals["is_english_only"] = is_english_only
     app.jinja_env.globals["english_attribute"] = english_attribute

@@ -155,6 +155,7 @@ def read_module_directory(directory: Path) -> list[dict[str, Any]]:
         raise SeedError(str(directory), problems)
     if not modules:
         raise SeedError(str(directory), ["no module files (*.md) found"])
+    add_welsh_editions(modules, directory)
     return modules
 
 
@@ -170,3 +171,85 @@ def cross_file_problems(modules: list[dict[str, Any]]) -> list[str]:
                                 f"{seen[value]}")
             seen.setdefault(value, module["file"])
     return problems
+
+
+# --- Welsh editions: modules/cy/<the same file name> ------------------------------------------
+
+class WelshActivityFile(Schema):
+    """An activity's Welsh title, by the key of the English edition's activity."""
+
+    key = fields.String(required=True, validate=[KEY, validate.Length(max=64)])
+    title = fields.String(required=True, validate=validate.Length(min=1, max=255))
+
+
+class WelshModuleFile(Schema):
+    """A Welsh edition's front matter: only the words (dates, behaviours and hours are the
+    English edition's)."""
+
+    slug = fields.String(required=True, validate=[KEY, validate.Length(max=64)])
+    title = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    summary = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    activities = fields.List(fields.Nested(WelshActivityFile), load_default=list)
+
+
+def read_welsh_edition(path: Path, english: dict[str, Any]) -> dict[str, Any]:
+    """The Welsh edition of the module ``english`` (read from the file of the same name in
+    ``cy/``): its words, and its activities' by key. Activities it leaves out stay English
+    only; a key the English edition does not have is refused."""
+    try:
+        front, body = split_front_matter(path.read_text(encoding="utf-8"))
+        raw = load_yaml(front)
+    except UnicodeDecodeError as exc:
+        raise SeedError(path.name, [f"not UTF-8 text (byte {exc.start})"]) from None
+    except ValueError as exc:
+        raise SeedError(path.name, [str(exc)]) from None
+    except yaml.YAMLError as exc:
+        raise SeedError(path.name, [f"front matter is not valid YAML: "
+                                    f"{describe_yaml_error(exc)}"]) from None
+    try:
+        edition = WelshModuleFile().load(raw if isinstance(raw, dict) else {})
+    except ValidationError as exc:
+        raise SeedError(f"cy/{path.name}", flatten_errors(exc.messages)) from None
+    problems = welsh_problems(edition, english)
+    introduction, sections = split_sections(body)
+    problems += section_problems(edition["activities"], sections)
+    if problems:
+        raise SeedError(f"cy/{path.name}", problems)
+    texts = dict(sections)
+    return {"title": edition["title"], "summary": edition["summary"],
+            "introduction": introduction,
+            "activities": {a["key"]: {"title": a["title"], "text": texts[a["key"]]}
+                           for a in edition["activities"]}}
+
+
+def welsh_problems(edition: dict[str, Any], english: dict[str, Any]) -> list[str]:
+    """A Welsh edition must be of the same module, with activities it has."""
+    problems = []
+    if edition["slug"] != english["slug"]:
+        problems.append(f"slug: {edition['slug']!r} is not the English edition's "
+                        f"{english['slug']!r}")
+    keys = {activity["key"] for activity in english["activities"]}
+    problems += [f"activities: {a['key']!r} is not an activity of the English edition"
+                 for a in edition["activities"] if a["key"] not in keys]
+    return problems
+
+
+def add_welsh_editions(modules: list[dict[str, Any]], directory: Path) -> None:
+    """Give each module read from ``directory`` its Welsh edition from ``directory/cy``
+    (``welsh`` is None where there is none); SeedError listing every problem."""
+    folder, problems = directory / "cy", []
+    for module in modules:
+        path = folder / module["file"]
+        module["welsh"] = None
+        if path.is_file():
+            try:
+                module["welsh"] = read_welsh_edition(path, module)
+            except SeedError as exc:
+                problems += [f"{exc.source}: {problem}" for problem in exc.problems]
+    known = {module["file"] for module in modules}
+    if folder.is_dir():
+        problems += [f"cy/{path.name}: there is no English edition {path.name}"
+                     for path in sorted(folder.glob("*.md"))
+                     if path.name not in known and path.name.lower() != "readme.md"]
+    if problems:
+        raise SeedError(str(folder), problems)

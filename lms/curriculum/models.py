@@ -11,6 +11,7 @@ from lms.accounts.models import User
 from lms.cohorts.models import Cohort, in_list
 from lms.core.db_types import UTCDateTime, utcnow
 from lms.core.extensions import db
+from lms.core.i18n import register_welsh_source
 from lms.framework.models import Behaviour, Theme
 
 #: read: reading; reflect: a written reflection; practise: a workplace task with an evidence
@@ -43,6 +44,10 @@ class Module(db.Model):
     #: The introduction as written (Markdown), and as rendered and sanitised at load time.
     introduction: Mapped[str] = mapped_column(sa.Text, default="")
     introduction_html: Mapped[str] = mapped_column(sa.Text, default="")
+    # The Welsh edition (modules/cy/<file>), where one exists: None means English only.
+    title_cy: Mapped[str | None] = mapped_column(sa.String(255))
+    summary_cy: Mapped[str | None] = mapped_column(sa.Text)
+    introduction_html_cy: Mapped[str | None] = mapped_column(sa.Text)
     #: Set when the module's file is removed; its records are kept.
     retired_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
@@ -72,6 +77,9 @@ class Activity(db.Model):
     position: Mapped[int]
     text: Mapped[str] = mapped_column(sa.Text, default="")
     text_html: Mapped[str] = mapped_column(sa.Text, default="")
+    # From the module's Welsh edition, where it has this activity: None means English only.
+    title_cy: Mapped[str | None] = mapped_column(sa.String(255))
+    text_html_cy: Mapped[str | None] = mapped_column(sa.Text)
     #: Set when the activity is removed from its file; completions of it are kept.
     retired_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
@@ -163,3 +171,15 @@ class ActivityFeedback(db.Model):
 
     record: Mapped[ActivityRecord] = relationship()
     author: Mapped[User | None] = relationship()
+
+
+def welsh_titles() -> dict[str, str]:
+    """The Welsh of the modules' and activities' titles, by their English (two queries)."""
+    found: dict[str, str] = {}
+    for model in (Module, Activity):
+        found.update(db.session.execute(sa.select(model.title, model.title_cy)
+                                        .where(model.title_cy.is_not(None))).all())
+    return found
+
+
+register_welsh_source(welsh_titles)

@@ -50,7 +50,8 @@ def sync_modules(modules: list[dict[str, Any]], source: str = "modules") -> Seed
                                   selectinload(Module.behaviours)))}
     for values in modules:
         module = sync_module(up, stored.get(values["slug"]), values, themes, behaviours)
-        sync_activities(up, module, values["activities"])
+        sync_activities(up, module, values["activities"],
+                        (values.get("welsh") or {}).get("activities"))
     retire_missing_modules(report, stored, {m["slug"] for m in modules})
     db.session.flush()
     return report
@@ -59,12 +60,15 @@ def sync_modules(modules: list[dict[str, Any]], source: str = "modules") -> Seed
 def sync_module(up: Upserter, existing: Module | None, values: dict[str, Any],
                 themes: dict[str, Theme], behaviours: dict[str, Behaviour]) -> Module:
     """Upsert one module and the behaviours it develops."""
+    welsh = values.get("welsh") or {}
     module = up.upsert(
         existing, Module, "modules", slug=values["slug"], title=values["title"],
         theme=themes.get(values["theme"]) if values["theme"] else None,
         position=values["position"], summary=values["summary"], hours=values["hours"],
         introduction=values["introduction"],
         introduction_html=render_markdown(values["introduction"]), retired_at=None,
+        title_cy=welsh.get("title"), summary_cy=welsh.get("summary"),
+        introduction_html_cy=render_markdown(welsh["introduction"]) if welsh else None,
     )
     wanted = [behaviours[code] for code in values["behaviours"]]
     if existing is None or {b.code for b in module.behaviours} != set(values["behaviours"]):
@@ -74,14 +78,19 @@ def sync_module(up: Upserter, existing: Module | None, values: dict[str, Any],
     return module
 
 
-def sync_activities(up: Upserter, module: Module, activities: list[dict[str, Any]]) -> None:
-    """Upsert a module's activities by key; retire the ones its file no longer has."""
+def sync_activities(up: Upserter, module: Module, activities: list[dict[str, Any]],
+                    welsh: dict[str, dict[str, str]] | None = None) -> None:
+    """Upsert a module's activities by key (with their Welsh words, where the Welsh edition
+    has them); retire the ones its file no longer has."""
     stored = {a.key: a for a in module.activities} if module.id else {}
     for position, values in enumerate(activities, start=1):
+        cy = (welsh or {}).get(values["key"]) or {}
         up.upsert(stored.get(values["key"]), Activity, "activities", module=module,
                   key=values["key"], kind=values["kind"], title=values["title"],
                   required=values["required"], position=position, text=values["text"],
-                  text_html=render_markdown(values["text"]), retired_at=None)
+                  text_html=render_markdown(values["text"]), retired_at=None,
+                  title_cy=cy.get("title"),
+                  text_html_cy=render_markdown(cy["text"]) if cy else None)
     wanted = {values["key"] for values in activities}
     for key, activity in stored.items():
         if key not in wanted and activity.retired_at is None:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.core.db_types import UTCDateTime, utcnow
 from lms.core.extensions import db
+from lms.core.i18n import register_welsh_source
 
 #: Who a behaviour applies to: everyone, or only participants from commissioning or from
 #: providing organisations (two DT behaviours are organisation-specific).
@@ -48,6 +49,9 @@ class Theme(db.Model):
     code: Mapped[str] = mapped_column(sa.String(8), unique=True)
     title: Mapped[str] = mapped_column(sa.String(255))
     tagline: Mapped[str] = mapped_column(sa.String(255))
+    # The Welsh translation (seeds/framework.cy.yaml), where there is one: None means English.
+    title_cy: Mapped[str | None] = mapped_column(sa.String(255))
+    tagline_cy: Mapped[str | None] = mapped_column(sa.String(255))
     introduction: Mapped[str] = mapped_column(sa.Text)
     #: Order in which the framework introduces the theme, from 1.
     position: Mapped[int]
@@ -79,6 +83,8 @@ class Behaviour(db.Model):
     code: Mapped[str] = mapped_column(sa.String(16), unique=True)
     #: The framework's own words, verbatim.
     statement: Mapped[str] = mapped_column(sa.Text)
+    #: Its Welsh translation (seeds/framework.cy.yaml), where there is one.
+    statement_cy: Mapped[str | None] = mapped_column(sa.Text)
     position: Mapped[int]
     applies_to: Mapped[str] = mapped_column(sa.String(16), default="all")
 
@@ -190,3 +196,17 @@ class LeadershipLevel(db.Model):
     code: Mapped[str] = mapped_column(sa.String(32), unique=True)
     title: Mapped[str] = mapped_column(sa.String(255))
     position: Mapped[int]
+
+
+def welsh_words() -> dict[str, str]:
+    """The Welsh of the themes' titles and taglines and of the behaviours, by their English
+    (three queries)."""
+    found: dict[str, str] = {}
+    for english, welsh in ((Theme.title, Theme.title_cy), (Theme.tagline, Theme.tagline_cy),
+                           (Behaviour.statement, Behaviour.statement_cy)):
+        found.update(db.session.execute(sa.select(english, welsh)
+                                        .where(welsh.is_not(None))).all())
+    return found
+
+
+register_welsh_source(welsh_words)

@@ -83,8 +83,9 @@ def test_an_administrator_sets_a_cohort_up_in_the_pages_and_its_participant_sees
         "name": "roster.csv", "mimeType": "text/csv", "buffer": ROSTER.encode()}])
     page.get_by_role("button", name="Check the file").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Check what the import will do")
-    expect(page.locator("#plan-summary")).to_contain_text("1 new person added")
-    expect(page.locator("#plan-summary")).to_contain_text("1 known person enrolled")
+    expect(page.locator("#plan-summary")).to_contain_text(
+        "New people added and invited by email: 1")
+    expect(page.locator("#plan-summary")).to_contain_text("Known people enrolled: 1")
     assert_accessible(page)
     screenshot(page, "admin-roster-preview")
     db.session.rollback()

@@ -109,7 +109,7 @@ def test_a_participant_gets_360_feedback_from_a_line_manager_and_peers(
         answer(rater, links[email], values, codes, check=index == 0)
     page.goto("/my-feedback")
     expect(page.locator("#round-pre + p")).to_contain_text(
-        "So far 1 of 1 line manager, 3 of 3 peers answered")
+        "Answered so far: Line manager, 1 of 1; Peers, 3 of 3.")
     screenshot(page, "feedback-raters")
 
     close_round(cohort_id, "pre")

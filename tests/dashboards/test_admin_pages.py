@@ -60,10 +60,10 @@ def test_a_roster_is_previewed_then_imported_and_the_new_people_invited(browse, 
     assert preview.status_code == 200
     assert "Check what the import will do" in preview.text and "Roster imported" not in preview.text
     summary = preview.text[preview.text.index('id="plan-summary"'):]
-    assert "<strong>2</strong> new people added" in summary
-    assert "<strong>1</strong> already enrolled, with their organisation or level updated" \
+    assert "New people added and invited by email: <strong>2</strong>" in summary
+    assert "Already enrolled, with their organisation or level updated: <strong>1</strong>" \
         in summary
-    assert "1</strong> new organisation: Harbour Home Care" in summary
+    assert "New organisations: <strong>1</strong> (Harbour Home Care)" in summary
     assert users() == before  # nothing is written by the preview
     page = admin.post(f"/admin/cohorts/{cohorts.cohort_id}/roster",
                       {"checked": checked_file(preview)})

@@ -16,6 +16,7 @@ from lms.accounts.models import User
 from lms.core.extensions import db
 from tests import builders as b
 from tests.fixtures import PROJECT_ROOT
+from tests.welsh import english_left
 
 CATALOGS = PROJECT_ROOT / "lms" / "translations"
 METHODS = [("lms/**.py", "python"), ("lms/templates/**.html", "jinja2"),
@@ -126,21 +127,13 @@ def test_make_compiles_the_catalogs_it_does_not_commit_them():
     assert Path(CATALOGS / "cy" / "LC_MESSAGES" / "messages.mo").exists()
 
 
-def english_left_in(page: str) -> list[str]:
-    """The catalog's English sentences (over two words) that a Welsh page still shows."""
-    english = [message_id(m) for m in catalog("cy") if m.id and len(message_id(m).split()) > 2]
-    text = unescape(re.sub(r"<[^>]+>", " ", page))
-    text = re.sub(r"\s+", " ", text)
-    return [msgid for msgid in english if "%(" not in msgid and msgid in text]
-
-
 def test_a_participants_home_in_welsh(client, cohorts):
     b.sign_in(client, cohorts.emails["participant"])
     client.get("/language/cy?next=/")
     page = client.get("/").text
     assert '<html lang="cy"' in page and "Eich rhaglen" in page
     assert "Modiwlau" in page and "Statws" in page
-    assert english_left_in(page) == []
+    assert english_left(page) == []
     # The modules exist only in English so far: their titles are marked as English.
     titles = re.findall(r'<span lang="en">([^<]+)</span>', page)
     assert titles and all(title.strip() for title in titles)
@@ -154,12 +147,26 @@ def test_a_participants_home_in_welsh(client, cohorts):
 def test_a_module_page_in_welsh_marks_its_english_content(browse, cohorts):
     pat = browse(cohorts.emails["participant"])
     pat.get("/language/cy?next=/")
-    page = pat.get("/modules/induction").text
+    page = pat.get("/modules/strategic-intent").text
     assert '<html lang="cy"' in page and "Gweithgareddau" in page
-    assert english_left_in(page) == []
-    # The module's own text has no Welsh edition yet: it is marked as English.
+    assert english_left(page) == []
+    # This module has no Welsh edition yet: its text is marked as English, and said so.
     assert '<div class="lms-module-text" lang="en">' in page
     assert re.search(r'<h1 lang="en">[^<]+</h1>', page)
+    assert "Nid oes fersiwn Cymraeg o'r modiwl hwn eto" in page
+
+
+def test_a_module_with_a_welsh_edition_is_shown_in_welsh(browse, cohorts):
+    pat = browse(cohorts.emails["participant"])
+    assert "Leadership at every level: an induction" in pat.get("/modules/induction").text
+    pat.get("/language/cy?next=/")
+    page = pat.get("/modules/induction").text
+    assert "<h1>Arwain ar bob lefel: cyflwyniad</h1>" in page  # modules/cy/01-induction.md
+    assert "Tri syniad y mae&#39;r rhaglen wedi&#39;i hadeiladu arnynt" in page
+    assert 'lang="en"' not in page.split("<main", 1)[1]  # nothing on it is English only
+    assert "Nid oes fersiwn Cymraeg" not in page
+    # The home page names it in Welsh too, without marking it as English.
+    assert "Arwain ar bob lefel: cyflwyniad</a>" in pat.get("/").text
     saved = pat.post("/modules/induction/three-ideas", {"three-ideas-done": "y"})
     assert saved.status_code == 302
     assert "Wedi cadw “" in pat.get("/modules/induction").text
@@ -167,6 +174,18 @@ def test_a_module_page_in_welsh_marks_its_english_content(browse, cohorts):
     refused = pat.post("/modules/induction/your-starting-point",
                        {"your-starting-point-done": "y"})
     assert refused.status_code == 422 and "Mae problem wedi codi" in refused.text
+
+
+def test_the_framework_is_shown_in_its_welsh_translation(browse, cohorts):
+    pat = browse(cohorts.emails["participant"])
+    pat.get("/language/cy?next=/")
+    page = pat.get("/assessments/pre/themes/SI").text
+    assert "<h1>Bwriad strategol</h1>" in page  # seeds/framework.cy.yaml
+    assert "Yn fedrus wrth edrych tua&#39;r dyfodol" in page  # SI.6
+    assert "Is adept at future scanning" not in page  # the English is not shown beside it
+    assert pat.get("/language/en?next=/").status_code == 302
+    assert "Is adept at future scanning and invests for the long-term." in unescape(
+        pat.get("/assessments/pre/themes/SI").text)
 
 
 def test_answers_cached_in_welsh_are_kept_apart_from_english_ones(app):
@@ -192,7 +211,7 @@ def test_the_account_page_in_welsh_and_the_language_preference(browse, cohorts):
     page = pat.get("/account").text  # the pages follow the preference at once
     assert '<html lang="cy"' in page and "Eich cyfrif" in page
     assert "Mae eich dewisiadau wedi'u cadw." in unescape(page)  # said in the new language
-    assert english_left_in(page) == []
+    assert english_left(page) == []
     person = db.session.scalar(sa.select(User).filter_by(email=cohorts.emails["participant"]))
     db.session.refresh(person)
     assert person.language == "cy"

@@ -56,7 +56,7 @@ def test_the_suppression_notice_counts_what_the_page_shows(browse, cohorts):
     start = page.index('id="figures-caption"')
     table = page[start:page.index("</table>", start)].count(
         '<strong class="nhsuk-tag nhsuk-tag--grey">Suppressed</strong>')
-    assert f"On this page, {table} figures of the table are suppressed" in notice
+    assert f"On this page, suppressed: {table} of the table's figures" in notice
     # The commissioner-only behaviour DT.9 has no answers here, so the behaviours chart
     # shows at least one suppressed point, and the notice counts the charts' too.
     counted = int(re.search(r"and (\d+) of the charts", notice).group(1))
@@ -126,7 +126,7 @@ def test_the_page_shows_the_flow_sentences_and_reliability_with_their_meaning(br
     assert re.search(r"SI Strategic intent</strong>: On average participants rated themselves "
                      r"[\d.]+ points? higher after the programme than before it \(95% interval",
                      text)
-    assert "Cronbach's α per theme and phase" in text
+    assert "Cronbach's α per row and phase" in text
     assert "Reliably improved" in text  # 24 complete pre self-assessments: available
     assert text.count("What this means") >= 4
     assert "(exact)" in text  # 24 pairs: the exact signed-rank p
