@@ -124,6 +124,14 @@ def untranslated(text: str) -> Markup:
     return Markup('<span lang="en">{}</span>').format(text)
 
 
+def in_reader_language(text: str) -> str:
+    """Stored content as plain text in the language being written (an e-mail's): its Welsh
+    edition where one exists, else the English."""
+    if current_language() == "en" or not text:
+        return text
+    return welsh_content()[0].get(text, text)
+
+
 def in_language(english: str, welsh: str | None) -> str:
     """The page's language's edition of a text that may have a Welsh one."""
     return welsh if welsh and current_language() == "cy" else english
@@ -172,5 +180,6 @@ def init_i18n(app: Flask) -> None:
     app.jinja_env.globals["untranslated"] = untranslated
     app.jinja_env.filters["untranslated"] = untranslated
     app.jinja_env.globals["in_language"] = in_language
+    app.jinja_env.filters["in_reader_language"] = in_reader_language
     app.jinja_env.globals["is_english_only"] = is_english_only
     app.jinja_env.globals["english_attribute"] = english_attribute

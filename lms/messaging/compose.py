@@ -14,8 +14,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app, render_template
-from flask_babel import force_locale, format_date
+from flask_babel import force_locale, format_date, ngettext
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from itsdangerous import URLSafeSerializer
 
 from lms.accounts.models import ERASED_DOMAIN, User
@@ -26,8 +27,8 @@ from lms.core.extensions import db
 from lms.messaging.models import Message
 from lms.ratings.models import Assessment
 
-PHASE_NAMES = {"pre": "start-of-programme", "then": "looking-back (\u201cthen\u201d)",
-               "post": "end-of-programme"}
+PHASE_NAMES = {"pre": _l("start-of-programme"), "then": _l("looking-back (“then”)"),
+               "post": _l("end-of-programme")}
 #: Kinds a person can turn off (the account page, or the link in each of them).
 OPTIONAL_KINDS = ("reminder", "nudge")
 #: Kinds written by a person rather than by the service (no Auto-Submitted header).
@@ -167,7 +168,8 @@ def invitation(message: Message, user: User) -> dict[str, Any]:
     cohort = db.session.get(Cohort, message.context["cohort_id"]) if message.context.get(
         "cohort_id") else None
     programme = cohort.programme.name if cohort else programme_name()
-    return {"subject": f"You are invited to the {programme}", "inviter": inviter,
+    return {"subject": _("You are invited to the %(programme)s", programme=programme),
+            "inviter": inviter,
             "cohort": cohort, "programme": programme, "link": issue_password_link(user),
             "hours": password_link_hours()}
 
@@ -192,7 +194,7 @@ def assessment_context(message: Message, user: User) -> dict[str, Any]:
     phase = message.context["phase"]
     assessment = db.session.scalar(sa.select(Assessment).filter_by(
         cohort_id=cohort.id, user_id=user.id, phase=phase))
-    return {"cohort": cohort, "phase": phase, "phase_name": PHASE_NAMES[phase],
+    return {"cohort": cohort, "phase": phase, "phase_name": str(PHASE_NAMES[phase]),
             "assessment": assessment,
             "closes_on": long_date(message.context.get("closes_on")),
             "link": f"{base_url()}/assessments/{phase}"}
@@ -206,10 +208,11 @@ def reminder(message: Message, user: User) -> dict[str, Any]:
     days_left = message.context.get("days_left")
     context["days_left"] = days_left
     if days_left is None:
-        subject = f"Your {context['phase_name']} self-assessment is open"
+        subject = _("Your %(phase)s self-assessment is open", phase=context["phase_name"])
     else:
-        subject = (f"Your {context['phase_name']} self-assessment closes in {days_left} "
-                   f"day{'s' if days_left != 1 else ''}")
+        subject = ngettext("Your %(phase)s self-assessment closes in %(num)d day",
+                           "Your %(phase)s self-assessment closes in %(num)d days", days_left,
+                           phase=context["phase_name"])
     return {**context, "subject": subject}
 
 
@@ -218,7 +221,7 @@ def nudge(message: Message, user: User) -> dict[str, Any]:
     cohort = db.session.get(Cohort, message.context["cohort_id"])
     if cohort is None:
         raise NotApplicable("the cohort is gone")
-    return {"subject": "Pick up where you left off", "cohort": cohort,
+    return {"subject": _("Pick up where you left off"), "cohort": cohort,
             "quiet_days": message.context.get("quiet_days"),
             "behind": message.context.get("behind", []), "link": f"{base_url()}/"}
 
@@ -230,7 +233,8 @@ def reopen_notice(message: Message, user: User) -> dict[str, Any]:
     if assessment is None or assessment.status == "submitted":
         raise NotApplicable("the self-assessment is submitted again")
     return {**context, "reason": assessment.reopen_reason or "",
-            "subject": f"Your {context['phase_name']} self-assessment is open again"}
+            "subject": _("Your %(phase)s self-assessment is open again",
+                         phase=context["phase_name"])}
 
 
 def digest(message: Message, user: User) -> dict[str, Any]:
@@ -239,7 +243,7 @@ def digest(message: Message, user: User) -> dict[str, Any]:
 
     if not user.weekly_digest:
         raise NotApplicable("the tutor turned the digest off")
-    return {"subject": "Your cohorts this week",
+    return {"subject": _("Your cohorts this week"),
             "cohorts": digest_of(user, dt.date.fromisoformat(message.context["week_of"])),
             "link": f"{base_url()}/cohorts"}
 

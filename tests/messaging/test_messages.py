@@ -439,3 +439,44 @@ def test_a_person_whose_language_is_welsh_gets_their_e_mail_in_welsh(
     assert english["Subject"] == "Reset your password"
     assert '<html lang="en-GB">' in html_of(english)
     assert "It works once, for 72 hours." in text_of(english)
+
+
+def test_every_e_mail_to_a_welsh_reader_is_in_welsh(app, curriculum, cohort_world):
+    from lms.messaging.compose import compose
+    from lms.messaging.models import CohortMessage
+    from lms.messaging.outbox import queue_message
+    from tests.welsh import english_left
+
+    sol = db.session.get(User, cohort_world["ids"]["Sol"])
+    tutor = db.session.get(User, cohort_world["tutor_id"])
+    for person in (sol, tutor):
+        person.language, person.password_hash, person.weekly_digest = "cy", None, True
+    cohort = db.session.get(Cohort, cohort_world["cohort_id"])
+    written = CohortMessage(cohort=cohort, author=tutor, subject="Sesiwn dydd Iau",
+                            body="Welwn ni chi yno.", audience="all")
+    db.session.add(written)
+    db.session.flush()
+    context = {"cohort_id": cohort.id, "phase": "pre", "closes_on": str(cohort.pre_closes_on)}
+    queued = [queue_message("invitation", sol, "w-1", {"cohort_id": cohort.id}),
+              queue_message("reminder", sol, "w-2", {**context, "days_left": 3}),
+              queue_message("nudge", sol, "w-3", {"cohort_id": cohort.id, "quiet_days": 14,
+                                                  "behind": ["Leadership at every level: "
+                                                             "an induction"]}),
+              queue_message("digest", tutor, "w-4", {"week_of": str(TODAY)})]
+    message = queue_message("cohort_message", sol, "w-5", {})
+    message.cohort_message = written
+    queued.append(message)
+    db.session.flush()
+    data = ("Autumn cohort", "Sol Example", "Tess Tutor", "Leadership for Empowered and Healthy "
+            "Communities Programme", "Sesiwn dydd Iau", "Welwn ni chi yno.")
+    for message in queued:
+        email = compose(message).email
+        html = email.get_body(("html",)).get_content()
+        assert '<html lang="cy">' in html, message.kind
+        assert english_left(html, data) == [], message.kind
+        assert english_left(f"<body><p>{email['Subject']}</p></body>", data) == [], message.kind
+    nudge = compose(queued[2]).email.get_body(("plain",)).get_content()
+    assert "Nid ydym wedi eich gweld ar y rhaglen (Autumn cohort) ers 14 diwrnod" in nudge
+    assert "Arwain ar bob lefel: cyflwyniad" in nudge  # the module's Welsh title
+    reminder = compose(queued[1]).email
+    assert reminder["Subject"] == "Mae eich hunanasesiad dechrau'r rhaglen yn cau ymhen 3 diwrnod"
