@@ -27,10 +27,17 @@ VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "met
 
 @cache
 def catalog_english() -> tuple[str, ...]:
-    """The catalog's English sentences of more than two words, without placeholders."""
+    """The catalog's English sentences of more than two words, without placeholders (and
+    not those Welsh writes the same: "p, p (Holm)")."""
     with CATALOG.open("rb") as file:
-        ids = [m.id if isinstance(m.id, str) else m.id[0] for m in read_po(file) if m.id]
-    return tuple(i for i in ids if len(i.split()) > 2 and "%(" not in i)
+        messages = [m for m in read_po(file) if m.id]
+    found = []
+    for message in messages:
+        english = message.id if isinstance(message.id, str) else message.id[0]
+        welsh = message.string if isinstance(message.string, str) else message.string[1]
+        if len(english.split()) > 2 and "%(" not in english and welsh != english:
+            found.append(english)
+    return tuple(found)
 
 
 class WelshText(HTMLParser):
@@ -84,4 +91,6 @@ def english_left(page: str, data: tuple[str, ...] = ()) -> list[str]:
         words = re.findall(r"[a-z']+", text.lower())
         if len([w for w in words if w in ENGLISH_WORDS]) >= 2:
             found.append(text)
+        elif re.search(r"</?[a-z]+>", text):  # markup escaped into words: a sentence's
+            found.append(text)                # <strong> shown as text
     return found

@@ -41,14 +41,29 @@ def scale_of(programme: Programme) -> tuple[list[int], list[str]]:
 
 
 def theme_titles() -> dict[str, str]:
-    """Theme titles by code: one query."""
-    return dict(db.session.execute(sa.select(Theme.code, Theme.title)).all())
+    """Theme titles by code, in the reader's language where they have it: one query."""
+    title = (sa.func.coalesce(Theme.title_cy, Theme.title) if current_language() == "cy"
+             else Theme.title)
+    return dict(db.session.execute(sa.select(Theme.code, title)).all())
 
 
 def behaviour_statements() -> dict[str, str]:
-    """Behaviour statements by code, in the framework's order: one query."""
-    return dict(db.session.execute(sa.select(Behaviour.code, Behaviour.statement)
+    """Behaviour statements by code, in the framework's order and the reader's language
+    where they have it: one query."""
+    statement = (sa.func.coalesce(Behaviour.statement_cy, Behaviour.statement)
+                 if current_language() == "cy" else Behaviour.statement)
+    return dict(db.session.execute(sa.select(Behaviour.code, statement)
                                    .join(Theme).order_by(Theme.position, Behaviour.position)).all())
+
+
+def names_in_english(level: str) -> bool:
+    """Whether a Welsh reader sees some theme titles (or behaviour statements) in English,
+    for want of their Welsh: one query, and none for an English reader."""
+    if current_language() == "en" or level not in ("theme", "behaviour"):
+        return False
+    missing = Theme.title_cy if level == "theme" else Behaviour.statement_cy
+    return bool(db.session.scalar(sa.select(sa.func.count()).select_from(
+        Theme if level == "theme" else Behaviour).where(missing.is_(None))))
 
 
 def scope_name(cohorts: Sequence[Cohort], programme: Programme) -> str:
@@ -93,7 +108,7 @@ def likert_data(cohorts, programme, protect, theme: str | None,
                           scope=scope))
     return {"title": title + by(breakdown), "scale": scale, "scale_labels": labels,
             "rows": shown, "note": left_out_note(len(rows) - len(shown) - hidden, hidden),
-            "named": not breakdown,
+            "named": not breakdown and names_in_english("behaviour" if theme else "theme"),
             "left_out": {"suppressed": hidden, "empty": len(rows) - len(shown) - hidden},
             "empty": (gettext("Nothing can be shown: every row rests on too few people.")
                       if hidden else gettext("No answers yet: nobody has submitted a "
@@ -171,7 +186,7 @@ def effects_data(cohorts, programme, protect, comparison: str, level: str,
         title = gettext("%(title)s, from others’ ratings (360)", title=title)
     return {"title": title,
             "comparison": comparison, "rows": rows, "note": left_out_note(empty, hidden),
-            "named": bool(names) and not breakdown,
+            "named": bool(names) and not breakdown and names_in_english(level),
             "left_out": {"suppressed": hidden, "empty": empty},
             "empty": (gettext("Nothing can be shown: every row rests on too few people.")
                       if hidden else no_pairs_yet(cohorts, comparison))}

@@ -31,7 +31,7 @@ def fill_and_submit_the_pre_assessment_in_welsh(page) -> int:
     page.get_by_role("link", name="Cyn y rhaglen (pre)", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Cyn y rhaglen (pre)")
     assert_welsh(page)
-    page.get_by_role("link", name="Strategic intent").click()
+    page.get_by_role("link", name="Bwriad strategol").click()  # seeds/framework.cy.yaml
     themes = 0
     while "/themes/" in page.url:
         themes += 1
@@ -55,7 +55,8 @@ def test_a_participant_switches_to_welsh_and_back(visit, programme):
     page.get_by_role("link", name="Cymraeg").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Eich rhaglen")
     assert_welsh(page)
-    page.get_by_role("link", name="Leadership at every level: an induction").first.click()
+    # The induction has a Welsh edition (modules/cy/01-induction.md).
+    page.get_by_role("link", name="Arwain ar bob lefel: cyflwyniad").first.click()
     expect(page.get_by_role("heading", level=2, name="Gweithgareddau")).to_be_visible()
     assert_welsh(page)
     activity = page.locator("#three-ideas")
@@ -65,12 +66,14 @@ def test_a_participant_switches_to_welsh_and_back(visit, programme):
     page.get_by_role("link", name="Hafan").click()
     themes = fill_and_submit_the_pre_assessment_in_welsh(page)
     assert themes == 4
-    page.get_by_role("link", name="Leadership at every level: an induction").first.click()
+    page.get_by_role("link", name="Arwain ar bob lefel: cyflwyniad").first.click()
     module_url = page.url.split("#")[0]
     page.get_by_role("link", name="English").click()
     assert page.url.split("#")[0] == module_url  # the same page, in English
     expect(page.locator("html")).to_have_attribute("lang", "en-GB")
     expect(page.get_by_role("heading", level=2, name="Activities")).to_be_visible()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Leadership at every level: an induction")
     page.wait_for_load_state("load")  # its scripts and styles too, before the tab closes
 
 
@@ -105,3 +108,36 @@ def test_each_role_walks_its_pages_in_welsh_and_switches_back(visit, programme, 
     assert page.url.endswith(last)  # the same page, in English
     expect(page.locator("html")).to_have_attribute("lang", "en-GB")
     assert not visitor.problems, visitor.problems
+
+
+def test_the_evaluation_report_and_its_pdf_in_welsh(client, programme):
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    assert b.sign_in(client, programme.emails["tutor"]).status_code == 302
+    client.get("/language/cy?next=/")
+    page = client.get(f"/outcomes/report?scope={programme.cohort_id}")
+    assert page.status_code == 200 and '<html lang="cy">' in page.text
+    assert "Adroddiad gwerthuso" in page.text and "Geirfa" in page.text
+    assert english_left(page.text, PROGRAMME_DATA) == []
+    pdf = client.get(f"/api/v1/programmes/1/report.pdf?cohorts={programme.cohort_id}")
+    assert pdf.status_code == 200, pdf.text[:300]
+    reader = PdfReader(BytesIO(pdf.data))
+    assert reader.trailer["/Root"]["/Lang"] == "cy"  # read aloud as Welsh
+    text = " ".join(page.extract_text() for page in reader.pages)
+    assert "Adroddiad gwerthuso" in text and "Dulliau" in text
+
+
+def test_a_chart_described_in_welsh_carries_the_same_figures(client, programme):
+    assert b.sign_in(client, programme.emails["tutor"]).status_code == 302
+    path = f"/api/v1/cohorts/{programme.cohort_id}/charts/effects.json"
+    english = client.get(path).get_json()
+    client.get("/language/cy?next=/")
+    welsh = client.get(path).get_json()
+    assert welsh["title"] != english["title"] and welsh["columns"] != english["columns"]
+    # The same figures, row by row; each row named in Welsh (seeds/framework.cy.yaml).
+    assert [row[1:] for row in welsh["rows"]] == [row[1:] for row in english["rows"]]
+    assert english["rows"][0][0] == "SI Strategic intent"
+    assert welsh["rows"][0][0] == "SI Bwriad strategol"
+    assert "Meintiau effaith" in welsh["summary"]
