@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import has_request_context, request
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 
 from lms.accounts.models import User
 from lms.audit.service import record_at_end
@@ -80,14 +82,20 @@ def relation_to_cohort(user: User, cohort: Cohort) -> str | None:
     return None
 
 
+#: Who someone is to a cohort, as a refusal names it.
+RELATION_WORDS = {"admin": _l("administrator"), "tutor": _l("tutor"), "sponsor": _l("sponsor"),
+                  "participant": _l("participant")}
+
+
 def cohort_for(user: User, cohort_id: int, action: str = "view") -> Cohort:
     """The cohort if ``user`` may do ``action`` with it; NotFound or Forbidden otherwise."""
     cohort = db.session.get(Cohort, cohort_id)
     relation = relation_to_cohort(user, cohort) if cohort is not None else None
     if relation is None:
-        raise NotFound(f"There is no cohort with id {cohort_id}.")
+        raise NotFound(gettext("There is no cohort with id %(id)s.", id=cohort_id))
     if relation not in COHORT_ACTIONS[action]:
-        raise Forbidden(f"As a {relation} of this cohort you may not see or change that.")
+        raise Forbidden(gettext("As a %(relation)s of this cohort you may not see or change "
+                                "that.", relation=RELATION_WORDS.get(relation, relation)))
     return cohort
 
 
@@ -120,9 +128,9 @@ def programme_for(user: User, programme_id: int, action: str = "view") -> Progra
         )))
     )
     if not visible:
-        raise NotFound(f"There is no programme with id {programme_id}.")
+        raise NotFound(gettext("There is no programme with id %(id)s.", id=programme_id))
     if user.role not in PROGRAMME_ACTIONS[action]:
-        raise Forbidden("Only an administrator may change the programme.")
+        raise Forbidden(gettext("Only an administrator may change the programme."))
     return programme
 
 
@@ -134,9 +142,9 @@ def outcomes_protected(user: User, cohort: Cohort) -> bool:
     """
     relation = relation_to_cohort(user, cohort)
     if relation is None:
-        raise NotFound(f"There is no cohort with id {cohort.id}.")
+        raise NotFound(gettext("There is no cohort with id %(id)s.", id=cohort.id))
     if relation == "participant":
-        raise Forbidden("Participants see their own outcomes at /api/v1/me/outcomes.")
+        raise Forbidden(gettext("Participants see their own outcomes at /api/v1/me/outcomes."))
     if relation == "sponsor":
         note_sponsor_question(cohort.programme_id, [cohort.id])
     return relation == "sponsor"
@@ -150,7 +158,7 @@ def outcome_cohorts(user: User, programme: Programme,
     they sponsor (protected). ``requested`` narrows the scope; a cohort outside it is a 404.
     """
     if user.role == "participant":
-        raise Forbidden("Participants see their own outcomes at /api/v1/me/outcomes.")
+        raise Forbidden(gettext("Participants see their own outcomes at /api/v1/me/outcomes."))
     query = sa.select(Cohort).where(Cohort.programme_id == programme.id).order_by(Cohort.id)
     if user.role == "tutor":
         query = query.where(Cohort.id.in_(sa.select(Enrolment.cohort_id).where(
@@ -161,7 +169,8 @@ def outcome_cohorts(user: User, programme: Programme,
     if requested:
         unknown = [cid for cid in requested if cid not in allowed]
         if unknown:
-            raise NotFound(f"There is no cohort with id {unknown[0]} in this programme.")
+            raise NotFound(gettext("There is no cohort with id %(id)s in this programme.",
+                                   id=unknown[0]))
         chosen = [allowed[cid] for cid in dict.fromkeys(requested)]
     else:
         chosen = list(allowed.values())

@@ -14,7 +14,10 @@ import re
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
+from flask_babel import gettext
 from zxcvbn import zxcvbn
+
+from lms.core.i18n import current_language
 
 MIN_LENGTH = 12
 MAX_LENGTH = 128
@@ -30,20 +33,23 @@ def policy_problems(password: str, context: tuple[str, ...] = ()) -> list[str]:
     ``context`` holds words a guesser would try first for this person (their e-mail, name).
     """
     if len(password) < MIN_LENGTH:
-        return [f"Use at least {MIN_LENGTH} characters; a few ordinary words make a good one."]
+        return [gettext("Use at least %(least)d characters; a few ordinary words make a good "
+                        "one.", least=MIN_LENGTH)]
     if len(password) > MAX_LENGTH:
-        return [f"Use at most {MAX_LENGTH} characters."]
+        return [gettext("Use at most %(most)d characters.", most=MAX_LENGTH)]
     if "\x00" in password:
-        return ["The password contains a NUL character."]
+        return [gettext("The password contains a NUL character.")]
     words = context_words(context)
     if built_from(password, words):
-        return ["Do not build the password from your name, your email address or the "
-                "programme's name. Choose something less obvious, such as a few unrelated "
-                "words."]
+        return [gettext("Do not build the password from your name, your email address or the "
+                        "programme's name. Choose something less obvious, such as a few "
+                        "unrelated words.")]
     verdict = zxcvbn(password[:ZXCVBN_INPUT_LIMIT], user_inputs=words)
     if verdict["score"] < MIN_ZXCVBN_SCORE:
-        warning = verdict["feedback"].get("warning") or "This password is too easy to guess."
-        advice = "Choose something less common, such as a few unrelated words."
+        advice = gettext("Choose something less common, such as a few unrelated words.")
+        # zxcvbn says why in English only: a Welsh reader gets the general reason.
+        warning = (verdict["feedback"].get("warning") if current_language() == "en" else None
+                   ) or gettext("This password is too easy to guess.")
         return [f"{warning.rstrip('.')}. {advice}"]
     return []
 

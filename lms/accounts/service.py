@@ -13,6 +13,7 @@ import secrets
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy.orm import contains_eager
 
 from lms.accounts import passwords
@@ -49,7 +50,7 @@ def normalise_email(raw: str, field: str = "email") -> str:
     try:
         checked = validate_email(raw.strip(), check_deliverability=False)
     except EmailNotValidError as exc:
-        raise Invalid(f"{raw!r} is not a valid e-mail address.",
+        raise Invalid(gettext("%(address)r is not a valid e-mail address.", address=raw),
                       errors={field: [str(exc)]}) from None
     return checked.normalized.lower()
 
@@ -96,9 +97,11 @@ def create_user(email: str, display_name: str, role: str, *, invite: bool = True
     check_role(role)
     name = display_name.strip()
     if not name:
-        raise Invalid("A display name is required.", errors={"display_name": ["Required."]})
+        raise Invalid(gettext("A display name is required."),
+                      errors={"display_name": [gettext("Required.")]})
     if find_user_by_email(email) is not None:
-        raise Conflict(f"A user with the e-mail address {email} already exists.")
+        raise Conflict(gettext("A user with the e-mail address %(email)s already exists.",
+                               email=email))
     user = User(email=email, display_name=name, role=role)
     db.session.add(user)
     db.session.flush()
@@ -112,7 +115,8 @@ def update_user(user: User, *, display_name=None, role=None, active=None,
     """Change a user's name, role or active flag; disabling ends all their sessions.
     Conflict if ``actor`` (the administrator asking) would disable their own account."""
     if active is False and actor is not None and actor.id == user.id:
-        raise Conflict("You cannot disable your own account: ask another administrator.")
+        raise Conflict(gettext("You cannot disable your own account: ask another "
+                               "administrator."))
     changes = {}
     if display_name is not None and display_name.strip() != user.display_name:
         user.display_name = changes["display_name"] = display_name.strip()
@@ -150,24 +154,27 @@ def set_password(user: User, password: str, *, actor: User | None = None) -> Non
     """Set a new password under the policy; every other session of the user ends."""
     problems = passwords.policy_problems(password, (user.email, user.display_name))
     if problems:
-        raise Invalid("The password does not meet the policy.", errors={"password": problems})
+        raise Invalid(gettext("The password does not meet the policy."),
+                      errors={"password": problems})
     user.password_hash = passwords.hash_password(password)
     end_access(user)
     record("user.set_password", user, actor=actor)
 
 
 def check_current_password(user: User, typed: str | None, why: str) -> None:
-    """Invalid, naming ``current_password``, unless ``typed`` is the person's password."""
+    """Invalid, saying ``why`` and naming ``current_password``, unless ``typed`` is the
+    person's password."""
     if not passwords.verify_password(user.password_hash, typed or ""):
         record("auth.password_check_failed", user, actor=user)
-        raise Invalid(f"Your current password is not right: type it {why}.",
-                      errors={"current_password": ["Type the password you sign in with."]})
+        raise Invalid(why, errors={"current_password": [
+            gettext("Type the password you sign in with.")]})
 
 
 def change_own_password(user: User, current: str, new: str) -> None:
     """A person changes their own password, proving the current one; every session and token
     they had ends (the page then opens a new session for the browser that asked)."""
-    check_current_password(user, current, "to change your password")
+    check_current_password(user, current, gettext(
+        "Your current password is not right: type it to change your password."))
     set_password(user, new, actor=user)
 
 
@@ -178,15 +185,17 @@ def change_own_details(user: User, display_name: str, email: str,
     never by value)."""
     name = display_name.strip()
     if not name:
-        raise Invalid("Give your name.", errors={"display_name": ["Required."]})
+        raise Invalid(gettext("Give your name."), errors={"display_name": [gettext("Required.")]})
     address = normalise_email(email)
     if address.endswith(f"@{ERASED_DOMAIN}"):
-        raise Invalid("That address cannot be used.", errors={"email": ["Use your own address."]})
+        raise Invalid(gettext("That address cannot be used."),
+                      errors={"email": [gettext("Use your own address.")]})
     changed = []
     if address != user.email:
-        check_current_password(user, current_password, "to change your email address")
+        check_current_password(user, current_password, gettext(
+            "Your current password is not right: type it to change your email address."))
         if find_user_by_email(address) is not None:
-            raise Conflict("Another account already uses that email address.")
+            raise Conflict(gettext("Another account already uses that email address."))
         user.email = address
         changed.append("email")
     if name != user.display_name:
@@ -226,8 +235,8 @@ def find_password_link(secret: str) -> PasswordLink:
     """The unused, unexpired link for ``secret``; Gone otherwise."""
     link = db.session.scalar(sa.select(PasswordLink).filter_by(token_hash=digest(secret)))
     if link is None or link.used_at is not None or link.expires_at <= utcnow():
-        raise Gone("This link has expired or has already been used. "
-                   "Ask the programme administrator for a new one.")
+        raise Gone(gettext("This link has expired or has already been used. Ask the programme "
+                           "administrator for a new one."))
     return link
 
 
@@ -289,8 +298,9 @@ def user_for_session(secret: str) -> User | None:
 def create_token(user: User, name: str, days: int) -> tuple[ApiToken, str]:
     """Create an API token; return it and its secret, which is shown this once only."""
     if not 1 <= days <= MAX_TOKEN_DAYS:
-        raise Invalid("A token lasts from 1 to 365 days.",
-                      errors={"days": [f"Must be between 1 and {MAX_TOKEN_DAYS}."]})
+        raise Invalid(gettext("A token lasts from 1 to 365 days."),
+                      errors={"days": [gettext("Must be between 1 and %(most)d.",
+                                               most=MAX_TOKEN_DAYS)]})
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         user=user, name=name.strip() or "API token", token_hash=digest(secret),
@@ -313,7 +323,7 @@ def revoke_token(user: User, token_id: int) -> ApiToken:
     """Revoke one of the user's own tokens; another person's is NotFound."""
     token = db.session.get(ApiToken, token_id)
     if token is None or token.user_id != user.id:
-        raise NotFound(f"You have no token with id {token_id}.")
+        raise NotFound(gettext("You have no token with id %(id)s.", id=token_id))
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         record("token.revoke", token, actor=user)

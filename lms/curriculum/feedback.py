@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from sqlalchemy.orm import joinedload
 
 from lms.accounts.models import User
@@ -28,12 +29,14 @@ def give_feedback(cohort: Cohort, author: User, user_id: int, activity_id: int,
     entry = db.session.scalar(sa.select(ActivityRecord).filter_by(
         user_id=user_id, cohort_id=cohort.id, activity_id=activity_id))
     if entry is None or not (entry.reflection or entry.evidence):
-        raise NotFound("They have written nothing for that activity in this cohort yet.")
+        raise NotFound(gettext("They have written nothing for that activity in this cohort "
+                               "yet."))
     text = (body or "").strip()
     if not text:
-        raise Invalid("Write your feedback.", errors={"body": ["Required."]})
+        raise Invalid(gettext("Write your feedback."), errors={"body": [gettext("Required.")]})
     if len(text) > MAX_FEEDBACK:
-        raise Invalid(f"Feedback is at most {MAX_FEEDBACK:,} characters.",
+        raise Invalid(gettext("Feedback is at most %(most)s characters.",
+                              most=f"{MAX_FEEDBACK:,}"),
                       errors={"body": [f"At most {MAX_FEEDBACK:,} characters."]})
     feedback = ActivityFeedback(record_id=entry.id, author_id=author.id, body=text)
     db.session.add(feedback)

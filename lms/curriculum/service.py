@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import format_date, gettext
 from sqlalchemy.orm import selectinload
 
 from lms.accounts.models import User
@@ -18,6 +19,7 @@ from lms.cohorts.models import Cohort, Enrolment
 from lms.core.db_types import utcnow
 from lms.core.errors import Conflict, Invalid, NotFound
 from lms.core.extensions import db
+from lms.core.i18n import in_reader_language
 from lms.curriculum.models import (
     Activity,
     ActivityNoteVersion,
@@ -45,7 +47,7 @@ def get_module(slug: str) -> Module:
         .options(selectinload(Module.activities), selectinload(Module.behaviours),
                  selectinload(Module.theme)))
     if module is None:
-        raise NotFound(f"There is no module {slug!r}.")
+        raise NotFound(gettext("There is no module %(slug)r.", slug=slug))
     return module
 
 
@@ -179,8 +181,10 @@ def working_cohort(user: User, slug: str, today: dt.date,
                  if cohort_id is None or cohort.id == cohort_id
                  for item in cohort_curriculum(cohort) if item.module.slug == slug]
     if not following:
-        where = "your programme" if cohort_id is None else f"your cohort {cohort_id}"
-        raise NotFound(f"Module {slug!r} is not part of {where}.")
+        raise NotFound(gettext("Module %(slug)r is not part of your programme.", slug=slug)
+                       if cohort_id is None else
+                       gettext("Module %(slug)r is not part of your cohort %(id)s.", slug=slug,
+                               id=cohort_id))
     opened = [pair for pair in following if is_open(pair[1], today)]
     return (opened or following)[0]
 
@@ -193,7 +197,7 @@ def find_activity_for(user: User, slug: str, key: str, today: dt.date,
     cohort, item = working_cohort(user, slug, today, cohort_id)
     activity = next((a for a in item.module.activities if a.key == key), None)
     if activity is None or activity.retired_at is not None:
-        raise NotFound(f"Module {slug!r} has no activity {key!r}.")
+        raise NotFound(gettext("Module %(slug)r has no activity %(key)r.", slug=slug, key=key))
     if require_open and not is_open(item, today):
         raise Conflict(opening_problem(cohort, item))
     return activity, cohort
@@ -201,11 +205,12 @@ def find_activity_for(user: User, slug: str, key: str, today: dt.date,
 
 def opening_problem(cohort: Cohort, item: CurriculumItem) -> str:
     """Why work on a module cannot be recorded yet, with the day it can."""
-    day = f"{item.available_on:%-d %B %Y}"
+    day = format_date(item.available_on, "d MMMM y")
+    title = in_reader_language(item.module.title)
     if item.opens_on is None or item.opens_on <= cohort.starts_on:
-        return (f"{cohort.name} starts on {day}: work on {item.module.title!r} can be "
-                "recorded from then.")
-    return f"Module {item.module.title!r} opens on {day}."
+        return gettext("%(cohort)s starts on %(date)s: work on “%(module)s” can be recorded "
+                       "from then.", cohort=cohort.name, date=day, module=title)
+    return gettext("Module “%(module)s” opens on %(date)s.", module=title, date=day)
 
 
 def find_record(user: User, cohort_id: int, activity_id: int) -> ActivityRecord | None:
@@ -267,11 +272,11 @@ def check_done_needs(activity: Activity, entry: ActivityRecord, done: bool) -> N
     if not done:
         return
     if activity.kind == "reflect" and not entry.reflection:
-        raise Invalid("Write your reflection before marking this activity done.",
-                      errors={"reflection": ["Required to mark a reflection done."]})
+        raise Invalid(gettext("Write your reflection before marking this activity done."),
+                      errors={"reflection": [gettext("Required to mark a reflection done.")]})
     if activity.kind == "practise" and not entry.evidence:
-        raise Invalid("Add a short evidence note before marking this activity done.",
-                      errors={"evidence": ["Required to mark a workplace task done."]})
+        raise Invalid(gettext("Add a short evidence note before marking this activity done."),
+                      errors={"evidence": [gettext("Required to mark a workplace task done.")]})
 
 
 # --- coverage ------------------------------------------------------------------------------

@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 
 from lms.accounts.models import User
 from lms.audit.service import record
@@ -18,9 +20,10 @@ from lms.messaging.models import CohortMessage
 from lms.ratings.models import PHASES, Assessment
 
 AUDIENCES = ("all", "at_risk", *(f"not_submitted:{phase}" for phase in PHASES))
-AUDIENCE_NAMES = {"all": "everyone in the cohort", "at_risk": "participants at risk",
-                  **{f"not_submitted:{phase}": f"those who have not submitted {phase}"
-                     for phase in PHASES}}
+AUDIENCE_NAMES = {"all": _l("everyone in the cohort"), "at_risk": _l("participants at risk"),
+                  "not_submitted:pre": _l("those who have not submitted pre"),
+                  "not_submitted:then": _l("those who have not submitted then"),
+                  "not_submitted:post": _l("those who have not submitted post")}
 MAX_SUBJECT = 200
 MAX_BODY = 20_000
 
@@ -28,8 +31,9 @@ MAX_BODY = 20_000
 def check_audience(audience: str) -> str:
     """The audience if it is one; Invalid naming the field ``to`` otherwise."""
     if audience not in AUDIENCES:
-        raise Invalid(f"Unknown audience {audience!r}.",
-                      errors={"to": [f"Must be one of: {', '.join(AUDIENCES)}."]})
+        raise Invalid(gettext("Unknown audience %(audience)r.", audience=audience),
+                      errors={"to": [gettext("Must be one of: %(choices)s.",
+                                             choices=", ".join(AUDIENCES))]})
     return audience
 
 
@@ -65,17 +69,19 @@ def checked_text(subject: str, body: str) -> tuple[str, str]:
     # Forms send CRLF line ends; the message is kept with plain ones (paragraphs are "\n\n").
     body = (body or "").replace("\r\n", "\n").replace("\r", "\n").strip()
     if not subject:
-        errors["subject"] = ["Write a subject."]
+        errors["subject"] = [gettext("Write a subject.")]
     elif "\r" in subject or "\n" in subject:
-        errors["subject"] = ["A subject is one line: remove the line breaks."]
+        errors["subject"] = [gettext("A subject is one line: remove the line breaks.")]
     elif len(subject) > MAX_SUBJECT:
-        errors["subject"] = [f"Use at most {MAX_SUBJECT} characters; this has {len(subject)}."]
+        errors["subject"] = [gettext("Use at most %(most)s characters; this has %(count)s.",
+                                     most=MAX_SUBJECT, count=len(subject))]
     if not body:
-        errors["body"] = ["Write the message."]
+        errors["body"] = [gettext("Write the message.")]
     elif len(body) > MAX_BODY:
-        errors["body"] = [f"Use at most {MAX_BODY:,} characters; this has {len(body):,}."]
+        errors["body"] = [gettext("Use at most %(most)s characters; this has %(count)s.",
+                                  most=f"{MAX_BODY:,}", count=f"{len(body):,}")]
     if errors:
-        raise Invalid("The message was not sent.", errors=errors)
+        raise Invalid(gettext("The message was not sent."), errors=errors)
     return subject, body
 
 
@@ -85,9 +91,10 @@ def send_to_cohort(cohort: Cohort, author: User, subject: str, body: str,
     subject, body = checked_text(subject, body)
     people = recipients(cohort, audience)
     if not people:
-        raise Invalid("Nobody would receive this message.",
-                      errors={"to": [f"Nobody in {cohort.name} is {AUDIENCE_NAMES[audience]}"
-                                     " just now."]})
+        raise Invalid(gettext("Nobody would receive this message."),
+                      errors={"to": [gettext("Nobody in %(cohort)s is in this group just now: "
+                                             "%(audience)s.", cohort=cohort.name,
+                                             audience=AUDIENCE_NAMES[audience])]})
     written = CohortMessage(cohort=cohort, author=author, audience=audience, subject=subject,
                             body=body)
     db.session.add(written)

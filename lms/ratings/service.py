@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask
+from flask_babel import format_date, gettext
 from sqlalchemy.orm import joinedload, selectinload
 
 from lms.accounts.models import User
@@ -72,21 +73,31 @@ def window_problem(cohort: Cohort, phase: str, today: dt.date,
     if extended is not None and today <= extended:
         return None
     opens, closes = window(cohort, phase)
-    label = "retrospective (then)" if phase == "then" else phase
+    label = gettext("retrospective (then)") if phase == "then" else phase
     if opens is None or closes is None:
-        return f"The {label} self-assessment of {cohort.name} has no dates set yet."
+        return gettext("The %(phase)s self-assessment of %(cohort)s has no dates set yet.",
+                       phase=label, cohort=cohort.name)
     if not opens <= today <= closes:
-        ended = (f" Your tutor's extension ended on {extended:%-d %B %Y}."
-                 if extended is not None else "")
-        return (f"The {label} self-assessment is open from {opens:%-d %B %Y} to "
-                f"{closes:%-d %B %Y}; today it cannot be changed.{ended}")
+        said = gettext("The %(phase)s self-assessment is open from %(opens)s to %(closes)s; "
+                       "today it cannot be changed.", phase=label, opens=long_date(opens),
+                       closes=long_date(closes))
+        if extended is not None:
+            said += " " + gettext("Your tutor's extension ended on %(date)s.",
+                                  date=long_date(extended))
+        return said
     return None
+
+
+def long_date(day: dt.date) -> str:
+    """A date as people write it, in the language being spoken: "1 December 2026"."""
+    return format_date(day, "d MMMM y")
 
 
 def check_phase(phase: str) -> str:
     """``phase`` if it is one of pre, then, post; NotFound otherwise (it is part of a path)."""
     if phase not in PHASES:
-        raise NotFound(f"There is no phase {phase!r}; the phases are pre, then and post.")
+        raise NotFound(gettext("There is no phase %(phase)r; the phases are pre, then and "
+                               "post.", phase=phase))
     return phase
 
 
@@ -103,8 +114,8 @@ def participant_enrolment(user: User, cohort_id: int | None = None) -> Enrolment
         query = query.where(Enrolment.cohort_id == cohort_id)
     enrolment = db.session.scalars(query.limit(1)).first()
     if enrolment is None:
-        raise NotFound("You are not a participant of that cohort." if cohort_id
-                       else "You are not a participant of any cohort.")
+        raise NotFound(gettext("You are not a participant of that cohort.") if cohort_id
+                       else gettext("You are not a participant of any cohort."))
     return enrolment
 
 
@@ -126,17 +137,20 @@ def parse_answers(raw: dict[str, Any], asked: dict[str, Behaviour], values: list
     """
     answers: dict[int, int | None] = {}
     problems: dict[str, list[str]] = {}
-    allowed = f"a whole number from {values[0]} to {values[-1]}, or \"{no_point}\""
     for code, value in raw.items():
         behaviour = asked.get(code.upper()) if isinstance(code, str) else None
         if behaviour is None:
-            problems[str(code)] = [f"{code!r} is not a behaviour you are asked to rate"]
+            problems[str(code)] = [gettext("%(code)r is not a behaviour you are asked to rate",
+                                           code=code)]
         elif value == no_point:
             answers[behaviour.id] = None
         elif isinstance(value, int) and not isinstance(value, bool) and value in values:
             answers[behaviour.id] = value
         else:
-            problems[code] = [f"must be {allowed}; got {value!r}"[:200]]
+            problems[code] = [gettext("must be a whole number from %(low)d to %(high)d, or "
+                                      "“%(none)s”; got %(value)s", low=values[0],
+                                      high=values[-1], none=no_point,
+                                      value=repr(value)[:100])]
     return answers, problems
 
 
@@ -164,14 +178,15 @@ def save_draft(user: User, phase: str, raw: dict[str, Any], cohort_id: int | Non
     asked = {b.code: b for b in behaviours_for_sector(sector_of(enrolment))}
     answers, problems = parse_answers(raw, asked, scale_values(cohort.programme))
     if problems:
-        raise Invalid("Some answers cannot be saved; nothing was changed.",
+        raise Invalid(gettext("Some answers cannot be saved; nothing was changed."),
                       errors={"ratings": problems})
     if assessment is None:
         assessment = Assessment(cohort=cohort, user=user, phase=phase)
         db.session.add(assessment)
     elif assessment.status == "submitted":
-        raise Conflict(f"Your {phase} self-assessment is submitted and locked; ask your "
-                       "tutor to reopen it if something needs changing.")
+        raise Conflict(gettext("Your %(phase)s self-assessment is submitted and locked; ask "
+                               "your tutor to reopen it if something needs changing.",
+                               phase=phase))
     save_answers(assessment, answers)
     db.session.flush()
     return assessment
@@ -196,14 +211,16 @@ def submit(user: User, phase: str, cohort_id: int | None = None,
     if problem:
         raise Conflict(problem)
     if assessment is not None and assessment.status == "submitted":
-        raise Conflict(f"Your {phase} self-assessment is already submitted.")
+        raise Conflict(gettext("Your %(phase)s self-assessment is already submitted.",
+                               phase=phase))
     asked = behaviours_for_sector(sector_of(enrolment))
     answered = {r.behaviour_id for r in assessment.ratings} if assessment else set()
     missing = [b.code for b in asked if b.id not in answered]
     if missing:
         shown = ", ".join(missing[:10]) + (" …" if len(missing) > 10 else "")
-        raise Invalid(f"Answer every behaviour before submitting: {len(missing)} missing "
-                      f"({shown}).", errors={"ratings": {"missing": missing}})
+        raise Invalid(gettext("Answer every behaviour before submitting: %(count)d missing "
+                              "(%(codes)s).", count=len(missing), codes=shown),
+                      errors={"ratings": {"missing": missing}})
     now = utcnow()
     with changing_answers(enrolment.cohort_id, [user.id]):
         # Marked with its cohort and phase, so that only this cohort's answers (and, for a
@@ -215,7 +232,8 @@ def submit(user: User, phase: str, cohort_id: int | None = None,
             execution_options={data_version.COHORT_OPTION: enrolment.cohort_id,
                                data_version.PHASE_OPTION: phase}).rowcount
         if changed != 1:
-            raise Conflict(f"Your {phase} self-assessment is already submitted.")
+            raise Conflict(gettext("Your %(phase)s self-assessment is already submitted.",
+                                   phase=phase))
     db.session.refresh(assessment)
     record("assessment.submit", assessment, phase=phase)
     return assessment
@@ -298,18 +316,23 @@ def check_extension(cohort: Cohort, phase: str, closes_on: dt.date | None,
     window_closed = closes is None or closes < today
     if closes_on is None:
         if window_closed:
-            ended = (f"closed on {closes:%-d %B %Y}" if closes is not None
-                     else "has no dates set")
-            raise Invalid(f"The {phase} self-assessment window {ended}: give the participant "
-                          "a new closing date (closes_on) so they can submit it again.",
-                          errors={"closes_on": ["Required: the window has closed."]})
+            said = (gettext("The %(phase)s self-assessment window closed on %(date)s: give "
+                            "the participant a new closing date (closes_on) so they can "
+                            "submit it again.", phase=phase, date=long_date(closes))
+                    if closes is not None else
+                    gettext("The %(phase)s self-assessment window has no dates set: give the "
+                            "participant a new closing date (closes_on) so they can submit "
+                            "it again.", phase=phase))
+            raise Invalid(said, errors={"closes_on": [gettext("Required: the window has "
+                                                              "closed.")]})
         return
     if closes_on < today:
-        raise Invalid("The new closing date is in the past.",
-                      errors={"closes_on": [f"Must be today ({today:%-d %B %Y}) or later."]})
+        raise Invalid(gettext("The new closing date is in the past."),
+                      errors={"closes_on": [gettext("Must be today (%(date)s) or later.",
+                                                    date=long_date(today))]})
     if (closes_on - today).days > MAX_EXTENSION_DAYS:
-        raise Invalid("The new closing date is more than a year away.",
-                      errors={"closes_on": ["Must be within a year of today."]})
+        raise Invalid(gettext("The new closing date is more than a year away."),
+                      errors={"closes_on": [gettext("Must be within a year of today.")]})
 
 
 def reopen(cohort: Cohort, user_id: int, phase: str, reason: str,
@@ -320,9 +343,11 @@ def reopen(cohort: Cohort, user_id: int, phase: str, reason: str,
     today = today or dt.date.today()
     assessment = find_assessment(cohort.id, user_id, phase)
     if assessment is None:
-        raise NotFound(f"User {user_id} has no {phase} self-assessment in this cohort.")
+        raise NotFound(gettext("User %(id)s has no %(phase)s self-assessment in this cohort.",
+                               id=user_id, phase=phase))
     if assessment.status != "submitted":
-        raise Conflict(f"The {phase} self-assessment is not submitted, so it is already open.")
+        raise Conflict(gettext("The %(phase)s self-assessment is not submitted, so it is "
+                               "already open.", phase=phase))
     check_extension(cohort, phase, closes_on, today)
     with changing_answers(cohort.id, [user_id]):
         assessment.status = "draft"

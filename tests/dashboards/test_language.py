@@ -174,6 +174,16 @@ def test_a_module_with_a_welsh_edition_is_shown_in_welsh(browse, cohorts):
     refused = pat.post("/modules/induction/your-starting-point",
                        {"your-starting-point-done": "y"})
     assert refused.status_code == 422 and "Mae problem wedi codi" in refused.text
+    assert "Ysgrifennwch eich myfyrdod cyn nodi bod y gweithgaredd hwn wedi" in refused.text
+
+
+def test_the_api_refuses_in_the_language_asked_for(client, cohorts):
+    b.sign_in(client, cohorts.emails["tutor"])
+    welsh = client.get("/api/v1/cohorts/9999", headers={"Accept-Language": "cy"})
+    assert welsh.status_code == 404 and welsh.headers["Content-Language"] == "cy"
+    assert welsh.get_json()["message"] == "Nid oes carfan â'r id 9999."
+    english = client.get("/api/v1/cohorts/9999", headers={"Accept-Language": "en"})
+    assert english.get_json()["message"] == "There is no cohort with id 9999."
 
 
 def test_the_framework_is_shown_in_its_welsh_translation(browse, cohorts):
