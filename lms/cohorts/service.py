@@ -10,6 +10,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
 from lms.accounts.models import User
@@ -148,14 +150,19 @@ def update_organisation(organisation: Organisation, changes: dict[str, Any]) -> 
 def check_dates(starts_on: dt.date, ends_on: dt.date) -> None:
     """A cohort ends on or after the day it starts."""
     if ends_on < starts_on:
-        raise Invalid("A cohort cannot end before it starts.",
-                      errors={"ends_on": ["Must be on or after starts_on."]})
+        raise Invalid(gettext("A cohort cannot end before it starts."),
+                      errors={"ends_on": [gettext("Must be on or after starts_on.")]})
 
 
 #: Every window's dates: the self-assessments', then the 360 rounds' own.
 WINDOWS = ("pre_opens_on", "pre_closes_on", "post_opens_on", "post_closes_on",
            "feedback_pre_opens_on", "feedback_pre_closes_on", "feedback_post_opens_on",
            "feedback_post_closes_on")
+
+
+#: How a refusal names each window with dates.
+WINDOW_NAMES = {"pre": _l("pre window"), "post": _l("post window"),
+                "feedback_pre": _l("pre 360 round"), "feedback_post": _l("post 360 round")}
 
 
 def check_windows(values: dict[str, Any], ends_on: dt.date | None = None) -> None:
@@ -165,23 +172,24 @@ def check_windows(values: dict[str, Any], ends_on: dt.date | None = None) -> Non
     ends. Each refusal names its field."""
     for phase in ("pre", "post", "feedback_pre", "feedback_post"):
         opens, closes = values.get(f"{phase}_opens_on"), values.get(f"{phase}_closes_on")
-        name = (f"{phase.removeprefix('feedback_')} 360 round" if phase.startswith("feedback")
-                else f"{phase} window")
+        name = WINDOW_NAMES[phase]
         if (opens is None) != (closes is None):
             missing = f"{phase}_opens_on" if opens is None else f"{phase}_closes_on"
-            raise Invalid(f"The {name} needs both dates, or neither.",
-                          errors={missing: ["Give both dates or neither."]})
+            raise Invalid(gettext("The %(window)s needs both dates, or neither.", window=name),
+                          errors={missing: [gettext("Give both dates or neither.")]})
         if opens is not None and closes < opens:
-            raise Invalid(f"The {name} closes before it opens.",
-                          errors={f"{phase}_closes_on": [f"Must be on or after "
-                                                         f"{phase}_opens_on."]})
+            raise Invalid(gettext("The %(window)s closes before it opens.", window=name),
+                          errors={f"{phase}_closes_on": [gettext(
+                              "Must be on or after %(field)s.", field=f"{phase}_opens_on")]})
         if closes is not None and ends_on is not None and closes > ends_on:
-            raise Invalid(f"The {name} closes after the cohort ends ({ends_on}).",
-                          errors={f"{phase}_closes_on": ["Must be on or before ends_on."]})
+            raise Invalid(gettext("The %(window)s closes after the cohort ends (%(date)s).",
+                                  window=name, date=ends_on),
+                          errors={f"{phase}_closes_on": [gettext("Must be on or before "
+                                                                 "ends_on.")]})
     pre_closes, post_opens = values.get("pre_closes_on"), values.get("post_opens_on")
     if pre_closes is not None and post_opens is not None and post_opens <= pre_closes:
-        raise Invalid("The post window must open after the pre window closes.",
-                      errors={"post_opens_on": ["Must be after pre_closes_on."]})
+        raise Invalid(gettext("The post window must open after the pre window closes."),
+                      errors={"post_opens_on": [gettext("Must be after pre_closes_on.")]})
 
 
 def create_cohort(name: str, starts_on: dt.date, ends_on: dt.date,
@@ -191,12 +199,13 @@ def create_cohort(name: str, starts_on: dt.date, ends_on: dt.date,
     programme = get_programme(programme_id)
     clean = name.strip()
     if not clean:
-        raise Invalid("A cohort needs a name.", errors={"name": ["Required."]})
+        raise Invalid(gettext("A cohort needs a name."), errors={"name": [gettext("Required.")]})
     check_dates(starts_on, ends_on)
     check_windows(windows, ends_on)
     one_of(status, COHORT_STATUSES, "status")
     if db.session.scalar(sa.select(Cohort.id).filter_by(programme_id=programme.id, name=clean)):
-        raise Conflict(f"The programme already has a cohort called {clean!r}.")
+        raise Conflict(gettext("The programme already has a cohort called %(name)r.",
+                               name=clean))
     cohort = Cohort(programme=programme, name=clean, starts_on=starts_on, ends_on=ends_on,
                     status=status, **windows)
     db.session.add(cohort)
@@ -217,7 +226,8 @@ def update_cohort(cohort: Cohort, changes: dict[str, Any]) -> Cohort:
         clash = db.session.scalar(sa.select(Cohort.id).filter_by(
             programme_id=cohort.programme_id, name=clean))
         if clash is not None and clash != cohort.id:
-            raise Conflict(f"The programme already has a cohort called {clean!r}.")
+            raise Conflict(gettext("The programme already has a cohort called %(name)r.",
+                                   name=clean))
         changes = {**changes, "name": clean}
     for key, value in changes.items():
         setattr(cohort, key, value)
@@ -277,7 +287,8 @@ def enrolled_as(cohort: Cohort, user_id: int, role: str) -> Enrolment:
     enrolment = db.session.scalar(sa.select(Enrolment).filter_by(
         cohort_id=cohort.id, user_id=user_id, role=role))
     if enrolment is None:
-        raise NotFound(f"User {user_id} is not a {role} of this cohort.")
+        raise NotFound(gettext("User %(id)s is not a %(role)s of this cohort.", id=user_id,
+                               role=role))
     return enrolment
 
 
@@ -311,14 +322,17 @@ def enrol(cohort: Cohort, user: User, role: str, organisation: Organisation | No
     """Put a person in a cohort; Conflict if they are already in it."""
     one_of(role, ("participant", "tutor"), "role")
     if not enrolment_role_allowed(user, role):
-        raise Invalid(f"{user.email} is a {user.role} and cannot be enrolled as a {role}.",
-                      errors={"role": [f"{user.email} has the role {user.role}."]})
+        raise Invalid(gettext("%(email)s is a %(has)s and cannot be enrolled as a %(role)s.",
+                              email=user.email, has=user.role, role=role),
+                      errors={"role": [gettext("%(email)s has the role %(role)s.",
+                                               email=user.email, role=user.role)]})
     if role == "participant" and (organisation is None or level is None):
-        raise Invalid("A participant needs an organisation and a leadership level.",
-                      errors={"organisation_id": ["Required for participants."],
-                              "leadership_level": ["Required for participants."]})
+        raise Invalid(gettext("A participant needs an organisation and a leadership level."),
+                      errors={"organisation_id": [gettext("Required for participants.")],
+                              "leadership_level": [gettext("Required for participants.")]})
     if db.session.scalar(sa.select(Enrolment.id).filter_by(cohort_id=cohort.id, user_id=user.id)):
-        raise Conflict(f"{user.email} is already enrolled in this cohort.")
+        raise Conflict(gettext("%(email)s is already enrolled in this cohort.",
+                               email=user.email))
     enrolment = Enrolment(cohort=cohort, user=user, role=role, organisation=organisation,
                           leadership_level=level)
     db.session.add(enrolment)
@@ -332,7 +346,7 @@ def withdraw(cohort: Cohort, user_id: int) -> None:
     enrolment = db.session.scalar(
         sa.select(Enrolment).filter_by(cohort_id=cohort.id, user_id=user_id))
     if enrolment is None:
-        raise NotFound(f"User {user_id} is not enrolled in this cohort.")
+        raise NotFound(gettext("User %(id)s is not enrolled in this cohort.", id=user_id))
     record("enrolment.delete", enrolment, cohort_id=cohort.id, user_id=user_id)
     db.session.delete(enrolment)
     db.session.flush()
@@ -344,8 +358,10 @@ def add_sponsor(user: User, *, programme: Programme | None = None,
                 cohort: Cohort | None = None) -> Sponsorship:
     """Make a sponsor a sponsor of a programme or of one cohort (no-op if already)."""
     if user.role != "sponsor":
-        raise Invalid(f"{user.email} is a {user.role}, not a sponsor.",
-                      errors={"user_id": ["Only users with the role sponsor can sponsor."]})
+        raise Invalid(gettext("%(email)s is a %(role)s, not a sponsor.", email=user.email,
+                              role=user.role),
+                      errors={"user_id": [gettext("Only users with the role sponsor can "
+                                                  "sponsor.")]})
     scope = {"programme_id": programme.id} if programme else {"cohort_id": cohort.id}
     existing = db.session.scalar(sa.select(Sponsorship).filter_by(user_id=user.id, **scope))
     if existing is not None:
@@ -373,7 +389,7 @@ def remove_sponsor(user_id: int, *, programme: Programme | None = None,
     scope = {"programme_id": programme.id} if programme else {"cohort_id": cohort.id}
     sponsorship = db.session.scalar(sa.select(Sponsorship).filter_by(user_id=user_id, **scope))
     if sponsorship is None:
-        raise NotFound(f"User {user_id} does not sponsor this.")
+        raise NotFound(gettext("User %(id)s does not sponsor this.", id=user_id))
     record("sponsorship.delete", sponsorship, user_id=user_id, **scope)
     db.session.delete(sponsorship)
     db.session.flush()
