@@ -146,3 +146,11 @@ def test_translation_status_says_what_is_english_only(seeded, tmp_path):
     whole = runner.invoke(args=["lms", "translation-status", "--check"])
     assert whole.exit_code == 0, whole.output
     assert "Everything is in Welsh." in whole.output
+
+
+def test_a_welsh_edition_that_is_not_a_module_file_names_its_place(tmp_path):
+    folder = welsh_module_folder(tmp_path, "---\n- just a list\n---\nText.\n")
+    with pytest.raises(SeedError) as refused:
+        read_module_directory(folder)
+    assert refused.value.problems == [
+        "cy/01-induction.md: the front matter must be a mapping (slug, title, …)"]

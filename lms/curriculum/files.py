@@ -104,21 +104,27 @@ def section_problems(activities: list[dict[str, Any]],
     return problems
 
 
-def read_module_file(path: Path) -> dict[str, Any]:
-    """One module file as data; SeedError naming the file, field and reason otherwise."""
+def read_front_matter(path: Path, source: str) -> tuple[dict[str, Any], str]:
+    """A module file's front matter (a mapping) and its Markdown body; SeedError naming
+    ``source`` otherwise."""
     try:
-        text = path.read_text(encoding="utf-8")
-        front, body = split_front_matter(text)
+        front, body = split_front_matter(path.read_text(encoding="utf-8"))
         raw = load_yaml(front)
     except UnicodeDecodeError as exc:
-        raise SeedError(path.name, [f"not UTF-8 text (byte {exc.start})"]) from None
+        raise SeedError(source, [f"not UTF-8 text (byte {exc.start})"]) from None
     except ValueError as exc:
-        raise SeedError(path.name, [str(exc)]) from None
+        raise SeedError(source, [str(exc)]) from None
     except yaml.YAMLError as exc:
-        raise SeedError(path.name, [f"front matter is not valid YAML: "
-                                    f"{describe_yaml_error(exc)}"]) from None
+        raise SeedError(source, [f"front matter is not valid YAML: "
+                                 f"{describe_yaml_error(exc)}"]) from None
     if not isinstance(raw, dict):
-        raise SeedError(path.name, ["the front matter must be a mapping (slug, title, …)"])
+        raise SeedError(source, ["the front matter must be a mapping (slug, title, …)"])
+    return raw, body
+
+
+def read_module_file(path: Path) -> dict[str, Any]:
+    """One module file as data; SeedError naming the file, field and reason otherwise."""
+    raw, body = read_front_matter(path, path.name)
     try:
         module = ModuleFile().load(raw)
     except ValidationError as exc:
@@ -196,18 +202,9 @@ def read_welsh_edition(path: Path, english: dict[str, Any]) -> dict[str, Any]:
     """The Welsh edition of the module ``english`` (read from the file of the same name in
     ``cy/``): its words, and its activities' by key. Activities it leaves out stay English
     only; a key the English edition does not have is refused."""
+    raw, body = read_front_matter(path, f"cy/{path.name}")
     try:
-        front, body = split_front_matter(path.read_text(encoding="utf-8"))
-        raw = load_yaml(front)
-    except UnicodeDecodeError as exc:
-        raise SeedError(path.name, [f"not UTF-8 text (byte {exc.start})"]) from None
-    except ValueError as exc:
-        raise SeedError(path.name, [str(exc)]) from None
-    except yaml.YAMLError as exc:
-        raise SeedError(path.name, [f"front matter is not valid YAML: "
-                                    f"{describe_yaml_error(exc)}"]) from None
-    try:
-        edition = WelshModuleFile().load(raw if isinstance(raw, dict) else {})
+        edition = WelshModuleFile().load(raw)
     except ValidationError as exc:
         raise SeedError(f"cy/{path.name}", flatten_errors(exc.messages)) from None
     problems = welsh_problems(edition, english)

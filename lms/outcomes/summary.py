@@ -1,5 +1,6 @@
-"""The plain-English summary at the top of the outcomes page and the evaluation report. Pure:
-reports' dictionaries in, sentences out, so the same figures always give the same words.
+"""The plain-language summary at the top of the outcomes page and the evaluation report, in
+the reader's language. Pure: reports' dictionaries in, sentences out, so the same figures
+always give the same words (in the same language).
 
 Every sentence is made from figures the reader's own report shows; a suppressed figure has
 none (the report gives only its reason), so nothing suppressed can be described. No sentence
