@@ -310,6 +310,7 @@ def demo_feedback(cohort: Cohort) -> None:
                     cohort_id=cohort.id, participant_id=enrolment.user_id, name=name,
                     email=f"{local}.for.{enrolment.user.email.split('@')[0]}@{domain}",
                     rater_group=group, phase=phase, status="submitted",
+                    language="cy" if enrolment.user.email in WELSH_READERS else "en",
                     nominated_by_id=enrolment.user_id,
                     # no link: these rounds are long closed
                     token_digest=f"demo:{enrolment.user_id}:{phase}:{local}",

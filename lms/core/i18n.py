@@ -2,8 +2,9 @@
 is ``lms.web.language``).
 
 Pages: the language chosen with the "Cymraeg / English" link (kept in the session, and as the
-person's ``language`` when signed in), else the signed-in person's language, else the
-browser's ``Accept-Language``, else English. The API: the language chosen on the pages when
+person's ``language`` when signed in), else the language recorded for the page's reader (a
+360 rater's, see ``answer_in``), else the signed-in person's language, else the browser's
+``Accept-Language``, else English. The API: the language chosen on the pages when
 a page calls it (a chart in a Welsh page is Welsh), else ``Accept-Language`` when the caller
 sends it, else the person's language. Every answer says which in ``Content-Language``.
 
@@ -58,7 +59,14 @@ def select_language() -> str:
         return (chosen if chosen in LANGUAGES else None) or asked or signed_in_language() or "en"
     if chosen in LANGUAGES:
         return chosen
-    return signed_in_language() or asked or "en"
+    return g.get("reader_language") or signed_in_language() or asked or "en"
+
+
+def answer_in(language: str) -> None:
+    """Answer this page in ``language`` (someone without an account, whose language was
+    chosen for them), unless its reader chose one with the language link."""
+    g.reader_language = language if language in LANGUAGES else None
+    refresh()
 
 
 def current_language() -> str:

@@ -10,12 +10,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup
 from marshmallow import ValidationError
 
 from lms import access
 from lms.cohorts.service import participant_in
 from lms.core.errors import Conflict, Gone, Invalid, NotFound
 from lms.core.extensions import person_writes
+from lms.core.i18n import HTML_LANG, LANGUAGES, NAMES, answer_in, current_language
 from lms.dashboards.participant import radio_items
 from lms.feedback import (
     mail,  # noqa: F401  (registers the raters' e-mails)
@@ -62,8 +64,11 @@ def ended(exc: NotFound | Gone):
 @person_writes
 def rater_form(token: str):
     """A rater's questions about one participant: save, submit, or withdraw."""
+    owner = service.link_owner(token)
+    if owner is not None:  # an ended link too speaks the rater's language
+        answer_in(owner.language)
     try:
-        rater = service.rater_by_token(token)
+        rater = service.working_link(owner)
     except (NotFound, Gone) as exc:
         return ended(exc)
     errors: list[dict[str, str]] = []
@@ -126,6 +131,7 @@ def act_on(rater, view: dict[str, Any], form) -> tuple[list[dict[str, str]], int
 def nomination(form) -> tuple[dict[str, Any] | None, dict[str, list[str]]]:
     """The rater the form asks for, or the errors by field."""
     data = {name: form.get(name, "") for name in ("name", "email", "group", "phase")}
+    data["language"] = form.get("language") or current_language()
     try:
         return RaterInputSchema().load(data), {}
     except ValidationError as exc:
@@ -146,12 +152,20 @@ def raters_context(cohort, participant_id: int) -> dict[str, Any]:
             "min_group": cohort.programme.feedback_min_group,
             "round_names": ROUND_NAMES, "group_titles": GROUP_TITLES,
             "state_text": STATE_TEXT, "state_of": service.rater_state,
-            "all_others": report.ALL_OTHERS, "group_items": group_items}
+            "all_others": report.ALL_OTHERS, "group_items": group_items,
+            "language_items": language_items}
 
 
 def group_items(chosen: str) -> list[dict[str, Any]]:
     """The rater groups as the select component's items, ``chosen`` selected."""
     return [{"value": "", "text": gettext("Choose one")}] + select_items(GROUP_TITLES, chosen)
+
+
+def language_items(chosen: str) -> list[dict[str, Any]]:
+    """The languages a rater can be written to in, each named in itself (and marked so)."""
+    return [{"value": code, "checked": code == chosen,
+             "html": Markup('<span lang="{}">{}</span>').format(HTML_LANG[code], NAMES[code])}
+            for code in LANGUAGES]
 
 
 def nominate_from(cohort, participant_id: int, form) -> dict[str, list[str]]:

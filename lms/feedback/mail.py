@@ -1,9 +1,12 @@
 """The e-mails raters get: the invitation with their link, and a reminder while they have
-not answered. A rater has no account, so these go through the outbox's outside builders."""
+not answered. A rater has no account, so these go through the outbox's outside builders, in
+the language the person who asked them chose for them."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from flask_babel import gettext
 
 from lms.core.extensions import db
 from lms.feedback import service
@@ -25,16 +28,22 @@ def rater_context(message: Message) -> tuple[Recipient, dict[str, Any]]:
     opens, closes = service.round_window(rater.cohort, rater.phase)
     who = rater.participant.display_name
     reminder = message.kind == "feedback_reminder"
-    subject = (f"A reminder: {who} would value your feedback" if reminder
-               else f"{who} asks for your feedback")
+    subject = (gettext("A reminder: %(name)s would value your feedback", name=who) if reminder
+               else gettext("%(name)s asks for your feedback", name=who))
     return Recipient(rater.name or "", rater.email), {
         "subject": subject, "rater": rater, "participant": who,
         "programme": rater.cohort.programme.name, "phase": rater.phase,
-        "role_phrase": service.ROLE_PHRASES[rater.rater_group],
+        "asked_as": str(service.ASKED_AS[rater.rater_group]),
         "opens_on": service.long_date(opens), "closes_on": service.long_date(closes),
         "anonymity": service.anonymity_note(rater),
         "link": f"{base_url()}/feedback/{token}", "reminder": reminder}
 
 
-register_outside_kind("feedback_invitation", rater_context)
-register_outside_kind("feedback_reminder", rater_context)
+def rater_language(message: Message) -> str:
+    """The language the rater is written to in (chosen by whoever asked them)."""
+    rater = db.session.get(FeedbackRater, message.feedback_rater_id)
+    return rater.language if rater is not None else "en"
+
+
+register_outside_kind("feedback_invitation", rater_context, rater_language)
+register_outside_kind("feedback_reminder", rater_context, rater_language)

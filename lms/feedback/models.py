@@ -41,6 +41,7 @@ class FeedbackRater(db.Model):
         sa.CheckConstraint(in_list("rater_group", GROUPS), name="rater_group"),
         sa.CheckConstraint(in_list("phase", PHASES), name="phase"),
         sa.CheckConstraint(in_list("status", STATUSES), name="status"),
+        sa.CheckConstraint("language IN ('en', 'cy')", name="language"),
         sa.Index("ix_feedback_rater_subject", "cohort_id", "participant_id", "phase"),
     )
 
@@ -53,6 +54,9 @@ class FeedbackRater(db.Model):
     name: Mapped[str | None] = mapped_column(sa.String(200))
     email: Mapped[str | None] = mapped_column(sa.String(320))
     rater_group: Mapped[str] = mapped_column(sa.String(20))
+    #: The language of their invitation, reminders and page, as the person who asked them
+    #: chose it (a rater has no account to choose in).
+    language: Mapped[str] = mapped_column(sa.String(2), default="en", server_default="en")
     phase: Mapped[str] = mapped_column(sa.String(8))
     status: Mapped[str] = mapped_column(sa.String(16), default="invited")
     #: SHA-256 of the link's token (hex): how a link finds its rater.

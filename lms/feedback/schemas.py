@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from lms.cohorts.schemas import ScalePointSchema
+from lms.core.i18n import LANGUAGES
 from lms.core.schemas import CohortQuerySchema, Text
 from lms.feedback.models import GROUPS, PHASES
 
@@ -19,6 +20,9 @@ class RaterInputSchema(Schema):
         "description": "line_manager, peer, direct_report, person_supported (people who use "
                        "services, carers, community members) or other."})
     phase = fields.String(required=True, validate=validate.OneOf(PHASES))
+    language = fields.String(load_default=None, validate=validate.OneOf(LANGUAGES), metadata={
+        "description": "The language of their invitation, reminders and page: en or cy. By "
+                       "default the language of the request (Accept-Language)."})
 
 
 class RaterSchema(Schema):
@@ -29,6 +33,7 @@ class RaterSchema(Schema):
     email = fields.String(allow_none=True)
     group = fields.String()
     phase = fields.String()
+    language = fields.String(metadata={"description": "en or cy: what they are written to in."})
     status = fields.String(metadata={
         "description": "invited, started, answered, withdrawn, or revoked."})
     invited_at = fields.DateTime()

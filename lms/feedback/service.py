@@ -22,6 +22,7 @@ from lms.cohorts.service import participant_in
 from lms.core.db_types import utcnow
 from lms.core.errors import Conflict, Gone, Invalid, NotFound
 from lms.core.extensions import db
+from lms.core.i18n import LANGUAGES, current_language
 from lms.feedback import tokens
 from lms.feedback.models import (
     GROUP_TITLES,
@@ -46,12 +47,14 @@ NOT_OBSERVED = "not_observed"
 MAX_RATERS_PER_PHASE = 30
 #: The longest comment on a theme.
 MAX_COMMENT = 4000
-#: How an invitation and the rater's page say who the rater is to the participant.
-ROLE_PHRASES = {"line_manager": " as their line manager", "peer": " as one of their peers",
-                "direct_report": " as someone who reports to them",
-                "person_supported": " as someone who uses their services, a carer, or a "
-                                    "member of a community they serve",
-                "other": ""}
+#: How a rater's invitation and reminders say who the rater is to the participant (nothing
+#: for "other").
+ASKED_AS = {"line_manager": _l("They asked you as their line manager."),
+            "peer": _l("They asked you as one of their peers."),
+            "direct_report": _l("They asked you as someone who reports to them."),
+            "person_supported": _l("They asked you as someone who uses their services, a "
+                                   "carer, or a member of a community they serve."),
+            "other": ""}
 
 
 #: What a revoked, withdrawn or expired link says (never who asked, nor why).
@@ -87,6 +90,14 @@ def check_phase(phase: str) -> str:
     return phase
 
 
+def check_language(language: str) -> str:
+    """``language`` if the service writes in it (en or cy); Invalid otherwise."""
+    if language not in LANGUAGES:
+        raise Invalid(gettext("The rater's language must be English (en) or Welsh (cy)."),
+                      errors={"language": [gettext("Must be one of: en, cy.")]})
+    return language
+
+
 def long_date(day: dt.date | None) -> str:
     """A date as people write it, in the language being written: "11 December 2026",
     "11 Rhagfyr 2026"."""
@@ -96,12 +107,15 @@ def long_date(day: dt.date | None) -> str:
 # --- nominating ------------------------------------------------------------------------------
 
 def nominate(cohort: Cohort, participant_id: int, nominated_by: User, name: str, email: str,
-             group: str, phase: str, today: dt.date | None = None) -> FeedbackRater:
+             group: str, phase: str, language: str | None = None,
+             today: dt.date | None = None) -> FeedbackRater:
     """Ask a rater (by name and address) for feedback on a participant of ``cohort`` for one
-    phase; their invitation is queued with this transaction."""
+    phase, written to in ``language`` (by default the one being spoken); their invitation is
+    queued with this transaction."""
     today = today or dt.date.today()
     enrolment = participant_in(cohort, participant_id)
     check_phase(phase)
+    language = check_language(language or current_language())
     if group not in GROUPS:
         raise Invalid(gettext("Unknown rater group."), errors={"group": [
             gettext("Must be one of: %(choices)s.", choices=", ".join(GROUPS))]})
@@ -122,6 +136,7 @@ def nominate(cohort: Cohort, participant_id: int, nominated_by: User, name: str,
                                most=MAX_RATERS_PER_PHASE))
     rater = FeedbackRater(cohort_id=cohort.id, participant_id=participant_id,
                           name=name.strip(), email=address, rater_group=group, phase=phase,
+                          language=language,
                           nominated_by_id=nominated_by.id,
                           # a placeholder until the id the token is made from is known
                           token_digest=secrets.token_hex(32))
@@ -168,7 +183,8 @@ def rater_state(rater: FeedbackRater) -> str:
 def rater_json(rater: FeedbackRater) -> dict[str, Any]:
     """A rater as the participant and their tutor see them."""
     return {"id": rater.id, "name": rater.name, "email": rater.email,
-            "group": rater.rater_group, "phase": rater.phase, "status": rater_state(rater),
+            "group": rater.rater_group, "phase": rater.phase, "language": rater.language,
+            "status": rater_state(rater),
             "invited_at": rater.created_at}
 
 
@@ -201,9 +217,20 @@ def revoke(cohort: Cohort, participant_id: int, rater_id: int, by: User) -> None
 def rater_by_token(token: str, today: dt.date | None = None) -> FeedbackRater:
     """The rater whose link this is, while it works; NotFound for no link, Gone for one
     taken back, withdrawn or past its round."""
-    rater = (db.session.scalar(sa.select(FeedbackRater).where(
-        FeedbackRater.token_digest == tokens.digest_of(token))) if tokens.well_formed(token)
-        else None)
+    return working_link(link_owner(token), today)
+
+
+def link_owner(token: str) -> FeedbackRater | None:
+    """The rater a link was made for, whether or not it still works."""
+    if not tokens.well_formed(token):
+        return None
+    return db.session.scalar(sa.select(FeedbackRater).where(
+        FeedbackRater.token_digest == tokens.digest_of(token)))
+
+
+def working_link(rater: FeedbackRater | None, today: dt.date | None = None) -> FeedbackRater:
+    """``rater`` if their link works; NotFound for none, Gone for one taken back,
+    withdrawn or past its round."""
     if rater is None:
         raise NotFound(gettext("There is no feedback request at this address; check the link "
                                "in your e-mail."))
@@ -233,7 +260,6 @@ def rater_view(rater: FeedbackRater, today: dt.date | None = None) -> dict[str, 
         "participant": rater.participant.display_name, "cohort": rater.cohort.name,
         "programme": rater.cohort.programme.name, "phase": rater.phase,
         "group": rater.rater_group, "group_title": str(GROUP_TITLES[rater.rater_group]),
-        "role_phrase": ROLE_PHRASES[rater.rater_group],
         "status": rater.status, "opens_on": opens, "closes_on": closes,
         "open": round_state(rater.cohort, rater.phase, today) == "open",
         "anonymity": anonymity_note(rater),

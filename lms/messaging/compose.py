@@ -88,13 +88,17 @@ class Recipient:
 #: Builders of messages to people without an account, by kind, each registered by its
 #: feature (lms.feedback registers the raters'): message -> (recipient, context).
 OUTSIDE_BUILDERS: dict[str, Callable[[Message], tuple[Recipient, dict[str, Any]]]] = {}
+#: The language each outside kind's recipient is written to in: message -> "en" or "cy".
+OUTSIDE_LANGUAGES: dict[str, Callable[[Message], str]] = {}
 
 
 def register_outside_kind(kind: str,
-                          builder: Callable[[Message], tuple[Recipient, dict[str, Any]]]
-                          ) -> None:
-    """Let ``builder`` write the messages of ``kind`` (to people without an account)."""
+                          builder: Callable[[Message], tuple[Recipient, dict[str, Any]]],
+                          language_of: Callable[[Message], str]) -> None:
+    """Let ``builder`` write the messages of ``kind`` (to people without an account), in
+    the language ``language_of`` says."""
     OUTSIDE_BUILDERS[kind] = builder
+    OUTSIDE_LANGUAGES[kind] = language_of
 
 
 def recipient_and_context(message: Message) -> tuple[Recipient, dict[str, Any]]:
@@ -116,9 +120,11 @@ def recipient_and_context(message: Message) -> tuple[Recipient, dict[str, Any]]:
 
 
 def recipient_language(message: Message) -> str:
-    """The language a message is written in: its recipient's (English for a rater, who has
-    no account to choose one in)."""
-    return message.user.language if message.user_id is not None else "en"
+    """The language a message is written in: its recipient's (a rater's is the one chosen
+    for them by whoever asked them)."""
+    if message.user_id is None:
+        return OUTSIDE_LANGUAGES[message.kind](message)
+    return message.user.language
 
 
 def compose(message: Message) -> Composed:

@@ -225,3 +225,26 @@ def test_the_account_page_in_welsh_and_the_language_preference(browse, cohorts):
     person = db.session.scalar(sa.select(User).filter_by(email=cohorts.emails["participant"]))
     db.session.refresh(person)
     assert person.language == "cy"
+
+
+def test_a_rater_is_asked_for_in_the_language_chosen_for_them(browse, cohorts):
+    """A rater has no account: whoever asks them chooses their language, by default the
+    page's, and a language the service does not write in is refused on the form."""
+    from lms.feedback.models import FeedbackRater
+
+    page = browse(cohorts.emails["participant"])
+    page.get("/language/cy?next=/my-feedback")
+    form = page.get("/my-feedback").text
+    assert re.search(r'<input[^>]*value="cy"[^>]*checked', form)
+    assert '<span lang="en-GB">English</span>' in form  # a language named in itself
+    rater = {"name": "Lowri Hughes", "email": "lowri@example.org", "group": "peer",
+             "phase": "pre"}
+    refused = page.post("/my-feedback", {**rater, "language": "fr"})
+    assert refused.status_code == 422 and 'href="#rater-language"' in refused.text
+    assert page.post("/my-feedback", {**rater, "language": "cy"}).status_code == 302
+    page.get("/language/en?next=/my-feedback")
+    english = page.post("/my-feedback", {**rater, "email": "eve@example.org"})
+    assert english.status_code == 302  # no choice sent: the page's language
+    languages = dict(db.session.execute(
+        sa.select(FeedbackRater.email, FeedbackRater.language)).all())
+    assert languages == {"lowri@example.org": "cy", "eve@example.org": "en"}

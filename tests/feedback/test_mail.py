@@ -95,3 +95,59 @@ def test_raters_who_have_not_answered_are_reminded_once_before_the_round_closes(
     assert reminder["Subject"] == "A reminder: Pat Participant would value your feedback"
     assert "ann" not in text_of(reminder).lower() and "peer" not in text_of(reminder).lower()
     assert link_in(reminder).rsplit("/", 1)[1] == token_of(waiting["id"])
+
+
+def test_a_rater_asked_in_welsh_is_written_to_and_answered_in_welsh(
+        app, client, world, smtp_server):  # noqa: F811
+    from tests.welsh import english_left
+
+    app.config.update(smtp_settings(smtp_server))
+    rater = ask(client, world["pat"], name="Lowri Manager", language="cy").json
+    ask(client, world["pat"], name="Pia Peer", email="pia@example.org", group="peer")
+    run_jobs(app)
+    by_address = smtp_server.received.by_recipient()
+    [welsh] = by_address["lee@example.org"]
+    [english] = by_address["pia@example.org"]
+    assert welsh["Subject"] == "Mae Pat Participant yn gofyn am eich adborth"
+    assert english["Subject"] == "Pat Participant asks for your feedback"
+    names = ("Pat Participant", "Lowri Manager", world_programme_name())
+    assert '<html lang="cy">' in html_of(welsh)
+    assert english_left(html_of(welsh), names) == []
+    assert english_left(f"<body><pre>{text_of(welsh)}</pre></body>", names) == []
+    assert "Gofynnwyd i chi fel eu rheolwr llinell." in text_of(welsh)
+    # the link opens the rater's page in Welsh, and the language link still switches
+    path = "/" + link_in(welsh).split("://", 1)[1].split("/", 1)[1]
+    page = client.get(path)
+    assert page.status_code == 200 and '<html lang="cy"' in page.text
+    assert english_left(page.text, names) == []
+    switched = client.get(f"/language/en?next={path}", follow_redirects=True)
+    assert '<html lang="en-GB"' in switched.text and "Feedback for Pat Participant" in switched.text
+    # taken back, the link says so in Welsh too (to a browser that has not chosen)
+    client.delete(f"{ME}/{rater['id']}", headers=world["pat"])
+    ended = app.test_client().get(path)
+    assert ended.status_code == 410 and '<html lang="cy"' in ended.text
+    assert english_left(ended.text, names) == []
+
+
+def test_a_welsh_raters_reminder_is_in_welsh(app, client, world, smtp_server):  # noqa: F811
+    app.config.update(smtp_settings(smtp_server))
+    ask(client, world["pat"], language="cy")
+    run_jobs(app)
+    smtp_server.received.messages.clear()
+    db.session.execute(sa.update(FeedbackRater).values(
+        created_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=7)))
+    db.session.commit()
+    assert app.test_cli_runner().invoke(args=["lms", "send-reminders"]).exit_code == 0
+    run_jobs(app)
+    [reminder] = [m for m in smtp_server.received.messages
+                  if m["To"].addresses[0].addr_spec == "lee@example.org"]
+    assert reminder["Subject"] == ("Nodyn atgoffa: byddai Pat Participant yn gwerthfawrogi "
+                                   "eich adborth")
+    assert "beth amser yn ôl" in text_of(reminder)
+
+
+def world_programme_name() -> str:
+    """The name of the feedback world's programme (stored data, in no language)."""
+    from lms.cohorts.models import Programme
+
+    return db.session.scalar(sa.select(Programme.name))

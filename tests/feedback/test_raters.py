@@ -16,10 +16,13 @@ from tests.feedback.conftest import TODAY, close_round, token_of
 ME = "/api/v1/me/feedback/raters"
 
 
-def ask(client, headers, path=ME, **fields):
-    """Nominate a rater with sensible defaults."""
+def ask(client, headers, path=ME, headers_language=None, **fields):
+    """Nominate a rater with sensible defaults (``headers_language``: the request's
+    Accept-Language)."""
     body = {"name": "Lee Manager", "email": "lee@example.org", "group": "line_manager",
             "phase": "pre", **fields}
+    if headers_language:
+        headers = {**headers, "Accept-Language": headers_language}
     return client.post(path, json=body, headers=headers)
 
 
@@ -47,6 +50,7 @@ def test_a_participant_asks_a_rater_who_is_sent_an_invitation(client, world):
     ({"name": ""}, "name"), ({"email": "not an address"}, "email"),
     ({"group": "friend"}, "group"), ({"phase": "then"}, "phase"),
     ({"email": "pat@example.org"}, "email"), ({"name": "x" * 201}, "name"),
+    ({"language": "fr"}, "language"), ({"language": ""}, "language"),
 ])
 def test_bad_nominations_are_refused_naming_the_field(client, world, fields, field):
     answer = ask(client, world["pat"], **fields)
@@ -54,6 +58,17 @@ def test_bad_nominations_are_refused_naming_the_field(client, world, fields, fie
     errors = answer.json["errors"]
     assert field in errors.get("json", errors), answer.json
     assert client.get(ME, headers=world["pat"]).json["raters"] == []
+
+
+def test_a_raters_language_is_asked_and_kept(client, world):
+    """Asked in Welsh, or by default in the language of the request."""
+    welsh = ask(client, world["pat"], language="cy").json
+    by_request = ask(client, world["pat"], email="ann@example.org", group="peer",
+                     headers_language="cy")
+    plain = ask(client, world["pat"], email="bob@example.org", group="peer").json
+    assert welsh["language"] == "cy" and plain["language"] == "en"
+    assert by_request.json["language"] == "cy"
+    assert by_request.headers["Content-Language"] == "cy"
 
 
 def test_the_same_address_twice_in_a_round_is_a_conflict(client, world):
