@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext, ngettext
+from flask_babel import lazy_gettext as _l
 
 from lms.accounts.models import User
 from lms.accounts.service import issue_password_link
@@ -30,6 +32,7 @@ from lms.cohorts.service import enrolment_role_allowed, name_key
 from lms.core.errors import Invalid
 from lms.core.events import person_created
 from lms.core.extensions import db
+from lms.core.i18n import current_language
 from lms.framework.models import LeadershipLevel
 
 HEADER = ("email", "name", "organisation", "organisation_type", "sector", "leadership_level",
@@ -78,19 +81,28 @@ class RosterResult:
                 + self.organisations_created)
 
 
+#: The first sentence of a file's refusal, by what the file is.
+NOT_IMPORTED = {"roster": _l("The roster was not imported; nothing was changed."),
+                "ratings file": _l("The ratings file was not imported; nothing was changed.")}
+#: How many bad rows the refusal's message lists (its ``errors`` list them all).
+ROWS_IN_MESSAGE = 5
+
+
 def roster_error(problems: dict[int, list[str]], what: str = "roster") -> Invalid:
     """The refusal of a file, listing every bad row."""
     rows = [{"row": number, "errors": reasons} for number, reasons in sorted(problems.items())]
-    summary = "; ".join(f"row {r['row']}: {', '.join(r['errors'])}" for r in rows[:5])
-    more = f" (and {len(rows) - 5} more rows)" if len(rows) > 5 else ""
-    return Invalid(f"The {what} was not imported; nothing was changed. {summary}{more}",
-                   errors={"rows": rows})
+    summary = "; ".join(gettext("row %(row)d: %(problems)s", row=r["row"],
+                                problems=", ".join(r["errors"]))
+                        for r in rows[:ROWS_IN_MESSAGE])
+    more = len(rows) - ROWS_IN_MESSAGE
+    tail = " " + ngettext("(And %(num)d more row.)", "(And %(num)d more rows.)", more) \
+        if more > 0 else ""
+    return Invalid(f"{NOT_IMPORTED[what]} {summary}{tail}", errors={"rows": rows})
 
 
 def file_error(reason: str, what: str = "roster") -> Invalid:
     """The refusal of a file that cannot be read at all."""
-    return Invalid(f"The {what} was not imported; nothing was changed. {reason}",
-                   errors={"file": [reason]})
+    return Invalid(f"{NOT_IMPORTED[what]} {reason}", errors={"file": [str(reason)]})
 
 
 def decode(data: bytes, what: str = "roster") -> str:
@@ -98,10 +110,12 @@ def decode(data: bytes, what: str = "roster") -> str:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise file_error(f"The file is not UTF-8 text (byte {exc.start} cannot be read). "
-                         "Save it from your spreadsheet as 'CSV UTF-8'.", what) from None
+        raise file_error(gettext("The file is not UTF-8 text (byte %(byte)d cannot be read). "
+                                 "Save it from your spreadsheet as 'CSV UTF-8'.",
+                                 byte=exc.start), what) from None
     if "\x00" in text:
-        raise file_error("The file contains NUL characters; it is not a CSV text file.", what)
+        raise file_error(gettext("The file contains NUL characters; it is not a CSV text "
+                                 "file."), what)
     return text
 
 
@@ -111,11 +125,11 @@ def parse_roster(data: bytes) -> list[RosterRow]:
     try:
         header = [column.strip().lower() for column in next(reader)]
     except StopIteration:
-        raise file_error("The file is empty.") from None
+        raise file_error(gettext("The file is empty.")) from None
     except csv.Error as exc:
-        raise file_error(f"The file is not valid CSV: {exc}.") from None
+        raise file_error(not_csv(exc)) from None
     if sorted(header) != sorted(HEADER) or len(header) != len(HEADER):
-        raise file_error(f"The header must be: {','.join(HEADER)} (found: {','.join(header)}).")
+        raise file_error(wrong_header(HEADER, header))
     rows: list[RosterRow] = []
     number = 1
     try:
@@ -123,15 +137,44 @@ def parse_roster(data: bytes) -> list[RosterRow]:
             if not any(value.strip() for value in values):
                 continue  # spreadsheets often leave blank lines at the end
             if len(rows) >= MAX_ROWS:
-                raise file_error(f"A roster holds at most {MAX_ROWS} people; split the file.")
+                raise file_error(gettext("A roster holds at most %(most)d people; split the "
+                                         "file.", most=MAX_ROWS))
             cells = dict(zip(header, (value.strip() for value in values), strict=False))
             rows.append(RosterRow(number=number, cell_count=len(values),
                                   **{column: cells.get(column, "") for column in HEADER}))
     except csv.Error as exc:
-        raise file_error(f"The file is not valid CSV near row {number}: {exc}.") from None
+        raise file_error(not_csv(exc, number)) from None
     if not rows:
-        raise file_error("The file has a header but no people.")
+        raise file_error(gettext("The file has a header but no people."))
     return rows
+
+
+def not_csv(exc: csv.Error, row: int | None = None) -> str:
+    """Why a file is not CSV (the csv module's own words are English: said only there)."""
+    if current_language() != "en":
+        return (gettext("The file is not valid CSV near row %(row)d.", row=row) if row
+                else gettext("The file is not valid CSV."))
+    return (gettext("The file is not valid CSV near row %(row)d: %(reason)s.", row=row,
+                    reason=exc) if row
+            else gettext("The file is not valid CSV: %(reason)s.", reason=exc))
+
+
+def wrong_header(expected: tuple[str, ...], found: list[str]) -> str:
+    """The refusal of a header that is not the one the file must have."""
+    return gettext("The header must be: %(expected)s (found: %(found)s).",
+                   expected=",".join(expected), found=",".join(found))
+
+
+def cell_count_problem(count: int, columns: int) -> str:
+    """A row with too many or too few cells."""
+    return gettext("has %(cells)d cells; the header has %(columns)d", cells=count,
+                   columns=columns)
+
+
+def not_one_of(column: str, value: str, allowed: str) -> str:
+    """A cell whose value is not one the column allows."""
+    return gettext("%(column)s %(value)s is not one of %(allowed)s", column=column,
+                   value=repr(value), allowed=allowed)
 
 
 @dataclass
@@ -168,20 +211,21 @@ def load_known(cohort: Cohort, rows: list[RosterRow]) -> Known:
 def row_problems(row: RosterRow, known: Known) -> list[str]:
     """Everything wrong with one row on its own and against what is stored."""
     if row.cell_count != len(HEADER):
-        return [f"has {row.cell_count} cells; the header has {len(HEADER)}"]
-    problems = [f"{name} is longer than {limit} characters"
+        return [cell_count_problem(row.cell_count, len(HEADER))]
+    problems = [gettext("%(column)s is longer than %(limit)d characters", column=name,
+                        limit=limit)
                 for name, limit in MAX_LENGTHS.items() if len(getattr(row, name)) > limit]
-    problems += [f"{name} starts with {getattr(row, name)[0]!r}, which a spreadsheet would "
-                 "run as a formula" for name in MAX_LENGTHS
-                 if getattr(row, name).startswith(FORMULA_STARTS)]
+    problems += [gettext("%(column)s starts with %(start)s, which a spreadsheet would run as "
+                         "a formula", column=name, start=repr(getattr(row, name)[0]))
+                 for name in MAX_LENGTHS if getattr(row, name).startswith(FORMULA_STARTS)]
     try:
         validate_email(row.email, check_deliverability=False)
     except EmailNotValidError as exc:
-        problems.append(f"email {row.email!r} is not valid: {exc}")
+        problems.append(bad_email(row.email, exc))
     if not row.name:
-        problems.append("name is empty")
+        problems.append(gettext("name is empty"))
     if row.role not in ROW_ROLES:
-        problems.append(f"role {row.role!r} is not one of {', '.join(ROW_ROLES)}")
+        problems.append(not_one_of("role", row.role, ", ".join(ROW_ROLES)))
         return problems
     problems += organisation_problems(row, known)
     user = known.users.get(row.email.lower())
@@ -190,26 +234,38 @@ def row_problems(row: RosterRow, known: Known) -> list[str]:
     return problems
 
 
+def bad_email(email: str, exc: EmailNotValidError) -> str:
+    """An address that is not one (email_validator's reason is English: said only there)."""
+    if current_language() != "en":
+        return gettext("email %(email)s is not a valid address", email=repr(email))
+    return gettext("email %(email)s is not valid: %(reason)s", email=repr(email), reason=exc)
+
+
 def organisation_problems(row: RosterRow, known: Known) -> list[str]:
     """A participant needs a valid organisation and level; others may leave them empty."""
     problems = []
     given = any((row.organisation, row.organisation_type, row.sector))
     if row.role == "participant" or given:
         if not row.organisation:
-            problems.append("organisation is empty")
+            problems.append(gettext("organisation is empty"))
         if row.organisation_type not in ORGANISATION_TYPES:
-            problems.append(f"organisation_type {row.organisation_type!r} is not one of "
-                            f"{', '.join(ORGANISATION_TYPES)}")
+            problems.append(not_one_of("organisation_type", row.organisation_type,
+                                       ", ".join(ORGANISATION_TYPES)))
         if row.sector not in SECTORS:
-            problems.append(f"sector {row.sector!r} is not one of {', '.join(SECTORS)}")
+            problems.append(not_one_of("sector", row.sector, ", ".join(SECTORS)))
     level_needed = row.role == "participant" or row.leadership_level
     if level_needed and row.leadership_level not in known.levels:
-        problems.append(f"leadership_level {row.leadership_level!r} is not one of "
-                        f"{', '.join(known.levels) or 'the levels (none loaded yet)'}")
+        problems.append(
+            not_one_of("leadership_level", row.leadership_level, ", ".join(known.levels))
+            if known.levels else gettext("leadership_level %(value)s is not one of the "
+                                         "levels (none loaded yet)",
+                                         value=repr(row.leadership_level)))
     stored = known.organisations.get(name_key(row.organisation)) if row.organisation else None
     if stored is not None and (stored.type, stored.sector) != (row.organisation_type, row.sector):
-        problems.append(f"organisation {stored.name!r} is recorded as {stored.type}, "
-                        f"{stored.sector}; the row says {row.organisation_type}, {row.sector}")
+        problems.append(gettext(
+            "organisation %(name)s is recorded as %(type)s, %(sector)s; the row says "
+            "%(row_type)s, %(row_sector)s", name=repr(stored.name), type=stored.type,
+            sector=stored.sector, row_type=row.organisation_type, row_sector=row.sector))
     return problems
 
 
@@ -217,12 +273,15 @@ def existing_user_problems(row: RosterRow, user: User, known: Known) -> list[str
     """A known person must fit the row's role, and keep their role in this cohort."""
     if row.role == "sponsor":
         return [] if user.role == "sponsor" else [
-            f"{user.email} is a {user.role} and cannot be made a sponsor"]
+            gettext("%(email)s is a %(role)s and cannot be made a sponsor", email=user.email,
+                    role=user.role)]
     if not enrolment_role_allowed(user, row.role):
-        return [f"{user.email} is a {user.role} and cannot be enrolled as a {row.role}"]
+        return [gettext("%(email)s is a %(role)s and cannot be enrolled as a %(row_role)s",
+                        email=user.email, role=user.role, row_role=row.role)]
     enrolment = known.enrolments.get(user.id)
     if enrolment is not None and enrolment.role != row.role:
-        return [f"{user.email} is already a {enrolment.role} of this cohort"]
+        return [gettext("%(email)s is already a %(role)s of this cohort", email=user.email,
+                        role=enrolment.role)]
     return []
 
 
@@ -236,7 +295,8 @@ def file_wide_problems(rows: list[RosterRow]) -> dict[int, list[str]]:
         email = row.email.lower()
         if counts[email] > 1 and email in first_seen:
             problems.setdefault(row.number, []).append(
-                f"duplicate: {row.email} is already on row {first_seen[email]}")
+                gettext("duplicate: %(email)s is already on row %(row)d", email=row.email,
+                        row=first_seen[email]))
         first_seen.setdefault(email, row.number)
         if row.organisation:
             key = name_key(row.organisation)
@@ -244,8 +304,8 @@ def file_wide_problems(rows: list[RosterRow]) -> dict[int, list[str]]:
             earlier = described.setdefault(key, (*kind, row.number))
             if earlier[:2] != kind:
                 problems.setdefault(row.number, []).append(
-                    f"organisation {row.organisation!r} is described differently on row "
-                    f"{earlier[2]}")
+                    gettext("organisation %(name)s is described differently on row %(row)d",
+                            name=repr(row.organisation), row=earlier[2]))
     return problems
 
 

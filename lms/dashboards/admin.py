@@ -108,10 +108,14 @@ def uploaded_file() -> bytes:
     upload = request.files.get("file")
     data = upload.read(MAX_UPLOAD_BYTES + 1) if upload else b""
     if not data:
-        raise rosters.file_error("Choose a CSV file to upload.")
+        raise rosters.file_error(gettext("Choose a CSV file to upload."))
     if len(data) > MAX_UPLOAD_BYTES:
-        raise rosters.file_error("The file is larger than 5 MB.")
+        raise rosters.file_error(gettext("The file is larger than 5 MB."))
     return data
+
+
+#: The refusal of a confirmation whose file was damaged on its way back.
+NOT_INTACT = _l("The checked file did not come back intact; upload it again.")
 
 
 def confirmed_file() -> bytes:
@@ -119,10 +123,9 @@ def confirmed_file() -> bytes:
     try:
         data = base64.b64decode(request.form.get("checked", ""), validate=True)
     except binascii.Error:
-        raise rosters.file_error("The checked file did not come back intact; upload it "
-                                 "again.") from None
+        raise rosters.file_error(NOT_INTACT) from None
     if not data or len(data) > MAX_UPLOAD_BYTES:
-        raise rosters.file_error("The checked file did not come back intact; upload it again.")
+        raise rosters.file_error(NOT_INTACT)
     return data
 
 

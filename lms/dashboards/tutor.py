@@ -17,6 +17,7 @@ from lms.cohorts import service as cohorts_service
 from lms.cohorts.service import cohort_head_counts
 from lms.core.errors import Conflict, Invalid, NotFound
 from lms.core.extensions import db
+from lms.core.i18n import in_reader_language
 from lms.curriculum import feedback
 from lms.curriculum import progress as progress_service
 from lms.curriculum.feedback import feedback_on
@@ -32,9 +33,13 @@ from lms.web.guards import page
 
 bp = Blueprint("tutor", __name__)
 
-STATUS_WORDS = {"complete": "complete", "in_progress": "in progress",
-                "not_started": "not started", "submitted": "submitted",
-                "draft": "started, not submitted"}
+#: The words of the CSV downloads, in the reader's language (the English are the columns'
+#: names as they have always been, so spreadsheets built on them keep working).
+STATUS_WORDS = {"complete": _l("complete"), "in_progress": _l("in progress"),
+                "not_started": _l("not started"), "submitted": _l("submitted"),
+                "draft": _l("started, not submitted")}
+PROGRESS_COLUMNS = (_l("name"), _l("email"), _l("percent_done"), _l("last_activity"),
+                    _l("at_risk"), _l("why"))
 
 
 def home() -> str:
@@ -161,11 +166,22 @@ def progress_csv(cohort_id: int):
     slugs = [item.module.slug for item in progress["curriculum"]]
     rows = [[p.display_name, p.email, p.percentage,
              p.last_activity_at.isoformat() if p.last_activity_at else "",
-             "yes" if p.at_risk else "no", "; ".join(p.risk_reasons),
-             *[STATUS_WORDS[m.status] for m in p.modules]]
+             gettext("yes") if p.at_risk else gettext("no"), risk_words(p),
+             *[str(STATUS_WORDS[m.status]) for m in p.modules]]
             for p in progress["participants"]]
-    header = ["name", "email", "percent_done", "last_activity", "at_risk", "why", *slugs]
+    header = [*map(str, PROGRESS_COLUMNS), *slugs]
     return csv_download(table_csv(header, rows), f"cohort-{cohort_id}-progress")
+
+
+def risk_words(person) -> str:
+    """Why a participant is at risk, as the cohort page says it, in the reader's language."""
+    reasons = []
+    if person.quiet_days:
+        reasons.append(gettext("no activity for %(days)d days", days=person.quiet_days))
+    if person.behind:
+        modules = ", ".join(in_reader_language(title) for title in person.behind)
+        reasons.append(gettext("behind schedule: not complete: %(modules)s", modules=modules))
+    return "; ".join(reasons)
 
 
 @bp.get("/cohorts/<id:cohort_id>/assessments.csv")
@@ -181,15 +197,18 @@ def assessments_csv(cohort_id: int):
         row: list[Any] = [person["display_name"]]
         for phase in PHASES:
             state = person["phases"][phase]
-            row += [STATUS_WORDS[state["status"]], state["answered"], state["required"]]
+            row += [str(STATUS_WORDS[state["status"]]), state["answered"], state["required"]]
         for verdict in verdicts.get(person["user_id"], [{}] * len(scales)):
             row += [rounded(verdict.get("change")), rounded(verdict.get("rci")),
-                    verdict.get("words", "not available")]
+                    verdict.get("words", str(individual.WORDS[None]))]
         rows.append(row)
-    header = ["name"] + [f"{phase}_{what}" for phase in PHASES
-                         for what in ("status", "answered", "required")]
-    header += [f"{code}_{what}" for code in scales
-               for what in ("change", "rci", "reliable_change")]
+    header = [gettext("name")]
+    header += [column for phase in PHASES for column in (
+        gettext("%(phase)s_status", phase=phase), gettext("%(phase)s_answered", phase=phase),
+        gettext("%(phase)s_required", phase=phase))]
+    header += [column for code in scales for column in (
+        gettext("%(code)s_change", code=code), gettext("%(code)s_rci", code=code),
+        gettext("%(code)s_reliable_change", code=code))]
     return csv_download(table_csv(header, rows), f"cohort-{cohort_id}-self-assessments")
 
 

@@ -1,6 +1,9 @@
 """Outcome reports as CSV: one row per figure, safe to open in a spreadsheet, with numbers
 rounded for people (means and other decimals to 2 places, p values to 3 significant
-figures); the JSON API keeps full precision."""
+figures); the JSON API keeps full precision.
+
+The columns, levels, comparisons and figures are keys, the same in every language (analyses
+are built on them); the notes, which people read, are in the reader's language."""
 
 from __future__ import annotations
 
@@ -8,6 +11,10 @@ import csv
 import io
 from typing import Any
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+
+from lms.outcomes.reasons import said
 from lms.outcomes.report import COMPARISONS, PHASES
 from lms.outcomes.service import FIGURES, LABELS
 
@@ -22,6 +29,10 @@ def neutralise(value: Any) -> Any:
         return "'" + value
     return value
 
+
+#: Why reliable change has no figures yet.
+TOO_FEW_FOR_RELIABLE_CHANGE = _l("fewer than 20 complete pre self-assessments in the "
+                                 "programme")
 
 #: Figures that are p values: rounded to significant figures, not decimal places (a p of
 #: 0.0004 is not 0.00).
@@ -40,8 +51,9 @@ def for_people(figure: str, value: Any) -> Any:
 
 
 def rounded(line: tuple) -> tuple:
-    """A report line with its value (the seventh cell) rounded for people by its figure."""
-    return (*line[:6], for_people(line[5], line[6]), *line[7:])
+    """A report line for people: its value (the seventh cell) rounded by its figure, and its
+    note (the eighth) in the reader's language."""
+    return (*line[:6], for_people(line[5], line[6]), said(line[7]))
 
 
 def figure_rows(row: dict[str, Any]) -> list[tuple]:
@@ -86,7 +98,7 @@ def scale_rows(head: tuple, row: dict[str, Any]) -> list[tuple]:
         return [*lines, (*head, "reliable_change", "", "suppressed", change["reason"])]
     if not change["available"]:
         return [*lines, (*head, "reliable_change", "", "not available",
-                         "fewer than 20 complete pre self-assessments in the programme")]
+                         str(TOO_FEW_FOR_RELIABLE_CHANGE))]
     return lines + [(*head, "reliable_change", figure, blank(change[figure]), "")
                     for figure in ("improved", "none", "declined", "improved_share",
                                    "none_share", "declined_share")]
@@ -102,8 +114,8 @@ def flow_rows(flow: dict[str, Any]) -> list[tuple]:
                   for what, count in counts.items()]
     lines += [(*head, "flow", f"paired_{name}", blank(count), "")
               for name, count in flow["paired"].items()]
-    lines = [(*line[:6], line[6], "suppressed: " + flow["reason"]) if line[6] == "" and
-             flow["reason"] else line for line in lines]
+    lines = [(*line[:6], line[6], gettext("suppressed: %(reason)s", reason=said(flow["reason"])))
+             if line[6] == "" and flow["reason"] else line for line in lines]
     attrition = flow["attrition"]
     if attrition["suppressed"]:
         return [*lines, (*head, "attrition", "", "suppressed", attrition["reason"])]
@@ -143,7 +155,7 @@ def profile_csv(profile: dict[str, Any]) -> str:
         writer.writerow([neutralise(value) for value in (
             row["code"], row["theme"], row["pre"], row["then"], row["post"],
             for_people("mean", cohort.get("mean_pre", "")),
-            for_people("mean", cohort.get("mean_post", "")), cohort.get("reason") or "")])
+            for_people("mean", cohort.get("mean_post", "")), said(cohort.get("reason")))])
     return out.getvalue()
 
 
@@ -155,7 +167,7 @@ def report_csv(report: dict[str, Any]) -> str:
     for line in flow_rows(report["flow"]) if report["flow"] else []:
         writer.writerow([neutralise(value) for value in rounded(line)])
     for line in held_back_rows(report.get("held_back", [])):
-        writer.writerow([neutralise(value) for value in line])
+        writer.writerow([neutralise(value) for value in (*line[:7], said(line[7]))])
     for row in report["rows"]:
         for line in figure_rows(row):
             writer.writerow([neutralise(value) for value in rounded(line)])

@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import gettext
 
 from lms.accounts.models import User
 from lms.audit.service import record
@@ -63,12 +64,11 @@ def parse_rows(data: bytes) -> list[RatingRow]:
     try:
         header = [column.strip().lower() for column in next(reader)]
     except StopIteration:
-        raise roster.file_error("The file is empty.", WHAT) from None
+        raise roster.file_error(gettext("The file is empty."), WHAT) from None
     except csv.Error as exc:
-        raise roster.file_error(f"The file is not valid CSV: {exc}.", WHAT) from None
+        raise roster.file_error(roster.not_csv(exc), WHAT) from None
     if header != list(HEADER):
-        expected, found = ",".join(HEADER), ",".join(header)
-        raise roster.file_error(f"The header must be: {expected} (found: {found}).", WHAT)
+        raise roster.file_error(roster.wrong_header(HEADER, header), WHAT)
     rows: list[RatingRow] = []
     number = 1
     try:
@@ -76,15 +76,15 @@ def parse_rows(data: bytes) -> list[RatingRow]:
             if not any(value.strip() for value in values):
                 continue
             if len(rows) >= MAX_ROWS:
-                raise roster.file_error(f"A ratings file holds at most {MAX_ROWS} rows.", WHAT)
+                raise roster.file_error(gettext("A ratings file holds at most %(most)d rows.",
+                                                most=MAX_ROWS), WHAT)
             cells = [value.strip() for value in values] + [""] * len(HEADER)
             rows.append(RatingRow(number, cells[0].lower(), cells[1].lower(), cells[2].upper(),
                                   cells[3].lower(), len(values)))
     except csv.Error as exc:
-        raise roster.file_error(f"The file is not valid CSV near row {number}: {exc}.",
-                                WHAT) from None
+        raise roster.file_error(roster.not_csv(exc, number), WHAT) from None
     if not rows:
-        raise roster.file_error("The file has a header but no ratings.", WHAT)
+        raise roster.file_error(gettext("The file has a header but no ratings."), WHAT)
     return rows
 
 
@@ -97,23 +97,27 @@ def row_problems(row: RatingRow, people: dict[str, tuple[int, str | None]],
                  behaviours: dict[str, Behaviour], values: set[str]) -> list[str]:
     """Everything wrong with one row."""
     if row.cell_count != len(HEADER):
-        return [f"has {row.cell_count} cells; the header has {len(HEADER)}"]
+        return [roster.cell_count_problem(row.cell_count, len(HEADER))]
     problems = []
     person = people.get(row.email)
     if person is None:
-        problems.append(f"{row.email or '(empty email)'} is not a participant of this cohort")
+        problems.append(gettext("%(email)s is not a participant of this cohort",
+                                email=row.email) if row.email
+                        else gettext("(empty email) is not a participant of this cohort"))
     if row.phase not in PHASES:
-        problems.append(f"phase {row.phase!r} is not one of {', '.join(PHASES)}")
+        problems.append(roster.not_one_of("phase", row.phase, ", ".join(PHASES)))
     behaviour = behaviours.get(row.behaviour)
     if behaviour is None:
-        problems.append(f"behaviour {row.behaviour!r} is not a behaviour of the framework")
+        problems.append(gettext("behaviour %(code)s is not a behaviour of the framework",
+                                code=repr(row.behaviour)))
     elif person is not None and not applies(behaviour, person[1]):
-        problems.append(f"{row.behaviour} applies only to {behaviour.applies_to} "
-                        f"organisations; this participant's is {person[1]}")
+        problems.append(gettext("%(code)s applies only to %(sector)s organisations; this "
+                                "participant's is %(theirs)s", code=row.behaviour,
+                                sector=behaviour.applies_to, theirs=person[1]))
     if row.value not in values:
         shown = ", ".join(sorted(values - {NOT_APPLICABLE}, key=int))
-        problems.append(f"value {row.value!r} is not on the scale ({shown}) or "
-                        f"{NOT_APPLICABLE}")
+        problems.append(gettext("value %(value)s is not on the scale (%(scale)s) or %(na)s",
+                                value=repr(row.value), scale=shown, na=NOT_APPLICABLE))
     return problems
 
 
@@ -125,8 +129,9 @@ def duplicate_problems(rows: list[RatingRow]) -> dict[int, list[str]]:
     for row in rows:
         key = (row.email, row.phase, row.behaviour)
         if counts[key] > 1 and key in first:
-            problems[row.number] = [f"duplicate: {row.email}, {row.phase}, {row.behaviour} is "
-                                    f"already on row {first[key]}"]
+            problems[row.number] = [gettext(
+                "duplicate: %(email)s, %(phase)s, %(code)s is already on row %(row)d",
+                email=row.email, phase=row.phase, code=row.behaviour, row=first[key])]
         first.setdefault(key, row.number)
     return problems
 

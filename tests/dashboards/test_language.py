@@ -248,3 +248,51 @@ def test_a_rater_is_asked_for_in_the_language_chosen_for_them(browse, cohorts):
     languages = dict(db.session.execute(
         sa.select(FeedbackRater.email, FeedbackRater.language)).all())
     assert languages == {"lowri@example.org": "cy", "eve@example.org": "en"}
+
+
+def test_the_tutors_csv_files_in_welsh(browse, cohorts):
+    """The downloads of a Welsh page: column names, states and notes in Welsh; codes and
+    behaviour keys stay as they are."""
+    tutor = browse(cohorts.emails["tutor"])
+    tutor.get("/language/cy?next=/")
+    progress = tutor.get(f"/cohorts/{cohorts.cohort_id}/progress.csv").text.splitlines()
+    assert progress[0].startswith("enw,e-bost,canran_wedi_gwneud,gweithgarwch_diwethaf,"
+                                  "mewn_perygl,pam,induction")
+    assert "heb ddechrau" in progress[1] and "not started" not in progress[1]
+    completion = tutor.get(f"/cohorts/{cohorts.cohort_id}/assessments.csv").text.splitlines()
+    assert completion[0].startswith("enw,pre_statws,pre_wedi_ateb,pre_gofynnol")
+    assert completion[1].endswith("heb ddechrau,0,36,heb ddechrau,0,36,heb ddechrau,0,36")
+    sponsor = browse(cohorts.emails["sponsor"])  # who sees figures held back
+    sponsor.get("/language/cy?next=/")
+    outcomes = sponsor.get(f"/api/v1/cohorts/{cohorts.cohort_id}/outcomes.csv")
+    assert outcomes.headers["Content-Language"] == "cy"
+    lines = outcomes.text.splitlines()
+    assert lines[0] == "level,code,group,group_label,comparison,figure,value,note"  # keys
+    assert "behaviour,SI.1,,everyone,post_pre,,suppressed,wedi'i ddal yn ôl i ddiogelu " \
+        "grwpiau bach" in lines
+    assert "flow,,,,attrition,,suppressed,llai na 5 o bobl" in lines
+    assert "held back" not in outcomes.text and "fewer than" not in outcomes.text
+    sponsor.get("/language/en?next=/")
+    english = sponsor.get(f"/api/v1/cohorts/{cohorts.cohort_id}/outcomes.csv").text
+    assert "post_pre,,suppressed,held back to protect small groups" in english
+    assert "flow,,,,attrition,,suppressed,fewer than 5 people" in english
+
+
+def test_a_roster_is_refused_row_by_row_in_welsh(browse, cohorts):
+    from tests.dashboards.test_admin_pages import HEADER, upload
+
+    admin = browse(cohorts.emails["admin"])
+    admin.get("/language/cy?next=/")
+    page = upload(admin, cohorts.cohort_id, HEADER
+                  + "not-an-address,Someone,Northshire County Council,local_authority,"
+                    "commissioning,manager,participant\n"
+                  + "x@example.org,X,Somewhere,spaceship,commissioning,manager,observer\n"
+                  + "y@example.org,,Elsewhere,spaceship,commissioning,manager,participant\n")
+    assert page.status_code == 422
+    text = unescape(page.text)
+    assert "nid yw'r e-bost 'not-an-address' yn gyfeiriad dilys" in text
+    assert "nid yw role 'observer' yn un o participant, tutor, sponsor" in text
+    assert "mae'r enw yn wag" in text
+    assert english_left(page.text, ("Northshire County Council", "Somewhere")) == []
+    unreadable = upload(admin, cohorts.cohort_id, b"\xff\xfe,broken\n")
+    assert "Nid yw'r ffeil yn destun UTF-8" in unescape(unreadable.text)

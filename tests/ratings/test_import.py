@@ -119,6 +119,17 @@ def test_a_bad_row_rejects_the_file_naming_it(client, cohort, admin, case):
     assert snapshot() == before
 
 
+def test_a_bad_file_is_refused_in_the_language_asked_for(client, cohort, admin):
+    text = f"{HEADER}\nnobody@example.org,during,SI.1,9\n"
+    welsh = post_file(client, cohort, text, {**admin, "Accept-Language": "cy"})
+    assert welsh.status_code == 422 and welsh.headers["Content-Language"] == "cy"
+    message = welsh.get_json()["message"]
+    assert message.startswith("Ni fewnforiwyd y ffeil sgoriau; ni newidiwyd dim. rhes 2: ")
+    assert "nid yw nobody@example.org yn gyfranogwr yn y garfan hon" in message
+    assert "nid yw phase 'during' yn un o pre, then, post" in message
+    assert "nid yw gwerth '9' ar y raddfa (1, 2, 3, 4, 5) nac yn na" in message
+
+
 def test_duplicates_and_every_bad_row_are_listed_together(client, cohort, admin):
     text = (f"{HEADER}\npat@example.org,pre,SI.1,3\npat@example.org,pre,SI.1,4\n"
             "cal@example.org,pre,DT.9,2\n")
