@@ -14,6 +14,7 @@ them (``pybabel compile``), so no compiled catalog is committed.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 from flask import (
@@ -26,7 +27,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import Babel, get_locale, get_translations, gettext, refresh
+from flask_babel import Babel, format_date, get_locale, get_translations, gettext, refresh
 from flask_login import current_user
 from markupsafe import Markup, escape
 
@@ -148,6 +149,12 @@ def in_language(english: str, welsh: str | None) -> str:
 def is_english_only(welsh: str | None) -> bool:
     """Whether a Welsh page shows this text in English (it has no Welsh edition)."""
     return current_language() != "en" and not welsh
+
+
+def long_date(day: dt.date | None) -> str:
+    """A date as people write it, in the language being written: "11 December 2026",
+    "11 Rhagfyr 2026" (empty for no date)."""
+    return format_date(day, "d MMMM y") if day else ""
 
 
 def gettext_markup(message: str, **variables) -> Markup:

@@ -6,6 +6,7 @@ Progress through them (who is where, who is behind) is in ``lms.curriculum.progr
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,27 +110,42 @@ def curriculum_pairs(cohort_ids: list[int]) -> sa.Select:
     return sa.union_all(chosen, every)
 
 
-def check_module_dates(cohort: Cohort, items: list[dict[str, Any]]) -> None:
-    """Each module opens and is due within the cohort's dates, and is due after it opens."""
+def module_date_problems(cohort: Cohort, items: list[dict[str, Any]],
+                         name_of: Callable[[str], str] = str,
+                         say_date: Callable[[dt.date], str] = str) -> dict[str, list[str]]:
+    """Each module that opens or is due outside the cohort's dates, or is due before it
+    opens: its slug and the sentences that say so, naming it with ``name_of`` (its slug for
+    the API, its title for a page) and dates with ``say_date``."""
     problems: dict[str, list[str]] = {}
+    starts, ends = say_date(cohort.starts_on), say_date(cohort.ends_on)
     for item in items:
         opens, due = item.get("opens_on"), item.get("due_on")
+        said = {"module": name_of(item["slug"]), "starts": starts, "ends": ends,
+                "opens": say_date(opens) if opens else "", "due": say_date(due) if due else ""}
         found = []
         if opens is not None and opens > cohort.ends_on:
-            found.append(f"opens on {opens}, after the cohort ends ({cohort.ends_on})")
+            found.append(gettext("%(module)s opens on %(opens)s, after the cohort ends "
+                                 "(%(ends)s).", **said))
         if due is not None and opens is not None and due < opens:
-            found.append(f"is due on {due}, before it opens ({opens})")
+            found.append(gettext("%(module)s is due on %(due)s, before it opens (%(opens)s).",
+                                 **said))
         if due is not None and due < cohort.starts_on:
-            found.append(f"is due on {due}, before the cohort starts ({cohort.starts_on})")
+            found.append(gettext("%(module)s is due on %(due)s, before the cohort starts "
+                                 "(%(starts)s).", **said))
         if due is not None and due > cohort.ends_on:
-            found.append(f"is due on {due}, after the cohort ends ({cohort.ends_on})")
+            found.append(gettext("%(module)s is due on %(due)s, after the cohort ends "
+                                 "(%(ends)s).", **said))
         if found:
             problems[item["slug"]] = found
+    return problems
+
+
+def check_module_dates(cohort: Cohort, items: list[dict[str, Any]]) -> None:
+    """Each module opens and is due within the cohort's dates, and is due after it opens."""
+    problems = module_date_problems(cohort, items)
     if problems:
-        first = next(iter(problems.items()))
-        raise Invalid(f"Module {first[0]} {first[1][0]}.",
-                      errors={"modules": [f"{slug} {'; '.join(found)}."
-                                          for slug, found in problems.items()]})
+        sentences = [sentence for found in problems.values() for sentence in found]
+        raise Invalid(sentences[0], errors={"modules": sentences})
 
 
 def set_cohort_curriculum(cohort: Cohort, items: list[dict[str, Any]]) -> list[CurriculumItem]:
@@ -137,13 +153,15 @@ def set_cohort_curriculum(cohort: Cohort, items: list[dict[str, Any]]) -> list[C
     ``due_on``)."""
     slugs = [item["slug"] for item in items]
     if len(set(slugs)) != len(slugs):
-        raise Invalid("A module appears twice.", errors={"modules": ["Each module once."]})
+        raise Invalid(gettext("A module appears twice."),
+                      errors={"modules": [gettext("Each module once.")]})
     modules = {m.slug: m for m in db.session.scalars(
         sa.select(Module).where(Module.slug.in_(slugs), Module.retired_at.is_(None)))}
     unknown = [slug for slug in slugs if slug not in modules]
     if unknown:
-        raise Invalid(f"Unknown modules: {', '.join(unknown)}.",
-                      errors={"modules": [f"Unknown or retired: {', '.join(unknown)}."]})
+        raise Invalid(gettext("Unknown modules: %(slugs)s.", slugs=", ".join(unknown)),
+                      errors={"modules": [gettext("Unknown or retired: %(slugs)s.",
+                                                  slugs=", ".join(unknown))]})
     check_module_dates(cohort, items)
     db.session.execute(sa.delete(CohortModule).where(CohortModule.cohort_id == cohort.id))
     for position, item in enumerate(items, start=1):

@@ -20,6 +20,7 @@ from lms.cohorts import service as cohorts_service
 from lms.cohorts.models import Cohort, Enrolment
 from lms.core.errors import Conflict, Invalid, NotFound
 from lms.core.extensions import db
+from lms.core.i18n import in_reader_language, long_date
 from lms.curriculum import service as curriculum
 from lms.curriculum.models import CohortModule
 from lms.dashboards.forms import CohortSettingsForm, ModuleDatesForm, StaffForm
@@ -89,15 +90,21 @@ def modules(cohort_id: int):
         items = [{"slug": module.slug, "opens_on": form.opens_on.data,
                   "due_on": form.due_on.data}
                  for module, form in forms if form.follows.data]
-        try:
-            if not items:
-                raise Invalid("Choose at least one module.", errors={"modules": ["Required."]})
-            curriculum.set_cohort_curriculum(cohort, items)
-        except Invalid as exc:
-            problem_of(forms, exc)
+        titles = {module.slug: in_reader_language(module.title) for module, _form in forms}
+        problems = curriculum.module_date_problems(cohort, items, titles.get, long_date)
+        if not items:
+            forms[0][1].follows.errors = [gettext("Choose at least one module.")]
+        elif problems:
+            for module, form in forms:
+                form.due_on.errors = problems.get(module.slug, [])
         else:
-            flash(gettext("The modules of %(cohort)s are saved.", cohort=cohort.name))
-            return redirect(url_for(".modules", cohort_id=cohort.id))
+            try:
+                curriculum.set_cohort_curriculum(cohort, items)
+            except Invalid as exc:  # a module retired meanwhile
+                forms[0][1].follows.errors = [exc.message]
+            else:
+                flash(gettext("The modules of %(cohort)s are saved.", cohort=cohort.name))
+                return redirect(url_for(".modules", cohort_id=cohort.id))
     for module, form in forms:  # "Opens must be a real date" says which module it is
         for field in (form.opens_on, form.due_on):
             field.errors = [text if text.startswith(module.title) else f"{module.title}: {text}"
@@ -105,21 +112,6 @@ def modules(cohort_id: int):
     errors = [item for _module, form in forms for item in field_errors(form)]
     return render_template("admin/cohort_modules.html", cohort=cohort, forms=forms,
                            error_list=errors), 422 if errors else 200
-
-
-def problem_of(forms: list[tuple[Any, ModuleDatesForm]], exc: Invalid) -> None:
-    """Put a refusal of the curriculum on the module it names (its slug starts the message
-    the service wrote for it), else on the first module."""
-    messages = (exc.errors or {}).get("modules") or [exc.message]
-    placed = False
-    for module, form in forms:
-        mine = [text for text in messages if text.startswith(f"{module.slug} ")]
-        if mine:
-            form.due_on.errors = [f"{module.title}: {text[len(module.slug) + 1:]}"
-                                  for text in mine]
-            placed = True
-    if not placed:
-        forms[0][1].follows.errors = [exc.message]
 
 
 # --- tutors and sponsors -------------------------------------------------------------------

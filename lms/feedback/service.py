@@ -11,7 +11,7 @@ from itertools import groupby
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import format_date, gettext, ngettext
+from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
@@ -22,7 +22,7 @@ from lms.cohorts.service import participant_in
 from lms.core.db_types import utcnow
 from lms.core.errors import Conflict, Gone, Invalid, NotFound
 from lms.core.extensions import db
-from lms.core.i18n import LANGUAGES, current_language
+from lms.core.i18n import LANGUAGES, current_language, long_date
 from lms.feedback import tokens
 from lms.feedback.models import (
     GROUP_TITLES,
@@ -96,12 +96,6 @@ def check_language(language: str) -> str:
         raise Invalid(gettext("The rater's language must be English (en) or Welsh (cy)."),
                       errors={"language": [gettext("Must be one of: en, cy.")]})
     return language
-
-
-def long_date(day: dt.date | None) -> str:
-    """A date as people write it, in the language being written: "11 December 2026",
-    "11 Rhagfyr 2026"."""
-    return format_date(day, "d MMMM y") if day else ""
 
 
 # --- nominating ------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask
-from flask_babel import format_date, gettext
+from flask_babel import gettext
 from sqlalchemy.orm import joinedload, selectinload
 
 from lms.accounts.models import User
@@ -22,6 +22,7 @@ from lms.core.db_types import utcnow
 from lms.core.errors import Conflict, Invalid, NotFound
 from lms.core.events import assessment_reopened, changing_answers
 from lms.core.extensions import db
+from lms.core.i18n import long_date
 from lms.framework.models import Behaviour, Theme
 from lms.ratings.models import PHASES, Assessment, Rating
 
@@ -86,11 +87,6 @@ def window_problem(cohort: Cohort, phase: str, today: dt.date,
                                   date=long_date(extended))
         return said
     return None
-
-
-def long_date(day: dt.date) -> str:
-    """A date as people write it, in the language being spoken: "1 December 2026"."""
-    return format_date(day, "d MMMM y")
 
 
 def check_phase(phase: str) -> str:

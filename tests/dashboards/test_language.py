@@ -296,3 +296,24 @@ def test_a_roster_is_refused_row_by_row_in_welsh(browse, cohorts):
     assert english_left(page.text, ("Northshire County Council", "Somewhere")) == []
     unreadable = upload(admin, cohorts.cohort_id, b"\xff\xfe,broken\n")
     assert "Nid yw'r ffeil yn destun UTF-8" in unescape(unreadable.text)
+
+
+def test_a_modules_dates_are_refused_in_welsh_naming_the_module(browse, cohorts):
+    import datetime as dt
+
+    from lms.cohorts.models import Cohort
+    from tests.dashboards.test_setup_pages import dated
+
+    admin = browse(cohorts.emails["admin"])
+    admin.get("/language/cy?next=/")
+    cohort = db.session.get(Cohort, cohorts.cohort_id)
+    early = cohort.starts_on - dt.timedelta(days=3)
+    refused = admin.post(f"/admin/cohorts/{cohort.id}/modules",
+                         {"induction-follows": "y", **dated("induction-due_on", early)})
+    assert refused.status_code == 422
+    text = unescape(refused.text)
+    assert ("Mae Arwain ar bob lefel: cyflwyniad i fod i'w gwblhau ar "
+            f"{early.day} ") in text  # the module's Welsh title, a Welsh date
+    assert english_left(refused.text, ("Cohort A",)) == []
+    nothing = admin.post(f"/admin/cohorts/{cohort.id}/modules", {})
+    assert "Dewiswch o leiaf un modiwl." in unescape(nothing.text)
