@@ -64,7 +64,7 @@ def get_user(user_id: int) -> User:
     """A user by id, or NotFound."""
     user = db.session.get(User, user_id)
     if user is None:
-        raise NotFound(f"There is no user with id {user_id}.")
+        raise NotFound(gettext("There is no user with id %(id)s.", id=user_id))
     return user
 
 
@@ -85,8 +85,9 @@ def users_query(search: str | None = None, role: str | None = None) -> sa.Select
 def check_role(role: str, field: str = "role") -> str:
     """The role if it is a system role; Invalid otherwise."""
     if role not in ROLES:
-        raise Invalid(f"Unknown role {role!r}.",
-                      errors={field: [f"Must be one of: {', '.join(ROLES)}."]})
+        raise Invalid(gettext("Unknown role %(role)s.", role=repr(role)),
+                      errors={field: [gettext("Must be one of: %(choices)s.",
+                                              choices=", ".join(ROLES))]})
     return role
 
 

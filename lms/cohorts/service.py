@@ -48,8 +48,10 @@ def scale_in_use(programme_id: int) -> bool:
 def one_of(value: str, allowed: tuple[str, ...], field: str) -> str:
     """``value`` if it is allowed; Invalid naming ``field`` otherwise."""
     if value not in allowed:
-        raise Invalid(f"{field} {value!r} is not recognised.",
-                      errors={field: [f"Must be one of: {', '.join(allowed)}."]})
+        raise Invalid(gettext("%(field)s %(value)s is not recognised.", field=field,
+                              value=repr(value)),
+                      errors={field: [gettext("Must be one of: %(choices)s.",
+                                              choices=", ".join(allowed))]})
     return value
 
 
@@ -59,7 +61,7 @@ def default_programme() -> Programme:
     """The programme new cohorts join when none is named: the only one, or the first."""
     programme = db.session.scalar(sa.select(Programme).order_by(Programme.id).limit(1))
     if programme is None:
-        raise Conflict("No programme exists yet; load it with `flask lms seed`.")
+        raise Conflict(gettext("No programme exists yet; load it with `flask lms seed`."))
     return programme
 
 
@@ -69,7 +71,7 @@ def get_programme(programme_id: int | None) -> Programme:
         return default_programme()
     programme = db.session.get(Programme, programme_id)
     if programme is None:
-        raise NotFound(f"There is no programme with id {programme_id}.")
+        raise NotFound(gettext("There is no programme with id %(id)s.", id=programme_id))
     return programme
 
 
@@ -82,7 +84,8 @@ def update_programme(programme: Programme, changes: dict[str, Any]) -> Programme
         changes = {**changes, "reminder_days": sorted(changes["reminder_days"], reverse=True)}
     applied = {k: v for k, v in changes.items() if getattr(programme, k) != v}
     if "rating_scale" in applied and scale_in_use(programme.id):
-        raise Conflict("The rating scale cannot change: ratings have already been given on it.")
+        raise Conflict(gettext("The rating scale cannot change: ratings have already been "
+                               "given on it."))
     for key, value in applied.items():
         setattr(programme, key, value)
     if applied:
@@ -106,11 +109,12 @@ def create_organisation(name: str, type_: str, sector: str) -> Organisation:
     """Create an organisation; Conflict if one of that name exists."""
     clean = " ".join(name.split())
     if not clean:
-        raise Invalid("An organisation needs a name.", errors={"name": ["Required."]})
+        raise Invalid(gettext("An organisation needs a name."),
+                      errors={"name": [gettext("Required.")]})
     one_of(type_, ORGANISATION_TYPES, "type")
     one_of(sector, SECTORS, "sector")
     if find_organisation(clean) is not None:
-        raise Conflict(f"An organisation called {clean!r} already exists.")
+        raise Conflict(organisation_exists(clean))
     organisation = Organisation(name=clean, name_key=name_key(clean), type=type_, sector=sector)
     db.session.add(organisation)
     db.session.flush()
@@ -118,11 +122,16 @@ def create_organisation(name: str, type_: str, sector: str) -> Organisation:
     return organisation
 
 
+def organisation_exists(name: str) -> str:
+    """The refusal of a second organisation of the same name."""
+    return gettext("An organisation called %(name)s already exists.", name=repr(name))
+
+
 def get_organisation(organisation_id: int) -> Organisation:
     """An organisation by id, or NotFound."""
     organisation = db.session.get(Organisation, organisation_id)
     if organisation is None:
-        raise NotFound(f"There is no organisation with id {organisation_id}.")
+        raise NotFound(gettext("There is no organisation with id %(id)s.", id=organisation_id))
     return organisation
 
 
@@ -132,7 +141,7 @@ def update_organisation(organisation: Organisation, changes: dict[str, Any]) -> 
         clean = " ".join(changes["name"].split())
         other = find_organisation(clean)
         if other is not None and other.id != organisation.id:
-            raise Conflict(f"An organisation called {clean!r} already exists.")
+            raise Conflict(organisation_exists(clean))
         changes = {**changes, "name": clean}
         organisation.name_key = name_key(clean)
     if "type" in changes:
@@ -261,8 +270,9 @@ def leadership_level(code: str, field: str = "leadership_level") -> LeadershipLe
     if level is None:
         known = ", ".join(db.session.scalars(
             sa.select(LeadershipLevel.code).order_by(LeadershipLevel.position)))
-        raise Invalid(f"Unknown leadership level {code!r}.",
-                      errors={field: [f"Must be one of: {known or 'none loaded yet'}."]})
+        raise Invalid(gettext("Unknown leadership level %(code)s.", code=repr(code)),
+                      errors={field: [gettext("Must be one of: %(choices)s.", choices=known)
+                                      if known else gettext("No levels are loaded yet.")]})
     return level
 
 

@@ -42,7 +42,8 @@ def page_number() -> int:
     """``?page=`` as a page number; a clear 422 for anything else."""
     raw = request.args.get("page", "1")
     if not is_whole_number(raw) or not 1 <= int(raw) <= MAX_ID:
-        raise Invalid(f"The page number must be a whole number from 1; got {raw[:20]!r}.")
+        raise Invalid(gettext("The page number must be a whole number from 1; got %(got)s.",
+                              got=repr(raw[:20])))
     return int(raw)
 
 

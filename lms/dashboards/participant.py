@@ -204,7 +204,8 @@ def save_activity(slug: str, key: str):
     context = module_context(slug)
     activity = next((a for a in context["activities"] if a.key == key), None)
     if activity is None:
-        raise NotFound(f"Module {slug!r} has no activity {key!r}.")
+        raise NotFound(gettext("Module %(module)s has no activity %(key)s.", module=repr(slug),
+                               key=repr(key)))
     form = ActivityForm(request.form, prefix=key)
     field = NOTE_FIELDS.get(activity.kind)
     if form.validate():

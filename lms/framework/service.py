@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload, selectinload
 
 from lms.core.errors import NotFound
@@ -18,7 +20,7 @@ from lms.framework.models import (
     ThemeLinkQuote,
 )
 
-NOT_LOADED = "No framework is loaded yet; an administrator loads it with `flask lms seed`."
+NOT_LOADED = _l("No framework is loaded yet; an administrator loads it with `flask lms seed`.")
 
 
 def theme_loading_options():
@@ -41,7 +43,7 @@ def get_framework() -> dict:
         ).order_by(Framework.id).limit(1)
     )
     if framework is None:
-        raise NotFound(NOT_LOADED)
+        raise NotFound(str(NOT_LOADED))
     return {
         "slug": framework.slug,
         "title": framework.title,
@@ -70,7 +72,7 @@ def get_theme(code: str) -> Theme:
         sa.select(Theme).options(*theme_loading_options()).filter_by(code=code.upper())
     )
     if theme is None:
-        raise NotFound(f"There is no theme with the code {code!r}.")
+        raise NotFound(gettext("There is no theme with the code %(code)s.", code=repr(code)))
     return theme
 
 
@@ -90,8 +92,9 @@ def list_behaviours(theme: str | None = None, applies_to: str | None = None) -> 
             known = ", ".join(db.session.scalars(sa.select(Theme.code).order_by(Theme.position)))
             # 404 like /themes/<code>: the filter names a theme that does not exist.
             raise NotFound(
-                f"There is no theme with the code {theme!r}.",
-                errors={"query": {"theme": [f"Unknown theme {theme!r}; known: {known}."]}},
+                gettext("There is no theme with the code %(code)s.", code=repr(theme)),
+                errors={"query": {"theme": [gettext("Unknown theme %(code)s; known: %(known)s.",
+                                                    code=repr(theme), known=known)]}},
             )
         query = query.where(Theme.code == theme_code)
     if applies_to is not None:
@@ -105,5 +108,6 @@ def get_behaviour(code: str) -> Behaviour:
         sa.select(Behaviour).options(joinedload(Behaviour.theme)).filter_by(code=code.upper())
     )
     if behaviour is None:
-        raise NotFound(f"There is no behaviour with the code {code!r}.")
+        raise NotFound(gettext("There is no behaviour with the code %(code)s.",
+                               code=repr(code)))
     return behaviour

@@ -23,6 +23,7 @@ import uuid
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext
 
 from lms.cohorts.models import Programme
 from lms.cohorts.service import default_programme
@@ -225,8 +226,9 @@ def case_export(framework: dict[str, Any], which: str | None) -> str:
         return package_json(case_package(framework, stored_framework().changed_at))
     linked = {row.code: row for row in framework["external_frameworks"]}
     if which not in linked:
-        raise NotFound(f"There is no framework {which!r} to export; the frameworks are "
-                       f"{', '.join([framework['slug'], *linked])}.")
+        raise NotFound(gettext("There is no framework %(name)s to export; the frameworks are "
+                               "%(known)s.", name=repr(which),
+                               known=", ".join([framework["slug"], *linked])))
     return package_json(linked_case_package(linked[which]))
 
 
@@ -270,8 +272,9 @@ def slug_of(text: str) -> str:
 def checked_key(value: str, name: str, limit: int) -> str:
     """An identifier an administrator chose, or Invalid naming the option."""
     if not KEY.fullmatch(value) or len(value) > limit:
-        raise Invalid(f"{name} must be 1 to {limit} letters, digits, dots, hyphens or "
-                         f"underscores; got {value[:120]!r}.")
+        raise Invalid(gettext("%(name)s must be 1 to %(limit)d letters, digits, dots, hyphens "
+                              "or underscores; got %(got)s.", name=name, limit=limit,
+                              got=repr(value[:120])))
     return value
 
 
@@ -341,13 +344,14 @@ def export_framework(fmt: str, which: str | None = None, idnumber: str | None = 
     """The stored framework in ``fmt`` (case, moodle or canvas), as text: for CASE, ``which``
     may name a linked framework; Moodle takes an ``idnumber``, Canvas a ``guid_prefix``."""
     if fmt not in FORMATS:
-        raise NotFound(f"There is no export format {fmt!r}; the formats are "
-                       f"{', '.join(FORMATS)}.")
+        raise NotFound(gettext("There is no export format %(format)s; the formats are "
+                               "%(known)s.", format=repr(fmt), known=", ".join(FORMATS)))
     options = {"framework": (which, "case"), "idnumber": (idnumber, "moodle"),
                "guid prefix": (guid_prefix, "canvas")}
     for name, (value, only) in options.items():
         if value is not None and fmt != only:
-            raise Invalid(f"The {name} option is for the {only} format only.")
+            raise Invalid(gettext("The %(option)s option is for the %(format)s format only.",
+                                  option=name, format=only))
     if idnumber is not None:
         checked_key(idnumber, "The Moodle ID number", MOODLE_IDNUMBER_LIMIT)
     if guid_prefix is not None:

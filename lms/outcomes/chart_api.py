@@ -11,6 +11,7 @@ from dataclasses import asdict
 from typing import Any
 
 from flask import Response, jsonify
+from flask_babel import gettext
 from flask_login import current_user
 from marshmallow import Schema, fields, validate
 from webargs.fields import DelimitedList
@@ -126,15 +127,19 @@ def check_name(name: str, query: dict) -> None:
     """An unknown chart name is a 404 naming the ones there are; a breakdown is only for
     the charts that can show one readably."""
     if name not in SCOPE_CHARTS:
-        raise NotFound(f"There is no chart {name!r}; the charts are "
-                       f"{', '.join(SCOPE_CHARTS)} (and /me/charts/profile).")
+        raise NotFound(gettext("There is no chart %(name)s; the charts are %(charts)s (and "
+                               "/me/charts/profile).", name=repr(name),
+                               charts=", ".join(SCOPE_CHARTS)))
     if query.get("source", "self") != "self" and name != "effects":
-        raise Invalid(f"The {name} chart is drawn from the self-ratings only.",
-                      errors={"query": {"source": ["Only the effects chart takes others."]}})
+        raise Invalid(gettext("The %(name)s chart is drawn from the self-ratings only.",
+                              name=name),
+                      errors={"query": {"source": [
+                          gettext("Only the effects chart takes others.")]}})
     if query.get("breakdown") and name not in BREAKDOWN_CHARTS:
-        raise Invalid(f"The {name} chart has no breakdown.",
+        raise Invalid(gettext("The %(name)s chart has no breakdown.", name=name),
                       errors={"query": {"breakdown": [
-                          f"Only {' and '.join(BREAKDOWN_CHARTS)} charts take one."]}})
+                          gettext("Only the %(charts)s charts take one.",
+                                  charts=", ".join(BREAKDOWN_CHARTS))]}})
 
 
 def chart_response(name: str, fmt: str, basis: dict[str, Any],

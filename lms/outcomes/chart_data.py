@@ -88,8 +88,9 @@ def likert_data(cohorts, programme, protect, theme: str | None,
     titles = theme_titles()
     if theme:
         if theme not in titles:
-            raise Invalid(f"Unknown theme {theme!r}.",
-                          errors={"query": {"theme": [f"One of {', '.join(titles)}."]}})
+            raise Invalid(gettext("Unknown theme %(code)s.", code=repr(theme)),
+                          errors={"query": {"theme": [
+                              gettext("One of %(choices)s.", choices=", ".join(titles))]}})
         report["rows"] = [r for r in report["rows"] if r["code"].split(".")[0] == theme]
     scale, labels = scale_of(programme)
     # Beside each code its title (a theme) or statement (a behaviour), cut to fit when

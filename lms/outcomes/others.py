@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from sqlalchemy.orm import joinedload, selectinload
 
 from lms.cohorts.models import Cohort, Enrolment, Organisation, Programme
@@ -217,18 +218,19 @@ def groups_of(keys: Iterable[tuple[int, int]], breakdown: str | None
 def check_source(level: str, breakdown: str | None, protect: bool) -> None:
     """What others' figures can be reported by; Invalid naming the field otherwise."""
     if level == "linked":
-        raise Invalid("Figures from others' ratings are reported per behaviour, theme or the "
-                      "whole framework.", errors={"query": {"level": [
-                          "With source=others: behaviour, theme or framework."]}})
+        raise Invalid(gettext("Figures from others' ratings are reported per behaviour, "
+                              "theme or the whole framework."), errors={"query": {"level": [
+                          gettext("With source=others: behaviour, theme or framework.")]}})
     if protect and level == "behaviour":
-        raise Invalid("Sponsors see figures from others' ratings per theme or for the whole "
-                      "framework, so that no behaviour's few missing answers single anyone "
-                      "out.", errors={"query": {"level": [
-                          "With source=others: theme or framework."]}})
+        raise Invalid(gettext("Sponsors see figures from others' ratings per theme or for the "
+                              "whole framework, so that no behaviour's few missing answers "
+                              "single anyone out."), errors={"query": {"level": [
+                          gettext("With source=others: theme or framework.")]}})
     if protect and breakdown not in SPONSOR_BREAKDOWNS:
-        raise Invalid("Figures from others' ratings are broken down by cohort only, so that "
-                      "no small group of participants follows from them.",
-                      errors={"query": {"breakdown": ["With source=others: cohort, or none."]}})
+        raise Invalid(gettext("Figures from others' ratings are broken down by cohort only, "
+                              "so that no small group of participants follows from them."),
+                      errors={"query": {"breakdown": [
+                          gettext("With source=others: cohort, or none.")]}})
 
 
 def others_outcomes(cohorts: Sequence[Cohort], programme: Programme, level: str,

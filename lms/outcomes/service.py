@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext
 
 from lms.cohorts.models import (
     ORGANISATION_TYPE_TITLES,
@@ -79,8 +80,9 @@ def linked_headings(linked: str) -> list[tuple[str, str]]:
         .order_by(Theme.position, ThemeLink.position)).all()
     known = sorted({code for _h, _t, code in links})
     if linked not in known:
-        raise Invalid(f"Unknown linked framework {linked[:40]!r}.",
-                      errors={"query": {"framework": [f"One of {', '.join(known)}."]}})
+        raise Invalid(gettext("Unknown linked framework %(code)s.", code=repr(linked[:40])),
+                      errors={"query": {"framework": [
+                          gettext("One of %(choices)s.", choices=", ".join(known))]}})
     return [(heading, theme) for heading, theme, code in links
             if code == linked and heading is not None and theme is not None]
 
@@ -447,11 +449,12 @@ def versions_for(protect: bool) -> tuple[str, ...]:
 def check_linked(level: str, linked: str | None) -> None:
     """``framework=`` goes with ``level=linked`` and only with it."""
     if level == "linked" and linked is None:
-        raise Invalid("level=linked needs framework= (hay-ccg, nhs-lf or lqf).",
-                      errors={"query": {"framework": ["Required with level=linked."]}})
+        raise Invalid(gettext("level=linked needs framework= (hay-ccg, nhs-lf or lqf)."),
+                      errors={"query": {"framework": [
+                          gettext("Required with level=linked.")]}})
     if level != "linked" and linked is not None:
-        raise Invalid("framework= is for level=linked only.",
-                      errors={"query": {"framework": ["Only with level=linked."]}})
+        raise Invalid(gettext("framework= is for level=linked only."),
+                      errors={"query": {"framework": [gettext("Only with level=linked.")]}})
 
 
 def row_codes(level: str, linked: str | None) -> tuple[list[str], dict[str, list[str]]]:
