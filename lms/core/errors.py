@@ -15,11 +15,14 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, Response, current_app, jsonify, make_response, render_template, request
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException, default_exceptions
 
+from lms.core import api_words
 from lms.core.extensions import db, limiter
+from lms.core.i18n import current_language
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +90,9 @@ def error_response(
     """Render one error as JSON under /api/ and as an HTML page elsewhere."""
     name = HTTPStatus(status).phrase
     if wants_json():
+        if current_language() != "en":  # the libraries' own words, said in Welsh too
+            message = api_words.said(api_words.status_description(status, message))
+            errors = api_words.said_all(errors)
         body: dict[str, Any] = {"code": status, "status": name, "message": message}
         if errors:
             body["errors"] = errors
@@ -131,7 +137,7 @@ def handle_http_exception(exc: HTTPException):
     errors = data.get("messages") or data.get("errors")
     message = data.get("message") or exc.description or HTTPStatus(status).phrase
     if status == HTTPStatus.UNPROCESSABLE_ENTITY and errors and "message" not in data:
-        message = "The request is invalid: see errors for the fields to correct."
+        message = gettext("The request is invalid: see errors for the fields to correct.")
     headers = {
         key: value
         for key, value in exc.get_headers()
@@ -140,11 +146,12 @@ def handle_http_exception(exc: HTTPException):
     headers.update(data.get("headers") or {})
     if status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE:
         limit = current_app.config["MAX_CONTENT_LENGTH"]
-        message = (f"The request body is too large: this service accepts at most "
-                   f"{limit // (1024 * 1024)} MB.")
+        message = gettext("The request body is too large: this service accepts at most "
+                          "%(mb)d MB.", mb=limit // (1024 * 1024))
     if isinstance(exc, RateLimitExceeded):
         headers["Retry-After"] = str(seconds_until_reset())
-        message = f"Too many requests ({exc.description}); try again in {headers['Retry-After']} s."
+        message = gettext("Too many requests (%(limit)s); try again in %(seconds)s s.",
+                          limit=exc.description, seconds=headers["Retry-After"])
     return error_response(status, message, errors, headers)
 
 
@@ -162,14 +169,15 @@ def handle_service_error(exc: ServiceError):
     return error_response(int(exc.status), exc.message, exc.errors, dict(exc.headers))
 
 
-CONFLICT_MESSAGE = "This clashes with a change saved at the same moment; reload and try again."
+CONFLICT_MESSAGE = _l("This clashes with a change saved at the same moment; reload and try "
+                      "again.")
 
 
 def handle_integrity_error(exc: sa.exc.IntegrityError):
     """Answer 409 when a constraint refuses a write another request raced us to."""
     log.info("write refused by a constraint: %s", exc.orig.__class__.__name__)
     rollback_quietly()
-    return error_response(HTTPStatus.CONFLICT, CONFLICT_MESSAGE)
+    return error_response(HTTPStatus.CONFLICT, str(CONFLICT_MESSAGE))
 
 
 def handle_database_unavailable(exc: sa.exc.OperationalError):
@@ -178,7 +186,7 @@ def handle_database_unavailable(exc: sa.exc.OperationalError):
     rollback_quietly()
     return error_response(
         HTTPStatus.SERVICE_UNAVAILABLE,
-        "The database is unavailable just now; please try again shortly.",
+        gettext("The database is unavailable just now; please try again shortly."),
         headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
     )
 
@@ -189,7 +197,8 @@ def handle_unexpected(exc: Exception):
     rollback_quietly()
     return error_response(
         HTTPStatus.INTERNAL_SERVER_ERROR,
-        "Something went wrong on our side. It has been logged; please try again later.",
+        gettext("Something went wrong on our side. It has been logged; please try again "
+                "later."),
     )
 
 

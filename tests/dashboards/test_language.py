@@ -186,6 +186,49 @@ def test_the_api_refuses_in_the_language_asked_for(client, cohorts):
     assert english.get_json()["message"] == "There is no cohort with id 9999."
 
 
+@pytest.mark.parametrize(("method", "path", "body", "welsh"), [
+    ("post", "/api/v1/organisations", {"name": "Northshire County Council",
+                                       "type": "local_authority", "sector": "commissioning"},
+     "Mae sefydliad o'r enw 'Northshire County Council' yn bodoli eisoes."),
+    ("get", "/api/v1/behaviours?theme=XX", None, "Nid oes thema â'r cod 'XX'."),
+    ("get", "/api/v1/no-such-thing", None, "Ni chafwyd hyd i'r URL y gofynnwyd amdano"),
+    ("post", "/api/v1/organisations", {"type": "charity"},
+     "Mae'r cais yn annilys: gweler errors am y meysydd i'w cywiro."),
+    ("get", "/api/v1/users/99999", None, "Nid oes defnyddiwr â'r id 99999."),
+    ("post", "/api/v1/cohorts/{cohort}/roster", "not a form",
+     "Anfonwch y rhestr fel text/csv neu multipart/form-data."),
+    ("get", "/api/v1/cohorts/{cohort}/charts/pie.png", None,
+     "Nid oes siart 'pie'; y siartiau yw"),
+])
+def test_administrative_refusals_in_welsh(client, cohorts, method, path, body, welsh):
+    """The less-seen services refuse in the language asked for, too."""
+    admin = db.session.scalar(sa.select(User).filter_by(email=cohorts.emails["admin"]))
+    headers = {**b.bearer(admin), "Accept-Language": "cy"}
+    url = path.format(cohort=cohorts.cohort_id)
+    if isinstance(body, str):
+        answer = client.post(url, data=body, content_type="application/pdf", headers=headers)
+    else:
+        answer = getattr(client, method)(url, json=body, headers=headers)
+    assert 400 <= answer.status_code < 500 and answer.headers["Content-Language"] == "cy"
+    assert answer.get_json()["message"].startswith(welsh), answer.get_json()
+    assert english_left(f"<body><p>{answer.get_json()}</p></body>") == [], answer.get_json()
+
+
+def test_the_libraries_field_errors_in_welsh(client, cohorts):
+    """marshmallow's own words (required, not a valid …, length) are said in Welsh."""
+    admin = db.session.scalar(sa.select(User).filter_by(email=cohorts.emails["admin"]))
+    answer = client.post("/api/v1/organisations", json={"name": "x" * 300, "type": 7,
+                                                        "sector": "providing", "extra": 1},
+                         headers={**b.bearer(admin), "Accept-Language": "cy"})
+    errors = answer.get_json()["errors"]["json"]
+    assert errors["type"] == ["Nid yw'n llinyn dilys."]
+    assert errors["extra"] == ["Maes anhysbys."]
+    assert errors["name"] == ["Rhaid i'r hyd fod rhwng 1 a 255."]
+    english = client.post("/api/v1/organisations", json={"type": 7},
+                          headers={**b.bearer(admin), "Accept-Language": "en"})
+    assert english.get_json()["errors"]["json"]["name"] == ["Missing data for required field."]
+
+
 def test_the_framework_is_shown_in_its_welsh_translation(browse, cohorts):
     pat = browse(cohorts.emails["participant"])
     pat.get("/language/cy?next=/")
