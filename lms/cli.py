@@ -23,7 +23,7 @@ from lms import synthetic
 from lms.accounts import service as accounts
 from lms.cohorts import roster
 from lms.cohorts import service as cohorts
-from lms.cohorts.models import Cohort
+from lms.cohorts.models import Cohort, Programme
 from lms.cohorts.seed import read_programme_file, sync_programme
 from lms.core import jobs
 from lms.core.errors import ServiceError
@@ -313,7 +313,7 @@ def import_ratings(file: Path, cohort_id: int) -> None:
 def translation_status(check: bool) -> None:
     """What is not yet in Welsh: the catalog's messages, the framework's themes and
     behaviours, and the modules and activities (as stored: run `flask lms seed` first)."""
-    missing = [*catalog_gaps(), *framework_gaps(), *module_gaps()]
+    missing = [*catalog_gaps(), *framework_gaps(), *programme_gaps(), *module_gaps()]
     for line in missing:
         click.echo(f"  {line}")
     click.echo("Everything is in Welsh." if not missing else
@@ -350,6 +350,20 @@ def framework_gaps() -> list[str]:
     click.echo(f"Framework: {sum(bool(t.title_cy) for t in themes)} of {len(themes)} themes "
                f"and {sum(bool(b.statement_cy) for b in behaviours)} of {len(behaviours)} "
                "behaviours in Welsh.")
+    return gaps
+
+
+def programme_gaps() -> list[str]:
+    """The programme's name, description and scale labels without Welsh (seeds/programme.yaml's
+    ``_cy`` keys)."""
+    gaps = []
+    for programme in db.session.scalars(sa.select(Programme).order_by(Programme.id)):
+        welsh = programme.welsh_words()
+        texts = [("name", programme.name), ("description", programme.description),
+                 *[(f"scale point {p['value']}", p["label"]) for p in programme.rating_scale]]
+        gaps += [f"programme {programme.slug}: {what}" for what, english in texts
+                 if english and english not in welsh]
+    click.echo(f"Programme: {'everything' if not gaps else f'{len(gaps)} text(s) not'} in Welsh.")
     return gaps
 
 

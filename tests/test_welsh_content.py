@@ -154,3 +154,41 @@ def test_a_welsh_edition_that_is_not_a_module_file_names_its_place(tmp_path):
         read_module_directory(folder)
     assert refused.value.problems == [
         "cy/01-induction.md: the front matter must be a mapping (slug, title, …)"]
+
+
+def test_the_programme_seed_keeps_its_welsh_beside_the_scale(seeded):
+    """seeds/programme.yaml's `_cy` keys: the scale ratings are given on stays English only
+    (so adding Welsh never changes it), the Welsh is kept beside it by value."""
+    from lms.cohorts.models import Programme
+
+    runner = seeded.test_cli_runner()
+    assert runner.invoke(args=["lms", "seed"]).exit_code == 0
+    with seeded.app_context():
+        programme = db.session.scalar(sa.select(Programme))
+        assert programme.rating_scale[2] == {"value": 3, "label": "Sometimes"}
+        assert programme.scale_labels_cy == {"1": "Ddim eto", "2": "Anaml", "3": "Weithiau",
+                                             "4": "Yn aml", "5": "Yn gyson"}
+        assert programme.name_cy == "Rhaglen Arweinyddiaeth ar gyfer Cymunedau Grymus ac Iach"
+        assert programme.welsh_words()["Consistently"] == "Yn gyson"
+    again = runner.invoke(args=["lms", "seed"])
+    assert "Programme loaded from" in again.output and ": nothing changed." in again.output
+    status = runner.invoke(args=["lms", "translation-status"]).output
+    assert "Programme: everything in Welsh." in status
+
+
+def test_changing_the_programmes_english_clears_its_welsh(seeded):
+    """Welsh that said what the old English said would mislead: it goes, and the pages show
+    the new English marked as English until the seed gives it Welsh again."""
+    from lms.cohorts.models import Programme
+    from lms.cohorts.service import update_programme
+
+    assert seeded.test_cli_runner().invoke(args=["lms", "seed"]).exit_code == 0
+    with seeded.app_context():
+        programme = db.session.scalar(sa.select(Programme))
+        scale = [dict(point) for point in programme.rating_scale]
+        scale[0]["label"] = "Not at all yet"
+        update_programme(programme, {"name": "A new name", "rating_scale": scale})
+        assert (programme.name_cy, programme.scale_labels_cy) == (None, None)
+        assert programme.description_cy  # unchanged English keeps its Welsh
+        status = seeded.test_cli_runner().invoke(args=["lms", "translation-status"]).output
+        assert "programme lehc: name" in status and "programme lehc: scale point 1" in status

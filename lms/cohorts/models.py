@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from lms.accounts.models import User
 from lms.core.db_types import UTCDateTime, utcnow
 from lms.core.extensions import db
+from lms.core.i18n import register_welsh_source
 from lms.framework.models import LeadershipLevel
 
 ORGANISATION_TYPES = (
@@ -84,8 +85,32 @@ class Programme(db.Model):
     #: A 360 rater group's figures are shown to the participant only when at least this
     #: many of the group answered (never fewer than 2).
     feedback_min_group: Mapped[int] = mapped_column(default=3, server_default="3")
+    #: The name, description and scale labels in Welsh (seeds/programme.yaml's ``_cy`` keys;
+    #: the labels by the point's value, as text); None where there is no Welsh.
+    name_cy: Mapped[str | None] = mapped_column(sa.String(255))
+    description_cy: Mapped[str | None] = mapped_column(sa.Text)
+    scale_labels_cy: Mapped[dict[str, str] | None] = mapped_column(sa.JSON)
 
     cohorts: Mapped[list[Cohort]] = relationship(back_populates="programme")
+
+    def welsh_words(self) -> dict[str, str]:
+        """This programme's Welsh by its English: name, description, scale labels."""
+        found = {self.name: self.name_cy, self.description: self.description_cy}
+        labels = self.scale_labels_cy or {}
+        found.update({point["label"]: labels.get(str(point["value"]))
+                      for point in self.rating_scale})
+        return {english: welsh for english, welsh in found.items() if english and welsh}
+
+
+def programme_welsh() -> dict[str, str]:
+    """The Welsh of every programme's name, description and scale labels (one query)."""
+    found: dict[str, str] = {}
+    for programme in db.session.scalars(sa.select(Programme)):
+        found.update(programme.welsh_words())
+    return found
+
+
+register_welsh_source(programme_welsh)
 
 
 class Organisation(db.Model):

@@ -21,6 +21,7 @@ class ScalePointSeed(Schema):
 
     value = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=100))
     label = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    label_cy = fields.String(validate=validate.Length(min=1, max=100))
 
 
 class ProgrammeSeed(Schema):
@@ -28,7 +29,9 @@ class ProgrammeSeed(Schema):
 
     slug = fields.String(required=True, validate=SLUG)
     name = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    name_cy = fields.String(load_default=None, validate=validate.Length(min=1, max=255))
     description = fields.String(load_default="")
+    description_cy = fields.String(load_default=None)
     min_group_size = fields.Integer(load_default=5, strict=True,
                                     validate=validate.Range(min=2, max=1000))
     rating_scale = fields.List(fields.Nested(ScalePointSeed), required=True,
@@ -58,11 +61,20 @@ def read_programme_file(path: Path) -> dict[str, Any]:
     return read_seed(path, ProgrammeSeedFile(), "a 'programme' key")["programme"]
 
 
+def with_welsh_labels_apart(values: dict[str, Any]) -> dict[str, Any]:
+    """The seed's values as stored: the scale's Welsh labels kept beside it (by value), so
+    that the scale itself, which ratings were given on, is only the English."""
+    scale = [{"value": p["value"], "label": p["label"]} for p in values["rating_scale"]]
+    welsh = {str(p["value"]): p["label_cy"] for p in values["rating_scale"] if "label_cy" in p}
+    return {**values, "rating_scale": scale, "scale_labels_cy": welsh or None}
+
+
 def sync_programme(values: dict[str, Any]) -> str:
     """Create or update the programme; say which ("created", "updated", "nothing changed").
 
     Flushes, never commits.
     """
+    values = with_welsh_labels_apart(values)
     programme = db.session.scalar(sa.select(Programme).filter_by(slug=values["slug"]))
     if programme is None:
         programme = Programme(**values)

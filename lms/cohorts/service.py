@@ -75,6 +75,10 @@ def get_programme(programme_id: int | None) -> Programme:
     return programme
 
 
+#: The Welsh each of a programme's English texts has.
+WELSH_OF = {"name": "name_cy", "description": "description_cy", "rating_scale": "scale_labels_cy"}
+
+
 def update_programme(programme: Programme, changes: dict[str, Any]) -> Programme:
     """Change a programme's name, description, scale or minimum group size.
 
@@ -88,6 +92,11 @@ def update_programme(programme: Programme, changes: dict[str, Any]) -> Programme
                                "given on it."))
     for key, value in applied.items():
         setattr(programme, key, value)
+    # Welsh that said what the English said before it changed would now mislead: the pages
+    # show the new English, marked as English, until the seed gives it Welsh again.
+    for english, welsh in WELSH_OF.items():
+        if english in applied:
+            setattr(programme, welsh, None)
     if applied:
         record("programme.update", programme, **applied)
     return programme

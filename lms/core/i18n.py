@@ -108,15 +108,19 @@ def register_welsh_source(reader: Callable[[], dict[str, str]]) -> None:
 
 def welsh_content() -> tuple[dict[str, str], set[str]]:
     """The stored content's Welsh by its English, and the Welsh texts themselves: read once
-    per request (a few short queries), only for a Welsh page."""
+    per request (a few short queries), only for a Welsh page; outside a request (a worker
+    writing e-mails), once per application context."""
     if not has_app_context():
         return {}, set()
-    if "welsh_content" not in g:
+    # Kept with the request, not on ``g``: an application context can outlive a request
+    # (a test's, a worker's), and content saved in between must be read afresh.
+    holder = request.environ if has_request_context() else g.__dict__
+    if "lms.welsh_content" not in holder:
         found: dict[str, str] = {}
         for reader in WELSH_SOURCES:
             found.update(reader())
-        g.welsh_content = (found, set(found.values()))
-    return g.welsh_content
+        holder["lms.welsh_content"] = (found, set(found.values()))
+    return holder["lms.welsh_content"]
 
 
 def untranslated(text: str) -> Markup:

@@ -9,6 +9,7 @@ from typing import Any
 from flask_babel import gettext
 
 from lms.core.extensions import db
+from lms.core.i18n import in_reader_language
 from lms.feedback import service
 from lms.feedback.models import FeedbackRater
 from lms.messaging.compose import NotApplicable, Recipient, base_url, register_outside_kind
@@ -32,7 +33,7 @@ def rater_context(message: Message) -> tuple[Recipient, dict[str, Any]]:
                else gettext("%(name)s asks for your feedback", name=who))
     return Recipient(rater.name or "", rater.email), {
         "subject": subject, "rater": rater, "participant": who,
-        "programme": rater.cohort.programme.name, "phase": rater.phase,
+        "programme": in_reader_language(rater.cohort.programme.name), "phase": rater.phase,
         "asked_as": str(service.ASKED_AS[rater.rater_group]),
         "opens_on": service.long_date(opens), "closes_on": service.long_date(closes),
         "anonymity": service.anonymity_note(rater),

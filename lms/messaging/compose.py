@@ -24,6 +24,7 @@ from lms.accounts.service import issue_password_link
 from lms.cohorts.models import Cohort, Programme
 from lms.core.db_types import utcnow
 from lms.core.extensions import db
+from lms.core.i18n import in_reader_language
 from lms.messaging.models import Message
 from lms.ratings.models import Assessment
 
@@ -181,9 +182,11 @@ def invitation(message: Message, user: User) -> dict[str, Any]:
 
 
 def programme_name() -> str:
-    """The programme's name (the first programme's: a deployment runs one)."""
+    """The programme's name in the language being written (the first programme's: a
+    deployment runs one)."""
     name = db.session.scalar(sa.select(Programme.name).order_by(Programme.id).limit(1))
-    return name or "Leadership for Empowered and Healthy Communities Programme"
+    return in_reader_language(name or "Leadership for Empowered and Healthy Communities "
+                                      "Programme")
 
 
 def password_reset(_message: Message, user: User) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from lms.cohorts.models import Cohort, Enrolment, Programme
 from lms.core import data_version
 from lms.core.errors import Invalid
 from lms.core.extensions import db
-from lms.core.i18n import current_language
+from lms.core.i18n import current_language, in_reader_language
 from lms.curriculum.models import ActivityRecord
 from lms.framework.models import Behaviour, Theme
 from lms.outcomes import engagement, service
@@ -37,7 +37,7 @@ BY = {"leadership_level": _l("by leadership level"), "sector": _l("by sector"),
 def scale_of(programme: Programme) -> tuple[list[int], list[str]]:
     """The scale's points and labels."""
     return ([p["value"] for p in programme.rating_scale],
-            [p["label"] for p in programme.rating_scale])
+            [in_reader_language(p["label"]) for p in programme.rating_scale])
 
 
 def theme_titles() -> dict[str, str]:

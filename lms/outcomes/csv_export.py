@@ -141,15 +141,17 @@ def held_back_rows(held_back: list[dict[str, Any]]) -> list[tuple]:
     return lines
 
 
-PROFILE_HEADER = ("code", "theme", "pre", "then", "post", "cohort_mean_pre",
-                  "cohort_mean_post", "cohort_note")
+#: A participant's own file's columns: named for them in their language (the English are the
+#: names the file has always had).
+PROFILE_HEADER = (_l("code"), _l("theme"), _l("pre"), _l("then"), _l("post"),
+                  _l("cohort_mean_pre"), _l("cohort_mean_post"), _l("cohort_note"))
 
 
 def profile_csv(profile: dict[str, Any]) -> str:
     """A participant's profile as CSV: their answers and the cohort's means per behaviour."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(PROFILE_HEADER)
+    writer.writerow([str(column) for column in PROFILE_HEADER])
     for row in profile["behaviours"]:
         cohort = row["cohort"]
         writer.writerow([neutralise(value) for value in (

@@ -161,3 +161,40 @@ def test_a_participant_gets_360_feedback_from_a_line_manager_and_peers(
     assert "3.0" not in si1.inner_text()
     for comment in page.locator("main li").all_inner_texts():
         assert not comment.startswith("Peers")
+
+
+def test_a_rater_asked_in_welsh_answers_in_welsh(app, visit, served, programme,
+                                                 smtp_server):  # noqa: F811
+    """A participant reading in Welsh asks a rater: the form offers Cymraeg first, the
+    invitation is Welsh, and the rater's page opens in Welsh and can be switched."""
+    from tests.welsh import english_left
+
+    app.config.update(smtp_settings(smtp_server), LMS_BASE_URL=served)
+    participant = visit()
+    participant.sign_in(programme.emails["participant"])
+    page = participant.page
+    page.goto("/my-feedback")
+    page.get_by_role("link", name="Cymraeg").click()
+    expect(page.locator("html")).to_have_attribute("lang", "cy")
+    expect(page.get_by_label("Cymraeg")).to_be_checked()
+    page.get_by_label("Eu henw").fill("Lowri Manager")
+    page.get_by_label("Eu cyfeiriad e-bost").fill("lowri@example.net")
+    page.get_by_label("Pwy ydynt i chi").select_option(value="line_manager")
+    page.locator("#rater-phase").check()
+    page.locator("#rater-language").scroll_into_view_if_needed()
+    screenshot(page, "feedback-ask-in-welsh")
+    page.get_by_role("button", name="Anfon y gwahoddiad").click()
+    expect(page.get_by_role("status")).to_contain_text("Lowri Manager")
+    [link] = links_sent(app, smtp_server, 1).values()
+    [email] = smtp_server.received.messages[-1:]
+    assert email["Subject"] == "Mae Pat Jones yn gofyn am eich adborth"
+    assert english_left(f"<body><pre>{text_of(email)}</pre></body>",
+                        ("Pat Jones", "Lowri Manager")) == []
+    rater = visit().page  # no account, no cookie, an English browser
+    rater.goto(link)
+    expect(rater.locator("html")).to_have_attribute("lang", "cy")
+    expect(rater.get_by_role("heading", level=1)).to_have_text("Adborth ar gyfer Pat Jones")
+    assert_accessible(rater)
+    screenshot(rater, "feedback-rater-form-welsh")
+    rater.get_by_role("link", name="English").click()
+    expect(rater.get_by_role("heading", level=1)).to_have_text("Feedback for Pat Jones")

@@ -319,6 +319,11 @@ def test_the_tutors_csv_files_in_welsh(browse, cohorts):
     english = sponsor.get(f"/api/v1/cohorts/{cohorts.cohort_id}/outcomes.csv").text
     assert "post_pre,,suppressed,held back to protect small groups" in english
     assert "flow,,,,attrition,,suppressed,fewer than 5 people" in english
+    pat = browse(cohorts.emails["participant"])  # their own file, from "My progress"
+    pat.get("/language/cy?next=/")
+    own = pat.get("/api/v1/me/outcomes.csv").text.splitlines()
+    assert own[0].startswith("cod,thema,cyn y rhaglen (pre),")
+    assert own[1].startswith("SI.1,SI,")  # the codes stay codes
 
 
 def test_a_roster_is_refused_row_by_row_in_welsh(browse, cohorts):
@@ -360,3 +365,21 @@ def test_a_modules_dates_are_refused_in_welsh_naming_the_module(browse, cohorts)
     assert english_left(refused.text, ("Cohort A",)) == []
     nothing = admin.post(f"/admin/cohorts/{cohort.id}/modules", {})
     assert "Dewiswch o leiaf un modiwl." in unescape(nothing.text)
+
+
+def test_the_rating_scale_in_welsh(browse, cohorts):
+    """The programme's scale labels in their Welsh (seeds/programme.yaml's label_cy), on the
+    self-assessment and beside a chart's figures; without Welsh, English marked as such."""
+    from lms.cohorts.models import Cohort
+
+    pat = browse(cohorts.emails["participant"])
+    pat.get("/language/cy?next=/")
+    english_only = pat.get("/assessments/pre/themes/SI").text
+    assert '3 – <span lang="en">Sometimes</span>' in english_only
+    programme = db.session.get(Cohort, cohorts.cohort_id).programme
+    programme.scale_labels_cy = {"1": "Ddim eto", "2": "Anaml", "3": "Weithiau",
+                                 "4": "Yn aml", "5": "Yn gyson"}
+    db.session.commit()
+    welsh = pat.get("/assessments/pre/themes/SI").text
+    assert "3 – Weithiau" in welsh and "Sometimes" not in welsh
+    assert english_left(welsh, ("Cohort A",)) == []
