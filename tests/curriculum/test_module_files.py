@@ -109,9 +109,12 @@ def test_a_removed_activity_is_retired_and_its_records_are_kept(seeded, copy_of_
     db.session.add(ActivityRecord(user=user, activity=activity, evidence="my notes"))
     db.session.commit()
     path = copy_of_modules / "02-strategic-intent.md"
-    edit_front_matter(path, lambda d: d.update(activities=d["activities"][:-1]))
-    text = path.read_text()
-    path.write_text(text[: text.index("## future-scan")])
+    # The activity goes from the English edition and from the Welsh one beside it (a Welsh
+    # edition naming an activity the English does not have is refused).
+    for edition in (path, copy_of_modules / "cy" / "02-strategic-intent.md"):
+        edit_front_matter(edition, lambda d: d.update(activities=d["activities"][:-1]))
+        text = edition.read_text()
+        edition.write_text(text[: text.index("## future-scan")])
     result = load(seeded, copy_of_modules)
     assert result.exit_code == 0, result.output
     assert "removed 1 activities (retired)" in result.output
@@ -121,6 +124,7 @@ def test_a_removed_activity_is_retired_and_its_records_are_kept(seeded, copy_of_
     assert db.session.scalar(sa.select(ActivityRecord.evidence)) == "my notes"
     # Putting it back brings it back, with the record still attached.
     shutil.copy(MODULES / "02-strategic-intent.md", path)
+    shutil.copy(MODULES / "cy" / "02-strategic-intent.md", copy_of_modules / "cy")
     load(seeded, copy_of_modules)
     db.session.expire_all()
     assert db.session.get(Activity, retired.id).retired_at is None
@@ -129,6 +133,7 @@ def test_a_removed_activity_is_retired_and_its_records_are_kept(seeded, copy_of_
 def test_a_removed_module_file_retires_the_module(seeded, copy_of_modules):
     load(seeded, copy_of_modules)
     (copy_of_modules / "05-flexibility-openness.md").unlink()
+    (copy_of_modules / "cy" / "05-flexibility-openness.md").unlink()  # its Welsh edition too
     result = load(seeded, copy_of_modules)
     assert "removed 1 modules (retired)" in result.output
     assert db.session.scalar(sa.select(Module.retired_at).filter_by(
