@@ -60,13 +60,18 @@ def select_language() -> str:
         return (chosen if chosen in LANGUAGES else None) or asked or signed_in_language() or "en"
     if chosen in LANGUAGES:
         return chosen
-    return g.get("reader_language") or signed_in_language() or asked or "en"
+    return request.environ.get(READER_LANGUAGE) or signed_in_language() or asked or "en"
+
+
+#: Where a page keeps the language recorded for its reader (with the request: an application
+#: context, and ``g``, can outlive one request).
+READER_LANGUAGE = "lms.reader_language"
 
 
 def answer_in(language: str) -> None:
     """Answer this page in ``language`` (someone without an account, whose language was
     chosen for them), unless its reader chose one with the language link."""
-    g.reader_language = language if language in LANGUAGES else None
+    request.environ[READER_LANGUAGE] = language if language in LANGUAGES else None
     refresh()
 
 
