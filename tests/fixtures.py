@@ -11,6 +11,7 @@ import copy
 import datetime as dt
 import functools
 import os
+import re
 import shutil
 import sqlite3
 import tempfile
@@ -198,7 +199,8 @@ class DatabaseSnapshots:
 
     A state is only restored over the state it was built on: a test whose earlier fixtures
     already wrote rows of their own gets its state built on top of them, as it always did.
-    PostgreSQL runs build every state each time.
+    On PostgreSQL a state is kept as a copy of every table in a schema of its own
+    (``snapshot_<name>``) and restored by emptying the tables and copying the rows back.
 
     A restore is copied in when the next connection to the database opens, not at once: a
     chain of fixtures (empty, then seeded, then curriculum, then a world) that nothing reads
@@ -209,6 +211,7 @@ class DatabaseSnapshots:
         url = sa.engine.make_url(database_url)
         self.url = database_url
         self.database = Path(url.database) if url.get_backend_name() == "sqlite" else None
+        self.postgres = url.get_backend_name() == "postgresql"
         self.directory = directory
         self.kept: dict[str, Snapshot] = {}
         self.pending: str | None = None  # the snapshot the next connection copies in
@@ -234,6 +237,10 @@ class DatabaseSnapshots:
 
     def keep_empty(self) -> None:
         """Keep the database as it is now (empty and migrated) as the snapshot "empty"."""
+        if self.postgres:  # "empty" is what emptying the tables leaves, as after every test
+            empty_tables()
+            self.kept["empty"] = Snapshot(base=None, fingerprint=fingerprint(), value=None)
+            db.session.remove()
         if self.database is not None:
             self.kept["empty"] = Snapshot(base=None, fingerprint=fingerprint(), value=None)
             db.session.remove()
@@ -243,9 +250,15 @@ class DatabaseSnapshots:
     def restore(self, name: str) -> bool:
         """Put the snapshot ``name`` in place of the database (when it is next connected
         to); False if there is none."""
-        if self.database is None or name not in self.kept:
+        if name not in self.kept or (self.database is None and not self.postgres):
             return False
         db.session.remove()
+        if self.postgres:
+            if name == "empty":
+                empty_tables()
+            else:
+                copy_postgres_back(name)
+            return True
         db.engine.dispose()
         self.pending = name
         return True
@@ -266,7 +279,11 @@ class DatabaseSnapshots:
                 return copy.deepcopy(kept.value)  # a test may change what it was given
             value = build()
             db.session.commit()
-            if on_base and self.database is not None:
+            if on_base and self.postgres:
+                db.session.remove()
+                copy_postgres_aside(name)
+                self.kept[name] = Snapshot(base, fingerprint(), copy.deepcopy(value))
+            elif on_base and self.database is not None:
                 db.session.remove()
                 db.engine.dispose()
                 self.settle()  # a build that read nothing leaves its base still pending
@@ -277,7 +294,7 @@ class DatabaseSnapshots:
     def is_in_state(self, name: str) -> bool:
         """Whether the database holds what the snapshot ``name`` holds, going by the number
         of rows in each table and the data-version tokens (which every write changes)."""
-        if self.database is None:
+        if self.database is None and not self.postgres:
             return False
         if self.pending is not None:
             return self.pending == name  # nothing has connected since it was restored
@@ -315,6 +332,42 @@ def copy_sqlite(source: Path, target: Path) -> None:
     """Copy one SQLite database over another, page by page (safe with WAL files about)."""
     with closing(sqlite3.connect(source)) as reading, closing(sqlite3.connect(target)) as writing:
         reading.backup(writing)
+
+
+def snapshot_schema(name: str) -> str:
+    """The PostgreSQL schema that keeps the snapshot ``name``."""
+    return "snapshot_" + re.sub(r"\W", "_", name)
+
+
+def copy_postgres_aside(name: str) -> None:
+    """Copy every table's rows into the snapshot's schema (made afresh)."""
+    schema = snapshot_schema(name)
+    with db.engine.begin() as connection:
+        connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+        for table in db.metadata.sorted_tables:
+            connection.execute(sa.text(
+                f'CREATE TABLE "{schema}"."{table.name}" AS TABLE public."{table.name}"'))
+
+
+def copy_postgres_back(name: str) -> None:
+    """Put the snapshot's rows in place of the tables', and each id sequence after them.
+    Foreign keys and triggers are off while the rows go in (the copy is of a consistent
+    state), so the order of the tables does not matter."""
+    schema = snapshot_schema(name)
+    empty_tables()
+    # The names in these statements are our own tables' and columns' (no outside text).
+    with db.engine.begin() as connection:
+        connection.execute(sa.text("SET LOCAL session_replication_role = replica"))
+        for table in db.metadata.sorted_tables:
+            columns = ", ".join(f'"{column.name}"' for column in table.columns)
+            connection.execute(sa.text(
+                f'INSERT INTO public."{table.name}" ({columns}) '  # noqa: S608
+                f'SELECT {columns} FROM "{schema}"."{table.name}"'))
+            if "id" in table.columns and table.columns["id"].autoincrement is not False:
+                connection.execute(sa.text(
+                    f"SELECT setval(pg_get_serial_sequence('public.\"{table.name}\"', 'id'), "  # noqa: S608
+                    f'(SELECT COALESCE(MAX(id), 0) + 1 FROM public."{table.name}"), false)'))
 
 
 def empty_tables() -> None:
