@@ -71,10 +71,15 @@ def app_settings(database_url: str, **overrides) -> dict:
 
 
 def reset_postgres(url: str) -> None:
-    """Drop everything in the PostgreSQL test database; fail loudly if it is unreachable."""
+    """Drop everything in the PostgreSQL test database (an earlier run's kept states too);
+    fail loudly if it is unreachable."""
     engine = sa.create_engine(url)
     try:
         with engine.begin() as connection:
+            kept = connection.scalars(sa.text(
+                r"SELECT nspname FROM pg_namespace WHERE nspname LIKE 'snapshot\_%'")).all()
+            for schema in kept:
+                connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
             connection.execute(sa.text("DROP SCHEMA public CASCADE"))
             connection.execute(sa.text("CREATE SCHEMA public"))
     except sa.exc.OperationalError as exc:
