@@ -106,8 +106,10 @@ def modules(cohort_id: int):
                 flash(gettext("The modules of %(cohort)s are saved.", cohort=cohort.name))
                 return redirect(url_for(".modules", cohort_id=cohort.id))
     for module, form in forms:  # "Opens must be a real date" says which module it is
+        named = in_reader_language(module.title)
         for field in (form.opens_on, form.due_on):
-            field.errors = [text if text.startswith(module.title) else f"{module.title}: {text}"
+            # The service's sentences name the module already (not always first, in Welsh).
+            field.errors = [text if named in text else f"{named}: {text}"
                             for text in field.errors]
     errors = [item for _module, form in forms for item in field_errors(form)]
     return render_template("admin/cohort_modules.html", cohort=cohort, forms=forms,

@@ -374,6 +374,11 @@ def test_a_modules_dates_are_refused_in_welsh_naming_the_module(browse, cohorts)
     text = unescape(refused.text)
     assert ("Mae Arwain ar bob lefel: cyflwyniad i fod i'w gwblhau ar "
             f"{early.day} ") in text  # the module's Welsh title, a Welsh date
+    assert "Leadership at every level" not in text  # named once, in Welsh, not again in front
+    unreal = admin.post(f"/admin/cohorts/{cohort.id}/modules",
+                        {"induction-follows": "y", "induction-opens_on-day": "31",
+                         "induction-opens_on-month": "2", "induction-opens_on-year": "2027"})
+    assert "Arwain ar bob lefel: cyflwyniad: " in unescape(unreal.text)  # its Welsh title
     assert english_left(refused.text, ("Cohort A",)) == []
     nothing = admin.post(f"/admin/cohorts/{cohort.id}/modules", {})
     assert "Dewiswch o leiaf un modiwl." in unescape(nothing.text)
